@@ -1,0 +1,1 @@
+"""Space domain: catalogs (TLE, OMM), conjunction screening, collision probability, CDMs."""

@@ -1,0 +1,10 @@
+"""The ``kizuna space`` command group. Each command lives in its own module and is added here."""
+
+from __future__ import annotations
+
+import click
+
+
+@click.group()
+def space() -> None:
+    """Space catalogs, conjunction screening, collision probability and CDMs."""
