@@ -1,0 +1,123 @@
+"""The tables of a node's database, as SQLAlchemy Core metadata shared by both adapters.
+
+``versions`` is the heart: one row per stored object version, ordered by ``added_us``, a
+node-wide, strictly increasing microsecond timestamp assigned under the write lock. It is the
+TAXII ``date_added`` and the paging cursor at once, so pages never skip or repeat a row even
+while writers are busy. ``marking_set`` names the canonical set of markings that decides the
+version's visibility, which lets the access gate filter in SQL with ``IN (...)``.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+metadata = MetaData()
+
+collections = Table(
+    "collections",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("title", Text, nullable=False),
+    Column("description", Text, nullable=False, default=""),
+    Column("alias", String(200), nullable=True, unique=True),
+    # JSON list of marking-definition ids stamped on objects that arrive without markings.
+    Column("default_markings", Text, nullable=False, default="[]"),
+    # "real" or "exercise:<NAME>": exercise collections never mix with real-world data.
+    Column("kind", String(200), nullable=False, default="real"),
+    Column("created_us", BigInteger, nullable=False),
+)
+
+orgs = Table(
+    "orgs",
+    metadata,
+    Column("name", String(200), primary_key=True),
+    Column("country", String(3), nullable=False),
+    Column("communities", Text, nullable=False, default="[]"),
+    Column("identity_id", String(100), nullable=False),
+)
+
+users = Table(
+    "users",
+    metadata,
+    Column("name", String(200), primary_key=True),
+    Column("org", String(200), ForeignKey("orgs.name"), nullable=False),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("is_admin", Boolean, nullable=False, default=False),
+    Column("created_us", BigInteger, nullable=False),
+)
+
+grants = Table(
+    "grants",
+    metadata,
+    Column("collection_id", String(64), ForeignKey("collections.id"), primary_key=True),
+    Column("org", String(200), ForeignKey("orgs.name"), primary_key=True),
+    Column("can_read", Boolean, nullable=False),
+    Column("can_write", Boolean, nullable=False),
+    Column("max_tlp", String(20), nullable=False),
+)
+
+marking_definitions = Table(
+    "marking_definitions",
+    metadata,
+    Column("id", String(100), primary_key=True),
+    Column("body", LargeBinary, nullable=False),
+)
+
+marking_sets = Table(
+    "marking_sets",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    # The sorted marking-definition ids joined by ","; "" is the unmarked set.
+    Column("key", Text, nullable=False, unique=True),
+)
+
+versions = Table(
+    "versions",
+    metadata,
+    Column("added_us", BigInteger, primary_key=True, autoincrement=False),
+    Column("collection_id", String(64), nullable=False),
+    Column("stix_id", String(300), nullable=False),
+    Column("type", String(250), nullable=False),
+    Column("version_us", BigInteger, nullable=False),
+    Column("spec_version", String(10), nullable=False),
+    Column("marking_set", Integer, nullable=False),
+    # True when the object carries granular markings or references that need the gate's
+    # field-level pass before it leaves the node.
+    Column("needs_redaction", Boolean, nullable=False),
+    # Where this version came from: "user:NAME", "peer:NAME", "file:NAME", "computed:WHAT".
+    Column("origin", Text, nullable=False),
+    Column("body", LargeBinary, nullable=False),
+    UniqueConstraint("collection_id", "stix_id", "version_us", name="uq_versions_object"),
+    Index("ix_versions_collection_added", "collection_id", "added_us"),
+    Index("ix_versions_id", "stix_id"),
+)
+
+statuses = Table(
+    "statuses",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("collection_id", String(64), nullable=False),
+    Column("principal", String(200), nullable=False),
+    Column("created_us", BigInteger, nullable=False),
+    Column("body", LargeBinary, nullable=False),
+)
+
+settings = Table(
+    "settings",
+    metadata,
+    Column("key", String(200), primary_key=True),
+    Column("value", Text, nullable=False),
+)

@@ -1,0 +1,588 @@
+"""The store: one interface over SQLAlchemy Core, with a SQLite and a PostgreSQL adapter.
+
+Writes are serialized (a process lock plus the database's own: ``BEGIN IMMEDIATE`` on SQLite,
+an advisory transaction lock on PostgreSQL), and every version gets its ``added_us`` inside
+that critical section, so ``added_us`` order is commit order across processes. Reads never
+take the write lock.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from sqlalchemy import (
+    Connection,
+    Engine,
+    and_,
+    create_engine,
+    delete,
+    event,
+    exists,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.sql.elements import ColumnElement
+
+from kizuna.errors import ConfigError
+from kizuna.stix.timestamps import now_micros
+from kizuna.store import schema as t
+from kizuna.store.types import (
+    Collection,
+    Grant,
+    NewVersion,
+    ObjectQuery,
+    Org,
+    Outcome,
+    StoredVersion,
+    User,
+    VersionMatch,
+)
+
+_WRITE_LOCK_KEY = 0x6B697A75  # "kizu": the PostgreSQL advisory lock all writers share
+
+_VERSION_COLUMNS = (
+    t.versions.c.added_us,
+    t.versions.c.collection_id,
+    t.versions.c.stix_id,
+    t.versions.c.type,
+    t.versions.c.version_us,
+    t.versions.c.spec_version,
+    t.versions.c.marking_set,
+    t.versions.c.needs_redaction,
+    t.versions.c.origin,
+    t.versions.c.body,
+)
+
+
+class SqlStore:
+    """A node's database. Use :func:`open_store` to get the adapter for a URL."""
+
+    dialect = "generic"
+
+    def __init__(self, read_engine: Engine, write_engine: Engine) -> None:
+        self._read = read_engine
+        self._write = write_engine
+        self._lock = threading.Lock()
+        self._marking_set_cache: dict[str, int] = {}
+        self._pending_cache: dict[str, int] = {}
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    def create_schema(self) -> None:
+        t.metadata.create_all(self._write)
+
+    def close(self) -> None:
+        self._read.dispose()
+        self._write.dispose()
+
+    def _begin_write(self, conn: Connection) -> None:
+        """Take the database-level write lock inside an open transaction (adapter hook)."""
+
+    # -- settings ----------------------------------------------------------------------------
+
+    def setting(self, key: str) -> str | None:
+        with self._read.connect() as conn:
+            return conn.execute(select(t.settings.c.value).where(t.settings.c.key == key)).scalar()
+
+    def set_setting(self, key: str, value: str) -> None:
+        with self._writing() as conn:
+            conn.execute(delete(t.settings).where(t.settings.c.key == key))
+            conn.execute(insert(t.settings).values(key=key, value=value))
+
+    # -- collections -------------------------------------------------------------------------
+
+    def add_collection(self, c: Collection) -> None:
+        with self._writing() as conn:
+            conn.execute(
+                insert(t.collections).values(
+                    id=c.id,
+                    title=c.title,
+                    description=c.description,
+                    alias=c.alias,
+                    default_markings=json.dumps(list(c.default_markings)),
+                    kind=c.kind,
+                    created_us=now_micros(),
+                )
+            )
+
+    def set_collection_defaults(self, collection_id: str, markings: Sequence[str]) -> None:
+        with self._writing() as conn:
+            conn.execute(
+                update(t.collections)
+                .where(t.collections.c.id == collection_id)
+                .values(default_markings=json.dumps(list(markings)))
+            )
+
+    def collection(self, collection_id: str) -> Collection | None:
+        with self._read.connect() as conn:
+            row = conn.execute(
+                select(t.collections).where(
+                    or_(t.collections.c.id == collection_id, t.collections.c.alias == collection_id)
+                )
+            ).first()
+        return None if row is None else _collection(row._mapping)
+
+    def collections(self) -> list[Collection]:
+        with self._read.connect() as conn:
+            rows = conn.execute(select(t.collections).order_by(t.collections.c.created_us)).all()
+        return [_collection(r._mapping) for r in rows]
+
+    # -- organizations, users, grants ----------------------------------------------------------
+
+    def add_org(self, org: Org) -> None:
+        with self._writing() as conn:
+            conn.execute(
+                insert(t.orgs).values(
+                    name=org.name,
+                    country=org.country,
+                    communities=json.dumps(list(org.communities)),
+                    identity_id=org.identity_id,
+                )
+            )
+
+    def org(self, name: str) -> Org | None:
+        with self._read.connect() as conn:
+            row = conn.execute(select(t.orgs).where(t.orgs.c.name == name)).first()
+        return None if row is None else _org(row._mapping)
+
+    def orgs(self) -> list[Org]:
+        with self._read.connect() as conn:
+            rows = conn.execute(select(t.orgs).order_by(t.orgs.c.name)).all()
+        return [_org(r._mapping) for r in rows]
+
+    def add_user(self, name: str, org: str, token_hash: str, *, is_admin: bool = False) -> None:
+        with self._writing() as conn:
+            conn.execute(
+                insert(t.users).values(
+                    name=name,
+                    org=org,
+                    token_hash=token_hash,
+                    is_admin=is_admin,
+                    created_us=now_micros(),
+                )
+            )
+
+    def user_by_token_hash(self, token_hash: str) -> User | None:
+        with self._read.connect() as conn:
+            row = conn.execute(select(t.users).where(t.users.c.token_hash == token_hash)).first()
+        if row is None:
+            return None
+        m = row._mapping
+        return User(name=m["name"], org=m["org"], is_admin=bool(m["is_admin"]))
+
+    def user(self, name: str) -> User | None:
+        with self._read.connect() as conn:
+            row = conn.execute(select(t.users).where(t.users.c.name == name)).first()
+        if row is None:
+            return None
+        m = row._mapping
+        return User(name=m["name"], org=m["org"], is_admin=bool(m["is_admin"]))
+
+    def users(self) -> list[User]:
+        with self._read.connect() as conn:
+            rows = conn.execute(select(t.users).order_by(t.users.c.name)).all()
+        return [
+            User(name=r._mapping["name"], org=r._mapping["org"], is_admin=bool(r._mapping["is_admin"]))
+            for r in rows
+        ]
+
+    def set_grant(self, g: Grant) -> None:
+        with self._writing() as conn:
+            conn.execute(
+                delete(t.grants).where(
+                    and_(t.grants.c.collection_id == g.collection_id, t.grants.c.org == g.org)
+                )
+            )
+            conn.execute(
+                insert(t.grants).values(
+                    collection_id=g.collection_id,
+                    org=g.org,
+                    can_read=g.can_read,
+                    can_write=g.can_write,
+                    max_tlp=g.max_tlp,
+                )
+            )
+
+    def grants(self) -> list[Grant]:
+        with self._read.connect() as conn:
+            rows = conn.execute(select(t.grants)).all()
+        return [_grant(r._mapping) for r in rows]
+
+    # -- markings ------------------------------------------------------------------------------
+
+    def marking_definitions(self) -> dict[str, bytes]:
+        with self._read.connect() as conn:
+            rows = conn.execute(select(t.marking_definitions)).all()
+        return {r[0]: bytes(r[1]) for r in rows}
+
+    def marking_definition(self, marking_id: str) -> bytes | None:
+        with self._read.connect() as conn:
+            value = conn.execute(
+                select(t.marking_definitions.c.body).where(t.marking_definitions.c.id == marking_id)
+            ).scalar()
+        return None if value is None else bytes(value)
+
+    def put_marking_definitions(self, items: Iterable[tuple[str, bytes]]) -> None:
+        """Store marking-definitions that are not stored yet (they are immutable)."""
+        with self._writing() as conn:
+            self._put_marking_definitions(conn, items)
+
+    def _put_marking_definitions(self, conn: Connection, items: Iterable[tuple[str, bytes]]) -> None:
+        pending = dict(items)
+        if not pending:
+            return
+        have = set(
+            conn.execute(
+                select(t.marking_definitions.c.id).where(
+                    t.marking_definitions.c.id.in_(list(pending))
+                )
+            ).scalars()
+        )
+        rows = [{"id": k, "body": v} for k, v in pending.items() if k not in have]
+        if rows:
+            conn.execute(insert(t.marking_definitions), rows)
+
+    def marking_sets(self) -> dict[int, tuple[str, ...]]:
+        """Every marking set in use: id -> sorted marking-definition ids."""
+        with self._read.connect() as conn:
+            rows = conn.execute(select(t.marking_sets.c.id, t.marking_sets.c.key)).all()
+        return {r[0]: tuple(k for k in r[1].split(",") if k) for r in rows}
+
+    def _marking_set_id(self, conn: Connection, refs: tuple[str, ...]) -> int:
+        key = ",".join(refs)
+        cached = self._marking_set_cache.get(key)
+        if cached is not None:
+            return cached
+        found = conn.execute(select(t.marking_sets.c.id).where(t.marking_sets.c.key == key)).scalar()
+        if found is None:
+            found = conn.execute(
+                insert(t.marking_sets).values(key=key).returning(t.marking_sets.c.id)
+            ).scalar_one()
+        # Cached only once the transaction commits (see _writing); a rollback forgets it.
+        self._pending_cache[key] = int(found)
+        return int(found)
+
+    # -- object versions ---------------------------------------------------------------------
+
+    def add_versions(
+        self,
+        collection_id: str,
+        items: Sequence[NewVersion],
+        origin: str,
+        *,
+        marking_definitions: Iterable[tuple[str, bytes]] = (),
+    ) -> list[tuple[Outcome, int]]:
+        """Store *items* in one transaction; per item, STORED or DUPLICATE and its ``added_us``.
+
+        A version (collection, id, version) that is already stored, or that repeats earlier
+        in *items*, is a DUPLICATE and keeps the stored bytes: re-posting is idempotent.
+        """
+        if not items:
+            return []
+        with self._writing() as conn:
+            self._put_marking_definitions(conn, marking_definitions)
+            existing = self._existing(conn, collection_id, items)
+            last = conn.execute(select(func.max(t.versions.c.added_us))).scalar() or 0
+            next_us = max(now_micros(), last + 1)
+            rows: list[dict[str, Any]] = []
+            results: list[tuple[Outcome, int]] = []
+            for item in items:
+                key = (item.stix_id, item.version_us)
+                if key in existing:
+                    results.append((Outcome.DUPLICATE, existing[key]))
+                    continue
+                existing[key] = next_us
+                rows.append(
+                    {
+                        "added_us": next_us,
+                        "collection_id": collection_id,
+                        "stix_id": item.stix_id,
+                        "type": item.type,
+                        "version_us": item.version_us,
+                        "spec_version": item.spec_version,
+                        "marking_set": self._marking_set_id(conn, item.marking_refs),
+                        "needs_redaction": item.needs_redaction,
+                        "origin": origin,
+                        "body": item.body,
+                    }
+                )
+                results.append((Outcome.STORED, next_us))
+                next_us += 1
+            if rows:
+                conn.execute(insert(t.versions), rows)
+        return results
+
+    def _existing(
+        self, conn: Connection, collection_id: str, items: Sequence[NewVersion]
+    ) -> dict[tuple[str, int], int]:
+        found: dict[tuple[str, int], int] = {}
+        ids = sorted({i.stix_id for i in items})
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            rows = conn.execute(
+                select(t.versions.c.stix_id, t.versions.c.version_us, t.versions.c.added_us).where(
+                    and_(t.versions.c.collection_id == collection_id, t.versions.c.stix_id.in_(chunk))
+                )
+            ).all()
+            for stix_id, version_us, added_us in rows:
+                found[(stix_id, version_us)] = added_us
+        return found
+
+    def query(self, q: ObjectQuery) -> list[StoredVersion]:
+        """Versions matching *q*, in ``added_us`` order, at most ``q.limit`` of them."""
+        if q.marking_sets is not None and not q.marking_sets:
+            return []
+        stmt = (
+            select(*_VERSION_COLUMNS)
+            .where(*_conditions(q))
+            .order_by(t.versions.c.added_us)
+            .limit(q.limit)
+        )
+        with self._read.connect() as conn:
+            rows = conn.execute(stmt).all()
+        return [StoredVersion(*r[:9], bytes(r[9])) for r in rows]
+
+    def latest_added(self, collection_id: str) -> int:
+        with self._read.connect() as conn:
+            value = conn.execute(
+                select(func.max(t.versions.c.added_us)).where(
+                    t.versions.c.collection_id == collection_id
+                )
+            ).scalar()
+        return int(value or 0)
+
+    def count(self, collection_id: str | None = None) -> int:
+        stmt = select(func.count()).select_from(t.versions)
+        if collection_id is not None:
+            stmt = stmt.where(t.versions.c.collection_id == collection_id)
+        with self._read.connect() as conn:
+            return int(conn.execute(stmt).scalar_one())
+
+    def delete_versions(self, collection_id: str, added: Sequence[int]) -> int:
+        """Delete the versions with these ``added_us`` from a collection."""
+        if not added:
+            return 0
+        with self._writing() as conn:
+            result = conn.execute(
+                delete(t.versions).where(
+                    and_(
+                        t.versions.c.collection_id == collection_id,
+                        t.versions.c.added_us.in_(list(added)),
+                    )
+                )
+            )
+        return int(result.rowcount)
+
+    # -- status resources ----------------------------------------------------------------------
+
+    def put_status(self, status_id: str, collection_id: str, principal: str, body: bytes) -> None:
+        with self._writing() as conn:
+            conn.execute(
+                insert(t.statuses).values(
+                    id=status_id,
+                    collection_id=collection_id,
+                    principal=principal,
+                    created_us=now_micros(),
+                    body=body,
+                )
+            )
+
+    def status(self, status_id: str) -> tuple[str, str, bytes] | None:
+        with self._read.connect() as conn:
+            row = conn.execute(
+                select(t.statuses.c.collection_id, t.statuses.c.principal, t.statuses.c.body).where(
+                    t.statuses.c.id == status_id
+                )
+            ).first()
+        return None if row is None else (row[0], row[1], bytes(row[2]))
+
+    # -- the write critical section ------------------------------------------------------------
+
+    def _writing(self) -> _Writing:
+        return _Writing(self)
+
+
+class _Writing:
+    """Context manager: process lock, transaction, database write lock, cache commit."""
+
+    def __init__(self, store: SqlStore) -> None:
+        self._store = store
+        self._conn: Connection | None = None
+
+    def __enter__(self) -> Connection:
+        self._store._lock.acquire()
+        try:
+            self._store._pending_cache = {}
+            self._conn = self._store._write.connect()
+            self._conn.begin()
+            self._store._begin_write(self._conn)
+        except BaseException:
+            if self._conn is not None:
+                self._conn.close()
+            self._store._lock.release()
+            raise
+        return self._conn
+
+    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
+        assert self._conn is not None
+        try:
+            if exc_type is None:
+                self._conn.commit()
+                self._store._marking_set_cache.update(self._store._pending_cache)
+            else:
+                self._conn.rollback()
+        finally:
+            self._conn.close()
+            self._store._pending_cache = {}
+            self._store._lock.release()
+
+
+def _conditions(q: ObjectQuery) -> list[ColumnElement[bool]]:
+    v = t.versions
+    conds: list[ColumnElement[bool]] = [v.c.collection_id == q.collection_id]
+    if q.after_us is not None:
+        conds.append(v.c.added_us > q.after_us)
+    if q.types:
+        conds.append(v.c.type.in_(list(q.types)))
+    if q.ids:
+        conds.append(v.c.stix_id.in_(list(q.ids)))
+    if q.spec_versions:
+        conds.append(v.c.spec_version.in_(list(q.spec_versions)))
+    visible = None if q.marking_sets is None else sorted(q.marking_sets)
+    if visible is not None:
+        conds.append(v.c.marking_set.in_(visible))
+    version = _version_condition(q.versions, visible)
+    if version is not None:
+        conds.append(version)
+    return conds
+
+
+def _version_condition(m: VersionMatch, visible: list[int] | None) -> ColumnElement[bool] | None:
+    if m.all:
+        return None
+    v = t.versions
+    options: list[ColumnElement[bool]] = []
+    for wanted, newer in ((m.last, True), (m.first, False)):
+        if not wanted:
+            continue
+        other = t.versions.alias("other")
+        inner = [
+            other.c.collection_id == v.c.collection_id,
+            other.c.stix_id == v.c.stix_id,
+            other.c.version_us > v.c.version_us if newer else other.c.version_us < v.c.version_us,
+        ]
+        if visible is not None:
+            inner.append(other.c.marking_set.in_(visible))
+        options.append(~exists().where(*inner))
+    if m.at:
+        options.append(v.c.version_us.in_(list(m.at)))
+    if not options:
+        return None
+    return or_(*options)
+
+
+def _collection(m: Any) -> Collection:
+    return Collection(
+        id=m["id"],
+        title=m["title"],
+        description=m["description"],
+        alias=m["alias"],
+        default_markings=tuple(json.loads(m["default_markings"])),
+        kind=m["kind"],
+    )
+
+
+def _org(m: Any) -> Org:
+    return Org(
+        name=m["name"],
+        country=m["country"],
+        communities=tuple(json.loads(m["communities"])),
+        identity_id=m["identity_id"],
+    )
+
+
+def _grant(m: Any) -> Grant:
+    return Grant(
+        collection_id=m["collection_id"],
+        org=m["org"],
+        can_read=bool(m["can_read"]),
+        can_write=bool(m["can_write"]),
+        max_tlp=m["max_tlp"],
+    )
+
+
+class SqliteStore(SqlStore):
+    """The embedded default: one file, WAL journal, ``synchronous=FULL``."""
+
+    dialect = "sqlite"
+
+    def __init__(self, url: str) -> None:
+        args = {"check_same_thread": False, "timeout": 60}
+        read = create_engine(url, connect_args=args, pool_size=8, max_overflow=8)
+        write = create_engine(url, connect_args=args, pool_size=1, max_overflow=0)
+        for engine in (read, write):
+            event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(write, "connect", _sqlite_autocommit)
+        event.listen(write, "begin", _sqlite_begin_immediate)
+        super().__init__(read, write)
+
+
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA synchronous=FULL")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute("PRAGMA busy_timeout=60000")
+    cur.execute("PRAGMA cache_size=-65536")
+    cur.close()
+
+
+def _sqlite_autocommit(dbapi_conn: Any, _record: Any) -> None:
+    # Let SQLAlchemy's "begin" event emit BEGIN IMMEDIATE instead of pysqlite's implicit BEGIN.
+    dbapi_conn.isolation_level = None
+
+
+def _sqlite_begin_immediate(conn: Connection) -> None:
+    conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+class PostgresStore(SqlStore):
+    """PostgreSQL for scale: several stateless API processes can share one database."""
+
+    dialect = "postgresql"
+
+    def __init__(self, url: str) -> None:
+        read = create_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)
+        write = create_engine(url, pool_size=2, max_overflow=2, pool_pre_ping=True)
+        super().__init__(read, write)
+
+    def _begin_write(self, conn: Connection) -> None:
+        conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_WRITE_LOCK_KEY})")
+
+
+def open_store(url: str) -> SqlStore:
+    """The store adapter for a database URL (``sqlite:///PATH`` or ``postgresql://...``)."""
+    try:
+        parsed = make_url(url)
+    except Exception as exc:  # SQLAlchemy raises ArgumentError with a terse text
+        raise ConfigError(f"not a database URL: {url!r} ({exc})") from None
+    backend = parsed.get_backend_name()
+    if backend == "sqlite":
+        return SqliteStore(url)
+    if backend in ("postgresql", "postgres"):
+        fixed = parsed.set(drivername="postgresql+psycopg")
+        return PostgresStore(fixed.render_as_string(hide_password=False))
+    raise ConfigError(
+        f"unsupported database {backend!r} in {url!r}: use sqlite:///PATH or postgresql://..."
+    )
+
+
+__all__ = ["IntegrityError", "PostgresStore", "SqlStore", "SqliteStore", "open_store"]

@@ -1,0 +1,103 @@
+"""Values that cross the store interface: what goes in, what comes out, how to ask."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+
+
+@dataclass(frozen=True, slots=True)
+class NewVersion:
+    """One validated object version, ready to store."""
+
+    stix_id: str
+    type: str
+    version_us: int
+    spec_version: str
+    #: Canonical (sorted, unique) marking-definition ids that decide visibility.
+    marking_refs: tuple[str, ...]
+    needs_redaction: bool
+    body: bytes
+
+
+class Outcome(Enum):
+    STORED = "stored"
+    DUPLICATE = "duplicate"
+
+
+@dataclass(frozen=True, slots=True)
+class StoredVersion:
+    """A row of the ``versions`` table."""
+
+    added_us: int
+    collection_id: str
+    stix_id: str
+    type: str
+    version_us: int
+    spec_version: str
+    marking_set: int
+    needs_redaction: bool
+    origin: str
+    body: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class VersionMatch:
+    """TAXII ``match[version]``: any of first, last, all, or explicit timestamps."""
+
+    first: bool = False
+    last: bool = True
+    all: bool = False
+    at: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ObjectQuery:
+    """What a TAXII read asks the store for; ``marking_sets`` is the gate's coarse filter.
+
+    ``marking_sets=None`` means every version is visible (an administrator); an empty set
+    means nothing is.
+    """
+
+    collection_id: str
+    after_us: int | None = None
+    types: tuple[str, ...] = ()
+    ids: tuple[str, ...] = ()
+    spec_versions: tuple[str, ...] = ()
+    versions: VersionMatch = field(default_factory=VersionMatch)
+    marking_sets: frozenset[int] | None = None
+    limit: int = 1000
+
+
+@dataclass(frozen=True, slots=True)
+class Collection:
+    id: str
+    title: str
+    description: str
+    alias: str | None
+    default_markings: tuple[str, ...]
+    kind: str
+
+
+@dataclass(frozen=True, slots=True)
+class Org:
+    name: str
+    country: str
+    communities: tuple[str, ...]
+    identity_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class User:
+    name: str
+    org: str
+    is_admin: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Grant:
+    collection_id: str
+    org: str
+    can_read: bool
+    can_write: bool
+    max_tlp: str
