@@ -62,7 +62,7 @@ class PcStatus(IntEnum):
 
     OK = 0
     REMEDIATED = 1
-    LOW_RELATIVE_VELOCITY = 2
+    LONG_ENCOUNTER = 2
     NO_COVARIANCE = 10
     NOT_POSITIVE_DEFINITE = 11
     ZERO_RELATIVE_VELOCITY = 12
@@ -76,9 +76,9 @@ MESSAGES: dict[PcStatus, str] = {
     PcStatus.OK: "computed",
     PcStatus.REMEDIATED: "computed after clipping a non-positive or tiny eigenvalue of the "
     "encounter-plane covariance to (1e-4 HBR)^2 (CARA's eigenvalue clipping)",
-    PcStatus.LOW_RELATIVE_VELOCITY: "computed, but the encounter is slow (it lasts longer than "
-    "the short-encounter limit), so the 2D method's straight-line assumption is doubtful; "
-    "check with Monte Carlo or a 3D method",
+    PcStatus.LONG_ENCOUNTER: "computed, but the encounter is long (slow relative motion or a "
+    "huge uncertainty along the relative velocity), so the 2D method's straight-line "
+    "assumption is doubtful; check with Monte Carlo or a 3D method",
     PcStatus.NO_COVARIANCE: "no covariance for at least one object: Pc not computed, only the "
     "miss distance is known",
     PcStatus.NOT_POSITIVE_DEFINITE: "the encounter-plane covariance has no positive eigenvalue: "
@@ -96,7 +96,7 @@ _TAIL = 40.0  # integrate where the along-axis Gaussian is within exp(-40) of it
 _FCLIP = 1e-4  # eigenvalue clipping level, as a fraction of HBR (CARA's Fclip)
 _CHUNK = 16384
 #: Encounters that take longer than this (seconds) to cross +-5 sigma of the combined position
-#: uncertainty along the relative velocity get LOW_RELATIVE_VELOCITY.
+#: uncertainty along the relative velocity are flagged ``long_encounter``.
 SHORT_ENCOUNTER_LIMIT_S = 300.0
 
 
@@ -104,6 +104,8 @@ SHORT_ENCOUNTER_LIMIT_S = 300.0
 class Pc2D:
     """Per-event results of :func:`pc_2d`; every array has one row per event.
 
+    ``status`` holds one :class:`PcStatus`; when both caveats apply it says REMEDIATED, and the
+    boolean arrays ``remediated`` and ``long_encounter`` tell each one apart.
     ``xm, zm`` are the miss vector's components on the principal axes of the encounter-plane
     covariance (both >= 0), ``sigma_x >= sigma_z`` its principal standard deviations (m) after
     any clipping, ``cov_plane`` the 2x2 encounter-plane covariance in the (x, z) basis of
@@ -121,6 +123,8 @@ class Pc2D:
     sigma_z: F64
     cov_plane: F64
     encounter_duration_s: F64
+    remediated: npt.NDArray[np.bool_]
+    long_encounter: npt.NDArray[np.bool_]
 
 
 def _rows(a: npt.ArrayLike, width: int, name: str) -> F64:
@@ -248,6 +252,7 @@ def pc_2d(
                                              "dur")}
     plane = np.full((n, 2, 2), np.nan)
     status = np.zeros(n, dtype=np.int8)
+    flags = np.zeros((n, 2), dtype=bool)
     for lo in range(0, n, _CHUNK):
         sl = slice(lo, min(n, lo + _CHUNK))
         res = _pc_chunk(p1[sl], u1[sl], c1[sl], p2[sl], u2[sl], c2[sl], h[sl], cov_frame,
@@ -256,8 +261,9 @@ def pc_2d(
             out[k][sl] = res[k]
         plane[sl] = res["plane"]
         status[sl] = res["status"]
+        flags[sl] = res["flags"]
     return Pc2D(out["pc"], status, out["miss"], out["speed"], out["dt"], out["xm"], out["zm"],
-                out["sx"], out["sz"], plane, out["dur"])
+                out["sx"], out["sz"], plane, out["dur"], flags[:, 0], flags[:, 1])
 
 
 def _pc_chunk(r1: F64, v1: F64, c1: F64, r2: F64, v2: F64, c2: F64, hbr: F64, cov_frame: str,
@@ -303,8 +309,9 @@ def _pc_chunk(r1: F64, v1: F64, c1: F64, r2: F64, v2: F64, c2: F64, hbr: F64, co
     sx, sz = np.sqrt(l1c), np.sqrt(l2c)
     xm, zm = rm * e1x, rm * e1z
 
+    long_encounter = duration > SHORT_ENCOUNTER_LIMIT_S
+    status[long_encounter] = PcStatus.LONG_ENCOUNTER
     status[remediated] = PcStatus.REMEDIATED
-    status[duration > SHORT_ENCOUNTER_LIMIT_S] = PcStatus.LOW_RELATIVE_VELOCITY
     status[~(l1 > 0)] = PcStatus.NOT_POSITIVE_DEFINITE
     status[~moving] = PcStatus.ZERO_RELATIVE_VELOCITY
     status[~has_cov] = PcStatus.NO_COVARIANCE
@@ -323,7 +330,7 @@ def _pc_chunk(r1: F64, v1: F64, c1: F64, r2: F64, v2: F64, c2: F64, hbr: F64, co
             "dt": dt, "xm": xm, "zm": zm, "sx": np.where(good, sx, np.nan),
             "sz": np.where(good, sz, np.nan), "plane": np.where(has_cov[:, None, None],
                                                                   plane, np.nan),
-            "dur": duration}
+            "dur": duration, "flags": np.stack([remediated & good, long_encounter & good], 1)}
 
 
 # --------------------------------------------------------------------------------------------
