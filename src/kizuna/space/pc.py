@@ -165,8 +165,9 @@ def rtn_to_eci(cov: npt.ArrayLike, r: npt.ArrayLike, v: npt.ArrayLike) -> F64:
     """
     rr, vv = _rows(r, 3, "r"), _rows(v, 3, "v")
     c = _covs(cov, rr.shape[0], "cov")
-    rhat = _unit(rr)
-    nhat = _unit(np.cross(rr, vv))
+    with np.errstate(all="ignore"):
+        rhat = _unit(rr)
+        nhat = _unit(np.cross(rr, vv))
     basis = np.stack([rhat, np.cross(nhat, rhat), nhat], axis=1)  # rows R, T, N
     if c.shape[1] == 6:
         big = np.zeros((basis.shape[0], 6, 6))
@@ -255,8 +256,9 @@ def pc_2d(
     flags = np.zeros((n, 2), dtype=bool)
     for lo in range(0, n, _CHUNK):
         sl = slice(lo, min(n, lo + _CHUNK))
-        res = _pc_chunk(p1[sl], u1[sl], c1[sl], p2[sl], u2[sl], c2[sl], h[sl], cov_frame,
-                        adjust_tca)
+        with np.errstate(all="ignore"):  # bad rows get a status, not a warning
+            res = _pc_chunk(p1[sl], u1[sl], c1[sl], p2[sl], u2[sl], c2[sl], h[sl], cov_frame,
+                            adjust_tca)
         for k in out:
             out[k][sl] = res[k]
         plane[sl] = res["plane"]
@@ -302,8 +304,9 @@ def _pc_chunk(r1: F64, v1: F64, c1: F64, r2: F64, v2: F64, c2: F64, hbr: F64, co
     e1x, e1z = np.abs(np.cos(theta)), np.abs(np.sin(theta))
     sigma_v = np.sqrt(np.maximum(np.einsum("ni,nij,nj->n", y, safe, y), 0.0))
     with np.errstate(invalid="ignore", divide="ignore"):
-        duration = np.where(moving, 2.0 * (5.0 * sigma_v + np.nan_to_num(hbr)) / speed, np.inf)
-    lrem = (_FCLIP * hbr) ** 2
+        duration = np.where(moving, 2.0 * (5.0 * sigma_v + np.where(np.isfinite(hbr), hbr, 0.0))
+                            / speed, np.inf)
+    lrem = np.where(np.isfinite(hbr), (_FCLIP * hbr) ** 2, 0.0)
     remediated = (l2 < lrem) | (l1 < lrem)
     l1c, l2c = np.maximum(l1, lrem), np.maximum(l2, lrem)
     sx, sz = np.sqrt(l1c), np.sqrt(l2c)
