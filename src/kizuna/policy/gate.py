@@ -64,6 +64,12 @@ class Gate:
         self._markings = markings
         self._grants = grants
 
+    def with_markings(self, extra: Mapping[str, Marking]) -> Gate:
+        """The same gate, knowing some more marking-definitions (e.g. those of a batch)."""
+        if not extra:
+            return self
+        return Gate({**self._markings, **extra}, self._grants)
+
     # -- collections -------------------------------------------------------------------------
 
     def access(self, principal: Principal, collection_id: str) -> Access:
@@ -142,11 +148,13 @@ class Gate:
             return obj
         access = self.access(principal, collection.id)
         otype = str(obj.get("type", ""))
-        if not self.set_visible(principal, obj.get("object_marking_refs") or (), access, collection):
+        if not self.set_visible(
+            principal, obj.get("object_marking_refs") or (), access, collection
+        ):
             return None
         if not _redact_granular(self, principal, access, collection, obj, otype):
             return None
-        refs = sorted(_referenced_ids(obj))
+        refs = sorted(referenced_ids(obj))
         if refs:
             gone = set(hidden(refs))
             if gone and not _remove_refs(obj, otype, gone):
@@ -174,7 +182,7 @@ def visibility_refs(obj: Mapping[str, Any]) -> tuple[str, ...]:
 
 def needs_redaction(obj: Mapping[str, Any]) -> bool:
     """True when :meth:`Gate.release` may change *obj* for some principal."""
-    return bool(obj.get("granular_markings")) or bool(_referenced_ids(obj))
+    return bool(obj.get("granular_markings")) or bool(referenced_ids(obj))
 
 
 # -- helpers ---------------------------------------------------------------------------------
@@ -188,7 +196,7 @@ def _str_list(value: object) -> list[str]:
     return []
 
 
-def _referenced_ids(obj: Any) -> set[str]:
+def referenced_ids(obj: Any) -> set[str]:
     """Ids in ``*_ref`` and ``*_refs`` properties, at any depth (markings excluded)."""
     found: set[str] = set()
     stack: list[Any] = [obj]
@@ -300,9 +308,10 @@ def _mark_removed(obj: Any, selector: str) -> None:
         if node is None:
             return
     last = steps[-1]
-    if isinstance(last, int) and isinstance(node, list) and last < len(node):
-        node[last] = _REMOVED
-    elif isinstance(last, str) and isinstance(node, dict) and last in node:
+    if isinstance(last, int):
+        if isinstance(node, list) and last < len(node):
+            node[last] = _REMOVED
+    elif isinstance(node, dict) and last in node:
         node[last] = _REMOVED
 
 

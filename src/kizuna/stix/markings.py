@@ -190,7 +190,11 @@ def parse_marking(definition: dict[str, Any] | bytes) -> Marking:
     exts = obj.get("extensions")
     if isinstance(exts, dict):
         if TLP2_EXTENSION in exts:
-            value = exts[TLP2_EXTENSION].get("tlp_2_0") if isinstance(exts[TLP2_EXTENSION], dict) else None
+            value = (
+                exts[TLP2_EXTENSION].get("tlp_2_0")
+                if isinstance(exts[TLP2_EXTENSION], dict)
+                else None
+            )
             if isinstance(value, str) and value in TLP_LEVELS and TLP2_IDS[value] == mid:
                 return Tlp(value)
             return Unknown(f"TLP 2.0 marking {mid} does not match the official definition")

@@ -46,6 +46,7 @@ from kizuna.store.types import (
     VersionMatch,
 )
 
+_GENERATION = "policy_generation"
 _WRITE_LOCK_KEY = 0x6B697A75  # "kizu": the PostgreSQL advisory lock all writers share
 
 _VERSION_COLUMNS = (
@@ -86,6 +87,34 @@ class SqlStore:
     def _begin_write(self, conn: Connection) -> None:
         """Take the database-level write lock inside an open transaction (adapter hook)."""
 
+    # -- policy generation -------------------------------------------------------------------
+
+    def policy_generation(self) -> int:
+        """A counter that changes whenever anything the gate depends on changes.
+
+        Grants, organizations, communities, collections, marking-definitions and marking sets
+        all bump it in the same transaction as the change, so every process of a node (and
+        every API process in front of one PostgreSQL) can cache its gate per generation.
+        """
+        with self._read.connect() as conn:
+            value = conn.execute(
+                select(t.settings.c.value).where(t.settings.c.key == _GENERATION)
+            ).scalar()
+        return int(value or 0)
+
+    def _bump(self, conn: Connection) -> None:
+        current = conn.execute(
+            select(t.settings.c.value).where(t.settings.c.key == _GENERATION)
+        ).scalar()
+        if current is None:
+            conn.execute(insert(t.settings).values(key=_GENERATION, value="1"))
+        else:
+            conn.execute(
+                update(t.settings)
+                .where(t.settings.c.key == _GENERATION)
+                .values(value=str(int(current) + 1))
+            )
+
     # -- settings ----------------------------------------------------------------------------
 
     def setting(self, key: str) -> str | None:
@@ -96,6 +125,7 @@ class SqlStore:
         with self._writing() as conn:
             conn.execute(delete(t.settings).where(t.settings.c.key == key))
             conn.execute(insert(t.settings).values(key=key, value=value))
+            self._bump(conn)
 
     # -- collections -------------------------------------------------------------------------
 
@@ -112,6 +142,7 @@ class SqlStore:
                     created_us=now_micros(),
                 )
             )
+            self._bump(conn)
 
     def set_collection_defaults(self, collection_id: str, markings: Sequence[str]) -> None:
         with self._writing() as conn:
@@ -120,6 +151,7 @@ class SqlStore:
                 .where(t.collections.c.id == collection_id)
                 .values(default_markings=json.dumps(list(markings)))
             )
+            self._bump(conn)
 
     def collection(self, collection_id: str) -> Collection | None:
         with self._read.connect() as conn:
@@ -147,6 +179,7 @@ class SqlStore:
                     identity_id=org.identity_id,
                 )
             )
+            self._bump(conn)
 
     def org(self, name: str) -> Org | None:
         with self._read.connect() as conn:
@@ -190,7 +223,11 @@ class SqlStore:
         with self._read.connect() as conn:
             rows = conn.execute(select(t.users).order_by(t.users.c.name)).all()
         return [
-            User(name=r._mapping["name"], org=r._mapping["org"], is_admin=bool(r._mapping["is_admin"]))
+            User(
+                name=r._mapping["name"],
+                org=r._mapping["org"],
+                is_admin=bool(r._mapping["is_admin"]),
+            )
             for r in rows
         ]
 
@@ -210,6 +247,7 @@ class SqlStore:
                     max_tlp=g.max_tlp,
                 )
             )
+            self._bump(conn)
 
     def grants(self) -> list[Grant]:
         with self._read.connect() as conn:
@@ -235,7 +273,9 @@ class SqlStore:
         with self._writing() as conn:
             self._put_marking_definitions(conn, items)
 
-    def _put_marking_definitions(self, conn: Connection, items: Iterable[tuple[str, bytes]]) -> None:
+    def _put_marking_definitions(
+        self, conn: Connection, items: Iterable[tuple[str, bytes]]
+    ) -> None:
         pending = dict(items)
         if not pending:
             return
@@ -249,6 +289,7 @@ class SqlStore:
         rows = [{"id": k, "body": v} for k, v in pending.items() if k not in have]
         if rows:
             conn.execute(insert(t.marking_definitions), rows)
+            self._bump(conn)
 
     def marking_sets(self) -> dict[int, tuple[str, ...]]:
         """Every marking set in use: id -> sorted marking-definition ids."""
@@ -261,11 +302,14 @@ class SqlStore:
         cached = self._marking_set_cache.get(key)
         if cached is not None:
             return cached
-        found = conn.execute(select(t.marking_sets.c.id).where(t.marking_sets.c.key == key)).scalar()
+        found = conn.execute(
+            select(t.marking_sets.c.id).where(t.marking_sets.c.key == key)
+        ).scalar()
         if found is None:
             found = conn.execute(
                 insert(t.marking_sets).values(key=key).returning(t.marking_sets.c.id)
             ).scalar_one()
+            self._bump(conn)
         # Cached only once the transaction commits (see _writing); a rollback forgets it.
         self._pending_cache[key] = int(found)
         return int(found)
@@ -329,7 +373,9 @@ class SqlStore:
             chunk = ids[start : start + 500]
             rows = conn.execute(
                 select(t.versions.c.stix_id, t.versions.c.version_us, t.versions.c.added_us).where(
-                    and_(t.versions.c.collection_id == collection_id, t.versions.c.stix_id.in_(chunk))
+                    and_(
+                        t.versions.c.collection_id == collection_id, t.versions.c.stix_id.in_(chunk)
+                    )
                 )
             ).all()
             for stix_id, version_us, added_us in rows:
@@ -349,6 +395,50 @@ class SqlStore:
         with self._read.connect() as conn:
             rows = conn.execute(stmt).all()
         return [StoredVersion(*r[:9], bytes(r[9])) for r in rows]
+
+    def known_ids(self, ids: Sequence[str]) -> set[str]:
+        """Which of *ids* have at least one version stored on this node (any collection)."""
+        found: set[str] = set()
+        with self._read.connect() as conn:
+            for start in range(0, len(ids), 500):
+                chunk = list(ids[start : start + 500])
+                found.update(
+                    conn.execute(
+                        select(t.versions.c.stix_id)
+                        .where(t.versions.c.stix_id.in_(chunk))
+                        .distinct()
+                    ).scalars()
+                )
+        return found
+
+    def visible_ids(
+        self, ids: Sequence[str], readable: dict[str, frozenset[int] | None]
+    ) -> set[str]:
+        """Which of *ids* have a version in a readable collection with a visible marking set.
+
+        *readable* maps collection id to the visible marking sets there (None: all).
+        """
+        found: set[str] = set()
+        v = t.versions
+        where: list[ColumnElement[bool]] = []
+        for collection_id, sets in readable.items():
+            if sets is None:
+                where.append(v.c.collection_id == collection_id)
+            elif sets:
+                where.append(
+                    and_(v.c.collection_id == collection_id, v.c.marking_set.in_(sorted(sets)))
+                )
+        if not where:
+            return found
+        with self._read.connect() as conn:
+            for start in range(0, len(ids), 500):
+                chunk = list(ids[start : start + 500])
+                found.update(
+                    conn.execute(
+                        select(v.c.stix_id).where(v.c.stix_id.in_(chunk), or_(*where)).distinct()
+                    ).scalars()
+                )
+        return found
 
     def latest_added(self, collection_id: str) -> int:
         with self._read.connect() as conn:

@@ -1,0 +1,284 @@
+"""A Kizuna node: its directory, settings, database, principals and the policy snapshot.
+
+``Node`` is the service layer every adapter uses (the TAXII API, the CLI, sync, the UI):
+operators' actions (organizations, users, collections, grants), authentication, and through
+:mod:`kizuna.node._ingest` and :mod:`kizuna.node._read`, every way data enters and leaves.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+import threading
+import uuid
+from pathlib import Path
+from typing import Any
+
+import msgspec
+
+from kizuna import config as config_mod
+from kizuna.config import NodeConfig
+from kizuna.errors import BadRequest, ConfigError, NotFound
+from kizuna.node._snapshot import COMMUNITIES_SETTING, Snapshot, load_snapshot
+from kizuna.policy.communities import DEFAULT_COMMUNITIES
+from kizuna.policy.countries import is_country
+from kizuna.policy.principal import Principal
+from kizuna.stix.extensions import extension_definitions
+from kizuna.stix.ids import derived_id
+from kizuna.stix.markings import builtin_markings, tlp_level
+from kizuna.stix.timestamps import format_micros, now_micros, to_micros
+from kizuna.store.sql import SqlStore, open_store
+from kizuna.store.types import Collection, Grant, NewVersion, Org, User
+
+DEFINITIONS_ALIAS = "kizuna-definitions"
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def new_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+class Node:
+    """One node: open it with :meth:`open`, create one with :meth:`init`."""
+
+    def __init__(self, directory: Path, config: NodeConfig, store: SqlStore) -> None:
+        self.directory = directory
+        self.config = config
+        self.store = store
+        self._snapshot: Snapshot | None = None
+        self._snapshot_lock = threading.Lock()
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    @classmethod
+    def open(cls, directory: Path | str, database: str | None = None) -> Node:
+        directory = Path(directory)
+        cfg = config_mod.load(directory)
+        store = open_store(database or cfg.database_url(directory))
+        store.create_schema()
+        return cls(directory, cfg, store)
+
+    @classmethod
+    def init(
+        cls,
+        directory: Path | str,
+        *,
+        name: str,
+        org: str,
+        country: str,
+        communities: list[str] | None = None,
+        database: str = "",
+    ) -> tuple[Node, str]:
+        """Create a node in *directory*; returns the node and the admin's API token."""
+        directory = Path(directory)
+        if (directory / config_mod.CONFIG_NAME).exists():
+            raise ConfigError(f"{directory} already holds a Kizuna node")
+        country = _country(country)
+        directory.mkdir(parents=True, exist_ok=True)
+        cfg = NodeConfig(
+            name=name,
+            org=org,
+            country=country,
+            communities=[c.upper() for c in communities or []],
+            identity_id=derived_id("identity", f"org:{org}"),
+            secret=config_mod.new_secret(),
+            database=database,
+        )
+        config_mod.save(directory, cfg)
+        store = open_store(cfg.database_url(directory))
+        store.create_schema()
+        node = cls(directory, cfg, store)
+        store.set_setting(
+            COMMUNITIES_SETTING,
+            json.dumps({k: list(v) for k, v in DEFAULT_COMMUNITIES.items()}),
+        )
+        store.set_setting("identity", json.dumps(node.identity()))
+        node.add_org(org, country, cfg.communities)
+        token = node.add_user("admin", org, admin=True)
+        node._install_definitions()
+        return node, token
+
+    def close(self) -> None:
+        self.store.close()
+
+    def identity(self) -> dict[str, Any]:
+        """The STIX identity of the node's organization."""
+        return {
+            "type": "identity",
+            "spec_version": "2.1",
+            "id": self.config.identity_id,
+            "created": "2026-01-01T00:00:00.000Z",
+            "modified": "2026-01-01T00:00:00.000Z",
+            "name": self.config.org,
+            "identity_class": "organization",
+            "sectors": ["government-national"],
+            "x_kizuna_country": self.config.country,
+            "x_kizuna_node": self.config.name,
+        }
+
+    def _install_definitions(self) -> None:
+        """A read-only collection with Kizuna's extension-definitions and the TLP markings."""
+        cid = str(uuid.uuid5(uuid.NAMESPACE_URL, "kizuna:definitions"))
+        self.store.add_collection(
+            Collection(
+                id=cid,
+                title="Kizuna definitions",
+                description="Extension-definitions and marking-definitions every Kizuna node serves.",
+                alias=DEFINITIONS_ALIAS,
+                default_markings=(),
+                kind="definitions",
+            )
+        )
+        objs = builtin_markings() + extension_definitions()
+        items = []
+        mds = []
+        for obj in objs:
+            body = msgspec.json.encode(obj)
+            if obj["type"] == "marking-definition":
+                mds.append((obj["id"], body))
+            items.append(
+                NewVersion(
+                    stix_id=obj["id"],
+                    type=obj["type"],
+                    version_us=to_micros(obj.get("modified", obj["created"])),
+                    spec_version="2.1",
+                    marking_refs=(),
+                    needs_redaction=False,
+                    body=body,
+                )
+            )
+        self.store.add_versions(cid, items, "computed:kizuna", marking_definitions=mds)
+
+    # -- the policy snapshot -------------------------------------------------------------------
+
+    def snapshot(self) -> Snapshot:
+        """The current gate; reloaded when anything it depends on has changed."""
+        generation = self.store.policy_generation()
+        snap = self._snapshot
+        if snap is not None and snap.generation == generation:
+            return snap
+        with self._snapshot_lock:
+            if self._snapshot is None or self._snapshot.generation != generation:
+                self._snapshot = load_snapshot(self.store)
+            return self._snapshot
+
+    # -- organizations, users, communities -----------------------------------------------------
+
+    def add_org(self, name: str, country: str, communities: list[str] | None = None) -> Org:
+        if self.store.org(name) is not None:
+            raise BadRequest(f"organization {name!r} already exists")
+        org = Org(
+            name=name,
+            country=_country(country),
+            communities=tuple(sorted({c.upper() for c in communities or []})),
+            identity_id=derived_id("identity", f"org:{name}"),
+        )
+        self.store.add_org(org)
+        return org
+
+    def add_user(self, username: str, org: str, *, admin: bool = False) -> str:
+        """Create a user of *org*; returns its API token (only its hash is stored)."""
+        if self.store.org(org) is None:
+            raise NotFound(
+                f"no organization {org!r} (create it with: kizuna org add DIR {org} ...)"
+            )
+        if self.store.user(username) is not None:
+            raise BadRequest(f"user {username!r} already exists")
+        token = new_token()
+        self.store.add_user(username, org, hash_token(token), is_admin=admin)
+        return token
+
+    def communities(self) -> dict[str, frozenset[str]]:
+        return self.snapshot().communities
+
+    def set_community(self, name: str, members: list[str]) -> None:
+        current = {k: sorted(v) for k, v in self.communities().items()}
+        current[name.upper()] = sorted({_country(m) for m in members})
+        self.store.set_setting(COMMUNITIES_SETTING, json.dumps(current))
+
+    def principal_for(self, user: User) -> Principal:
+        org = self.store.org(user.org)
+        if org is None:
+            raise ConfigError(f"user {user.name!r} belongs to a missing organization {user.org!r}")
+        return self.principal_for_org(org, user.name, is_admin=user.is_admin)
+
+    def principal_for_org(
+        self, org: Org, name: str, *, is_admin: bool = False, peer: str | None = None
+    ) -> Principal:
+        codes = {org.country, *org.communities}
+        for community, members in self.communities().items():
+            if org.country in members:
+                codes.add(community)
+        return Principal(
+            name=name,
+            org=org.name,
+            country=org.country,
+            codes=frozenset(codes),
+            is_admin=is_admin,
+            peer=peer,
+        )
+
+    def authenticate(self, token: str, username: str | None = None) -> Principal | None:
+        """The principal a token belongs to (and, with Basic auth, that user name), or None."""
+        user = self.store.user_by_token_hash(hash_token(token))
+        if user is None or (username is not None and username != user.name):
+            return None
+        return self.principal_for(user)
+
+    # -- collections and grants ----------------------------------------------------------------
+
+    def add_collection(
+        self,
+        title: str,
+        *,
+        description: str = "",
+        alias: str | None = None,
+        kind: str = "real",
+        default_markings: tuple[str, ...] = (),
+    ) -> Collection:
+        c = Collection(
+            id=str(uuid.uuid4()),
+            title=title,
+            description=description,
+            alias=alias,
+            default_markings=default_markings,
+            kind=kind,
+        )
+        self.store.add_collection(c)
+        return c
+
+    def collection(self, collection_id: str) -> Collection:
+        c = self.store.collection(collection_id)
+        if c is None:
+            raise NotFound(f"no collection {collection_id!r} on this node")
+        return c
+
+    def grant(
+        self,
+        collection_id: str,
+        org: str,
+        *,
+        read: bool,
+        write: bool,
+        max_tlp: str = "amber",
+    ) -> Grant:
+        c = self.collection(collection_id)
+        if self.store.org(org) is None:
+            raise NotFound(f"no organization {org!r}")
+        g = Grant(c.id, org, read, write, tlp_level(max_tlp))
+        self.store.set_grant(g)
+        return g
+
+    def now(self) -> str:
+        return format_micros(now_micros())
+
+
+def _country(code: str) -> str:
+    c = code.strip().upper()
+    if not is_country(c):
+        raise BadRequest(f"{code!r} is not an ISO 3166 alpha-3 country code (e.g. JPN, FRA, USA)")
+    return c

@@ -1,0 +1,274 @@
+"""Ingest: every way data enters a node (TAXII POST, peer pull, file import, computations).
+
+Each object is judged on its own: parsed, validated (STIX 2.1), its markings checked (known,
+visible to the writer, releasability codes known, marking-definitions immutable, annotations
+no more releasable than what they annotate), stamped with the collection's default markings,
+then all accepted objects of a batch are stored in one transaction. An object is stored whole
+or not at all; the rest of the batch is not affected by one bad object.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import msgspec
+
+from kizuna.errors import Forbidden
+from kizuna.node._snapshot import Snapshot
+from kizuna.policy.combine import no_more_releasable, summarize
+from kizuna.policy.countries import is_country
+from kizuna.policy.gate import needs_redaction, visibility_refs
+from kizuna.policy.principal import Principal
+from kizuna.stix.markings import Marking, RelTo, Unknown, parse_marking
+from kizuna.stix.timestamps import format_micros, to_micros
+from kizuna.stix.validate import validate_object
+from kizuna.store.sql import SqlStore
+from kizuna.store.types import Collection, NewVersion, ObjectQuery, Outcome, VersionMatch
+
+#: Types that annotate other objects and must not be more releasable than them.
+ANNOTATIONS = frozenset({"note", "opinion"})
+_NO_DEFAULTS = frozenset({"marking-definition", "extension-definition"})
+
+
+@dataclass(frozen=True, slots=True)
+class ObjectResult:
+    """The outcome for one object of a batch."""
+
+    ok: bool
+    id: str | None
+    version: str | None
+    message: str
+    added_us: int | None = None
+    stored: bool = False
+
+
+def ingest(
+    store: SqlStore,
+    snap: Snapshot,
+    principal: Principal,
+    collection: Collection,
+    raw_objects: Sequence[bytes],
+    origin: str,
+) -> list[ObjectResult]:
+    """Validate and store *raw_objects* (each the JSON bytes of one object) as *principal*."""
+    access = snap.gate.access(principal, collection.id)
+    if not access.can_write:
+        raise Forbidden(f"{principal.name} may not write to collection {collection.id}")
+    view = snap.view(collection)
+    results: list[ObjectResult | None] = []
+    accepted: list[tuple[int, NewVersion]] = []
+    new_markings: dict[str, Marking] = {}
+    new_marking_bodies: list[tuple[str, bytes]] = []
+    parsed: list[tuple[int, dict[str, Any], bytes]] = []
+
+    # Pass 1: parse and validate each object; collect the marking-definitions of the batch.
+    for index, raw in enumerate(raw_objects):
+        try:
+            obj = msgspec.json.decode(raw)
+        except msgspec.DecodeError as exc:
+            results.append(ObjectResult(False, None, None, f"not valid JSON: {exc}"))
+            continue
+        problems = validate_object(obj)
+        oid = obj.get("id") if isinstance(obj, dict) else None
+        version = _version_text(obj) if isinstance(obj, dict) else None
+        if problems:
+            text = "; ".join(f"{p.path}: {p.message}" if p.path else p.message for p in problems)
+            results.append(ObjectResult(False, _str(oid), version, f"invalid STIX 2.1: {text}"))
+            continue
+        assert isinstance(obj, dict)
+        if obj["type"] == "marking-definition":
+            failure = _check_marking_definition(store, snap, obj, raw)
+            if failure:
+                results.append(ObjectResult(False, obj["id"], version, failure))
+                continue
+            new_markings[obj["id"]] = parse_marking(obj)
+            new_marking_bodies.append((obj["id"], raw))
+        results.append(None)
+        parsed.append((index, obj, raw))
+
+    markings = {**snap.markings, **new_markings}
+    gate = snap.gate.with_markings(new_markings)
+    annotated = _annotated_markings(store, collection, [o for _, o, _ in parsed])
+
+    # Pass 2: markings, defaults, writer's right, annotation releasability.
+    for index, obj, raw in parsed:
+        oid = obj["id"]
+        version = _version_text(obj)
+        body = raw
+        if (
+            collection.default_markings
+            and not obj.get("object_marking_refs")
+            and obj["type"] not in _NO_DEFAULTS
+        ):
+            obj["object_marking_refs"] = list(collection.default_markings)
+            body = msgspec.json.encode(obj)
+        refs = _all_marking_refs(obj)
+        unknown = [r for r in refs if r not in markings]
+        if unknown:
+            results[index] = ObjectResult(
+                False,
+                oid,
+                version,
+                f"marking {unknown[0]} is not stored on this node: send its marking-definition "
+                "first or in the same envelope",
+            )
+            continue
+        not_understood = [r for r in refs if isinstance(markings[r], Unknown)]
+        if not_understood:
+            m = markings[not_understood[0]]
+            reason = m.reason if isinstance(m, Unknown) else ""
+            results[index] = ObjectResult(
+                False, oid, version, f"marking {not_understood[0]} is not usable: {reason}"
+            )
+            continue
+        if not principal.is_admin and not all(
+            gate.marking_visible(principal, r, access, view) for r in refs
+        ):
+            results[index] = ObjectResult(
+                False,
+                oid,
+                version,
+                "you may only write objects whose markings you could read yourself; "
+                f"{principal.org} may not read one of {', '.join(refs)} here",
+            )
+            continue
+        if obj["type"] in ANNOTATIONS:
+            failure = _check_annotation(obj, annotated, markings, snap)
+            if failure:
+                results[index] = ObjectResult(False, oid, version, failure)
+                continue
+        accepted.append(
+            (
+                index,
+                NewVersion(
+                    stix_id=oid,
+                    type=obj["type"],
+                    version_us=_version_us(obj),
+                    spec_version=str(obj.get("spec_version", "2.1")),
+                    marking_refs=visibility_refs(obj),
+                    needs_redaction=needs_redaction(obj),
+                    body=body,
+                ),
+            )
+        )
+
+    if accepted:
+        outcomes = store.add_versions(
+            collection.id,
+            [item for _, item in accepted],
+            origin,
+            marking_definitions=new_marking_bodies,
+        )
+        for (index, item), (outcome, added_us) in zip(accepted, outcomes, strict=True):
+            obj_version = _version_text_of(item)
+            if outcome is Outcome.STORED:
+                results[index] = ObjectResult(
+                    True, item.stix_id, obj_version, "stored", added_us, True
+                )
+            else:
+                results[index] = ObjectResult(
+                    True,
+                    item.stix_id,
+                    obj_version,
+                    "already stored (same id and version)",
+                    added_us,
+                )
+    return [r for r in results if r is not None]
+
+
+def _check_marking_definition(
+    store: SqlStore, snap: Snapshot, obj: dict[str, Any], raw: bytes
+) -> str | None:
+    existing = store.marking_definition(obj["id"])
+    if existing is not None:
+        if msgspec.json.decode(existing) != obj:
+            return (
+                "marking-definitions are immutable: a different definition with this id is "
+                "already stored"
+            )
+        return None
+    m = parse_marking(obj)
+    if isinstance(m, RelTo):
+        unknown = sorted(c for c in m.codes if not is_country(c) and c not in snap.communities)
+        if unknown:
+            return (
+                f"releasability marking names unknown code(s) {', '.join(unknown)}: expected ISO "
+                f"3166 alpha-3 countries or communities ({', '.join(sorted(snap.communities))})"
+            )
+    if isinstance(m, Unknown):
+        return f"marking-definition not usable: {m.reason}"
+    return None
+
+
+def _annotated_markings(
+    store: SqlStore, collection: Collection, objs: list[dict[str, Any]]
+) -> dict[str, tuple[str, ...]]:
+    """Visibility markings of the latest stored version of every object an annotation names."""
+    wanted = sorted(
+        {r for o in objs if o.get("type") in ANNOTATIONS for r in o.get("object_refs") or ()}
+    )
+    if not wanted:
+        return {}
+    sets = store.marking_sets()
+    rows = store.query(
+        ObjectQuery(
+            collection_id=collection.id,
+            ids=tuple(wanted),
+            versions=VersionMatch(last=True),
+            limit=len(wanted) + 1,
+        )
+    )
+    found = {r.stix_id: sets.get(r.marking_set, ()) for r in rows}
+    # Annotated objects in the same batch count too.
+    for o in objs:
+        if o.get("id") in wanted and o["id"] not in found:
+            found[o["id"]] = visibility_refs(o)
+    return found
+
+
+def _check_annotation(
+    obj: dict[str, Any],
+    annotated: dict[str, tuple[str, ...]],
+    markings: dict[str, Marking],
+    snap: Snapshot,
+) -> str | None:
+    mine = summarize(visibility_refs(obj), markings, snap.communities)
+    for ref in obj.get("object_refs") or ():
+        if ref not in annotated:
+            continue
+        theirs = summarize(annotated[ref], markings, snap.communities)
+        if not no_more_releasable(mine, theirs):
+            return (
+                f"a {obj['type']} may not be more releasable than the object it annotates: "
+                f"{ref} is marked {', '.join(annotated[ref]) or 'with nothing'}; mark this "
+                "object at least as restrictively"
+            )
+    return None
+
+
+def _all_marking_refs(obj: dict[str, Any]) -> list[str]:
+    refs = list(obj.get("object_marking_refs") or ())
+    for entry in obj.get("granular_markings") or ():
+        if isinstance(entry, dict) and isinstance(entry.get("marking_ref"), str):
+            refs.append(entry["marking_ref"])
+    return sorted(set(refs))
+
+
+def _version_us(obj: dict[str, Any]) -> int:
+    stamp = obj.get("modified") or obj.get("created")
+    return to_micros(stamp) if stamp else 0
+
+
+def _version_text(obj: dict[str, Any]) -> str | None:
+    value = obj.get("modified") or obj.get("created")
+    return value if isinstance(value, str) else None
+
+
+def _version_text_of(item: NewVersion) -> str | None:
+    return format_micros(item.version_us) if item.version_us else None
+
+
+def _str(value: object) -> str | None:
+    return value if isinstance(value, str) else None

@@ -1,0 +1,500 @@
+"""The TAXII 2.1 HTTP API: thin handlers from request to a store query under the caller's policy.
+
+Every response is ``application/taxii+json;version=2.1``; every error is a TAXII error resource
+rendered by one handler from the exception's status and message.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import logging
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import msgspec
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from kizuna.errors import (
+    BadRequest,
+    Forbidden,
+    InvalidJSON,
+    KizunaError,
+    NotAcceptable,
+    NotFound,
+    PayloadTooLarge,
+    Unauthorized,
+    UnsupportedMediaType,
+)
+from kizuna.node import Node
+from kizuna.node._ingest import ObjectResult, ingest
+from kizuna.node._read import Page, read_page
+from kizuna.policy.principal import Principal
+from kizuna.stix.timestamps import format_micros, now_micros
+from kizuna.store.types import Collection, ObjectQuery, VersionMatch
+from kizuna.taxii.cursor import CursorCodec, filters_digest
+from kizuna.taxii.filters import Filters, parse_filters
+from kizuna.taxii.media import STIX, TAXII, acceptable, is_taxii_content
+
+log = logging.getLogger("kizuna.taxii")
+
+API_ROOT = "api"
+
+
+class TaxiiResponse(Response):
+    media_type = TAXII
+
+    def __init__(
+        self, content: Any, status_code: int = 200, headers: dict[str, str] | None = None
+    ) -> None:
+        body = content if isinstance(content, bytes) else msgspec.json.encode(content)
+        super().__init__(body, status_code=status_code, headers=headers)
+
+
+def error_response(exc: KizunaError) -> TaxiiResponse:
+    body: dict[str, Any] = {
+        "title": exc.title,
+        "description": exc.message,
+        "http_status": str(exc.status),
+    }
+    if exc.details:
+        body["details"] = exc.details
+    headers = {"WWW-Authenticate": 'Basic realm="kizuna", Bearer'} if exc.status == 401 else None
+    return TaxiiResponse(body, status_code=exc.status, headers=headers)
+
+
+class _Envelope(msgspec.Struct):
+    objects: list[msgspec.Raw] | None = None
+    type: str | None = None
+    more: bool | None = None
+    next: str | None = None
+
+
+Handler = Callable[[Request], Awaitable[Response]]
+
+
+def create_app(node: Node) -> Starlette:
+    """The TAXII 2.1 application of *node*."""
+    cfg = node.config
+    cursors = CursorCodec(cfg.secret, cfg.cursor_ttl_seconds)
+
+    def principal_of(request: Request) -> Principal:
+        header = request.headers.get("authorization")
+        if not header:
+            raise Unauthorized(
+                "this server needs credentials: HTTP Basic with your user name and API token "
+                "as password, or 'Authorization: Bearer TOKEN'"
+            )
+        scheme, _, value = header.partition(" ")
+        principal = None
+        if scheme.lower() == "bearer" and value.strip():
+            principal = node.authenticate(value.strip())
+        elif scheme.lower() == "basic":
+            try:
+                user, _, token = base64.b64decode(value.strip()).decode("utf-8").partition(":")
+            except (binascii.Error, UnicodeDecodeError):
+                raise Unauthorized(
+                    "the Basic credentials are not valid base64 of user:token"
+                ) from None
+            principal = node.authenticate(token, user)
+        else:
+            raise Unauthorized(f"unsupported authorization scheme {scheme!r}; use Basic or Bearer")
+        if principal is None:
+            raise Unauthorized("unknown user or wrong token")
+        return principal
+
+    def check_accept(request: Request) -> None:
+        accept = request.headers.get("accept")
+        if not acceptable(accept):
+            raise NotAcceptable(
+                f"this endpoint answers only {TAXII}; the request's Accept header was {accept!r}"
+            )
+
+    def endpoint(fn: Callable[[Request, Principal], Awaitable[Response]]) -> Handler:
+        async def wrapper(request: Request) -> Response:
+            try:
+                check_accept(request)
+                principal = await run_in_threadpool(principal_of, request)
+                return await fn(request, principal)
+            except KizunaError as exc:
+                return error_response(exc)
+
+        return wrapper
+
+    def sync(fn: Callable[[Request, Principal], Response]) -> Handler:
+        async def wrapper(request: Request) -> Response:
+            try:
+                check_accept(request)
+                principal = await run_in_threadpool(principal_of, request)
+                return await run_in_threadpool(fn, request, principal)
+            except KizunaError as exc:
+                return error_response(exc)
+
+        return wrapper
+
+    # -- helpers -----------------------------------------------------------------------------
+
+    def readable_collection(principal: Principal, cid: str, *, write: bool = False) -> Collection:
+        collection = node.store.collection(cid)
+        snap = node.snapshot()
+        if collection is None:
+            raise NotFound(f"no collection {cid!r} here (list them at /{API_ROOT}/collections/)")
+        access = snap.gate.access(principal, collection.id)
+        if not access.can_read and not access.can_write:
+            raise NotFound(f"no collection {cid!r} here (list them at /{API_ROOT}/collections/)")
+        if write and not access.can_write:
+            raise Forbidden(f"you may read but not write collection {collection.id}")
+        if not write and not access.can_read:
+            raise Forbidden(f"you may write but not read collection {collection.id}")
+        return collection
+
+    def filters_of(request: Request, allowed: tuple[str, ...]) -> tuple[Filters, str]:
+        items = list(request.query_params.multi_items())
+        f = parse_filters(
+            items,
+            default_limit=cfg.default_page_size,
+            max_limit=cfg.max_page_size,
+            allowed=allowed,
+        )
+        return f, filters_digest(items)
+
+    def start_after(
+        f: Filters, digest: str, collection: Collection, principal: Principal
+    ) -> int | None:
+        if f.next is None:
+            return f.added_after
+        return cursors.decode(f.next, collection.id, principal.key, digest)
+
+    def page_headers(page: Page) -> dict[str, str]:
+        if not page.items:
+            return {}
+        return {
+            "X-TAXII-Date-Added-First": format_micros(page.items[0].row.added_us),
+            "X-TAXII-Date-Added-Last": format_micros(page.items[-1].row.added_us),
+        }
+
+    def paged_read(
+        request: Request,
+        principal: Principal,
+        cid: str,
+        object_id: str | None,
+        allowed: tuple[str, ...],
+    ) -> tuple[Collection, Filters, Page, str | None]:
+        collection = readable_collection(principal, cid)
+        f, digest = filters_of(request, allowed)
+        after = start_after(f, digest, collection, principal)
+        ids = (object_id,) if object_id else f.ids
+        versions = f.versions
+        query = ObjectQuery(
+            collection_id=collection.id,
+            after_us=after,
+            types=f.types,
+            ids=ids,
+            spec_versions=f.spec_versions,
+            versions=versions,
+        )
+        page = read_page(node.store, node.snapshot(), principal, collection, query, f.limit)
+        next_token = None
+        if page.more and page.last_added is not None:
+            next_token = cursors.encode(collection.id, principal.key, digest, page.last_added)
+        return collection, f, page, next_token
+
+    def envelope(page: Page, next_token: str | None) -> bytes:
+        head = b'{"more":' + (b"true" if page.more else b"false")
+        if next_token:
+            head += b',"next":' + msgspec.json.encode(next_token)
+        if not page.items:
+            return head + b"}"
+        return head + b',"objects":[' + b",".join(i.body for i in page.items) + b"]}"
+
+    # -- endpoints ---------------------------------------------------------------------------
+
+    def discovery(request: Request, principal: Principal) -> Response:
+        base = str(request.base_url).rstrip("/")
+        return TaxiiResponse(
+            {
+                "title": f"Kizuna node {cfg.name}",
+                "description": f"Threat-intelligence exchange of {cfg.org} ({cfg.country}).",
+                "contact": cfg.org,
+                "default": f"{base}/{API_ROOT}/",
+                "api_roots": [f"{base}/{API_ROOT}/"],
+            }
+        )
+
+    def api_root(request: Request, principal: Principal) -> Response:
+        return TaxiiResponse(
+            {
+                "title": f"{cfg.name} API root",
+                "description": "STIX 2.1 objects shared under TLP 2.0 and releasability markings.",
+                "versions": [TAXII],
+                "max_content_length": cfg.max_body_bytes,
+            }
+        )
+
+    def collection_resource(c: Collection, principal: Principal) -> dict[str, Any]:
+        access = node.snapshot().gate.access(principal, c.id)
+        out: dict[str, Any] = {
+            "id": c.id,
+            "title": c.title,
+            "can_read": access.can_read,
+            "can_write": access.can_write,
+            "media_types": [STIX],
+        }
+        if c.description:
+            out["description"] = c.description
+        if c.alias:
+            out["alias"] = c.alias
+        return out
+
+    def collections(request: Request, principal: Principal) -> Response:
+        snap = node.snapshot()
+        visible = []
+        for c in node.store.collections():
+            access = snap.gate.access(principal, c.id)
+            if access.can_read or access.can_write:
+                visible.append(collection_resource(c, principal))
+        return TaxiiResponse({"collections": visible} if visible else {})
+
+    def collection(request: Request, principal: Principal) -> Response:
+        c = node.store.collection(request.path_params["cid"])
+        if c is None:
+            raise NotFound(f"no collection {request.path_params['cid']!r} here")
+        access = node.snapshot().gate.access(principal, c.id)
+        if not access.can_read and not access.can_write:
+            raise NotFound(f"no collection {request.path_params['cid']!r} here")
+        return TaxiiResponse(collection_resource(c, principal))
+
+    def get_objects(request: Request, principal: Principal) -> Response:
+        _, _, page, token = paged_read(
+            request,
+            principal,
+            request.path_params["cid"],
+            None,
+            ("match[id]", "match[type]", "match[version]", "match[spec_version]"),
+        )
+        return TaxiiResponse(envelope(page, token), headers=page_headers(page))
+
+    def get_object(request: Request, principal: Principal) -> Response:
+        oid = request.path_params["oid"]
+        cid = request.path_params["cid"]
+        _, f, page, token = paged_read(
+            request, principal, cid, oid, ("match[version]", "match[spec_version]")
+        )
+        if not page.items and f.next is None:
+            raise NotFound(f"no object {oid} in collection {cid}")
+        return TaxiiResponse(envelope(page, token), headers=page_headers(page))
+
+    def versions(request: Request, principal: Principal) -> Response:
+        oid = request.path_params["oid"]
+        cid = request.path_params["cid"]
+        collection = readable_collection(principal, cid)
+        f, digest = filters_of(request, ("match[spec_version]",))
+        after = start_after(f, digest, collection, principal)
+        query = ObjectQuery(
+            collection_id=collection.id,
+            after_us=after,
+            ids=(oid,),
+            spec_versions=f.spec_versions,
+            versions=VersionMatch(all=True),
+        )
+        page = read_page(node.store, node.snapshot(), principal, collection, query, f.limit)
+        if not page.items and f.next is None:
+            raise NotFound(f"no object {oid} in collection {cid}")
+        body: dict[str, Any] = {"more": page.more}
+        if page.more and page.last_added is not None:
+            body["next"] = cursors.encode(collection.id, principal.key, digest, page.last_added)
+        body["versions"] = [format_micros(i.row.version_us or i.row.added_us) for i in page.items]
+        return TaxiiResponse(body, headers=page_headers(page))
+
+    def manifest(request: Request, principal: Principal) -> Response:
+        _, _, page, token = paged_read(
+            request,
+            principal,
+            request.path_params["cid"],
+            None,
+            ("match[id]", "match[type]", "match[version]", "match[spec_version]"),
+        )
+        body: dict[str, Any] = {"more": page.more}
+        if token:
+            body["next"] = token
+        if page.items:
+            body["objects"] = [
+                {
+                    "id": i.row.stix_id,
+                    "date_added": format_micros(i.row.added_us),
+                    "version": format_micros(i.row.version_us or i.row.added_us),
+                    "media_type": STIX,
+                }
+                for i in page.items
+            ]
+        return TaxiiResponse(body, headers=page_headers(page))
+
+    def delete_object(request: Request, principal: Principal) -> Response:
+        oid = request.path_params["oid"]
+        cid = request.path_params["cid"]
+        collection = readable_collection(principal, cid, write=True)
+        f, _ = filters_of(request, ("match[version]", "match[spec_version]"))
+        query = ObjectQuery(
+            collection_id=collection.id,
+            ids=(oid,),
+            spec_versions=f.spec_versions,
+            versions=f.versions
+            if request.query_params.get("match[version]")
+            else VersionMatch(all=True),
+        )
+        page = read_page(node.store, node.snapshot(), principal, collection, query, 100_000)
+        if not page.items:
+            raise NotFound(f"no object {oid} in collection {cid}")
+        node.store.delete_versions(collection.id, [i.row.added_us for i in page.items])
+        log.info(
+            "deleted %d version(s) of %s from %s as %s", len(page.items), oid, cid, principal.key
+        )
+        return Response(status_code=200, media_type=TAXII)
+
+    async def add_objects(request: Request, principal: Principal) -> Response:
+        cid = request.path_params["cid"]
+        collection = await run_in_threadpool(readable_collection, principal, cid, write=True)
+        if not is_taxii_content(request.headers.get("content-type")):
+            raise UnsupportedMediaType(
+                f"send the envelope as Content-Type: {TAXII}; got "
+                f"{request.headers.get('content-type')!r}"
+            )
+        body = await read_body(request, cfg.max_body_bytes)
+        try:
+            env = msgspec.json.decode(body, type=_Envelope)
+        except msgspec.DecodeError as exc:
+            raise InvalidJSON(f"the request body is not a TAXII envelope: {exc}") from None
+        if env.type == "bundle":
+            raise BadRequest(
+                'expected a TAXII 2.1 envelope {"objects": [...]}, got a STIX bundle; send its '
+                '"objects" list in an envelope'
+            )
+        if env.objects is None:
+            raise BadRequest('expected a TAXII 2.1 envelope with an "objects" list')
+        raw = [bytes(o) for o in env.objects]
+        request_time = now_micros()
+        results = await run_in_threadpool(
+            ingest, node.store, node.snapshot(), principal, collection, raw, principal.key
+        )
+        status = status_resource(str(uuid.uuid4()), request_time, results)
+        encoded = msgspec.json.encode(status)
+        await run_in_threadpool(
+            node.store.put_status, status["id"], collection.id, principal.key, encoded
+        )
+        stored = sum(1 for r in results if r.stored)
+        log.info(
+            "POST %s by %s: %d object(s), %d stored, %d failed",
+            collection.id,
+            principal.key,
+            len(results),
+            stored,
+            status["failure_count"],
+        )
+        return TaxiiResponse(encoded, status_code=202)
+
+    def get_status(request: Request, principal: Principal) -> Response:
+        found = node.store.status(request.path_params["sid"])
+        if found is None or (found[1] != principal.key and not principal.is_admin):
+            raise NotFound(f"no status {request.path_params['sid']!r}")
+        return TaxiiResponse(found[2])
+
+    routes = [
+        Route("/taxii2/", sync(discovery), methods=["GET"]),
+        Route(f"/{API_ROOT}/", sync(api_root), methods=["GET"]),
+        Route(f"/{API_ROOT}/status/{{sid}}/", sync(get_status), methods=["GET"]),
+        Route(f"/{API_ROOT}/collections/", sync(collections), methods=["GET"]),
+        Route(f"/{API_ROOT}/collections/{{cid}}/", sync(collection), methods=["GET"]),
+        Route(f"/{API_ROOT}/collections/{{cid}}/objects/", sync(get_objects), methods=["GET"]),
+        Route(f"/{API_ROOT}/collections/{{cid}}/objects/", endpoint(add_objects), methods=["POST"]),
+        Route(f"/{API_ROOT}/collections/{{cid}}/manifest/", sync(manifest), methods=["GET"]),
+        Route(
+            f"/{API_ROOT}/collections/{{cid}}/objects/{{oid}}/", sync(get_object), methods=["GET"]
+        ),
+        Route(
+            f"/{API_ROOT}/collections/{{cid}}/objects/{{oid}}/",
+            sync(delete_object),
+            methods=["DELETE"],
+        ),
+        Route(
+            f"/{API_ROOT}/collections/{{cid}}/objects/{{oid}}/versions/",
+            sync(versions),
+            methods=["GET"],
+        ),
+    ]
+
+    async def http_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, HTTPException)
+        if exc.status_code == 404:
+            err: KizunaError = NotFound(
+                f"no such endpoint {request.url.path}; TAXII discovery is at /taxii2/"
+            )
+        elif exc.status_code == 405:
+            err = KizunaError(f"{request.method} is not allowed on {request.url.path}")
+            err.status, err.title = 405, "Method not allowed"
+        else:
+            err = KizunaError(str(exc.detail))
+            err.status, err.title = exc.status_code, "HTTP error"
+        return error_response(err)
+
+    async def server_error(request: Request, exc: Exception) -> Response:
+        log.exception("unexpected error on %s %s", request.method, request.url.path)
+        return error_response(KizunaError("the server hit an unexpected error; see its log"))
+
+    app = Starlette(
+        routes=routes,
+        exception_handlers={HTTPException: http_error, Exception: server_error},
+    )
+    app.state.node = node
+    return app
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    """The request body, refusing (413) anything larger than *limit* bytes."""
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise PayloadTooLarge(
+            f"the body is {int(declared)} bytes; this server accepts at most {limit} "
+            "(max_content_length of the API root): split the envelope"
+        )
+    chunks = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise PayloadTooLarge(
+                f"the body exceeds {limit} bytes (max_content_length of the API root): split "
+                "the envelope"
+            )
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def status_resource(status_id: str, request_us: int, results: list[ObjectResult]) -> dict[str, Any]:
+    successes = [{"id": r.id, "version": r.version, "message": r.message} for r in results if r.ok]
+    failures = [
+        {
+            k: v
+            for k, v in (("id", r.id), ("version", r.version), ("message", r.message))
+            if v is not None
+        }
+        for r in results
+        if not r.ok
+    ]
+    return {
+        "id": status_id,
+        "status": "complete",
+        "request_timestamp": format_micros(request_us),
+        "total_count": len(results),
+        "success_count": len(successes),
+        "successes": successes,
+        "failure_count": len(failures),
+        "failures": failures,
+        "pending_count": 0,
+        "pendings": [],
+    }

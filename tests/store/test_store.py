@@ -1,0 +1,173 @@
+"""The store contract, run against both adapters (SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from kizuna.store import SqlStore, open_store
+from kizuna.store.types import Collection, Grant, NewVersion, ObjectQuery, Org, Outcome, VersionMatch
+
+
+@pytest.fixture
+def store(database: str, tmp_path: Path) -> Iterator[SqlStore]:
+    url = database or f"sqlite:///{tmp_path / 'store.db'}"
+    s = open_store(url)
+    s.create_schema()
+    s.add_collection(Collection("c1", "One", "", None, (), "real"))
+    s.add_collection(Collection("c2", "Two", "", "two", (), "real"))
+    yield s
+    s.close()
+
+
+def v(stix_id: str, version: int, refs: tuple[str, ...] = (), body: bytes | None = None) -> NewVersion:
+    return NewVersion(
+        stix_id=stix_id,
+        type=stix_id.split("--")[0],
+        version_us=version,
+        spec_version="2.1",
+        marking_refs=refs,
+        needs_redaction=False,
+        body=body or f'{{"id":"{stix_id}","v":{version}}}'.encode(),
+    )
+
+
+A = "indicator--00000000-0000-4000-8000-000000000001"
+B = "malware--00000000-0000-4000-8000-000000000002"
+C = "indicator--00000000-0000-4000-8000-000000000003"
+
+
+def test_add_is_idempotent_and_ordered(store: SqlStore) -> None:
+    first = store.add_versions("c1", [v(A, 1), v(B, 1), v(A, 2)], "user:x")
+    assert [o for o, _ in first] == [Outcome.STORED] * 3
+    added = [a for _, a in first]
+    assert added == sorted(added) and len(set(added)) == 3
+    again = store.add_versions("c1", [v(A, 1, body=b'{"other":1}'), v(C, 5), v(C, 5)], "user:x")
+    assert [o for o, _ in again] == [Outcome.DUPLICATE, Outcome.STORED, Outcome.DUPLICATE]
+    assert again[0][1] == added[0]
+    rows = store.query(ObjectQuery("c1", versions=VersionMatch(all=True)))
+    assert [(r.stix_id, r.version_us) for r in rows] == [(A, 1), (B, 1), (A, 2), (C, 5)]
+    assert rows[0].body == f'{{"id":"{A}","v":1}}'.encode()  # the first bytes are kept
+
+
+def test_collections_are_separate(store: SqlStore) -> None:
+    store.add_versions("c1", [v(A, 1)], "user:x")
+    store.add_versions("c2", [v(A, 1)], "user:x")
+    assert store.count("c1") == 1 and store.count("c2") == 1
+    assert store.collection("two") is not None and store.collection("two").id == "c2"  # type: ignore[union-attr]
+    assert store.collection("nope") is None
+
+
+def test_version_filters(store: SqlStore) -> None:
+    store.add_versions("c1", [v(A, 1), v(A, 2), v(A, 3), v(B, 7)], "user:x")
+
+    def ids(m: VersionMatch, **kw: object) -> list[tuple[str, int]]:
+        return [(r.stix_id, r.version_us) for r in store.query(ObjectQuery("c1", versions=m, **kw))]  # type: ignore[arg-type]
+
+    assert ids(VersionMatch()) == [(A, 3), (B, 7)]
+    assert ids(VersionMatch(first=True, last=False)) == [(A, 1), (B, 7)]
+    assert ids(VersionMatch(first=True, last=True)) == [(A, 1), (A, 3), (B, 7)]
+    assert ids(VersionMatch(last=False, at=(2,))) == [(A, 2)]
+    assert ids(VersionMatch(all=True), types=("malware",)) == [(B, 7)]
+    assert ids(VersionMatch(all=True), ids=(A,)) == [(A, 1), (A, 2), (A, 3)]
+    assert ids(VersionMatch(all=True), spec_versions=("2.0",)) == []
+
+
+def test_marking_sets_filter_and_latest_visible(store: SqlStore) -> None:
+    red = ("marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1",)
+    store.add_versions("c1", [v(A, 1), v(A, 2, red), v(B, 1, red)], "user:x")
+    sets = {refs: sid for sid, refs in store.marking_sets().items()}
+    unmarked = sets[()]
+    # Only the unmarked set is visible: A's latest visible version is 1; B is invisible.
+    rows = store.query(ObjectQuery("c1", marking_sets=frozenset({unmarked})))
+    assert [(r.stix_id, r.version_us) for r in rows] == [(A, 1)]
+    assert store.query(ObjectQuery("c1", marking_sets=frozenset())) == []
+    assert len(store.query(ObjectQuery("c1", marking_sets=None))) == 2
+
+
+def test_paging_by_added(store: SqlStore) -> None:
+    store.add_versions("c1", [v(f"indicator--00000000-0000-4000-8000-{i:012d}", 1) for i in range(10)], "user:x")
+    seen = []
+    after = None
+    while True:
+        rows = store.query(ObjectQuery("c1", after_us=after, limit=3))
+        if not rows:
+            break
+        seen.extend(r.stix_id for r in rows)
+        after = rows[-1].added_us
+    assert len(seen) == 10 and len(set(seen)) == 10
+
+
+def test_concurrent_writers_get_unique_increasing_added(store: SqlStore) -> None:
+    errors: list[BaseException] = []
+
+    def writer(k: int) -> None:
+        try:
+            for j in range(10):
+                store.add_versions("c1", [v(f"indicator--00000000-0000-4000-8{k:03d}-{j:012d}", 1)], "user:x")
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=writer, args=(k,)) for k in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    rows = store.query(ObjectQuery("c1", limit=1000))
+    added = [r.added_us for r in rows]
+    assert len(added) == 40 and len(set(added)) == 40 and added == sorted(added)
+
+
+def test_orgs_users_grants_settings(store: SqlStore) -> None:
+    g0 = store.policy_generation()
+    store.add_org(Org("JPN-CERT", "JPN", ("IP4",), "identity--x"))
+    store.add_user("aiko", "JPN-CERT", "h" * 64)
+    store.set_grant(Grant("c1", "JPN-CERT", True, False, "amber"))
+    store.set_grant(Grant("c1", "JPN-CERT", True, True, "green"))
+    assert store.policy_generation() > g0
+    assert store.user_by_token_hash("h" * 64).org == "JPN-CERT"  # type: ignore[union-attr]
+    assert store.user_by_token_hash("x" * 64) is None
+    assert store.grants() == [Grant("c1", "JPN-CERT", True, True, "green")]
+    assert store.org("JPN-CERT").communities == ("IP4",)  # type: ignore[union-attr]
+    store.set_setting("k", "1")
+    store.set_setting("k", "2")
+    assert store.setting("k") == "2"
+
+
+def test_marking_definitions_are_stored_once(store: SqlStore) -> None:
+    store.put_marking_definitions([("marking-definition--1", b"a")])
+    store.put_marking_definitions([("marking-definition--1", b"b")])
+    assert store.marking_definition("marking-definition--1") == b"a"
+    assert store.marking_definitions() == {"marking-definition--1": b"a"}
+
+
+def test_known_and_visible_ids(store: SqlStore) -> None:
+    red = ("marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1",)
+    store.add_versions("c1", [v(A, 1), v(B, 1, red)], "user:x")
+    assert store.known_ids([A, B, C]) == {A, B}
+    unmarked = {refs: sid for sid, refs in store.marking_sets().items()}[()]
+    assert store.visible_ids([A, B], {"c1": frozenset({unmarked})}) == {A}
+    assert store.visible_ids([A, B], {"c1": None}) == {A, B}
+    assert store.visible_ids([A, B], {"c2": None}) == set()
+
+
+def test_delete_and_status(store: SqlStore) -> None:
+    res = store.add_versions("c1", [v(A, 1), v(A, 2)], "user:x")
+    assert store.delete_versions("c1", [res[0][1]]) == 1
+    assert [r.version_us for r in store.query(ObjectQuery("c1", versions=VersionMatch(all=True)))] == [2]
+    store.put_status("s1", "c1", "user:x", b"{}")
+    assert store.status("s1") == ("c1", "user:x", b"{}")
+    assert store.status("s2") is None
+
+
+def test_open_store_rejects_unknown_urls(tmp_path: Path) -> None:
+    from kizuna.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="unsupported database"):
+        open_store("mysql://x/y")
+    with pytest.raises(ConfigError, match="not a database URL"):
+        open_store("::::")

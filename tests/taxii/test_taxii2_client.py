@@ -1,0 +1,100 @@
+"""The OASIS taxii2-client, unchanged, against a real Kizuna server on 127.0.0.1."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from taxii2client.v21 import ApiRoot, Collection, Server, as_pages
+
+from tests.conftest import Live
+from tests.helpers import bundle_objects
+
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
+
+
+@pytest.fixture
+def collection_id(live: Live) -> str:
+    c = live.node.add_collection("Shared", description="test data")
+    return c.id
+
+
+def test_discovery_api_root_and_collections(live: Live, collection_id: str) -> None:
+    server = Server(live.url + "/taxii2/", user="admin", password=live.token)
+    assert server.title.startswith("Kizuna node")
+    assert [r.url for r in server.api_roots] == [live.api]
+    root: ApiRoot = server.default
+    assert root.versions == ["application/taxii+json;version=2.1"]
+    assert root.max_content_length == live.node.config.max_body_bytes
+    ids = {c.id for c in root.collections}
+    assert collection_id in ids
+    shared = next(c for c in root.collections if c.id == collection_id)
+    assert shared.title == "Shared" and shared.can_read and shared.can_write
+
+
+def test_add_page_manifest_versions(live: Live, collection_id: str) -> None:
+    url = f"{live.api}collections/{collection_id}/"
+    coll = Collection(url, user="admin", password=live.token)
+    objects = bundle_objects("oasis-example-apt1.json.gz") + bundle_objects(
+        "oasis-example-poisonivy.json.gz"
+    )
+    status = coll.add_objects(json.dumps({"objects": objects}))
+    assert status.status == "complete"
+    assert status.failure_count == 0, status.failures
+    assert status.success_count == len(objects)
+    distinct = {o["id"] for o in objects}
+
+    seen: list[str] = []
+    pages = 0
+    for envelope in as_pages(coll.get_objects, per_request=50):
+        pages += 1
+        seen.extend(o["id"] for o in envelope.get("objects", []))
+    assert sorted(seen) == sorted(distinct)
+    assert pages == -(-len(distinct) // 50)
+
+    manifest_ids: list[str] = []
+    for page in as_pages(coll.get_manifest, per_request=100):
+        manifest_ids.extend(r["id"] for r in page.get("objects", []))
+        for record in page.get("objects", []):
+            assert record["media_type"] == "application/stix+json;version=2.1"
+    assert sorted(manifest_ids) == sorted(distinct)
+
+    some = objects[0]
+    got = coll.get_object(some["id"])
+    assert got["objects"][0] == some
+    versions = coll.object_versions(some["id"])
+    assert len(versions["versions"]) == 1
+
+
+def test_version_history_from_two_releases(live: Live, collection_id: str) -> None:
+    url = f"{live.api}collections/{collection_id}/"
+    coll = Collection(url, user="admin", password=live.token)
+    old = bundle_objects("mobile-attack-14.1-sample.json.gz")
+    new = bundle_objects("mobile-attack-17.1-sample.json.gz")
+    assert coll.add_objects(json.dumps({"objects": old})).failure_count == 0
+    assert coll.add_objects(json.dumps({"objects": new})).failure_count == 0
+    changed = next(
+        o for o in new if o["type"] == "attack-pattern" and any(
+            p["id"] == o["id"] and p["modified"] != o["modified"] for p in old
+        )
+    )
+    versions = coll.object_versions(changed["id"])["versions"]
+    assert len(versions) == 2
+    latest = coll.get_object(changed["id"])["objects"]
+    assert [o["modified"] for o in latest] == [changed["modified"]]
+    first = coll.get_object(changed["id"], version="first")["objects"]
+    assert first[0]["modified"] < changed["modified"]
+    every = coll.get_object(changed["id"], version="all")["objects"]
+    assert len(every) == 2
+
+
+def test_custom_types_and_properties_survive_round_trip(live: Live, collection_id: str) -> None:
+    url = f"{live.api}collections/{collection_id}/"
+    coll = Collection(url, user="admin", password=live.token)
+    objects = bundle_objects("mbc-sample.json.gz")
+    status = coll.add_objects(json.dumps({"objects": objects}))
+    assert status.failure_count == 0, status.failures
+    custom = [o for o in objects if o["type"].startswith("malware-") or any(k.startswith("x_") for k in o)]
+    assert custom
+    for obj in custom[:20]:
+        assert coll.get_object(obj["id"])["objects"] == [obj]
