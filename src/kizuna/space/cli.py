@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import click
 
+from kizuna.space.pc_cli import pc
+
 
 @click.group()
 def space() -> None:
     """Space catalogs, conjunction screening, collision probability and CDMs."""
+
+
+space.add_command(pc)
