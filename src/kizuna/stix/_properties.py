@@ -1,0 +1,268 @@
+"""Checks of the STIX 2.1 common properties that hold structure: external references, granular
+markings (with their selectors), extensions, kill chain phases, references and timestamps.
+
+Each check appends :class:`Problem` values to a list it is given; none raises. Messages put what
+was expected beside what was given.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from kizuna.stix import _rules as R
+from kizuna.stix.timestamps import EXPECTED, TimestampError, to_micros
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One thing wrong with a STIX object.
+
+    *path* points at the offending property (``"modified"``, ``"external_references[2].url"``),
+    or is ``""`` for the object as a whole; *message* is for a person and shows what was expected
+    beside what was given.
+    """
+
+    path: str
+    message: str
+
+
+def kind(value: object) -> str:
+    """The JSON name of *value*'s kind, for messages.
+
+    >>> kind([]), kind(None), kind(True), kind(1.5)
+    ('array', 'null', 'boolean', 'number')
+    """
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, int | float):
+        return "number"
+    if isinstance(value, list):
+        return "array"
+    if isinstance(value, dict):
+        return "object"
+    return type(value).__name__
+
+
+def show(value: object, limit: int = 80) -> str:
+    """A short, quoted rendering of *value* for a message."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def timestamp(out: list[Problem], path: str, value: object, millis: bool = False) -> int | None:
+    """The microseconds of a timestamp property, or None after reporting why it is not one."""
+    try:
+        micros = to_micros(value)
+    except TimestampError as exc:
+        out.append(Problem(path, str(exc)))
+        return None
+    assert isinstance(value, str)
+    if value[17:19] > "60":
+        out.append(Problem(path, f"expected seconds 00..60, got {value!r}"))
+        return None
+    if millis and R.MILLIS.search(value) is None:
+        out.append(Problem(
+            path, f"must be precise to the millisecond ({EXPECTED}), got {value!r}"
+        ))
+    return micros
+
+
+def reference(
+    out: list[Problem], path: str, value: object,
+    allowed: frozenset[str] | None, forbidden: frozenset[str] | None,
+) -> None:
+    """Check one identifier-valued reference, and the type it points at."""
+    if not isinstance(value, str):
+        out.append(Problem(path, f"expected an identifier 'type--uuid', got {kind(value)}"))
+        return
+    m = R.STRICT_IDENTIFIER.match(value)
+    if m is None:
+        out.append(Problem(
+            path, f"expected an identifier 'type--uuid' (RFC 4122 UUID), got {show(value)}"
+        ))
+        return
+    target = m["type"]
+    if allowed is not None and target not in allowed:
+        expected = " or ".join(sorted(allowed)) if len(allowed) < 6 else "a cyber-observable"
+        out.append(Problem(path, f"must refer to {expected}, got a {target} ({value})"))
+    elif forbidden is not None and target in forbidden:
+        out.append(Problem(path, f"may not refer to a {target} ({value})"))
+
+
+def references(
+    out: list[Problem], path: str, value: object,
+    allowed: frozenset[str] | None, forbidden: frozenset[str] | None,
+) -> None:
+    """Check a non-empty list of references."""
+    if not isinstance(value, list):
+        out.append(Problem(path, f"expected a list of identifiers, got {kind(value)}"))
+        return
+    for i, item in enumerate(value):
+        reference(out, f"{path}[{i}]", item, allowed, forbidden)
+
+
+def string_list(out: list[Problem], path: str, value: object) -> None:
+    """Check a non-empty list of strings."""
+    if not isinstance(value, list) or not value:
+        out.append(Problem(path, f"expected a non-empty list of strings, got {show(value)}"))
+        return
+    for i, item in enumerate(value):
+        if not isinstance(item, str):
+            out.append(Problem(f"{path}[{i}]", f"expected a string, got {kind(item)}"))
+
+
+def external_references(out: list[Problem], value: object) -> None:
+    """Check ``external_references`` (section 2.5)."""
+    if not isinstance(value, list):
+        out.append(Problem("external_references", f"expected a list, got {kind(value)}"))
+        return
+    for i, ref in enumerate(value):
+        path = f"external_references[{i}]"
+        if not isinstance(ref, dict):
+            out.append(Problem(path, f"expected an object, got {kind(ref)}"))
+            continue
+        source = ref.get("source_name")
+        if not isinstance(source, str):
+            given = "nothing" if source is None else kind(source)
+            out.append(Problem(f"{path}.source_name", f"expected a string, got {given}"))
+        if "description" not in ref and "url" not in ref and "external_id" not in ref:
+            out.append(Problem(path, "expected at least one of description, url, external_id"))
+        for key in ("description", "external_id"):
+            if key in ref and not isinstance(ref[key], str):
+                out.append(Problem(f"{path}.{key}", f"expected a string, got {kind(ref[key])}"))
+        url = ref.get("url")
+        if url is not None and (not isinstance(url, str) or R.URL.match(url) is None):
+            out.append(Problem(
+                f"{path}.url",
+                f"expected a URL with a scheme and no spaces (e.g. 'https://example.org/x'),"
+                f" got {show(url)}",
+            ))
+        ext_id = ref.get("external_id")
+        if source == "cve" and not (isinstance(ext_id, str) and R.CVE_ID.match(ext_id)):
+            out.append(Problem(
+                f"{path}.external_id", f"a cve reference needs a CVE id (CVE-YYYY-NNNN), got "
+                f"{show(ext_id)}",
+            ))
+        if source == "capec" and not (isinstance(ext_id, str) and R.CAPEC_ID.match(ext_id)):
+            out.append(Problem(
+                f"{path}.external_id", f"a capec reference needs a CAPEC id (CAPEC-N), got "
+                f"{show(ext_id)}",
+            ))
+        hashes = ref.get("hashes")
+        if hashes is not None and not (
+            isinstance(hashes, dict) and hashes and all(isinstance(h, str) for h in hashes.values())
+        ):
+            out.append(Problem(f"{path}.hashes", f"expected an object of hash strings, got "
+                               f"{show(hashes)}"))
+
+
+def kill_chain_phases(out: list[Problem], value: object) -> None:
+    """Check ``kill_chain_phases`` (section 2.8)."""
+    if not isinstance(value, list):
+        out.append(Problem("kill_chain_phases", f"expected a list, got {kind(value)}"))
+        return
+    for i, phase in enumerate(value):
+        path = f"kill_chain_phases[{i}]"
+        if not isinstance(phase, dict):
+            out.append(Problem(path, f"expected an object, got {kind(phase)}"))
+            continue
+        for key in ("kill_chain_name", "phase_name"):
+            if not isinstance(phase.get(key), str):
+                out.append(Problem(f"{path}.{key}", f"expected a string, got {show(phase.get(key))}"))
+
+
+_INDEX = re.compile(r"^\[(\d+)\]$")
+
+
+def _resolves(obj: dict[str, Any], selector: str) -> str | None:
+    """None when *selector* points at something in *obj*; otherwise why it does not."""
+    node: Any = obj
+    for segment in selector.split("."):
+        m = _INDEX.match(segment)
+        if m is not None:
+            if not isinstance(node, list):
+                return f"{segment} indexes something that is not a list"
+            index = int(m[1])
+            if index >= len(node):
+                return f"index {index} is past the end of a list of {len(node)}"
+            node = node[index]
+        else:
+            if not isinstance(node, dict) or segment not in node:
+                return f"there is no property {segment!r} there"
+            node = node[segment]
+    return None
+
+
+def granular_markings(out: list[Problem], obj: dict[str, Any], value: object) -> None:
+    """Check ``granular_markings`` (section 7.2.3): selectors that resolve, and exactly one of
+    ``marking_ref`` or ``lang``."""
+    if not isinstance(value, list):
+        out.append(Problem("granular_markings", f"expected a list, got {kind(value)}"))
+        return
+    for i, gm in enumerate(value):
+        path = f"granular_markings[{i}]"
+        if not isinstance(gm, dict):
+            out.append(Problem(path, f"expected an object, got {kind(gm)}"))
+            continue
+        selectors = gm.get("selectors")
+        if not isinstance(selectors, list) or not selectors:
+            out.append(Problem(f"{path}.selectors",
+                               f"expected a non-empty list of selectors, got {show(selectors)}"))
+        else:
+            for j, sel in enumerate(selectors):
+                spath = f"{path}.selectors[{j}]"
+                if not isinstance(sel, str) or R.SELECTOR.match(sel) is None:
+                    out.append(Problem(spath, "expected a selector such as 'description' or "
+                                       f"'external_references.[0].url', got {show(sel)}"))
+                    continue
+                why = _resolves(obj, sel)
+                if why is not None:
+                    out.append(Problem(spath, f"selector {sel!r} does not resolve: {why}"))
+        has_ref, has_lang = "marking_ref" in gm, "lang" in gm
+        if has_ref == has_lang:
+            out.append(Problem(path, "expected exactly one of marking_ref or lang, got "
+                               + ("both" if has_ref else "neither")))
+        if has_ref:
+            reference(out, f"{path}.marking_ref", gm["marking_ref"],
+                      frozenset({"marking-definition"}), None)
+            if obj.get("type") == "marking-definition" and gm["marking_ref"] == obj.get("id"):
+                out.append(Problem(f"{path}.marking_ref",
+                                   "a marking-definition may not mark itself"))
+        if has_lang:
+            lang = gm["lang"]
+            if not isinstance(lang, str) or R.LANGUAGE_TAG.match(lang) is None:
+                out.append(Problem(f"{path}.lang",
+                                   f"expected an RFC 5646 language tag, got {show(lang)}"))
+
+
+def extensions(out: list[Problem], value: object) -> None:
+    """Check ``extensions`` (section 7.3): keys are extension-definition ids or ``*-ext`` names,
+    values are non-empty objects, and an extension-definition's entry names its type."""
+    if not isinstance(value, dict) or not value:
+        out.append(Problem("extensions", f"expected a non-empty object, got {show(value)}"))
+        return
+    for key, ext in value.items():
+        path = f"extensions.{key}"
+        by_definition = key.startswith("extension-definition--")
+        if by_definition:
+            m = R.STRICT_IDENTIFIER.match(key)
+            if m is None or m["type"] != "extension-definition":
+                out.append(Problem(path, "expected an extension-definition id "
+                                   f"'extension-definition--<uuid>', got {show(key)}"))
+        elif R.EXTENSION_NAME.match(key) is None:
+            out.append(Problem(path, "expected an extension-definition id or a name ending in "
+                               f"'-ext' (e.g. 'archive-ext'), got {show(key)}"))
+        if not isinstance(ext, dict) or not ext:
+            out.append(Problem(path, f"expected a non-empty object, got {show(ext)}"))
+            continue
+        if by_definition:
+            etype = ext.get("extension_type")
+            if etype not in R.EXTENSION_TYPES:
+                out.append(Problem(f"{path}.extension_type", "expected one of "
+                                   f"{', '.join(sorted(R.EXTENSION_TYPES))}, got {show(etype)}"))

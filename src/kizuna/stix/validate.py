@@ -1,0 +1,377 @@
+"""Strict, fast STIX 2.1 validation at the door.
+
+:func:`validate_object` takes one parsed JSON value and returns every :class:`Problem` it finds,
+or ``[]`` when the value is a valid STIX 2.1 object. It never raises on bad input. It checks the
+common properties of all objects (type, id, spec_version, created/modified and their order,
+references and the types they point at, external references, granular markings and their
+selectors, extensions, labels, confidence, lang, revoked, property names), the required
+properties of the STIX 2.1 types, timestamp orderings, and indicator patterns (with
+``stix2-patterns``). Custom object types and custom properties are allowed when their names are
+valid. See ``docs/stix-validation.md``.
+
+>>> validate_object({
+...     "type": "identity", "spec_version": "2.1",
+...     "id": "identity--f431f809-377b-45e0-aa1c-6a4751cae5ff",
+...     "created": "2020-01-01T00:00:00.000Z", "modified": "2020-01-01T00:00:00.000Z",
+...     "name": "ACME CERT", "identity_class": "organization",
+... })
+[]
+>>> for p in validate_object({
+...     "type": "tool", "spec_version": "2.1",
+...     "id": "malware--f431f809-377b-45e0-aa1c-6a4751cae5ff",
+...     "created": "2020-01-01T00:00:00.000Z", "modified": "2019-01-01T00:00:00.000Z",
+... }):
+...     print(p.path or "(object)", "-", p.message)
+id - the type part 'malware' differs from the object's type 'tool'
+modified - modified (2019-01-01T00:00:00.000Z) is earlier than created (2020-01-01T00:00:00.000Z)
+name - required property of a tool is missing
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from stix2patterns.validator import run_validator
+
+from kizuna.stix import _properties as P
+from kizuna.stix import _rules as R
+from kizuna.stix._properties import Problem
+
+__all__ = ["Problem", "validate_object"]
+
+_COMMON_FULL = ("spec_version", "id", "created", "modified")
+_NO_TIMESTAMPS: tuple[str, ...] = ()
+_NO_ORDERINGS: tuple[tuple[str, str, bool], ...] = ()
+
+
+def validate_object(obj: object) -> list[Problem]:
+    """All problems of one STIX 2.1 object (a parsed JSON value); [] when it is valid."""
+    if not isinstance(obj, dict):
+        return [Problem("", f"expected a JSON object (a STIX object), got {P.kind(obj)}")]
+    out: list[Problem] = []
+    otype = obj.get("type")
+    if otype is None:
+        out.append(Problem("type", "required property is missing; expected a STIX type name "
+                           "such as 'indicator'"))
+        otype = ""
+    elif not isinstance(otype, str) or not 3 <= len(otype) <= 250 or not R.TYPE_NAME.match(otype):
+        out.append(Problem("type", "expected a type name of 3..250 characters a-z, 0-9 and "
+                           f"single hyphens, starting with a letter, got {P.show(otype)}"))
+        otype = ""
+    sco = otype in R.SCO_TYPES or (otype not in R.SDO_TYPES and otype not in R.SRO_TYPES
+                                   and otype not in R.META_TYPES and _declares_new_sco(obj))
+    _common(out, obj, otype, sco)
+    _properties(out, obj, otype)
+    check = _TYPE_CHECKS.get(otype)
+    if check is not None:
+        check(out, obj)
+    return out
+
+
+def _declares_new_sco(obj: dict[str, Any]) -> bool:
+    exts = obj.get("extensions")
+    if isinstance(exts, dict):
+        for ext in exts.values():
+            if isinstance(ext, dict) and ext.get("extension_type") == "new-sco":
+                return True
+    return False
+
+
+def _common(out: list[Problem], obj: dict[str, Any], otype: str, sco: bool) -> None:
+    """Presence of the required common properties, the id, spec_version and created/modified."""
+    if sco:
+        required: tuple[str, ...] = ("id",)
+    elif otype == "marking-definition":
+        required = ("spec_version", "id", "created")
+    else:
+        required = _COMMON_FULL
+    for key in required:
+        if key not in obj:
+            out.append(Problem(key, f"required property of every {_category(otype, sco)} is "
+                               "missing"))
+    oid = obj.get("id")
+    if oid is not None:
+        if not isinstance(oid, str):
+            out.append(Problem("id", f"expected an identifier 'type--uuid', got {P.kind(oid)}"))
+        else:
+            m = R.STRICT_IDENTIFIER.match(oid)
+            if m is None:
+                out.append(Problem("id", f"expected '{otype or 'type'}--' and an RFC 4122 UUID "
+                                   f"(e.g. {otype or 'indicator'}--"
+                                   f"8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f), got {P.show(oid)}"))
+            elif otype and m["type"] != otype:
+                out.append(Problem("id", f"the type part {m['type']!r} differs from the "
+                                   f"object's type {otype!r}"))
+    spec = obj.get("spec_version")
+    if spec is not None and spec != "2.1":
+        out.append(Problem("spec_version", f"expected '2.1', got {P.show(spec)}"))
+    created = modified = None
+    if "created" in obj:
+        created = P.timestamp(out, "created", obj["created"], millis=True)
+    if "modified" in obj:
+        modified = P.timestamp(out, "modified", obj["modified"], millis=True)
+    if created is not None and modified is not None and modified < created:
+        out.append(Problem("modified", f"modified ({obj['modified']}) is earlier than created "
+                           f"({obj['created']})"))
+
+
+def _category(otype: str, sco: bool) -> str:
+    if sco:
+        return "cyber-observable"
+    if otype in R.SRO_TYPES:
+        return "relationship object"
+    if otype in R.META_TYPES:
+        return otype
+    return "STIX domain object" if otype in R.SDO_TYPES else "custom object"
+
+
+def _properties(out: list[Problem], obj: dict[str, Any], otype: str) -> None:
+    """Property by property: names, null and empty lists, references, timestamps and the
+    structured common properties."""
+    stamps = R.TIMESTAMPS.get(otype, _NO_TIMESTAMPS)
+    seen: dict[str, int] = {}
+    for key, value in obj.items():
+        if not isinstance(key, str) or (R.PROPERTY_NAME.match(key) is None and key != "id"):
+            out.append(Problem(str(key), "property names must be 3..250 characters of a-z, 0-9 "
+                               f"and _, got {P.show(key)}"))
+        if value is None:
+            out.append(Problem(key, "null is not a STIX value; leave the property out instead"))
+            continue
+        if isinstance(value, list) and not value:
+            out.append(Problem(key, "empty lists are not allowed in STIX; leave the property out"))
+            continue
+        if key.startswith("x_"):
+            continue  # custom properties are the producer's business (see docs)
+        if key.endswith("_ref"):
+            P.reference(out, key, value, R.REF_TYPES.get((otype, key)) or
+                        R.REF_TYPES.get(("*", key)), R.REF_NOT_TYPES.get((otype, key)))
+        elif key.endswith("_refs"):
+            P.references(out, key, value, R.REF_TYPES.get((otype, key)) or
+                         R.REF_TYPES.get(("*", key)), R.REF_NOT_TYPES.get((otype, key)))
+        elif key in stamps:
+            micros = P.timestamp(out, key, value)
+            if micros is not None:
+                seen[key] = micros
+        elif key in R.STRINGS:
+            if not isinstance(value, str):
+                out.append(Problem(key, f"expected a string, got {P.kind(value)}"))
+        else:
+            structured = _STRUCTURED.get(key)
+            if structured is not None:
+                structured(out, obj, value)
+            elif key.endswith("_hex"):
+                if not isinstance(value, str) or R.HEX.match(value) is None:
+                    out.append(Problem(key, f"expected hexadecimal octets, got {P.show(value)}"))
+            elif key.endswith("_bin") and (not isinstance(value, str) or
+                                           R.BASE64.match(value) is None):
+                out.append(Problem(key, f"expected base64, got {P.show(value)}"))
+    for later, earlier, strict in R.ORDERINGS.get(otype, _NO_ORDERINGS):
+        if later in seen and earlier in seen:
+            a, b = seen[later], seen[earlier]
+            if a < b or (strict and a == b):
+                word = "not later than" if strict and a == b else "earlier than"
+                out.append(Problem(later, f"{later} ({obj[later]}) is {word} {earlier} "
+                                   f"({obj[earlier]})"))
+
+
+def _labels(out: list[Problem], obj: dict[str, Any], value: object) -> None:
+    P.string_list(out, "labels", value)
+
+
+def _confidence(out: list[Problem], obj: dict[str, Any], value: object) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 100:
+        out.append(Problem("confidence", f"expected an integer 0..100, got {P.show(value)}"))
+
+
+def _lang(out: list[Problem], obj: dict[str, Any], value: object) -> None:
+    if not isinstance(value, str) or R.LANGUAGE_TAG.match(value) is None:
+        out.append(Problem("lang", f"expected an RFC 5646 language tag such as 'en' or 'ja', "
+                           f"got {P.show(value)}"))
+
+
+def _boolean(name: str) -> Any:
+    def check(out: list[Problem], obj: dict[str, Any], value: object) -> None:
+        if not isinstance(value, bool):
+            out.append(Problem(name, f"expected true or false, got {P.show(value)}"))
+    return check
+
+
+def _external_references(out: list[Problem], obj: dict[str, Any], value: object) -> None:
+    P.external_references(out, value)
+
+
+def _granular_markings(out: list[Problem], obj: dict[str, Any], value: object) -> None:
+    P.granular_markings(out, obj, value)
+
+
+def _extensions(out: list[Problem], obj: dict[str, Any], value: object) -> None:
+    P.extensions(out, value)
+
+
+def _kill_chain_phases(out: list[Problem], obj: dict[str, Any], value: object) -> None:
+    P.kill_chain_phases(out, value)
+
+
+_STRUCTURED: dict[str, Any] = {
+    "labels": _labels,
+    "confidence": _confidence,
+    "lang": _lang,
+    "revoked": _boolean("revoked"),
+    "defanged": _boolean("defanged"),
+    "is_family": _boolean("is_family"),
+    "external_references": _external_references,
+    "granular_markings": _granular_markings,
+    "extensions": _extensions,
+    "kill_chain_phases": _kill_chain_phases,
+}
+
+
+def _required(out: list[Problem], obj: dict[str, Any], otype: str) -> None:
+    for key in R.REQUIRED.get(otype, ()):
+        if key not in obj:
+            out.append(Problem(key, f"required property of a {otype} is missing"))
+
+
+def _generic(out: list[Problem], obj: dict[str, Any]) -> None:
+    _required(out, obj, obj["type"])
+
+
+def _indicator(out: list[Problem], obj: dict[str, Any]) -> None:
+    _required(out, obj, "indicator")
+    pattern = obj.get("pattern")
+    if obj.get("pattern_type") == "stix" and isinstance(pattern, str):
+        version = "2.0" if obj.get("pattern_version") == "2.0" else "2.1"
+        for error in run_validator(pattern, stix_version=version):
+            out.append(Problem("pattern", f"not a valid STIX pattern: {error}"))
+
+
+def _malware(out: list[Problem], obj: dict[str, Any]) -> None:
+    _required(out, obj, "malware")
+    if obj.get("is_family") is True and "name" not in obj:
+        out.append(Problem("name", "required when is_family is true"))
+
+
+def _malware_analysis(out: list[Problem], obj: dict[str, Any]) -> None:
+    _required(out, obj, "malware-analysis")
+    if "result" not in obj and "analysis_sco_refs" not in obj:
+        out.append(Problem("", "a malware-analysis needs result or analysis_sco_refs"))
+
+
+def _location(out: list[Problem], obj: dict[str, Any]) -> None:
+    has_lat, has_lon = "latitude" in obj, "longitude" in obj
+    if "region" not in obj and "country" not in obj and not (has_lat and has_lon):
+        out.append(Problem("", "a location needs region, country, or latitude and longitude"))
+    if has_lat != has_lon:
+        out.append(Problem("latitude" if has_lon else "longitude",
+                           "latitude and longitude go together"))
+    if "precision" in obj and not (has_lat and has_lon):
+        out.append(Problem("precision", "precision needs latitude and longitude"))
+    for key, limit in (("latitude", 90.0), ("longitude", 180.0), ("precision", None)):
+        value = obj.get(key)
+        if value is None:
+            continue
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            out.append(Problem(key, f"expected a number, got {P.kind(value)}"))
+        elif limit is not None and not -limit <= value <= limit:
+            out.append(Problem(key, f"expected -{limit:g}..{limit:g}, got {value}"))
+
+
+def _observed_data(out: list[Problem], obj: dict[str, Any]) -> None:
+    _required(out, obj, "observed-data")
+    _bounded(out, obj, "number_observed", 1)
+    if ("objects" in obj) == ("object_refs" in obj):
+        out.append(Problem("", "an observed-data needs exactly one of object_refs or objects"))
+    objects = obj.get("objects")
+    if objects is not None and not (isinstance(objects, dict) and objects):
+        out.append(Problem("objects", f"expected a non-empty object, got {P.show(objects)}"))
+
+
+def _bounded(out: list[Problem], obj: dict[str, Any], key: str, low: int) -> None:
+    value = obj.get(key)
+    if value is None:
+        return
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= 999_999_999:
+        out.append(Problem(key, f"expected an integer {low}..999999999, got {P.show(value)}"))
+
+
+def _opinion(out: list[Problem], obj: dict[str, Any]) -> None:
+    _required(out, obj, "opinion")
+    value = obj.get("opinion")
+    if value is not None and value not in R.OPINIONS:
+        out.append(Problem("opinion", f"expected one of {', '.join(R.OPINIONS)}, got "
+                           f"{P.show(value)}"))
+
+
+def _sighting(out: list[Problem], obj: dict[str, Any]) -> None:
+    _required(out, obj, "sighting")
+    _bounded(out, obj, "count", 0)
+
+
+def _marking_definition(out: list[Problem], obj: dict[str, Any]) -> None:
+    has_type, has_def = "definition_type" in obj, "definition" in obj
+    if has_type != has_def:
+        out.append(Problem("definition" if has_type else "definition_type",
+                           "definition_type and definition go together"))
+    if not has_type and not has_def and "extensions" not in obj:
+        out.append(Problem("", "a marking-definition needs definition_type and definition, "
+                           "or extensions (e.g. TLP 2.0)"))
+    dtype, definition = obj.get("definition_type"), obj.get("definition")
+    if has_def and not isinstance(definition, dict):
+        out.append(Problem("definition", f"expected an object, got {P.kind(definition)}"))
+    elif not isinstance(definition, dict):
+        pass
+    elif dtype == "tlp" and definition.get("tlp") not in R.TLP_LEVELS:
+        out.append(Problem("definition.tlp", "expected white, green, amber or red, got "
+                           f"{P.show(definition.get('tlp'))}"))
+    elif dtype == "statement" and not isinstance(definition.get("statement"), str):
+        out.append(Problem("definition.statement", "expected a string, got "
+                           f"{P.show(definition.get('statement'))}"))
+    refs = obj.get("object_marking_refs")
+    if isinstance(refs, list) and obj.get("id") in refs:
+        out.append(Problem("object_marking_refs", "a marking-definition may not mark itself"))
+
+
+def _extension_definition(out: list[Problem], obj: dict[str, Any]) -> None:
+    _required(out, obj, "extension-definition")
+    types = obj.get("extension_types")
+    if types is not None:
+        if not isinstance(types, list):
+            out.append(Problem("extension_types", f"expected a list, got {P.kind(types)}"))
+            types = []
+        for i, t in enumerate(types):
+            if t not in R.EXTENSION_TYPES:
+                out.append(Problem(f"extension_types[{i}]", "expected one of "
+                                   f"{', '.join(sorted(R.EXTENSION_TYPES))}, got {P.show(t)}"))
+        if "extension_properties" in obj and "toplevel-property-extension" not in types:
+            out.append(Problem("extension_properties",
+                               "only for a toplevel-property-extension"))
+
+
+def _language_content(out: list[Problem], obj: dict[str, Any]) -> None:
+    _required(out, obj, "language-content")
+    contents = obj.get("contents")
+    if contents is None:
+        return
+    if not isinstance(contents, dict) or not contents:
+        out.append(Problem("contents", f"expected a non-empty object, got {P.show(contents)}"))
+        return
+    for lang, values in contents.items():
+        if R.LANGUAGE_TAG.match(lang) is None:
+            out.append(Problem(f"contents.{lang}", "expected an RFC 5646 language tag as key"))
+        if not isinstance(values, dict):
+            out.append(Problem(f"contents.{lang}", f"expected an object, got {P.kind(values)}"))
+
+
+_TYPE_CHECKS: dict[str, Any] = {t: _generic for t in R.REQUIRED}
+_TYPE_CHECKS.update({
+    "indicator": _indicator,
+    "malware": _malware,
+    "malware-analysis": _malware_analysis,
+    "location": _location,
+    "observed-data": _observed_data,
+    "opinion": _opinion,
+    "sighting": _sighting,
+    "marking-definition": _marking_definition,
+    "extension-definition": _extension_definition,
+    "language-content": _language_content,
+})
