@@ -137,12 +137,8 @@ def external_references(out: list[Problem], value: object) -> None:
             if key in ref and not isinstance(ref[key], str):
                 out.append(Problem(f"{path}.{key}", f"expected a string, got {kind(ref[key])}"))
         url = ref.get("url")
-        if url is not None and (not isinstance(url, str) or R.URL.match(url) is None):
-            out.append(Problem(
-                f"{path}.url",
-                f"expected a URL with a scheme and no spaces (e.g. 'https://example.org/x'),"
-                f" got {show(url)}",
-            ))
+        if url is not None:
+            _url(out, f"{path}.url", url)
         ext_id = ref.get("external_id")
         if source == "cve" and not (isinstance(ext_id, str) and R.CVE_ID.match(ext_id)):
             out.append(Problem(
@@ -160,6 +156,17 @@ def external_references(out: list[Problem], value: object) -> None:
         ):
             out.append(Problem(f"{path}.hashes", f"expected an object of hash strings, got "
                                f"{show(hashes)}"))
+
+
+def _url(out: list[Problem], path: str, url: object) -> None:
+    if not isinstance(url, str):
+        out.append(Problem(path, f"expected a URL string, got {kind(url)}"))
+    elif url != url.strip():
+        out.append(Problem(path, "expected a URL without leading or trailing whitespace, got "
+                           f"{show(url, 500)}"))
+    elif R.URL.match(url) is None:
+        out.append(Problem(path, "expected a URL with a scheme and no spaces (e.g. "
+                           f"'https://example.org/x'), got {show(url, 500)}"))
 
 
 def kill_chain_phases(out: list[Problem], value: object) -> None:
