@@ -343,6 +343,12 @@ def test_property_names(bad: str) -> None:
     assert problem.message.startswith("property names must be 3..250 characters")
 
 
+def test_a_non_string_key_is_reported_not_raised() -> None:
+    obj: dict[Any, Any] = minimal()["tool"]
+    obj[3] = "v"
+    assert paths(obj) == ["3"]
+
+
 def test_custom_types_and_properties_are_kept() -> None:
     obj = minimal()["x-kizuna-thing"]
     obj["x_kizuna_note"] = {"nested": [1, 2]}

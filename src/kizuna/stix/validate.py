@@ -125,46 +125,85 @@ def _category(otype: str, sco: bool) -> str:
     return "STIX domain object" if otype in R.SDO_TYPES else "custom object"
 
 
-def _properties(out: list[Problem], obj: dict[str, Any], otype: str) -> None:
+# What to check of a property, by object type and property name (a bounded cache: names repeat).
+_SKIP, _REF, _REFS, _STAMP, _STRING, _STRUCT, _HEX, _BIN = range(8)
+_Plan = tuple[bool, int, Any, Any]
+_PLANS: dict[str, dict[str, _Plan]] = {}
+_PLAN_LIMIT = 4096
+
+
+def _plan(otype: str, key: str) -> _Plan:
+    """(is the name valid, which check, and its two arguments) for property *key* of *otype*."""
+    plans = _PLANS.get(otype)
+    if plans is None:
+        plans = {} if len(_PLANS) >= _PLAN_LIMIT else _PLANS.setdefault(otype, {})
+    plan = plans.get(key)
+    if plan is not None:
+        return plan
+    name_ok = R.PROPERTY_NAME.match(key) is not None or key == "id"
+    if key.startswith("x_"):
+        plan = (name_ok, _SKIP, None, None)  # custom properties are the producer's business
+    elif key.endswith(("_ref", "_refs")):
+        allowed = R.REF_TYPES.get((otype, key)) or R.REF_TYPES.get(("*", key))
+        forbidden = R.REF_NOT_TYPES.get((otype, key))
+        plan = (name_ok, _REF if key.endswith("_ref") else _REFS, allowed, forbidden)
+    elif key in R.TIMESTAMPS.get(otype, _NO_TIMESTAMPS):
+        plan = (name_ok, _STAMP, None, None)
+    elif key in R.STRINGS:
+        plan = (name_ok, _STRING, None, None)
+    elif key in _STRUCTURED:
+        plan = (name_ok, _STRUCT, _STRUCTURED[key], None)
+    elif key.endswith("_hex"):
+        plan = (name_ok, _HEX, None, None)
+    elif key.endswith("_bin"):
+        plan = (name_ok, _BIN, None, None)
+    else:
+        plan = (name_ok, _SKIP, None, None)
+    if len(plans) < _PLAN_LIMIT:
+        plans[key] = plan
+    return plan
+
+
+def _properties(out: list[Problem], obj: dict[Any, Any], otype: str) -> None:
     """Property by property: names, null and empty lists, references, timestamps and the
     structured common properties."""
-    stamps = R.TIMESTAMPS.get(otype, _NO_TIMESTAMPS)
     seen: dict[str, int] = {}
+    plans = _PLANS.get(otype, {})
     for key, value in obj.items():
-        if not isinstance(key, str) or (R.PROPERTY_NAME.match(key) is None and key != "id"):
-            out.append(Problem(str(key), "property names must be 3..250 characters of a-z, 0-9 "
+        if not isinstance(key, str):
+            out.append(Problem(str(key), f"property names are strings, got {P.kind(key)}"))
+            continue
+        plan = plans.get(key) or _plan(otype, key)
+        name_ok, action, arg1, arg2 = plan
+        if not name_ok:
+            out.append(Problem(key, "property names must be 3..250 characters of a-z, 0-9 "
                                f"and _, got {P.show(key)}"))
         if value is None:
             out.append(Problem(key, "null is not a STIX value; leave the property out instead"))
             continue
-        if isinstance(value, list) and not value:
+        if value == []:
             out.append(Problem(key, "empty lists are not allowed in STIX; leave the property out"))
             continue
-        if key.startswith("x_"):
-            continue  # custom properties are the producer's business (see docs)
-        if key.endswith("_ref"):
-            P.reference(out, key, value, R.REF_TYPES.get((otype, key)) or
-                        R.REF_TYPES.get(("*", key)), R.REF_NOT_TYPES.get((otype, key)))
-        elif key.endswith("_refs"):
-            P.references(out, key, value, R.REF_TYPES.get((otype, key)) or
-                         R.REF_TYPES.get(("*", key)), R.REF_NOT_TYPES.get((otype, key)))
-        elif key in stamps:
+        if action == _SKIP:
+            continue
+        if action == _REF:
+            P.reference(out, key, value, arg1, arg2)
+        elif action == _REFS:
+            P.references(out, key, value, arg1, arg2)
+        elif action == _STAMP:
             micros = P.timestamp(out, key, value)
             if micros is not None:
                 seen[key] = micros
-        elif key in R.STRINGS:
+        elif action == _STRING:
             if not isinstance(value, str):
                 out.append(Problem(key, f"expected a string, got {P.kind(value)}"))
-        else:
-            structured = _STRUCTURED.get(key)
-            if structured is not None:
-                structured(out, obj, value)
-            elif key.endswith("_hex"):
-                if not isinstance(value, str) or R.HEX.match(value) is None:
-                    out.append(Problem(key, f"expected hexadecimal octets, got {P.show(value)}"))
-            elif key.endswith("_bin") and (not isinstance(value, str) or
-                                           R.BASE64.match(value) is None):
-                out.append(Problem(key, f"expected base64, got {P.show(value)}"))
+        elif action == _STRUCT:
+            arg1(out, obj, value)
+        elif action == _HEX:
+            if not isinstance(value, str) or R.HEX.match(value) is None:
+                out.append(Problem(key, f"expected hexadecimal octets, got {P.show(value)}"))
+        elif not isinstance(value, str) or R.BASE64.match(value) is None:
+            out.append(Problem(key, f"expected base64, got {P.show(value)}"))
     for later, earlier, strict in R.ORDERINGS.get(otype, _NO_ORDERINGS):
         if later in seen and earlier in seen:
             a, b = seen[later], seen[earlier]
