@@ -1,0 +1,167 @@
+"""Rules of particular STIX 2.1 types: their required properties and the constraints between
+them (a malware family has a name, a location has a place, an indicator's pattern parses ...).
+
+Each check takes the problem list and the object, and appends what it finds.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from stix2patterns.validator import run_validator
+
+from kizuna.stix import _properties as P
+from kizuna.stix import _rules as R
+from kizuna.stix._properties import Problem
+
+
+def _required(out: list[Problem], obj: dict[str, Any], otype: str) -> None:
+    for key in R.REQUIRED.get(otype, ()):
+        if key not in obj:
+            out.append(Problem(key, f"required property of a {otype} is missing"))
+
+
+def _generic(out: list[Problem], obj: dict[str, Any]) -> None:
+    _required(out, obj, obj["type"])
+
+
+def _indicator(out: list[Problem], obj: dict[str, Any]) -> None:
+    _required(out, obj, "indicator")
+    pattern = obj.get("pattern")
+    if obj.get("pattern_type") == "stix" and isinstance(pattern, str):
+        version = "2.0" if obj.get("pattern_version") == "2.0" else "2.1"
+        for error in run_validator(pattern, stix_version=version):
+            out.append(Problem("pattern", f"not a valid STIX pattern: {error}"))
+
+
+def _malware(out: list[Problem], obj: dict[str, Any]) -> None:
+    _required(out, obj, "malware")
+    if obj.get("is_family") is True and "name" not in obj:
+        out.append(Problem("name", "required when is_family is true"))
+
+
+def _malware_analysis(out: list[Problem], obj: dict[str, Any]) -> None:
+    _required(out, obj, "malware-analysis")
+    if "result" not in obj and "analysis_sco_refs" not in obj:
+        out.append(Problem("", "a malware-analysis needs result or analysis_sco_refs"))
+
+
+def _location(out: list[Problem], obj: dict[str, Any]) -> None:
+    has_lat, has_lon = "latitude" in obj, "longitude" in obj
+    if "region" not in obj and "country" not in obj and not (has_lat and has_lon):
+        out.append(Problem("", "a location needs region, country, or latitude and longitude"))
+    if has_lat != has_lon:
+        out.append(Problem("latitude" if has_lon else "longitude",
+                           "latitude and longitude go together"))
+    if "precision" in obj and not (has_lat and has_lon):
+        out.append(Problem("precision", "precision needs latitude and longitude"))
+    for key, limit in (("latitude", 90.0), ("longitude", 180.0), ("precision", None)):
+        value = obj.get(key)
+        if value is None:
+            continue
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            out.append(Problem(key, f"expected a number, got {P.kind(value)}"))
+        elif limit is not None and not -limit <= value <= limit:
+            out.append(Problem(key, f"expected -{limit:g}..{limit:g}, got {value}"))
+
+
+def _observed_data(out: list[Problem], obj: dict[str, Any]) -> None:
+    _required(out, obj, "observed-data")
+    _bounded(out, obj, "number_observed", 1)
+    if ("objects" in obj) == ("object_refs" in obj):
+        out.append(Problem("", "an observed-data needs exactly one of object_refs or objects"))
+    objects = obj.get("objects")
+    if objects is not None and not (isinstance(objects, dict) and objects):
+        out.append(Problem("objects", f"expected a non-empty object, got {P.show(objects)}"))
+
+
+def _bounded(out: list[Problem], obj: dict[str, Any], key: str, low: int) -> None:
+    value = obj.get(key)
+    if value is None:
+        return
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= 999_999_999:
+        out.append(Problem(key, f"expected an integer {low}..999999999, got {P.show(value)}"))
+
+
+def _opinion(out: list[Problem], obj: dict[str, Any]) -> None:
+    _required(out, obj, "opinion")
+    value = obj.get("opinion")
+    if value is not None and value not in R.OPINIONS:
+        out.append(Problem("opinion", f"expected one of {', '.join(R.OPINIONS)}, got "
+                           f"{P.show(value)}"))
+
+
+def _sighting(out: list[Problem], obj: dict[str, Any]) -> None:
+    _required(out, obj, "sighting")
+    _bounded(out, obj, "count", 0)
+
+
+def _marking_definition(out: list[Problem], obj: dict[str, Any]) -> None:
+    has_type, has_def = "definition_type" in obj, "definition" in obj
+    if has_type != has_def:
+        out.append(Problem("definition" if has_type else "definition_type",
+                           "definition_type and definition go together"))
+    if not has_type and not has_def and "extensions" not in obj:
+        out.append(Problem("", "a marking-definition needs definition_type and definition, "
+                           "or extensions (e.g. TLP 2.0)"))
+    dtype, definition = obj.get("definition_type"), obj.get("definition")
+    if has_def and not isinstance(definition, dict):
+        out.append(Problem("definition", f"expected an object, got {P.kind(definition)}"))
+    elif not isinstance(definition, dict):
+        pass
+    elif dtype == "tlp" and definition.get("tlp") not in R.TLP_LEVELS:
+        out.append(Problem("definition.tlp", "expected white, green, amber or red, got "
+                           f"{P.show(definition.get('tlp'))}"))
+    elif dtype == "statement" and not isinstance(definition.get("statement"), str):
+        out.append(Problem("definition.statement", "expected a string, got "
+                           f"{P.show(definition.get('statement'))}"))
+    refs = obj.get("object_marking_refs")
+    if isinstance(refs, list) and obj.get("id") in refs:
+        out.append(Problem("object_marking_refs", "a marking-definition may not mark itself"))
+
+
+def _extension_definition(out: list[Problem], obj: dict[str, Any]) -> None:
+    _required(out, obj, "extension-definition")
+    types = obj.get("extension_types")
+    if types is not None:
+        if not isinstance(types, list):
+            out.append(Problem("extension_types", f"expected a list, got {P.kind(types)}"))
+            types = []
+        for i, t in enumerate(types):
+            if t not in R.EXTENSION_TYPES:
+                out.append(Problem(f"extension_types[{i}]", "expected one of "
+                                   f"{', '.join(sorted(R.EXTENSION_TYPES))}, got {P.show(t)}"))
+        if "extension_properties" in obj and "toplevel-property-extension" not in types:
+            out.append(Problem("extension_properties",
+                               "only for a toplevel-property-extension"))
+
+
+def _language_content(out: list[Problem], obj: dict[str, Any]) -> None:
+    _required(out, obj, "language-content")
+    contents = obj.get("contents")
+    if contents is None:
+        return
+    if not isinstance(contents, dict) or not contents:
+        out.append(Problem("contents", f"expected a non-empty object, got {P.show(contents)}"))
+        return
+    for lang, values in contents.items():
+        if R.LANGUAGE_TAG.match(lang) is None:
+            out.append(Problem(f"contents.{lang}", "expected an RFC 5646 language tag as key"))
+        if not isinstance(values, dict):
+            out.append(Problem(f"contents.{lang}", f"expected an object, got {P.kind(values)}"))
+
+
+#: The check of each type with rules of its own, by type name.
+TYPE_CHECKS: dict[str, Any] = {t: _generic for t in R.REQUIRED}
+TYPE_CHECKS.update({
+    "indicator": _indicator,
+    "malware": _malware,
+    "malware-analysis": _malware_analysis,
+    "location": _location,
+    "observed-data": _observed_data,
+    "opinion": _opinion,
+    "sighting": _sighting,
+    "marking-definition": _marking_definition,
+    "extension-definition": _extension_definition,
+    "language-content": _language_content,
+})
