@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 import uvicorn
@@ -45,8 +46,15 @@ def serve(node: Node) -> Iterator[str]:
     """Run *node*'s TAXII app in a uvicorn server thread; yield its base URL."""
     from kizuna.taxii.app import create_app
 
+    with serve_app(create_app(node)) as url:
+        yield url
+
+
+@contextmanager
+def serve_app(app: Any) -> Iterator[str]:
+    """Run an ASGI app in a uvicorn server thread on 127.0.0.1; yield its base URL."""
     port = free_port()
-    config = uvicorn.Config(create_app(node), host="127.0.0.1", port=port, log_level="warning")
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -97,7 +105,9 @@ def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
 
 @pytest.fixture
 def node_and_token(tmp_path: Path) -> Iterator[tuple[Node, str]]:
-    node, token = Node.init(tmp_path / "node", name="test", org="NATO-CERT", country="BEL", communities=["NATO"])
+    node, token = Node.init(
+        tmp_path / "node", name="test", org="NATO-CERT", country="BEL", communities=["NATO"]
+    )
     yield node, token
     node.close()
 

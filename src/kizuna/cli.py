@@ -26,7 +26,7 @@ from kizuna.space.cli import space
 from kizuna.stix.markings import TLP_LEVELS, releasability_marking
 from kizuna.store.types import ObjectQuery, VersionMatch
 
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)
 node_dir = click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
 
 
@@ -380,6 +380,46 @@ def export(directory: Path, collection_id: str, as_user: str, all_versions: bool
     out.write(b"]}\n")
     out.flush()
     err.print(f"exported {count} object(s) from {c.id} as {as_user}")
+
+
+@main.command()
+@click.option(
+    "--dir",
+    "directory",
+    default="demo-nodes",
+    show_default=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Where the demo nodes live (replaced each run).",
+)
+@click.option("--port", default=8000, show_default=True, help="Port of the demo node on 127.0.0.1.")
+@click.option("--no-serve", is_flag=True, help="Build the demo and exit instead of serving it.")
+def demo(directory: Path, port: int, no_serve: bool) -> None:
+    """Run the demo: a node loaded with real ATT&CK and MBC data, served on 127.0.0.1."""
+    from kizuna.demo import build
+
+    err.print(f"building the demo node in {directory}/nato ...")
+    d = build(directory, err)
+    count = d.node.store.count(d.collection_id)
+    err.print(f"collection 'shared' ({d.collection_id}) holds {count} object versions")
+    base = f"http://127.0.0.1:{port}"
+    err.print("query it, as the admin and as a Japanese analyst (user aiko of JPN-CERT):")
+    click.echo(
+        f'curl -s -H "Authorization: Bearer {d.admin_token}" '
+        f'-H "Accept: application/taxii+json;version=2.1" '
+        f'"{base}/api/collections/shared/objects/?limit=3&match[type]=malware"'
+    )
+    click.echo(
+        f'curl -s -u "aiko:{d.analyst_token}" -H "Accept: application/taxii+json;version=2.1" '
+        f'"{base}/api/collections/{d.collection_id}/manifest/?limit=3"'
+    )
+    if no_serve:
+        return
+    import uvicorn
+
+    from kizuna.taxii.app import create_app
+
+    err.print(f"serving at {base}/taxii2/ (Ctrl-C to stop)")
+    uvicorn.run(create_app(d.node), host="127.0.0.1", port=port, log_level="warning")
 
 
 main.add_command(space)

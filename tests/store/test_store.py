@@ -9,7 +9,15 @@ from pathlib import Path
 import pytest
 
 from kizuna.store import SqlStore, open_store
-from kizuna.store.types import Collection, Grant, NewVersion, ObjectQuery, Org, Outcome, VersionMatch
+from kizuna.store.types import (
+    Collection,
+    Grant,
+    NewVersion,
+    ObjectQuery,
+    Org,
+    Outcome,
+    VersionMatch,
+)
 
 
 @pytest.fixture
@@ -23,7 +31,9 @@ def store(database: str, tmp_path: Path) -> Iterator[SqlStore]:
     s.close()
 
 
-def v(stix_id: str, version: int, refs: tuple[str, ...] = (), body: bytes | None = None) -> NewVersion:
+def v(
+    stix_id: str, version: int, refs: tuple[str, ...] = (), body: bytes | None = None
+) -> NewVersion:
     return NewVersion(
         stix_id=stix_id,
         type=stix_id.split("--")[0],
@@ -89,7 +99,9 @@ def test_marking_sets_filter_and_latest_visible(store: SqlStore) -> None:
 
 
 def test_paging_by_added(store: SqlStore) -> None:
-    store.add_versions("c1", [v(f"indicator--00000000-0000-4000-8000-{i:012d}", 1) for i in range(10)], "user:x")
+    store.add_versions(
+        "c1", [v(f"indicator--00000000-0000-4000-8000-{i:012d}", 1) for i in range(10)], "user:x"
+    )
     seen = []
     after = None
     while True:
@@ -107,7 +119,9 @@ def test_concurrent_writers_get_unique_increasing_added(store: SqlStore) -> None
     def writer(k: int) -> None:
         try:
             for j in range(10):
-                store.add_versions("c1", [v(f"indicator--00000000-0000-4000-8{k:03d}-{j:012d}", 1)], "user:x")
+                store.add_versions(
+                    "c1", [v(f"indicator--00000000-0000-4000-8{k:03d}-{j:012d}", 1)], "user:x"
+                )
         except BaseException as exc:  # pragma: no cover - reported below
             errors.append(exc)
 
@@ -158,7 +172,9 @@ def test_known_and_visible_ids(store: SqlStore) -> None:
 def test_delete_and_status(store: SqlStore) -> None:
     res = store.add_versions("c1", [v(A, 1), v(A, 2)], "user:x")
     assert store.delete_versions("c1", [res[0][1]]) == 1
-    assert [r.version_us for r in store.query(ObjectQuery("c1", versions=VersionMatch(all=True)))] == [2]
+    assert [
+        r.version_us for r in store.query(ObjectQuery("c1", versions=VersionMatch(all=True)))
+    ] == [2]
     store.put_status("s1", "c1", "user:x", b"{}")
     assert store.status("s1") == ("c1", "user:x", b"{}")
     assert store.status("s2") is None

@@ -20,7 +20,9 @@ from tests.helpers import TAXII, auth, envelope, indicator
 MISSING = f"indicator--{uuid.uuid4()}"
 
 
-def _cases(cid: str, token: str, reader: str) -> list[tuple[str, str, str, dict[str, str], bytes | None, int]]:
+def _cases(
+    cid: str, token: str, reader: str
+) -> list[tuple[str, str, str, dict[str, str], bytes | None, int]]:
     ok = auth(token)
     post = {**ok, "Content-Type": TAXII}
     basic_wrong = {
@@ -30,12 +32,40 @@ def _cases(cid: str, token: str, reader: str) -> list[tuple[str, str, str, dict[
     c = f"/api/collections/{cid}"
     return [
         ("no credentials", "GET", "/taxii2/", {"Accept": TAXII}, None, 401),
-        ("wrong token", "GET", "/taxii2/", {"Authorization": "Bearer nope", "Accept": TAXII}, None, 401),
+        (
+            "wrong token",
+            "GET",
+            "/taxii2/",
+            {"Authorization": "Bearer nope", "Accept": TAXII},
+            None,
+            401,
+        ),
         ("wrong basic password", "GET", "/api/", basic_wrong, None, 401),
-        ("bad basic encoding", "GET", "/api/", {"Authorization": "Basic %%%", "Accept": TAXII}, None, 401),
-        ("unknown scheme", "GET", "/api/", {"Authorization": "Digest x", "Accept": TAXII}, None, 401),
+        (
+            "bad basic encoding",
+            "GET",
+            "/api/",
+            {"Authorization": "Basic %%%", "Accept": TAXII},
+            None,
+            401,
+        ),
+        (
+            "unknown scheme",
+            "GET",
+            "/api/",
+            {"Authorization": "Digest x", "Accept": TAXII},
+            None,
+            401,
+        ),
         ("html accept", "GET", "/api/", {**ok, "Accept": "text/html"}, None, 406),
-        ("taxii 2.0 accept", "GET", "/api/", {**ok, "Accept": "application/taxii+json;version=2.0"}, None, 406),
+        (
+            "taxii 2.0 accept",
+            "GET",
+            "/api/",
+            {**ok, "Accept": "application/taxii+json;version=2.0"},
+            None,
+            406,
+        ),
         ("unknown endpoint", "GET", "/api/nothing/", ok, None, 404),
         ("unknown collection", "GET", f"/api/collections/{uuid.uuid4()}/objects/", ok, None, 404),
         ("unknown object", "GET", f"{c}/objects/{MISSING}/", ok, None, 404),
@@ -44,12 +74,40 @@ def _cases(cid: str, token: str, reader: str) -> list[tuple[str, str, str, dict[
         ("unknown status", "GET", f"/api/status/{uuid.uuid4()}/", ok, None, 404),
         ("method not allowed", "PUT", f"{c}/objects/", ok, b"{}", 405),
         ("malformed json", "POST", f"{c}/objects/", post, b'{"objects": [', 400),
-        ("bundle not envelope", "POST", f"{c}/objects/", post, json.dumps({"type": "bundle", "id": f"bundle--{uuid.uuid4()}", "objects": []}).encode(), 400),
+        (
+            "bundle not envelope",
+            "POST",
+            f"{c}/objects/",
+            post,
+            json.dumps({"type": "bundle", "id": f"bundle--{uuid.uuid4()}", "objects": []}).encode(),
+            400,
+        ),
         ("envelope without objects", "POST", f"{c}/objects/", post, b'{"more": false}', 400),
-        ("wrong content type", "POST", f"{c}/objects/", {**ok, "Content-Type": "application/json"}, envelope([indicator()]), 415),
+        (
+            "wrong content type",
+            "POST",
+            f"{c}/objects/",
+            {**ok, "Content-Type": "application/json"},
+            envelope([indicator()]),
+            415,
+        ),
         ("no content type", "POST", f"{c}/objects/", ok, envelope([indicator()]), 415),
-        ("stix content type", "POST", f"{c}/objects/", {**ok, "Content-Type": "application/stix+json;version=2.1"}, envelope([indicator()]), 415),
-        ("oversize body", "POST", f"{c}/objects/", post, b'{"objects": [' + b" " * 5000 + b"]}", 413),
+        (
+            "stix content type",
+            "POST",
+            f"{c}/objects/",
+            {**ok, "Content-Type": "application/stix+json;version=2.1"},
+            envelope([indicator()]),
+            415,
+        ),
+        (
+            "oversize body",
+            "POST",
+            f"{c}/objects/",
+            post,
+            b'{"objects": [' + b" " * 5000 + b"]}",
+            413,
+        ),
         ("bad added_after", "GET", f"{c}/objects/?added_after=yesterday", ok, None, 400),
         ("bad limit", "GET", f"{c}/objects/?limit=-3", ok, None, 400),
         ("zero limit", "GET", f"{c}/objects/?limit=0", ok, None, 400),
@@ -62,7 +120,14 @@ def _cases(cid: str, token: str, reader: str) -> list[tuple[str, str, str, dict[
         ("repeated filter", "GET", f"{c}/objects/?limit=1&limit=2", ok, None, 400),
         ("forged next", "GET", f"{c}/objects/?next=abc.def", ok, None, 400),
         ("garbage next", "GET", f"{c}/objects/?next=%%%%", ok, None, 400),
-        ("read-only user writes", "POST", f"{c}/objects/", {**auth(reader), "Content-Type": TAXII}, envelope([indicator()]), 403),
+        (
+            "read-only user writes",
+            "POST",
+            f"{c}/objects/",
+            {**auth(reader), "Content-Type": TAXII},
+            envelope([indicator()]),
+            403,
+        ),
     ]
 
 
@@ -92,7 +157,15 @@ def _shape_problem(r: httpx.Response, status: int) -> str | None:
         body: Any = r.json()
     except ValueError:
         return f"body is not JSON: {r.text[:200]!r}"
-    if set(body) - {"title", "description", "http_status", "details", "error_id", "error_code", "external_details"}:
+    if set(body) - {
+        "title",
+        "description",
+        "http_status",
+        "details",
+        "error_id",
+        "error_code",
+        "external_details",
+    }:
         return f"unexpected keys {sorted(body)}"
     if not isinstance(body.get("title"), str) or not body["title"]:
         return "no title"
@@ -115,12 +188,18 @@ def test_tampered_next_is_refused(live: Live, bad_next: str) -> None:
             content=envelope([indicator() for _ in range(5)]),
         )
         assert r.status_code == 202
-        first = client.get(f"/api/collections/{c.id}/objects/?limit=2", headers=auth(live.token)).json()
+        first = client.get(
+            f"/api/collections/{c.id}/objects/?limit=2", headers=auth(live.token)
+        ).json()
         token = first["next"]
         # Flip one character of the signature: refused.
         flipped = token[:-1] + ("A" if token[-1] != "A" else "B")
         for value in (bad_next or flipped, flipped):
-            r = client.get(f"/api/collections/{c.id}/objects/", params={"next": value}, headers=auth(live.token))
+            r = client.get(
+                f"/api/collections/{c.id}/objects/",
+                params={"next": value},
+                headers=auth(live.token),
+            )
             assert r.status_code == 400, r.text
             assert r.json()["title"] == "Invalid next cursor"
         # A cursor used with different filters: refused.
@@ -131,5 +210,9 @@ def test_tampered_next_is_refused(live: Live, bad_next: str) -> None:
         )
         assert r.status_code == 400 and "different filters" in r.json()["description"]
         # Unchanged: works.
-        r = client.get(f"/api/collections/{c.id}/objects/", params={"next": token, "limit": 2}, headers=auth(live.token))
+        r = client.get(
+            f"/api/collections/{c.id}/objects/",
+            params={"next": token, "limit": 2},
+            headers=auth(live.token),
+        )
         assert r.status_code == 200 and len(r.json()["objects"]) == 2

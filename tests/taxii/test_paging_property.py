@@ -49,7 +49,9 @@ def test_pages_add_up_to_the_stored_set(live: Live, steps: list[tuple[str, int, 
                     stamp = f"2026-01-01T00:00:{counter % 60:02d}.{counter:03d}Z"
                     if reuse and ids:
                         oid = ids[counter % len(ids)]
-                        objs.append(indicator(oid=oid, created="2025-01-01T00:00:00.000Z", modified=stamp))
+                        objs.append(
+                            indicator(oid=oid, created="2025-01-01T00:00:00.000Z", modified=stamp)
+                        )
                     else:
                         obj = indicator(created=stamp)
                         ids.append(obj["id"])

@@ -85,7 +85,12 @@ class CdmError(InvalidInput, ValueError):
     """
 
     def __init__(
-        self, problem: str, *, source: str = "<cdm>", where: str = "", line: str = "",
+        self,
+        problem: str,
+        *,
+        source: str = "<cdm>",
+        where: str = "",
+        line: str = "",
         expected: str = "",
     ) -> None:
         head = f"{source} {where}".strip() + f": {problem}"
@@ -105,6 +110,7 @@ class CdmError(InvalidInput, ValueError):
 # --------------------------------------------------------------------------------------------
 # The keyword table: section, kind, unit, example value (the example is shown in errors).
 
+
 class _Kw(NamedTuple):
     kind: str  # "str" | "float" (finite) | "real" (NaN allowed) | "int" | "time"
     unit: str | None
@@ -122,8 +128,16 @@ _HEADER: dict[str, _Kw] = {
     **_kws("str", None, "JSPOC", "ORIGINATOR", "MESSAGE_FOR", "MESSAGE_ID"),
 }
 _RELATIVE: dict[str, _Kw] = {
-    **_kws("time", None, _T, "TCA", "START_SCREEN_PERIOD", "STOP_SCREEN_PERIOD",
-           "SCREEN_ENTRY_TIME", "SCREEN_EXIT_TIME"),
+    **_kws(
+        "time",
+        None,
+        _T,
+        "TCA",
+        "START_SCREEN_PERIOD",
+        "STOP_SCREEN_PERIOD",
+        "SCREEN_ENTRY_TIME",
+        "SCREEN_EXIT_TIME",
+    ),
     "MISS_DISTANCE": _Kw("float", "m", "715"),
     "RELATIVE_SPEED": _Kw("float", "m/s", "14762"),
     **_kws("float", "m", "27.4", *_REL_POS),
@@ -140,11 +154,27 @@ _METADATA: dict[str, _Kw] = {
     "CATALOG_NAME": _Kw("str", None, "SATCAT"),
     "OBJECT_NAME": _Kw("str", None, "SATELLITE A"),
     "INTERNATIONAL_DESIGNATOR": _Kw("str", None, "1997-030E"),
-    **_kws("str", None, "text", "OBJECT_TYPE", "OPERATOR_CONTACT_POSITION",
-           "OPERATOR_ORGANIZATION", "OPERATOR_PHONE", "OPERATOR_EMAIL", "EPHEMERIS_NAME",
-           "COVARIANCE_METHOD", "MANEUVERABLE", "ORBIT_CENTER", "REF_FRAME", "GRAVITY_MODEL",
-           "ATMOSPHERIC_MODEL", "N_BODY_PERTURBATIONS", "SOLAR_RAD_PRESSURE", "EARTH_TIDES",
-           "INTRACK_THRUST"),
+    **_kws(
+        "str",
+        None,
+        "text",
+        "OBJECT_TYPE",
+        "OPERATOR_CONTACT_POSITION",
+        "OPERATOR_ORGANIZATION",
+        "OPERATOR_PHONE",
+        "OPERATOR_EMAIL",
+        "EPHEMERIS_NAME",
+        "COVARIANCE_METHOD",
+        "MANEUVERABLE",
+        "ORBIT_CENTER",
+        "REF_FRAME",
+        "GRAVITY_MODEL",
+        "ATMOSPHERIC_MODEL",
+        "N_BODY_PERTURBATIONS",
+        "SOLAR_RAD_PRESSURE",
+        "EARTH_TIDES",
+        "INTRACK_THRUST",
+    ),
 }
 _OD = {
     **_kws("time", None, _T, "TIME_LASTOB_START", "TIME_LASTOB_END"),
@@ -174,26 +204,40 @@ _EXT = ("R", "T", "N", "RDOT", "TDOT", "NDOT")
 _EXT_UNITS = {
     "CDRG": ("m**3/kg", "m**3/(kg*s)", {"DRG": "m**4/kg**2"}),
     "CSRP": ("m**3/kg", "m**3/(kg*s)", {"DRG": "m**4/kg**2", "SRP": "m**4/kg**2"}),
-    "CTHR": ("m**2/s**2", "m**2/s**3", {"DRG": "m**3/(kg*s**2)", "SRP": "m**3/(kg*s**2)",
-                                        "THR": "m**2/s**4"}),
+    "CTHR": (
+        "m**2/s**2",
+        "m**2/s**3",
+        {"DRG": "m**3/(kg*s**2)", "SRP": "m**3/(kg*s**2)", "THR": "m**2/s**4"},
+    ),
 }
-_COVARIANCE: dict[str, _Kw] = {k: _Kw("float", _cov_unit(k), "4.142E+01") for k in
-                               COVARIANCE_KEYWORDS}
+_COVARIANCE: dict[str, _Kw] = {
+    k: _Kw("float", _cov_unit(k), "4.142E+01") for k in COVARIANCE_KEYWORDS
+}
 for _p, (_u_pos, _u_vel, _u_own) in _EXT_UNITS.items():
     for _s in _EXT:
         _COVARIANCE[f"{_p}_{_s}"] = _Kw("float", _u_vel if "DOT" in _s else _u_pos, "0")
     for _s, _u in _u_own.items():
         _COVARIANCE[f"{_p}_{_s}"] = _Kw("float", _u, "0")
 _DATA_BLOCKS: dict[str, dict[str, _Kw]] = {
-    "odParameters": _OD, "additionalParameters": _ADDITIONAL,
-    "stateVector": _STATE, "covarianceMatrix": _COVARIANCE,
+    "odParameters": _OD,
+    "additionalParameters": _ADDITIONAL,
+    "stateVector": _STATE,
+    "covarianceMatrix": _COVARIANCE,
 }
 _DATA: dict[str, _Kw] = {k: v for block in _DATA_BLOCKS.values() for k, v in block.items()}
 _OBJECT: dict[str, _Kw] = {**_METADATA, **_DATA}
 _MANDATORY_META = ("OBJECT_DESIGNATOR", "OBJECT_NAME", "INTERNATIONAL_DESIGNATOR")
-_FIXED_META = ("OBJECT", "OBJECT_DESIGNATOR", "CATALOG_NAME", "OBJECT_NAME",
-               "INTERNATIONAL_DESIGNATOR", "EPHEMERIS_NAME", "COVARIANCE_METHOD",
-               "MANEUVERABLE", "REF_FRAME")
+_FIXED_META = (
+    "OBJECT",
+    "OBJECT_DESIGNATOR",
+    "CATALOG_NAME",
+    "OBJECT_NAME",
+    "INTERNATIONAL_DESIGNATOR",
+    "EPHEMERIS_NAME",
+    "COVARIANCE_METHOD",
+    "MANEUVERABLE",
+    "REF_FRAME",
+)
 _REF_FRAMES = ("EME2000", "GCRF", "ITRF")
 # Producers in the field write RELATIVE_VELOCITY_* with a length unit (CARA's sample CDMs of
 # the JSpOC era do); the value is m/s. Accepted with a note, every other mismatch is an error.
@@ -204,9 +248,7 @@ _HBR_COMMENT = re.compile(r"^HBR\s*=\s*([-+0-9.eE]+)\s*(?:\[\s*m\s*\])?\s*$")
 # --------------------------------------------------------------------------------------------
 # Epochs
 
-_EPOCH = re.compile(
-    r"^(\d{4})-(?:(\d{2})-(\d{2})|(\d{3}))T(\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?Z?$"
-)
+_EPOCH = re.compile(r"^(\d{4})-(?:(\d{2})-(\d{2})|(\d{3}))T(\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?Z?$")
 
 
 def parse_epoch(text: str) -> datetime:
@@ -339,10 +381,18 @@ def rtn_basis(r: npt.ArrayLike, v: npt.ArrayLike) -> npt.NDArray[np.float64]:
 
 
 def build_cdm(
-    *, tca: str | datetime, originator: str, message_id: str, object1: CdmObject,
-    object2: CdmObject, creation_date: str | datetime | None = None, hbr_m: float | None = None,
-    collision_probability: float | None = None, collision_probability_method: str | None = None,
-    message_for: str | None = None, comments: Iterable[str] = (),
+    *,
+    tca: str | datetime,
+    originator: str,
+    message_id: str,
+    object1: CdmObject,
+    object2: CdmObject,
+    creation_date: str | datetime | None = None,
+    hbr_m: float | None = None,
+    collision_probability: float | None = None,
+    collision_probability_method: str | None = None,
+    message_for: str | None = None,
+    comments: Iterable[str] = (),
 ) -> Cdm:
     """Assemble a CDM from two object sections, deriving miss distance, relative speed and the
     relative state in Object1's RTN frame from their states (both at TCA, same frame)."""
@@ -350,8 +400,9 @@ def build_cdm(
     if creation_date is None:
         created = datetime.now(UTC)
     else:
-        created = creation_date if isinstance(creation_date, datetime) else parse_epoch(
-            creation_date)
+        created = (
+            creation_date if isinstance(creation_date, datetime) else parse_epoch(creation_date)
+        )
     r1, v1 = np.array(object1.position_km), np.array(object1.velocity_km_s)
     dr = (np.array(object2.position_km) - r1) * 1e3
     dv = (np.array(object2.velocity_km_s) - v1) * 1e3
@@ -360,13 +411,15 @@ def build_cdm(
     return Cdm(
         header=CdmHeader(created, originator, message_id, message_for),
         relative=CdmRelative(
-            tca=when, miss_distance_m=float(np.linalg.norm(dr)),
+            tca=when,
+            miss_distance_m=float(np.linalg.norm(dr)),
             relative_speed_m_s=float(np.linalg.norm(dv)),
             relative_position_rtn_m=(float(pos[0]), float(pos[1]), float(pos[2])),
             relative_velocity_rtn_m_s=(float(vel[0]), float(vel[1]), float(vel[2])),
             collision_probability=collision_probability,
             collision_probability_method=collision_probability_method,
-            hbr_m=hbr_m, comments=tuple(comments),
+            hbr_m=hbr_m,
+            comments=tuple(comments),
         ),
         object1=dataclasses.replace(object1, object="OBJECT1"),
         object2=dataclasses.replace(object2, object="OBJECT2"),
@@ -404,8 +457,9 @@ class _Builder:
         where, line = (entry.where, entry.line) if entry else ("", "")
         return CdmError(problem, source=self.source, where=where, line=line, expected=expected)
 
-    def values(self, entries: list[_Entry], table: Mapping[str, _Kw], section: str
-               ) -> tuple[dict[str, str], dict[str, _Entry], list[_Entry]]:
+    def values(
+        self, entries: list[_Entry], table: Mapping[str, _Kw], section: str
+    ) -> tuple[dict[str, str], dict[str, _Entry], list[_Entry]]:
         out: dict[str, str] = {}
         seen: dict[str, _Entry] = {}
         comments: list[_Entry] = []
@@ -418,14 +472,19 @@ class _Builder:
                 close = difflib.get_close_matches(e.keyword, list(table), n=1)
                 hint = f" (did you mean {close[0]}?)" if close else ""
                 owner = next((n for n, t in _SECTIONS if e.keyword in t), None)
-                problem = (f"keyword {e.keyword} belongs to the {owner} section, not the "
-                           f"{section} section" if owner else
-                           f"unknown keyword {e.keyword!r} in the {section} section{hint}")
+                problem = (
+                    f"keyword {e.keyword} belongs to the {owner} section, not the {section} section"
+                    if owner
+                    else f"unknown keyword {e.keyword!r} in the {section} section{hint}"
+                )
                 sample = close[0] if close else next(iter(table))
                 raise self.error(problem, e, _example(sample, table))
             if e.keyword in seen:
-                raise self.error(f"{e.keyword} given twice in the {section} section "
-                                 f"(first at {seen[e.keyword].where})", e)
+                raise self.error(
+                    f"{e.keyword} given twice in the {section} section "
+                    f"(first at {seen[e.keyword].where})",
+                    e,
+                )
             self.check_unit(e, kw)
             self.check_value(e, kw)
             seen[e.keyword] = e
@@ -440,8 +499,10 @@ class _Builder:
         if _norm_unit(e.unit) == _norm_unit(kw.unit):
             return
         if _TOLERATED_UNITS.get((e.keyword, _norm_unit(e.unit))) == kw.unit:
-            self.notes.append(f"{e.where}: {e.keyword} given in [{e.unit}], read as "
-                              f"[{kw.unit}] (a known producer quirk)")
+            self.notes.append(
+                f"{e.where}: {e.keyword} given in [{e.unit}], read as "
+                f"[{kw.unit}] (a known producer quirk)"
+            )
             return
         raise self.error(f"wrong unit [{e.unit}] for {e.keyword}", e, _example(e.keyword, _ALL))
 
@@ -459,33 +520,57 @@ class _Builder:
             elif not e.value:
                 raise ValueError
         except ValueError:
-            what = {"float": "a finite number", "real": "a number", "int": "an integer",
-                    "time": "a UTC epoch YYYY-MM-DDThh:mm:ss[.fff] or YYYY-DDDThh:mm:ss[.fff]",
-                    "str": "a value"}[kw.kind]
+            what = {
+                "float": "a finite number",
+                "real": "a number",
+                "int": "an integer",
+                "time": "a UTC epoch YYYY-MM-DDThh:mm:ss[.fff] or YYYY-DDDThh:mm:ss[.fff]",
+                "str": "a value",
+            }[kw.kind]
             raise self.error(f"{e.keyword} needs {what}", e, _example(e.keyword, _ALL)) from None
 
-    def require(self, values: Mapping[str, str], names: Sequence[str], section: str,
-                table: Mapping[str, _Kw], last: _Entry | None) -> None:
+    def require(
+        self,
+        values: Mapping[str, str],
+        names: Sequence[str],
+        section: str,
+        table: Mapping[str, _Kw],
+        last: _Entry | None,
+    ) -> None:
         missing = [n for n in names if n not in values]
         if missing:
             raise self.error(
                 f"{section} section is missing {', '.join(missing)} (truncated or incomplete "
-                f"message?)", last, _example(missing[0], table))
+                f"message?)",
+                last,
+                _example(missing[0], table),
+            )
 
     def build(self, sections: dict[str, list[_Entry]]) -> Cdm:
         last_entry = next((s[-1] for s in reversed(list(sections.values())) if s), None)
         hv, _, hc = self.values(sections.get("header", []), _HEADER, "header")
-        self.require(hv, ("CCSDS_CDM_VERS", "CREATION_DATE", "ORIGINATOR", "MESSAGE_ID"),
-                     "header", _HEADER, last_entry)
-        header = CdmHeader(parse_epoch(hv["CREATION_DATE"]), hv["ORIGINATOR"], hv["MESSAGE_ID"],
-                           hv.get("MESSAGE_FOR"), hv["CCSDS_CDM_VERS"],
-                           tuple(c.value for c in hc))
+        self.require(
+            hv,
+            ("CCSDS_CDM_VERS", "CREATION_DATE", "ORIGINATOR", "MESSAGE_ID"),
+            "header",
+            _HEADER,
+            last_entry,
+        )
+        header = CdmHeader(
+            parse_epoch(hv["CREATION_DATE"]),
+            hv["ORIGINATOR"],
+            hv["MESSAGE_ID"],
+            hv.get("MESSAGE_FOR"),
+            hv["CCSDS_CDM_VERS"],
+            tuple(c.value for c in hc),
+        )
         relative = self.relative(sections.get("relative", []), last_entry)
         objs = []
         for name in ("OBJECT1", "OBJECT2"):
             if name not in sections:
-                raise self.error(f"no {name} section (truncated message?)", last_entry,
-                                 f"OBJECT = {name}")
+                raise self.error(
+                    f"no {name} section (truncated message?)", last_entry, f"OBJECT = {name}"
+                )
             objs.append(self.obj(name, sections[name], last_entry))
         return Cdm(header, relative, objs[0], objs[1], tuple(self.notes))
 
@@ -500,8 +585,9 @@ class _Builder:
                 try:
                     hbr = float(m.group(1))
                 except ValueError:
-                    raise self.error("HBR comment needs a number", c, "COMMENT HBR = 10 [m]"
-                                     ) from None
+                    raise self.error(
+                        "HBR comment needs a number", c, "COMMENT HBR = 10 [m]"
+                    ) from None
                 continue
             comments.append(c.value)
         vecs = []
@@ -509,21 +595,34 @@ class _Builder:
             given = [n for n in names if n in rv]
             if given and len(given) < 3:
                 self.require(rv, names, "relative metadata/data", _RELATIVE, seen[given[-1]])
-            vecs.append((float(rv[names[0]]), float(rv[names[1]]), float(rv[names[2]]))
-                        if given else None)
-        fixed = {"TCA", "MISS_DISTANCE", "RELATIVE_SPEED", "COLLISION_PROBABILITY",
-                 "COLLISION_PROBABILITY_METHOD", *_REL_POS, *_REL_VEL}
+            vecs.append(
+                (float(rv[names[0]]), float(rv[names[1]]), float(rv[names[2]])) if given else None
+            )
+        fixed = {
+            "TCA",
+            "MISS_DISTANCE",
+            "RELATIVE_SPEED",
+            "COLLISION_PROBABILITY",
+            "COLLISION_PROBABILITY_METHOD",
+            *_REL_POS,
+            *_REL_VEL,
+        }
 
         def opt(name: str) -> float | None:
             return float(rv[name]) if name in rv else None
 
         return CdmRelative(
-            tca=parse_epoch(rv["TCA"]), miss_distance_m=float(rv["MISS_DISTANCE"]),
-            relative_speed_m_s=opt("RELATIVE_SPEED"), relative_position_rtn_m=vecs[0],
+            tca=parse_epoch(rv["TCA"]),
+            miss_distance_m=float(rv["MISS_DISTANCE"]),
+            relative_speed_m_s=opt("RELATIVE_SPEED"),
+            relative_position_rtn_m=vecs[0],
             relative_velocity_rtn_m_s=vecs[1],
             collision_probability=opt("COLLISION_PROBABILITY"),
-            collision_probability_method=rv.get("COLLISION_PROBABILITY_METHOD"), hbr_m=hbr,
-            extra={k: v for k, v in rv.items() if k not in fixed}, comments=tuple(comments))
+            collision_probability_method=rv.get("COLLISION_PROBABILITY_METHOD"),
+            hbr_m=hbr,
+            extra={k: v for k, v in rv.items() if k not in fixed},
+            comments=tuple(comments),
+        )
 
     def obj(self, name: str, entries: list[_Entry], last: _Entry | None) -> CdmObject:
         section = f"{name} "
@@ -533,8 +632,11 @@ class _Builder:
         self.require(ov, _STATE_KEYWORDS, section + "state vector", _STATE, last)
         frame = ov.get("REF_FRAME", "EME2000")
         if frame not in _REF_FRAMES:
-            raise self.error(f"unsupported REF_FRAME {frame!r}", seen["REF_FRAME"],
-                             "REF_FRAME = " + " | ".join(_REF_FRAMES))
+            raise self.error(
+                f"unsupported REF_FRAME {frame!r}",
+                seen["REF_FRAME"],
+                "REF_FRAME = " + " | ".join(_REF_FRAMES),
+            )
         cov: tuple[float, ...] | None = None
         given = [k for k in COVARIANCE_KEYWORDS if k in ov]
         if given:
@@ -543,13 +645,18 @@ class _Builder:
         fixed = {*_FIXED_META, *_STATE_KEYWORDS, *COVARIANCE_KEYWORDS}
         s = [float(ov[k]) for k in _STATE_KEYWORDS]
         return CdmObject(
-            object=name, object_designator=ov["OBJECT_DESIGNATOR"], object_name=ov["OBJECT_NAME"],
+            object=name,
+            object_designator=ov["OBJECT_DESIGNATOR"],
+            object_name=ov["OBJECT_NAME"],
             international_designator=ov["INTERNATIONAL_DESIGNATOR"],
-            position_km=(s[0], s[1], s[2]), velocity_km_s=(s[3], s[4], s[5]), covariance=cov,
+            position_km=(s[0], s[1], s[2]),
+            velocity_km_s=(s[3], s[4], s[5]),
+            covariance=cov,
             catalog_name=ov.get("CATALOG_NAME", "SATCAT"),
             ephemeris_name=ov.get("EPHEMERIS_NAME", "NONE"),
             covariance_method=ov.get("COVARIANCE_METHOD", "CALCULATED"),
-            maneuverable=ov.get("MANEUVERABLE", "N/A"), ref_frame=frame,
+            maneuverable=ov.get("MANEUVERABLE", "N/A"),
+            ref_frame=frame,
             metadata={k: v for k, v in ov.items() if k in _METADATA and k not in fixed},
             data={k: v for k, v in ov.items() if k in _DATA and k not in fixed},
             metadata_comments=tuple(c.value for c in oc if c.part == "metadata"),
@@ -557,8 +664,12 @@ class _Builder:
         )
 
 
-_SECTIONS = (("header", _HEADER), ("relative metadata/data", _RELATIVE),
-             ("object metadata", _METADATA), ("object data", _DATA))
+_SECTIONS = (
+    ("header", _HEADER),
+    ("relative metadata/data", _RELATIVE),
+    ("object metadata", _METADATA),
+    ("object data", _DATA),
+)
 _ALL: dict[str, _Kw] = {**_HEADER, **_RELATIVE, **_OBJECT}
 
 
@@ -578,7 +689,8 @@ def parse_kvn(text: str, *, source: str = "<cdm>") -> Cdm:
         for no, raw in pending:
             body = raw.strip()[7:].strip()
             sections.setdefault(part_section, []).append(
-                _Entry("COMMENT", body, None, f"line {no}", raw.strip(), part))
+                _Entry("COMMENT", body, None, f"line {no}", raw.strip(), part)
+            )
         pending.clear()
 
     part = "header"
@@ -592,8 +704,13 @@ def parse_kvn(text: str, *, source: str = "<cdm>") -> Cdm:
             continue
         m = _KVN_LINE.match(line)
         if m is None:
-            raise CdmError("not a KVN line", source=source, where=f"line {no}", line=line,
-                           expected="KEYWORD = value [unit]   e.g.  MISS_DISTANCE = 715 [m]")
+            raise CdmError(
+                "not a KVN line",
+                source=source,
+                where=f"line {no}",
+                line=line,
+                expected="KEYWORD = value [unit]   e.g.  MISS_DISTANCE = 715 [m]",
+            )
         key, value, unit = m.group(1), m.group(2), m.group(3)
         if unit is None and value.endswith("["):
             value = value[:-1].rstrip()
@@ -601,13 +718,21 @@ def parse_kvn(text: str, *, source: str = "<cdm>") -> Cdm:
         if key == "OBJECT":
             flush(current, part)
             if value not in ("OBJECT1", "OBJECT2"):
-                raise CdmError(f"OBJECT must be OBJECT1 or OBJECT2, not {value!r}",
-                               source=source, where=f"line {no}", line=line,
-                               expected="OBJECT = OBJECT1")
+                raise CdmError(
+                    f"OBJECT must be OBJECT1 or OBJECT2, not {value!r}",
+                    source=source,
+                    where=f"line {no}",
+                    line=line,
+                    expected="OBJECT = OBJECT1",
+                )
             if value in sections or (value == "OBJECT2" and "OBJECT1" not in sections):
-                raise CdmError(f"{value} section out of order or repeated", source=source,
-                               where=f"line {no}", line=line,
-                               expected="one OBJECT = OBJECT1 section, then OBJECT = OBJECT2")
+                raise CdmError(
+                    f"{value} section out of order or repeated",
+                    source=source,
+                    where=f"line {no}",
+                    line=line,
+                    expected="one OBJECT = OBJECT1 section, then OBJECT = OBJECT2",
+                )
             current, part = value, "metadata"
         elif current == "header" and key not in _HEADER:
             current = part = "relative"
@@ -615,7 +740,8 @@ def parse_kvn(text: str, *, source: str = "<cdm>") -> Cdm:
             part = "data" if key in _DATA else ("metadata" if part == "metadata" else "data")
         flush(current, part)
         sections.setdefault(current, []).append(
-            _Entry(key.upper(), value, unit, f"line {no}", line, part))
+            _Entry(key.upper(), value, unit, f"line {no}", line, part)
+        )
     flush(current, part)
     builder = _Builder(source)
     builder.notes.extend(quirks)
@@ -654,8 +780,10 @@ def _relative_items(r: CdmRelative) -> list[tuple[str, str]]:
     items = [("TCA", format_epoch(r.tca)), ("MISS_DISTANCE", _fmt(r.miss_distance_m))]
     if r.relative_speed_m_s is not None:
         items.append(("RELATIVE_SPEED", _fmt(r.relative_speed_m_s)))
-    for names, vec in ((_REL_POS, r.relative_position_rtn_m),
-                       (_REL_VEL, r.relative_velocity_rtn_m_s)):
+    for names, vec in (
+        (_REL_POS, r.relative_position_rtn_m),
+        (_REL_VEL, r.relative_velocity_rtn_m_s),
+    ):
         if vec is not None:
             items += [(n, _fmt(x)) for n, x in zip(names, vec, strict=True)]
     items += list(r.extra.items())
@@ -679,8 +807,9 @@ def _data_blocks(o: CdmObject) -> list[tuple[str, list[tuple[str, str]]]]:
         if name == "stateVector":
             items = [(k, _fmt(x)) for k, x in zip(_STATE_KEYWORDS, state, strict=True)]
         elif name == "covarianceMatrix" and o.covariance is not None:
-            items = [(k, _fmt(x)) for k, x in zip(COVARIANCE_KEYWORDS, o.covariance,
-                                                  strict=True)] + items
+            items = [
+                (k, _fmt(x)) for k, x in zip(COVARIANCE_KEYWORDS, o.covariance, strict=True)
+            ] + items
         if items:
             blocks.append((name, items))
     return blocks
@@ -710,16 +839,28 @@ def parse_xml(text: str, *, source: str = "<cdm>") -> Cdm:
     try:
         root = ET.fromstring(text)
     except ET.ParseError as exc:
-        raise CdmError(f"not well-formed XML ({exc})", source=source,
-                       expected='<cdm id="CCSDS_CDM_VERS" version="1.0"><header>...</header>'
-                                "<body>...</body></cdm>") from None
-    cdm = root if _local(root.tag) == "cdm" else next(
-        (el for el in root.iter() if _local(el.tag) == "cdm"), None)
+        raise CdmError(
+            f"not well-formed XML ({exc})",
+            source=source,
+            expected='<cdm id="CCSDS_CDM_VERS" version="1.0"><header>...</header>'
+            "<body>...</body></cdm>",
+        ) from None
+    cdm = (
+        root
+        if _local(root.tag) == "cdm"
+        else next((el for el in root.iter() if _local(el.tag) == "cdm"), None)
+    )
     if cdm is None:
-        raise CdmError(f"no <cdm> element (root is <{_local(root.tag)}>)", source=source,
-                       expected='<cdm id="CCSDS_CDM_VERS" version="1.0">')
-    sections: dict[str, list[_Entry]] = {"header": [_Entry(
-        "CCSDS_CDM_VERS", cdm.get("version", ""), None, "<cdm version>", "", "header")]}
+        raise CdmError(
+            f"no <cdm> element (root is <{_local(root.tag)}>)",
+            source=source,
+            expected='<cdm id="CCSDS_CDM_VERS" version="1.0">',
+        )
+    sections: dict[str, list[_Entry]] = {
+        "header": [
+            _Entry("CCSDS_CDM_VERS", cdm.get("version", ""), None, "<cdm version>", "", "header")
+        ]
+    }
 
     def leaves(el: ET.Element, path: str, section: str, part: str, nested: Iterable[str]) -> None:
         for child in el:
@@ -729,13 +870,21 @@ def parse_xml(text: str, *, source: str = "<cdm>") -> Cdm:
                 leaves(child, f"{path}/{name}", section, part, ())
                 continue
             if len(child):
-                raise CdmError(f"unexpected element <{name}> with children", source=source,
-                               where=where, expected="a keyword element, e.g. <TCA>")
+                raise CdmError(
+                    f"unexpected element <{name}> with children",
+                    source=source,
+                    where=where,
+                    expected="a keyword element, e.g. <TCA>",
+                )
             value = (child.text or "").strip()
-            shown = f"<{name}" + (f' units="{child.get("units")}"' if child.get("units")
-                                  else "") + f">{value}</{name}>"
+            shown = (
+                f"<{name}"
+                + (f' units="{child.get("units")}"' if child.get("units") else "")
+                + f">{value}</{name}>"
+            )
             sections.setdefault(section, []).append(
-                _Entry(name, value, child.get("units"), where, shown, part))
+                _Entry(name, value, child.get("units"), where, shown, part)
+            )
 
     body = None
     for top in cdm:
@@ -745,42 +894,71 @@ def parse_xml(text: str, *, source: str = "<cdm>") -> Cdm:
         elif name == "body":
             body = top
         else:
-            raise CdmError(f"unexpected element <{name}>", source=source, where="<cdm>",
-                           expected="<header> then <body>")
+            raise CdmError(
+                f"unexpected element <{name}>",
+                source=source,
+                where="<cdm>",
+                expected="<header> then <body>",
+            )
     if body is None:
-        raise CdmError("no <body> element (truncated message?)", source=source, where="<cdm>",
-                       expected="<body><relativeMetadataData>...</relativeMetadataData>"
-                                "<segment>...</segment><segment>...</segment></body>")
+        raise CdmError(
+            "no <body> element (truncated message?)",
+            source=source,
+            where="<cdm>",
+            expected="<body><relativeMetadataData>...</relativeMetadataData>"
+            "<segment>...</segment><segment>...</segment></body>",
+        )
     for n, seg_or_rel in enumerate(body):
         name = _local(seg_or_rel.tag)
         if name == "relativeMetadataData":
-            leaves(seg_or_rel, "body/relativeMetadataData", "relative", "relative",
-                   ("relativeStateVector",))
+            leaves(
+                seg_or_rel,
+                "body/relativeMetadataData",
+                "relative",
+                "relative",
+                ("relativeStateVector",),
+            )
             continue
         if name != "segment":
-            raise CdmError(f"unexpected element <{name}>", source=source, where="<body>",
-                           expected="<relativeMetadataData> then two <segment>")
+            raise CdmError(
+                f"unexpected element <{name}>",
+                source=source,
+                where="<body>",
+                expected="<relativeMetadataData> then two <segment>",
+            )
         obj = next((c for c in seg_or_rel.iter() if _local(c.tag) == "OBJECT"), None)
         label = (obj.text or "").strip() if obj is not None else f"segment {n}"
         if label not in ("OBJECT1", "OBJECT2"):
-            raise CdmError(f"segment without OBJECT1/OBJECT2 ({label!r})", source=source,
-                           where=f"<body/segment[{n}]>", expected="<OBJECT>OBJECT1</OBJECT>")
+            raise CdmError(
+                f"segment without OBJECT1/OBJECT2 ({label!r})",
+                source=source,
+                where=f"<body/segment[{n}]>",
+                expected="<OBJECT>OBJECT1</OBJECT>",
+            )
         for part in seg_or_rel:
             pname = _local(part.tag)
             if pname not in ("metadata", "data"):
-                raise CdmError(f"unexpected element <{pname}>", source=source,
-                               where=f"<body/segment[{n}]>", expected="<metadata> then <data>")
+                raise CdmError(
+                    f"unexpected element <{pname}>",
+                    source=source,
+                    where=f"<body/segment[{n}]>",
+                    expected="<metadata> then <data>",
+                )
             leaves(part, f"body/segment[{n}]/{pname}", label, pname, _DATA_BLOCKS)
     return _Builder(source).build(sections)
 
 
 def dumps_xml(cdm: Cdm) -> str:
     """Write a CDM in the CCSDS NDM/XML form."""
-    root = ET.Element("cdm", {
-        "xmlns:xsi": "http://www.w3.org/2001/XMLSchema-instance",
-        "xsi:noNamespaceSchemaLocation":
-            "http://sanaregistry.org/r/ndmxml/ndmxml-1.0-master.xsd",
-        "id": "CCSDS_CDM_VERS", "version": cdm.header.version})
+    root = ET.Element(
+        "cdm",
+        {
+            "xmlns:xsi": "http://www.w3.org/2001/XMLSchema-instance",
+            "xsi:noNamespaceSchemaLocation": "http://sanaregistry.org/r/ndmxml/ndmxml-1.0-master.xsd",
+            "id": "CCSDS_CDM_VERS",
+            "version": cdm.header.version,
+        },
+    )
 
     def add(parent: ET.Element, key: str, value: str, unit: str | None = None) -> None:
         el = ET.SubElement(parent, key, {"units": unit} if unit else {})

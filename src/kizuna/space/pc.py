@@ -87,8 +87,7 @@ MESSAGES: dict[PcStatus, str] = {
     "Pc not computed",
     PcStatus.NO_HBR: "no hard-body radius (none in the CDM, none given): Pc not computed",
     PcStatus.INVALID_INPUT: "non-finite state or covariance, or negative HBR: Pc not computed",
-    PcStatus.UNSUPPORTED_FRAME: "states not in an inertial frame (EME2000/GCRF): Pc not "
-    "computed",
+    PcStatus.UNSUPPORTED_FRAME: "states not in an inertial frame (EME2000/GCRF): Pc not computed",
 }
 
 _ORDER = 64
@@ -200,9 +199,11 @@ def encounter_frame(dr: npt.ArrayLike, dv: npt.ArrayLike) -> tuple[F64, F64, F64
 def _erf_dif(a: F64, b: F64) -> F64:
     """erf(a) - erf(b) for a >= b without cancellation in the tails."""
     both_pos = b > 0
-    out: F64 = np.where(both_pos, special.erfc(np.where(both_pos, b, 0.0))
-                        - special.erfc(np.where(both_pos, a, 0.0)),
-                        special.erf(a) - special.erf(b))
+    out: F64 = np.where(
+        both_pos,
+        special.erfc(np.where(both_pos, b, 0.0)) - special.erfc(np.where(both_pos, a, 0.0)),
+        special.erf(a) - special.erf(b),
+    )
     return out
 
 
@@ -222,17 +223,27 @@ def _disk_integral(xm: F64, zm: F64, sx: F64, sz: F64, hbr: F64) -> F64:
     x = xm[:, None] + hbr[:, None] * np.sin(phi)
     rx = hbr[:, None] * np.cos(phi)
     dz = (math.sqrt(2.0) * sz)[:, None]
-    f = np.exp(-0.5 * (x / sx[:, None]) ** 2) * _erf_dif((zm[:, None] + rx) / dz,
-                                                         (zm[:, None] - rx) / dz) * rx
+    f = (
+        np.exp(-0.5 * (x / sx[:, None]) ** 2)
+        * _erf_dif((zm[:, None] + rx) / dz, (zm[:, None] - rx) / dz)
+        * rx
+    )
     integral = half * (f @ _GL_W)
     out: F64 = integral / (math.sqrt(8.0 * math.pi) * sx)
     return out
 
 
 def pc_2d(
-    r1: npt.ArrayLike, v1: npt.ArrayLike, cov1: npt.ArrayLike,
-    r2: npt.ArrayLike, v2: npt.ArrayLike, cov2: npt.ArrayLike,
-    hbr: npt.ArrayLike, *, cov_frame: str = "rtn", adjust_tca: bool = True,
+    r1: npt.ArrayLike,
+    v1: npt.ArrayLike,
+    cov1: npt.ArrayLike,
+    r2: npt.ArrayLike,
+    v2: npt.ArrayLike,
+    cov2: npt.ArrayLike,
+    hbr: npt.ArrayLike,
+    *,
+    cov_frame: str = "rtn",
+    adjust_tca: bool = True,
 ) -> Pc2D:
     """2D Pc for n events. States in m and m/s (any inertial frame, both objects the same),
     covariances (n, 3, 3) or (n, 6, 6) in m-based units, in each object's RTN frame
@@ -241,35 +252,50 @@ def pc_2d(
     unknown. With ``adjust_tca`` the relative position is first moved along the relative
     velocity to the linear-motion closest approach (CARA's ``FindNearbyCA``), which undoes a
     CDM's TCA rounding. Raises only for arrays of the wrong shape."""
-    p1, u1, p2, u2 = (_rows(a, 3, nm) for a, nm in ((r1, "r1"), (v1, "v1"), (r2, "r2"),
-                                                      (v2, "v2")))
+    p1, u1, p2, u2 = (_rows(a, 3, nm) for a, nm in ((r1, "r1"), (v1, "v1"), (r2, "r2"), (v2, "v2")))
     n = p1.shape[0]
     for arr, nm in ((u1, "v1"), (p2, "r2"), (u2, "v2")):
         if arr.shape[0] != n:
             raise ValueError(f"{nm} has {arr.shape[0]} rows, r1 has {n}")
     c1, c2 = _covs(cov1, n, "cov1")[:, :3, :3], _covs(cov2, n, "cov2")[:, :3, :3]
     h = np.broadcast_to(np.asarray(hbr, dtype=np.float64), (n,)).copy()
-    out = {k: np.full(n, np.nan) for k in ("pc", "miss", "speed", "dt", "xm", "zm", "sx", "sz",
-                                             "dur")}
+    out = {
+        k: np.full(n, np.nan) for k in ("pc", "miss", "speed", "dt", "xm", "zm", "sx", "sz", "dur")
+    }
     plane = np.full((n, 2, 2), np.nan)
     status = np.zeros(n, dtype=np.int8)
     flags = np.zeros((n, 2), dtype=bool)
     for lo in range(0, n, _CHUNK):
         sl = slice(lo, min(n, lo + _CHUNK))
         with np.errstate(all="ignore"):  # bad rows get a status, not a warning
-            res = _pc_chunk(p1[sl], u1[sl], c1[sl], p2[sl], u2[sl], c2[sl], h[sl], cov_frame,
-                            adjust_tca)
+            res = _pc_chunk(
+                p1[sl], u1[sl], c1[sl], p2[sl], u2[sl], c2[sl], h[sl], cov_frame, adjust_tca
+            )
         for k in out:
             out[k][sl] = res[k]
         plane[sl] = res["plane"]
         status[sl] = res["status"]
         flags[sl] = res["flags"]
-    return Pc2D(out["pc"], status, out["miss"], out["speed"], out["dt"], out["xm"], out["zm"],
-                out["sx"], out["sz"], plane, out["dur"], flags[:, 0], flags[:, 1])
+    return Pc2D(
+        out["pc"],
+        status,
+        out["miss"],
+        out["speed"],
+        out["dt"],
+        out["xm"],
+        out["zm"],
+        out["sx"],
+        out["sz"],
+        plane,
+        out["dur"],
+        flags[:, 0],
+        flags[:, 1],
+    )
 
 
-def _pc_chunk(r1: F64, v1: F64, c1: F64, r2: F64, v2: F64, c2: F64, hbr: F64, cov_frame: str,
-              adjust_tca: bool) -> dict[str, F64]:
+def _pc_chunk(
+    r1: F64, v1: F64, c1: F64, r2: F64, v2: F64, c2: F64, hbr: F64, cov_frame: str, adjust_tca: bool
+) -> dict[str, F64]:
     n = r1.shape[0]
     status = np.full(n, PcStatus.OK, dtype=np.int8)
     finite_states = np.isfinite(np.hstack([r1, v1, r2, v2])).all(axis=1)
@@ -293,8 +319,11 @@ def _pc_chunk(r1: F64, v1: F64, c1: F64, r2: F64, v2: F64, c2: F64, hbr: F64, co
     x, y, z = encounter_frame(dr, dv)
     safe = np.where(np.isfinite(cov), cov, 0.0)
     cx, cz = np.einsum("nij,nj->ni", safe, x), np.einsum("nij,nj->ni", safe, z)
-    axx, axz, azz = (np.einsum("ni,ni->n", x, cx), np.einsum("ni,ni->n", x, cz),
-                     np.einsum("ni,ni->n", z, cz))
+    axx, axz, azz = (
+        np.einsum("ni,ni->n", x, cx),
+        np.einsum("ni,ni->n", x, cz),
+        np.einsum("ni,ni->n", z, cz),
+    )
     plane = np.stack([np.stack([axx, axz], -1), np.stack([axz, azz], -1)], -2)
     # Closed-form eigen-decomposition of the symmetric 2x2 [[axx, axz], [axz, azz]].
     mean, dif = 0.5 * (axx + azz), 0.5 * (axx - azz)
@@ -304,8 +333,9 @@ def _pc_chunk(r1: F64, v1: F64, c1: F64, r2: F64, v2: F64, c2: F64, hbr: F64, co
     e1x, e1z = np.abs(np.cos(theta)), np.abs(np.sin(theta))
     sigma_v = np.sqrt(np.maximum(np.einsum("ni,nij,nj->n", y, safe, y), 0.0))
     with np.errstate(invalid="ignore", divide="ignore"):
-        duration = np.where(moving, 2.0 * (5.0 * sigma_v + np.where(np.isfinite(hbr), hbr, 0.0))
-                            / speed, np.inf)
+        duration = np.where(
+            moving, 2.0 * (5.0 * sigma_v + np.where(np.isfinite(hbr), hbr, 0.0)) / speed, np.inf
+        )
     lrem = np.where(np.isfinite(hbr), (_FCLIP * hbr) ** 2, 0.0)
     remediated = (l2 < lrem) | (l1 < lrem)
     l1c, l2c = np.maximum(l1, lrem), np.maximum(l2, lrem)
@@ -329,11 +359,20 @@ def _pc_chunk(r1: F64, v1: F64, c1: F64, r2: F64, v2: F64, c2: F64, hbr: F64, co
     pc[good & (hbr == 0)] = 0.0
     pc[good & np.isinf(hbr)] = 1.0
     pc = np.clip(pc, 0.0, 1.0)
-    return {"pc": pc, "status": status.astype(np.float64), "miss": miss, "speed": speed,
-            "dt": dt, "xm": xm, "zm": zm, "sx": np.where(good, sx, np.nan),
-            "sz": np.where(good, sz, np.nan), "plane": np.where(has_cov[:, None, None],
-                                                                  plane, np.nan),
-            "dur": duration, "flags": np.stack([remediated & good, long_encounter & good], 1)}
+    return {
+        "pc": pc,
+        "status": status.astype(np.float64),
+        "miss": miss,
+        "speed": speed,
+        "dt": dt,
+        "xm": xm,
+        "zm": zm,
+        "sx": np.where(good, sx, np.nan),
+        "sz": np.where(good, sz, np.nan),
+        "plane": np.where(has_cov[:, None, None], plane, np.nan),
+        "dur": duration,
+        "flags": np.stack([remediated & good, long_encounter & good], 1),
+    }
 
 
 # --------------------------------------------------------------------------------------------
@@ -375,8 +414,9 @@ def cdm_arrays(cdms: Sequence[Cdm], hbr_m: float | None = None) -> CdmArrays:
     return CdmArrays(r1, v1, c1, r2, v2, c2, hbr, inertial)
 
 
-def pc_2d_from_cdms(cdms: Sequence[Cdm], *, hbr_m: float | None = None,
-                    adjust_tca: bool = True) -> Pc2D:
+def pc_2d_from_cdms(
+    cdms: Sequence[Cdm], *, hbr_m: float | None = None, adjust_tca: bool = True
+) -> Pc2D:
     """:func:`pc_2d` for a list of parsed CDMs (``hbr_m`` overrides the CDMs' HBR)."""
     a = cdm_arrays(cdms, hbr_m)
     res = pc_2d(a.r1, a.v1, a.cov1, a.r2, a.v2, a.cov2, a.hbr, adjust_tca=adjust_tca)
@@ -412,17 +452,27 @@ def _sampler(cov: F64) -> tuple[F64, bool]:
 
 
 def pc_monte_carlo(
-    r1: npt.ArrayLike, v1: npt.ArrayLike, cov1: npt.ArrayLike,
-    r2: npt.ArrayLike, v2: npt.ArrayLike, cov2: npt.ArrayLike, hbr: float, *,
-    samples: int = 1_000_000, seed: int = 0, cov_frame: str = "rtn", confidence: float = 0.95,
+    r1: npt.ArrayLike,
+    v1: npt.ArrayLike,
+    cov1: npt.ArrayLike,
+    r2: npt.ArrayLike,
+    v2: npt.ArrayLike,
+    cov2: npt.ArrayLike,
+    hbr: float,
+    *,
+    samples: int = 1_000_000,
+    seed: int = 0,
+    cov_frame: str = "rtn",
+    confidence: float = 0.95,
 ) -> MonteCarloPc:
     """Monte Carlo Pc of one event: draw both objects' full 6D states from their covariances
     (negative eigenvalues clipped to zero), move each drawn pair along straight lines to its
     own closest approach, and count approaches closer than ``hbr``. Unlike the 2D method this
     includes velocity uncertainty; like it, it assumes straight-line motion near TCA.
     Seeded, so a given ``seed`` always gives the same estimate."""
-    p1, u1, p2, u2 = (_rows(a, 3, nm)[0] for a, nm in ((r1, "r1"), (v1, "v1"), (r2, "r2"),
-                                                         (v2, "v2")))
+    p1, u1, p2, u2 = (
+        _rows(a, 3, nm)[0] for a, nm in ((r1, "r1"), (v1, "v1"), (r2, "r2"), (v2, "v2"))
+    )
     cs = []
     for c, p, u, nm in ((cov1, p1, u1, "cov1"), (cov2, p2, u2, "cov2")):
         arr = _covs(c, 1, nm)[0]
@@ -435,15 +485,14 @@ def pc_monte_carlo(
     if not all(np.isfinite(c).all() for c in cs):
         return _replace_status(nan, PcStatus.NO_COVARIANCE)
     if not (math.isfinite(hbr) and hbr >= 0 and np.isfinite([*p1, *u1, *p2, *u2]).all()):
-        return _replace_status(nan, PcStatus.NO_HBR if math.isnan(hbr) else
-                               PcStatus.INVALID_INPUT)
+        return _replace_status(nan, PcStatus.NO_HBR if math.isnan(hbr) else PcStatus.INVALID_INPUT)
     (a1, k1), (a2, k2) = _sampler(cs[0]), _sampler(cs[1])
     rng = np.random.default_rng(seed)
     mean = np.concatenate([p1 - p2, u1 - u2])
     hits = 0
     for lo in range(0, samples, 200_000):
         m = min(200_000, samples - lo)
-        d = (mean + rng.standard_normal((m, 6)) @ a1.T - rng.standard_normal((m, 6)) @ a2.T)
+        d = mean + rng.standard_normal((m, 6)) @ a1.T - rng.standard_normal((m, 6)) @ a2.T
         dr, dv = d[:, :3], d[:, 3:]
         vv = np.einsum("ij,ij->i", dv, dv)
         with np.errstate(invalid="ignore", divide="ignore"):
@@ -452,13 +501,23 @@ def pc_monte_carlo(
         hits += int(np.count_nonzero(closest < hbr))
     alpha = 1.0 - confidence
     low = 0.0 if hits == 0 else float(stats.beta.ppf(alpha / 2, hits, samples - hits + 1))
-    high = 1.0 if hits == samples else float(stats.beta.ppf(1 - alpha / 2, hits + 1,
-                                                              samples - hits))
+    high = (
+        1.0 if hits == samples else float(stats.beta.ppf(1 - alpha / 2, hits + 1, samples - hits))
+    )
     remediated = k1 or k2
-    return MonteCarloPc(hits / samples, low, high, hits, samples, confidence,
-                        PcStatus.REMEDIATED if remediated else PcStatus.OK, remediated)
+    return MonteCarloPc(
+        hits / samples,
+        low,
+        high,
+        hits,
+        samples,
+        confidence,
+        PcStatus.REMEDIATED if remediated else PcStatus.OK,
+        remediated,
+    )
 
 
 def _replace_status(res: MonteCarloPc, status: PcStatus) -> MonteCarloPc:
-    return MonteCarloPc(res.pc, res.low, res.high, res.hits, res.samples, res.confidence,
-                        status, res.remediated)
+    return MonteCarloPc(
+        res.pc, res.low, res.high, res.hits, res.samples, res.confidence, status, res.remediated
+    )

@@ -36,20 +36,29 @@ def _num(x: float) -> float | None:
 
 def _record(path: Path, cdm: Cdm, res: Pc2D, i: int, hbr: float | None) -> dict[str, Any]:
     status = PcStatus(int(res.status[i]))
-    caveats = [MESSAGES[s] for s, on in ((PcStatus.REMEDIATED, res.remediated[i]),
-                                         (PcStatus.LONG_ENCOUNTER, res.long_encounter[i]))
-               if on and s is not status]
+    caveats = [
+        MESSAGES[s]
+        for s, on in (
+            (PcStatus.REMEDIATED, res.remediated[i]),
+            (PcStatus.LONG_ENCOUNTER, res.long_encounter[i]),
+        )
+        if on and s is not status
+    ]
     return {
-        "file": str(path), "pc": _num(res.pc[i]),
+        "file": str(path),
+        "pc": _num(res.pc[i]),
         "method": METHOD if status < 10 else None,
         "cdm_pc": cdm.relative.collision_probability,
         "cdm_method": cdm.relative.collision_probability_method,
-        "status": status.name.lower(), "message": MESSAGES[status], "caveats": caveats,
+        "status": status.name.lower(),
+        "message": MESSAGES[status],
+        "caveats": caveats,
         "miss_distance_m": _num(res.miss_distance_m[i]),
         "relative_speed_m_s": _num(res.relative_speed_m_s[i]),
         "hbr_m": hbr if hbr is not None else cdm.relative.hbr_m,
         "tca": format_epoch(cdm.relative.tca),
-        "object1": cdm.object1.object_designator, "object2": cdm.object2.object_designator,
+        "object1": cdm.object1.object_designator,
+        "object2": cdm.object2.object_designator,
         "notes": list(cdm.notes),
     }
 
@@ -62,14 +71,14 @@ def _text(rec: dict[str, Any]) -> str:
     head = f"{rec['file']}:"
     if rec.get("error"):
         return f"{head} ERROR {rec['error']}"
-    cdm = f"CDM states {_fmt(rec['cdm_pc'])}" + (f" ({rec['cdm_method']})"
-                                                  if rec["cdm_method"] else "")
+    cdm = f"CDM states {_fmt(rec['cdm_pc'])}" + (
+        f" ({rec['cdm_method']})" if rec["cdm_method"] else ""
+    )
     miss = f"miss {rec['miss_distance_m']:.1f} m"
     if rec["pc"] is None:
         line = f"{head} no Pc ({rec['message']}); {miss}; {cdm}"
     else:
-        line = (f"{head} Pc {rec['pc']:.4e} [{rec['method']}]; {cdm}; {miss}, "
-                f"HBR {rec['hbr_m']:g} m")
+        line = f"{head} Pc {rec['pc']:.4e} [{rec['method']}]; {cdm}; {miss}, HBR {rec['hbr_m']:g} m"
         if rec["status"] != "ok":
             line += f"\n    {rec['status']}: {rec['message']}"
     for caveat in rec["caveats"]:
@@ -77,29 +86,55 @@ def _text(rec: dict[str, Any]) -> str:
     if "mc_pc" in rec and rec["mc_pc"] is None:
         line += f"\n    Monte Carlo: not computed ({rec['mc_status']})"
     elif "mc_pc" in rec:
-        line += (f"\n    Monte Carlo: {_fmt(rec['mc_pc'])} ({rec['mc_hits']}/{rec['mc_samples']},"
-                 f" 95% CI {_fmt(rec['mc_low'])} .. {_fmt(rec['mc_high'])}, seed "
-                 f"{rec['mc_seed']})")
+        line += (
+            f"\n    Monte Carlo: {_fmt(rec['mc_pc'])} ({rec['mc_hits']}/{rec['mc_samples']},"
+            f" 95% CI {_fmt(rec['mc_low'])} .. {_fmt(rec['mc_high'])}, seed "
+            f"{rec['mc_seed']})"
+        )
     if rec.get("plot"):
         line += f"\n    plot: {rec['plot']}"
     return line
 
 
 @click.command("pc")
-@click.argument("files", nargs=-1, required=True,
-                type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per CDM, one per line.")
-@click.option("--hbr", "hbr", type=click.FloatRange(min=0), default=None,
-              help="Combined hard-body radius in m; overrides the CDM's (COMMENT HBR).")
-@click.option("--plot", "plot_dir", type=click.Path(file_okay=False, path_type=Path),
-              default=None, help="Write <DIR>/<file stem>.png per CDM.")
-@click.option("--monte-carlo", "mc_samples", type=click.IntRange(min=0), default=0,
-              help="Also estimate Pc by Monte Carlo with this many samples per CDM.")
+@click.option(
+    "--hbr",
+    "hbr",
+    type=click.FloatRange(min=0),
+    default=None,
+    help="Combined hard-body radius in m; overrides the CDM's (COMMENT HBR).",
+)
+@click.option(
+    "--plot",
+    "plot_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Write <DIR>/<file stem>.png per CDM.",
+)
+@click.option(
+    "--monte-carlo",
+    "mc_samples",
+    type=click.IntRange(min=0),
+    default=0,
+    help="Also estimate Pc by Monte Carlo with this many samples per CDM.",
+)
 @click.option("--seed", type=int, default=0, show_default=True, help="Monte Carlo seed.")
-@click.option("--no-tca-adjust", is_flag=True,
-              help="Use the CDM states as given (no shift to the linear closest approach).")
-def pc(files: tuple[Path, ...], as_json: bool, hbr: float | None, plot_dir: Path | None,
-       mc_samples: int, seed: int, no_tca_adjust: bool) -> None:
+@click.option(
+    "--no-tca-adjust",
+    is_flag=True,
+    help="Use the CDM states as given (no shift to the linear closest approach).",
+)
+def pc(
+    files: tuple[Path, ...],
+    as_json: bool,
+    hbr: float | None,
+    plot_dir: Path | None,
+    mc_samples: int,
+    seed: int,
+    no_tca_adjust: bool,
+) -> None:
     """Collision probability of the conjunctions in CDM FILES (KVN or XML)."""
     parsed: list[tuple[Path, Cdm]] = []
     records: dict[Path, dict[str, Any]] = {}
@@ -111,8 +146,14 @@ def pc(files: tuple[Path, ...], as_json: bool, hbr: float | None, plot_dir: Path
             failed = True
             message = str(exc) if isinstance(exc, CdmError) else f"{path}: cannot read ({exc})"
             click.echo(message, err=True)
-            records[path] = {"file": str(path), "pc": None, "method": None, "cdm_pc": None,
-                             "status": "error", "error": message}
+            records[path] = {
+                "file": str(path),
+                "pc": None,
+                "method": None,
+                "cdm_pc": None,
+                "status": "error",
+                "error": message,
+            }
     cdms = [c for _, c in parsed]
     res = pc_2d_from_cdms(cdms, hbr_m=hbr, adjust_tca=not no_tca_adjust)
     arrays = cdm_arrays(cdms, hbr) if mc_samples else None
@@ -121,12 +162,26 @@ def pc(files: tuple[Path, ...], as_json: bool, hbr: float | None, plot_dir: Path
     for i, (path, cdm) in enumerate(parsed):
         rec = _record(path, cdm, res, i, hbr)
         if arrays is not None:
-            mc = pc_monte_carlo(arrays.r1[i], arrays.v1[i], arrays.cov1[i], arrays.r2[i],
-                                arrays.v2[i], arrays.cov2[i], float(arrays.hbr[i]),
-                                samples=mc_samples, seed=seed)
-            rec.update(mc_pc=_num(mc.pc), mc_low=_num(mc.low), mc_high=_num(mc.high),
-                       mc_hits=mc.hits, mc_samples=mc.samples, mc_seed=seed,
-                       mc_status=mc.status.name.lower())
+            mc = pc_monte_carlo(
+                arrays.r1[i],
+                arrays.v1[i],
+                arrays.cov1[i],
+                arrays.r2[i],
+                arrays.v2[i],
+                arrays.cov2[i],
+                float(arrays.hbr[i]),
+                samples=mc_samples,
+                seed=seed,
+            )
+            rec.update(
+                mc_pc=_num(mc.pc),
+                mc_low=_num(mc.low),
+                mc_high=_num(mc.high),
+                mc_hits=mc.hits,
+                mc_samples=mc.samples,
+                mc_seed=seed,
+                mc_status=mc.status.name.lower(),
+            )
         if plot_dir is not None:
             from kizuna.space.plot import plot_cdm  # matplotlib only when asked for
 

@@ -30,8 +30,9 @@ __all__ = ["linear_distance", "plot_cdm", "plot_conjunction"]
 F64 = npt.NDArray[np.float64]
 
 
-def linear_distance(dr: npt.ArrayLike, dv: npt.ArrayLike, *, span_s: float,
-                    steps: int = 401) -> tuple[F64, F64]:
+def linear_distance(
+    dr: npt.ArrayLike, dv: npt.ArrayLike, *, span_s: float, steps: int = 401
+) -> tuple[F64, F64]:
     """Times (s from TCA) and distances (m) of straight-line relative motion over +-span_s."""
     r, v = np.asarray(dr, dtype=float), np.asarray(dv, dtype=float)
     t = np.linspace(-span_s, span_s, steps)
@@ -39,9 +40,15 @@ def linear_distance(dr: npt.ArrayLike, dv: npt.ArrayLike, *, span_s: float,
 
 
 def plot_conjunction(
-    path: str | Path, *, t_s: npt.ArrayLike, distance_m: npt.ArrayLike,
-    miss_xz_m: tuple[float, float], cov_plane_m2: npt.ArrayLike, hbr_m: float | None,
-    title: str = "", pc_text: str = "",
+    path: str | Path,
+    *,
+    t_s: npt.ArrayLike,
+    distance_m: npt.ArrayLike,
+    miss_xz_m: tuple[float, float],
+    cov_plane_m2: npt.ArrayLike,
+    hbr_m: float | None,
+    title: str = "",
+    pc_text: str = "",
 ) -> Path:
     """Write a two-panel PNG: distance over time around TCA, and the encounter plane (origin at
     the combined-uncertainty centre, the miss vector, 1/2/3-sigma covariance ellipses and the
@@ -71,9 +78,18 @@ def plot_conjunction(
         angle = math.degrees(math.atan2(vecs[1, 1], vecs[0, 1]))
         for k in (1, 2, 3):
             w, h = (2 * k * math.sqrt(max(v, 0.0)) for v in vals[::-1])
-            right.add_patch(Ellipse((0.0, 0.0), w, h, angle=angle, fill=False,
-                                    color="tab:blue", alpha=1.0 - 0.25 * k,
-                                    label=f"{k}-sigma" if k == 1 else None))
+            right.add_patch(
+                Ellipse(
+                    (0.0, 0.0),
+                    w,
+                    h,
+                    angle=angle,
+                    fill=False,
+                    color="tab:blue",
+                    alpha=1.0 - 0.25 * k,
+                    label=f"{k}-sigma" if k == 1 else None,
+                )
+            )
         extent = max(extent, 3 * math.sqrt(max(vals.max(), 0.0)))
     else:
         right.text(0.02, 0.02, "no covariance", transform=right.transAxes)
@@ -94,8 +110,9 @@ def plot_conjunction(
     return out
 
 
-def plot_cdm(cdm: Cdm, result: Pc2D, row: int, path: str | Path, *,
-             hbr_m: float | None = None) -> Path:
+def plot_cdm(
+    cdm: Cdm, result: Pc2D, row: int, path: str | Path, *, hbr_m: float | None = None
+) -> Path:
     """Plot one CDM given the :func:`kizuna.space.pc.pc_2d_from_cdms` result row for it
     (``hbr_m`` overrides the CDM's HBR, as it did for the Pc)."""
     hbr = hbr_m if hbr_m is not None else cdm.relative.hbr_m
@@ -110,7 +127,17 @@ def plot_cdm(cdm: Cdm, result: Pc2D, row: int, path: str | Path, *,
     xm = float(np.linalg.norm(dr + dv * result.tca_offset_s[row]))
     pc = result.pc[row]
     text = f"Pc {pc:.3e}" if np.isfinite(pc) else "no Pc"
-    title = (f"{cdm.object1.object_name} x {cdm.object2.object_name}   "
-             f"TCA {cdm.relative.tca:%Y-%m-%d %H:%M:%S} UTC")
-    return plot_conjunction(path, t_s=t, distance_m=d, miss_xz_m=(xm, 0.0), cov_plane_m2=plane,
-                            hbr_m=hbr, title=title, pc_text=text)
+    title = (
+        f"{cdm.object1.object_name} x {cdm.object2.object_name}   "
+        f"TCA {cdm.relative.tca:%Y-%m-%d %H:%M:%S} UTC"
+    )
+    return plot_conjunction(
+        path,
+        t_s=t,
+        distance_m=d,
+        miss_xz_m=(xm, 0.0),
+        cov_plane_m2=plane,
+        hbr_m=hbr,
+        title=title,
+        pc_text=text,
+    )

@@ -40,7 +40,7 @@ def _extension(ext_id: str, name: str, description: str, schema: str) -> dict[st
 
 def extension_definitions() -> list[dict[str, Any]]:
     """Every extension-definition Kizuna defines, with the identity that authors them."""
-    defs = [
+    defs: list[dict[str, Any]] = [
         kizuna_identity(),
         _extension(
             RELEASABILITY_EXTENSION,
@@ -58,8 +58,4 @@ def extension_definitions() -> list[dict[str, Any]]:
             "https://kizuna.invalid/schemas/exercise-1.0.json",
         ),
     ]
-    try:
-        from kizuna.space.stix import extension_definitions as space_definitions
-    except ImportError:  # the space package is optional at this layer
-        return defs
-    return defs + list(space_definitions())
+    return defs

@@ -42,8 +42,13 @@ def to_micros(value: object) -> int:
         raise TimestampError(f"expected {EXPECTED}, got {value!r}")
     try:
         dt = datetime(
-            int(m["y"]), int(m["mo"]), int(m["d"]), int(m["h"]), int(m["mi"]),
-            min(int(m["s"]), 59), tzinfo=UTC,
+            int(m["y"]),
+            int(m["mo"]),
+            int(m["d"]),
+            int(m["h"]),
+            int(m["mi"]),
+            min(int(m["s"]), 59),
+            tzinfo=UTC,
         )
     except ValueError as exc:
         raise TimestampError(f"{value!r} is not a valid date and time: {exc}") from None
