@@ -471,6 +471,19 @@ def test_indicator_pattern_errors_come_from_stix2_patterns() -> None:
     assert len(problem.message) > len("not a valid STIX pattern: ") + 10
 
 
+@pytest.mark.parametrize(("pattern", "word"), [
+    ("[File:name = 'x']", "'File' is not a valid object type name"),
+    ("[fi:name = 'x']", "'fi' is not a valid object type name"),
+    ("[file:Name = 'x']", "'Name' in file:... is not a valid property name"),
+])
+def test_pattern_object_types_and_property_names(pattern: str, word: str) -> None:
+    obj = minimal()["indicator"]
+    obj["pattern"] = pattern
+    (problem,) = validate_object(obj)
+    assert problem.path == "pattern"
+    assert word in problem.message
+
+
 def test_non_stix_patterns_are_not_parsed() -> None:
     obj = minimal()["indicator"]
     obj["pattern_type"], obj["pattern"] = "yara", "rule x { condition: true }"

@@ -132,6 +132,8 @@ def mutated(draw: st.DrawFn) -> tuple[str, dict[str, Any]]:
             pattern.replace("'", "", 1),
             pattern + " AND",
             "[" + pattern,
+            pattern.replace("[", "[X", 1),
+            pattern.replace(":", ":V", 1),
         ]))
     elif kind == "url":
         ref = next(r for r in obj["external_references"] if "url" in r)
