@@ -163,7 +163,7 @@ class Node:
             return snap
         with self._snapshot_lock:
             if self._snapshot is None or self._snapshot.generation != generation:
-                self._snapshot = load_snapshot(self.store)
+                self._snapshot = load_snapshot(self.store, self.config.org)
             return self._snapshot
 
     # -- organizations, users, communities -----------------------------------------------------
@@ -180,8 +180,13 @@ class Node:
         self.store.add_org(org)
         return org
 
-    def add_user(self, username: str, org: str, *, admin: bool = False) -> str:
-        """Create a user of *org*; returns its API token (only its hash is stored)."""
+    def add_user(self, username: str, org: str, *, admin: bool = False, peer: bool = False) -> str:
+        """Create a user of *org*; returns its API token (only its hash is stored).
+
+        With *peer*, the account is the one a peer node of *org* uses here: what it reads is
+        subject to the onward-sharing rules of docs/policy.md (no TLP:RED, TLP:AMBER+STRICT
+        only within this node's own organization).
+        """
         if self.store.org(org) is None:
             raise NotFound(
                 f"no organization {org!r} (create it with: kizuna org add DIR {org} ...)"
@@ -189,7 +194,7 @@ class Node:
         if self.store.user(username) is not None:
             raise BadRequest(f"user {username!r} already exists")
         token = new_token()
-        self.store.add_user(username, org, hash_token(token), is_admin=admin)
+        self.store.add_user(username, org, hash_token(token), is_admin=admin, is_peer=peer)
         return token
 
     def communities(self) -> dict[str, frozenset[str]]:
@@ -204,7 +209,9 @@ class Node:
         org = self.store.org(user.org)
         if org is None:
             raise ConfigError(f"user {user.name!r} belongs to a missing organization {user.org!r}")
-        return self.principal_for_org(org, user.name, is_admin=user.is_admin)
+        return self.principal_for_org(
+            org, user.name, is_admin=user.is_admin, peer=user.name if user.is_peer else None
+        )
 
     def principal_for_org(
         self, org: Org, name: str, *, is_admin: bool = False, peer: str | None = None

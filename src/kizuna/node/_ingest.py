@@ -25,7 +25,14 @@ from kizuna.stix.markings import Marking, RelTo, Unknown, parse_marking
 from kizuna.stix.timestamps import format_micros, to_micros
 from kizuna.stix.validate import validate_object
 from kizuna.store.sql import SqlStore
-from kizuna.store.types import Collection, NewVersion, ObjectQuery, Outcome, VersionMatch
+from kizuna.store.types import (
+    Collection,
+    NewVersion,
+    ObjectQuery,
+    Outcome,
+    SyncCursor,
+    VersionMatch,
+)
 
 #: Types that annotate other objects and must not be more releasable than them.
 ANNOTATIONS = frozenset({"note", "opinion"})
@@ -51,6 +58,8 @@ def ingest(
     collection: Collection,
     raw_objects: Sequence[bytes],
     origin: str,
+    *,
+    cursor: SyncCursor | None = None,
 ) -> list[ObjectResult]:
     """Validate and store *raw_objects* (each the JSON bytes of one object) as *principal*."""
     access = snap.gate.access(principal, collection.id)
@@ -154,12 +163,15 @@ def ingest(
             )
         )
 
+    if not accepted and cursor is not None:
+        store.set_cursor(cursor)
     if accepted:
         outcomes = store.add_versions(
             collection.id,
             [item for _, item in accepted],
             origin,
             marking_definitions=new_marking_bodies,
+            cursor=cursor,
         )
         for (index, item), (outcome, added_us) in zip(accepted, outcomes, strict=True):
             obj_version = _version_text_of(item)

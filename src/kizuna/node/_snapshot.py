@@ -51,7 +51,7 @@ class Snapshot:
         return out
 
 
-def load_snapshot(store: SqlStore) -> Snapshot:
+def load_snapshot(store: SqlStore, home_org: str) -> Snapshot:
     generation = store.policy_generation()
     markings = {mid: parse_marking(body) for mid, body in store.marking_definitions().items()}
     collections = {c.id: c for c in store.collections()}
@@ -67,7 +67,7 @@ def load_snapshot(store: SqlStore) -> Snapshot:
     communities = {k: frozenset(v) for k, v in json.loads(raw or "{}").items()}
     return Snapshot(
         generation=generation,
-        gate=Gate(markings, grants),
+        gate=Gate(markings, grants, home_org=home_org),
         markings=markings,
         sets=store.marking_sets(),
         collections=collections,

@@ -60,15 +60,19 @@ class Gate:
         self,
         markings: Mapping[str, Marking],
         grants: Mapping[tuple[str, str], Access],
+        *,
+        home_org: str = "",
     ) -> None:
         self._markings = markings
         self._grants = grants
+        #: The organization that runs this node (TLP:AMBER+STRICT may reach its peers only).
+        self.home_org = home_org
 
     def with_markings(self, extra: Mapping[str, Marking]) -> Gate:
         """The same gate, knowing some more marking-definitions (e.g. those of a batch)."""
         if not extra:
             return self
-        return Gate({**self._markings, **extra}, self._grants)
+        return Gate({**self._markings, **extra}, self._grants, home_org=self.home_org)
 
     # -- collections -------------------------------------------------------------------------
 
@@ -89,6 +93,8 @@ class Gate:
         """May *principal* see what *marking_id* marks, in this collection?"""
         m = self.marking(marking_id)
         if isinstance(m, Tlp):
+            if principal.peer is not None and not self._onward(principal, m):
+                return False
             return m.rank <= access.tlp_rank
         if isinstance(m, RelTo):
             return not m.codes.isdisjoint(principal.codes)
@@ -97,6 +103,14 @@ class Gate:
         if isinstance(m, Statement):
             return True
         return False
+
+    def _onward(self, principal: Principal, m: Tlp) -> bool:
+        """May an object of this TLP level go to another node at all (docs/policy.md)?"""
+        if m.level == "red":
+            return False
+        if m.level == "amber+strict":
+            return principal.org == self.home_org
+        return True
 
     def set_visible(
         self,

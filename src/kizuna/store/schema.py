@@ -56,6 +56,8 @@ users = Table(
     Column("org", String(200), ForeignKey("orgs.name"), nullable=False),
     Column("token_hash", String(64), nullable=False, unique=True),
     Column("is_admin", Boolean, nullable=False, default=False),
+    # True for the account a peer node uses here: onward-sharing rules apply to it.
+    Column("is_peer", Boolean, nullable=False, default=False),
     Column("created_us", BigInteger, nullable=False),
 )
 
@@ -113,6 +115,35 @@ statuses = Table(
     Column("principal", String(200), nullable=False),
     Column("created_us", BigInteger, nullable=False),
     Column("body", LargeBinary, nullable=False),
+)
+
+peers = Table(
+    "peers",
+    metadata,
+    Column("name", String(200), primary_key=True),
+    Column("url", Text, nullable=False),
+    Column("org", String(200), ForeignKey("orgs.name"), nullable=False),
+    # The token this node presents to the peer (the peer's user for us).
+    Column("token", Text, nullable=False),
+    # JSON lists of [remote, local] (pull) and [local, remote] (push) collection pairs.
+    Column("pull", Text, nullable=False, default="[]"),
+    Column("push", Text, nullable=False, default="[]"),
+    # PEM file of the CA (or self-signed certificate) that verifies the peer's TLS certificate.
+    Column("ca_file", Text, nullable=False, default=""),
+    Column("created_us", BigInteger, nullable=False),
+)
+
+sync_cursors = Table(
+    "sync_cursors",
+    metadata,
+    Column("peer", String(200), primary_key=True),
+    Column("direction", String(4), primary_key=True),  # "pull" or "push"
+    Column("local_collection", String(64), primary_key=True),
+    Column("remote_collection", String(200), primary_key=True),
+    # pull: the remote's date_added of the last version stored here (a TAXII timestamp);
+    # push: the local added_us of the last version the peer confirmed.
+    Column("position", Text, nullable=False),
+    Column("updated_us", BigInteger, nullable=False),
 )
 
 settings = Table(

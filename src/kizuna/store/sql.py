@@ -41,7 +41,9 @@ from kizuna.store.types import (
     ObjectQuery,
     Org,
     Outcome,
+    Peer,
     StoredVersion,
+    SyncCursor,
     User,
     VersionMatch,
 )
@@ -191,7 +193,9 @@ class SqlStore:
             rows = conn.execute(select(t.orgs).order_by(t.orgs.c.name)).all()
         return [_org(r._mapping) for r in rows]
 
-    def add_user(self, name: str, org: str, token_hash: str, *, is_admin: bool = False) -> None:
+    def add_user(
+        self, name: str, org: str, token_hash: str, *, is_admin: bool = False, is_peer: bool = False
+    ) -> None:
         with self._writing() as conn:
             conn.execute(
                 insert(t.users).values(
@@ -199,6 +203,7 @@ class SqlStore:
                     org=org,
                     token_hash=token_hash,
                     is_admin=is_admin,
+                    is_peer=is_peer,
                     created_us=now_micros(),
                 )
             )
@@ -206,18 +211,12 @@ class SqlStore:
     def user_by_token_hash(self, token_hash: str) -> User | None:
         with self._read.connect() as conn:
             row = conn.execute(select(t.users).where(t.users.c.token_hash == token_hash)).first()
-        if row is None:
-            return None
-        m = row._mapping
-        return User(name=m["name"], org=m["org"], is_admin=bool(m["is_admin"]))
+        return None if row is None else _user(row._mapping)
 
     def user(self, name: str) -> User | None:
         with self._read.connect() as conn:
             row = conn.execute(select(t.users).where(t.users.c.name == name)).first()
-        if row is None:
-            return None
-        m = row._mapping
-        return User(name=m["name"], org=m["org"], is_admin=bool(m["is_admin"]))
+        return None if row is None else _user(row._mapping)
 
     def users(self) -> list[User]:
         with self._read.connect() as conn:
@@ -323,15 +322,22 @@ class SqlStore:
         origin: str,
         *,
         marking_definitions: Iterable[tuple[str, bytes]] = (),
+        cursor: SyncCursor | None = None,
     ) -> list[tuple[Outcome, int]]:
         """Store *items* in one transaction; per item, STORED or DUPLICATE and its ``added_us``.
 
         A version (collection, id, version) that is already stored, or that repeats earlier
         in *items*, is a DUPLICATE and keeps the stored bytes: re-posting is idempotent.
+        A sync *cursor* given here is committed in the same transaction as the objects, so a
+        crash at any moment leaves both or neither.
         """
-        if not items:
+        if not items and cursor is None:
             return []
         with self._writing() as conn:
+            if cursor is not None:
+                self._set_cursor(conn, cursor)
+            if not items:
+                return []
             self._put_marking_definitions(conn, marking_definitions)
             existing = self._existing(conn, collection_id, items)
             last = conn.execute(select(func.max(t.versions.c.added_us))).scalar() or 0
@@ -471,6 +477,77 @@ class SqlStore:
             )
         return int(result.rowcount)
 
+    # -- peers and sync cursors ---------------------------------------------------------------
+
+    def add_peer(self, peer: Peer) -> None:
+        with self._writing() as conn:
+            conn.execute(delete(t.peers).where(t.peers.c.name == peer.name))
+            conn.execute(
+                insert(t.peers).values(
+                    name=peer.name,
+                    url=peer.url,
+                    org=peer.org,
+                    token=peer.token,
+                    pull=json.dumps([list(p) for p in peer.pull]),
+                    push=json.dumps([list(p) for p in peer.push]),
+                    ca_file=peer.ca_file,
+                    created_us=now_micros(),
+                )
+            )
+
+    def peers(self) -> list[Peer]:
+        with self._read.connect() as conn:
+            rows = conn.execute(select(t.peers).order_by(t.peers.c.name)).all()
+        return [
+            Peer(
+                name=m["name"],
+                url=m["url"],
+                org=m["org"],
+                token=m["token"],
+                pull=tuple((a, b) for a, b in json.loads(m["pull"])),
+                push=tuple((a, b) for a, b in json.loads(m["push"])),
+                ca_file=m["ca_file"],
+            )
+            for m in (r._mapping for r in rows)
+        ]
+
+    def cursor(self, peer: str, direction: str, local: str, remote: str) -> str | None:
+        c = t.sync_cursors.c
+        with self._read.connect() as conn:
+            return conn.execute(
+                select(c.position).where(
+                    c.peer == peer,
+                    c.direction == direction,
+                    c.local_collection == local,
+                    c.remote_collection == remote,
+                )
+            ).scalar()
+
+    def set_cursor(self, cursor: SyncCursor) -> None:
+        with self._writing() as conn:
+            self._set_cursor(conn, cursor)
+
+    def _set_cursor(self, conn: Connection, cur: SyncCursor) -> None:
+        c = t.sync_cursors.c
+        conn.execute(
+            delete(t.sync_cursors).where(
+                c.peer == cur.peer,
+                c.direction == cur.direction,
+                c.local_collection == cur.local_collection,
+                c.remote_collection == cur.remote_collection,
+            )
+        )
+        conn.execute(
+            insert(t.sync_cursors).values(
+                peer=cur.peer,
+                direction=cur.direction,
+                local_collection=cur.local_collection,
+                remote_collection=cur.remote_collection,
+                position=cur.position,
+                updated_us=now_micros(),
+            )
+        )
+
     # -- status resources ----------------------------------------------------------------------
 
     def put_status(self, status_id: str, collection_id: str, principal: str, body: bytes) -> None:
@@ -587,6 +664,12 @@ def _collection(m: Any) -> Collection:
         alias=m["alias"],
         default_markings=tuple(json.loads(m["default_markings"])),
         kind=m["kind"],
+    )
+
+
+def _user(m: Any) -> User:
+    return User(
+        name=m["name"], org=m["org"], is_admin=bool(m["is_admin"]), is_peer=bool(m["is_peer"])
     )
 
 

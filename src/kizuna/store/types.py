@@ -92,6 +92,7 @@ class User:
     name: str
     org: str
     is_admin: bool
+    is_peer: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,3 +102,25 @@ class Grant:
     can_read: bool
     can_write: bool
     max_tlp: str
+
+
+@dataclass(frozen=True, slots=True)
+class SyncCursor:
+    """Where a pull or push between a local and a remote collection has got to."""
+
+    peer: str
+    direction: str  # "pull" or "push"
+    local_collection: str
+    remote_collection: str
+    position: str
+
+
+@dataclass(frozen=True, slots=True)
+class Peer:
+    name: str
+    url: str
+    org: str
+    token: str
+    pull: tuple[tuple[str, str], ...]  # (remote, local)
+    push: tuple[tuple[str, str], ...]  # (local, remote)
+    ca_file: str = ""
