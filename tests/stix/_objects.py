@@ -42,42 +42,79 @@ def _uuid(n: int) -> str:
 def sdo(type_: str, n: int = 1, **props: Any) -> dict[str, Any]:
     """A minimal object of *type_* with the common properties and *props*."""
     return {
-        "type": type_, "spec_version": "2.1", "id": f"{type_}--{_uuid(n)}",
-        "created": T0, "modified": T0, **props,
+        "type": type_,
+        "spec_version": "2.1",
+        "id": f"{type_}--{_uuid(n)}",
+        "created": T0,
+        "modified": T0,
+        **props,
     }
 
 
 def minimal() -> dict[str, dict[str, Any]]:
     """One minimal valid object per type, keyed by type."""
-    named = ("attack-pattern", "campaign", "course-of-action", "identity", "incident",
-             "infrastructure", "intrusion-set", "threat-actor", "tool", "vulnerability")
+    named = (
+        "attack-pattern",
+        "campaign",
+        "course-of-action",
+        "identity",
+        "incident",
+        "infrastructure",
+        "intrusion-set",
+        "threat-actor",
+        "tool",
+        "vulnerability",
+    )
     objs = {t: sdo(t, name=f"a {t}") for t in named}
     objs["grouping"] = sdo("grouping", context="suspicious-activity", object_refs=[MALWARE])
-    objs["indicator"] = sdo("indicator", pattern="[ipv4-addr:value = '198.51.100.1']",
-                            pattern_type="stix", valid_from=T0)
+    objs["indicator"] = sdo(
+        "indicator",
+        pattern="[ipv4-addr:value = '198.51.100.1']",
+        pattern_type="stix",
+        valid_from=T0,
+    )
     objs["location"] = sdo("location", country="JP")
     objs["malware"] = sdo("malware", is_family=False)
     objs["malware-analysis"] = sdo("malware-analysis", product="sandbox", result="malicious")
     objs["note"] = sdo("note", content="seen twice", object_refs=[MALWARE])
-    objs["observed-data"] = sdo("observed-data", first_observed=T0, last_observed=T1,
-                                number_observed=3,
-                                object_refs=["ipv4-addr--" + _uuid(7)])
+    objs["observed-data"] = sdo(
+        "observed-data",
+        first_observed=T0,
+        last_observed=T1,
+        number_observed=3,
+        object_refs=["ipv4-addr--" + _uuid(7)],
+    )
     objs["opinion"] = sdo("opinion", opinion="agree", object_refs=[MALWARE])
     objs["report"] = sdo("report", name="r", published=T1, object_refs=[MALWARE])
-    objs["relationship"] = sdo("relationship", relationship_type="indicates",
-                               source_ref=INDICATOR, target_ref=MALWARE)
+    objs["relationship"] = sdo(
+        "relationship", relationship_type="indicates", source_ref=INDICATOR, target_ref=MALWARE
+    )
     objs["sighting"] = sdo("sighting", sighting_of_ref=INDICATOR, count=2)
     objs["extension-definition"] = sdo(
-        "extension-definition", name="e", schema="https://example.org/schema", version="1.0",
-        extension_types=["property-extension"], created_by_ref=IDENTITY,
+        "extension-definition",
+        name="e",
+        schema="https://example.org/schema",
+        version="1.0",
+        extension_types=["property-extension"],
+        created_by_ref=IDENTITY,
     )
-    objs["language-content"] = sdo("language-content", object_ref=MALWARE, object_modified=T0,
-                                   contents={"ja": {"name": "マルウェア"}})
-    md = sdo("marking-definition", definition_type="statement",
-             definition={"statement": "Copyright Kizuna"})
+    objs["language-content"] = sdo(
+        "language-content",
+        object_ref=MALWARE,
+        object_modified=T0,
+        contents={"ja": {"name": "マルウェア"}},
+    )
+    md = sdo(
+        "marking-definition",
+        definition_type="statement",
+        definition={"statement": "Copyright Kizuna"},
+    )
     del md["modified"]
     objs["marking-definition"] = md
-    objs["ipv4-addr"] = {"type": "ipv4-addr", "id": "ipv4-addr--" + _uuid(7),
-                         "value": "198.51.100.1"}
+    objs["ipv4-addr"] = {
+        "type": "ipv4-addr",
+        "id": "ipv4-addr--" + _uuid(7),
+        "value": "198.51.100.1",
+    }
     objs["x-kizuna-thing"] = sdo("x-kizuna-thing", x_kizuna_size=3)
     return objs

@@ -49,22 +49,40 @@ def test_every_object_of_the_clean_real_data_is_valid(name: str) -> None:
 
 def test_the_real_data_covers_every_attack_type() -> None:
     types = {o["type"] for o in load("attack-sample.json.gz")}
-    assert {"attack-pattern", "campaign", "course-of-action", "identity", "intrusion-set",
-            "malware", "marking-definition", "relationship", "tool", "x-mitre-tactic",
-            "x-mitre-matrix", "x-mitre-data-source", "x-mitre-data-component",
-            "x-mitre-asset", "x-mitre-analytic", "x-mitre-detection-strategy"} <= types
+    assert {
+        "attack-pattern",
+        "campaign",
+        "course-of-action",
+        "identity",
+        "intrusion-set",
+        "malware",
+        "marking-definition",
+        "relationship",
+        "tool",
+        "x-mitre-tactic",
+        "x-mitre-matrix",
+        "x-mitre-data-source",
+        "x-mitre-data-component",
+        "x-mitre-asset",
+        "x-mitre-analytic",
+        "x-mitre-detection-strategy",
+    } <= types
 
 
 def test_atlas_dirty_objects_have_modified_before_created() -> None:
     dirty = {o["id"]: validate_object(o) for o in load("atlas-dirty.json.gz")}
-    assert dirty["attack-pattern--c9f8f4b0-e377-55b1-bad3-aa5f13389216"] == [Problem(
-        "modified",
-        "modified (2025-10-27T00:00:00.000Z) is earlier than created (2025-10-31T00:00:00.000Z)",
-    )]
-    assert dirty["attack-pattern--92a68652-d864-5c9c-9c1d-64ec09587390"] == [Problem(
-        "modified",
-        "modified (2025-12-23T00:00:00.000Z) is earlier than created (2025-12-24T00:00:00.000Z)",
-    )]
+    assert dirty["attack-pattern--c9f8f4b0-e377-55b1-bad3-aa5f13389216"] == [
+        Problem(
+            "modified",
+            "modified (2025-10-27T00:00:00.000Z) is earlier than created (2025-10-31T00:00:00.000Z)",
+        )
+    ]
+    assert dirty["attack-pattern--92a68652-d864-5c9c-9c1d-64ec09587390"] == [
+        Problem(
+            "modified",
+            "modified (2025-12-23T00:00:00.000Z) is earlier than created (2025-12-24T00:00:00.000Z)",
+        )
+    ]
     # Custom objects need created and modified (STIX 2.1 section 11.2); stix2-validator does not
     # check custom objects, so it passes this one.
     collection = dirty["x-mitre-collection--7a735cfc-0469-5d8b-b11f-d014be33394e"]
@@ -77,8 +95,9 @@ def test_capec_dirty_objects_have_a_url_with_a_leading_space() -> None:
         problems = validate_object(obj)
         assert len(problems) == 1, problems
         (problem,) = problems
-        index = next(i for i, r in enumerate(obj["external_references"])
-                     if r.get("url", "").startswith(" "))
+        index = next(
+            i for i, r in enumerate(obj["external_references"]) if r.get("url", "").startswith(" ")
+        )
         assert problem.path == f"external_references[{index}].url"
         assert repr(obj["external_references"][index]["url"]) in problem.message
         assert problem.message.startswith(
@@ -123,8 +142,12 @@ def test_common_required_properties(key: str) -> None:
 
 
 def test_cyber_observables_need_no_spec_version_created_or_modified() -> None:
-    assert validate_object({"type": "domain-name", "id": "domain-name--" + MALWARE[9:],
-                            "value": "example.org"}) == []
+    assert (
+        validate_object(
+            {"type": "domain-name", "id": "domain-name--" + MALWARE[9:], "value": "example.org"}
+        )
+        == []
+    )
     assert paths({"type": "domain-name", "value": "example.org"}) == ["id"]
 
 
@@ -165,13 +188,16 @@ def test_the_type_part_of_the_id_must_be_the_type() -> None:
     ]
 
 
-@pytest.mark.parametrize("bad", [
-    "tool--not-a-uuid",
-    "tool--31b940d4-6f7f-059a-80ea-9c1f17b5891b",  # UUID version 0
-    "tool--31b940d4-6f7f-459a-00ea-9c1f17b5891b",  # not the RFC 4122 variant
-    "tool-31b940d4-6f7f-459a-80ea-9c1f17b5891b",
-    42,
-])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        "tool--not-a-uuid",
+        "tool--31b940d4-6f7f-059a-80ea-9c1f17b5891b",  # UUID version 0
+        "tool--31b940d4-6f7f-459a-00ea-9c1f17b5891b",  # not the RFC 4122 variant
+        "tool-31b940d4-6f7f-459a-80ea-9c1f17b5891b",
+        42,
+    ],
+)
 def test_bad_ids(bad: object) -> None:
     obj = minimal()["tool"]
     obj["id"] = bad
@@ -196,11 +222,18 @@ def test_spec_version_of_a_cyber_observable_is_2_1_when_present() -> None:
 # --- timestamps -------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("bad", [
-    "2020-01-01 00:00:00.000Z", "2020-01-01T00:00:00.000", "2020-02-30T00:00:00.000Z",
-    "2020-01-01T24:00:00.000Z", "2020-01-01T00:00:61.000Z", "2020-01-01T00:00:00.000+01:00",
-    20200101,
-])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        "2020-01-01 00:00:00.000Z",
+        "2020-01-01T00:00:00.000",
+        "2020-02-30T00:00:00.000Z",
+        "2020-01-01T24:00:00.000Z",
+        "2020-01-01T00:00:61.000Z",
+        "2020-01-01T00:00:00.000+01:00",
+        20200101,
+    ],
+)
 def test_bad_timestamps(bad: object) -> None:
     obj = minimal()["indicator"]
     obj["valid_from"] = bad
@@ -226,9 +259,9 @@ def test_a_leap_second_is_a_valid_timestamp() -> None:
 def test_modified_before_created_shows_both() -> None:
     obj = minimal()["tool"]
     obj["created"], obj["modified"] = T1, T0
-    assert validate_object(obj) == [Problem(
-        "modified", f"modified ({T0}) is earlier than created ({T1})"
-    )]
+    assert validate_object(obj) == [
+        Problem("modified", f"modified ({T0}) is earlier than created ({T1})")
+    ]
 
 
 def test_same_instant_in_other_precision_is_not_earlier() -> None:
@@ -240,21 +273,24 @@ def test_same_instant_in_other_precision_is_not_earlier() -> None:
 def test_valid_until_must_be_later_than_valid_from() -> None:
     obj = minimal()["indicator"]
     obj["valid_until"] = T0
-    assert validate_object(obj) == [Problem(
-        "valid_until", f"valid_until ({T0}) is not later than valid_from ({T0})"
-    )]
+    assert validate_object(obj) == [
+        Problem("valid_until", f"valid_until ({T0}) is not later than valid_from ({T0})")
+    ]
     obj["valid_until"] = T1
     assert validate_object(obj) == []
 
 
-@pytest.mark.parametrize(("type_", "first", "last"), [
-    ("campaign", "first_seen", "last_seen"),
-    ("intrusion-set", "first_seen", "last_seen"),
-    ("threat-actor", "first_seen", "last_seen"),
-    ("sighting", "first_seen", "last_seen"),
-    ("observed-data", "first_observed", "last_observed"),
-    ("relationship", "start_time", "stop_time"),
-])
+@pytest.mark.parametrize(
+    ("type_", "first", "last"),
+    [
+        ("campaign", "first_seen", "last_seen"),
+        ("intrusion-set", "first_seen", "last_seen"),
+        ("threat-actor", "first_seen", "last_seen"),
+        ("sighting", "first_seen", "last_seen"),
+        ("observed-data", "first_observed", "last_observed"),
+        ("relationship", "start_time", "stop_time"),
+    ],
+)
 def test_orderings(type_: str, first: str, last: str) -> None:
     obj = minimal()[type_]
     obj[first], obj[last] = T1, T0
@@ -356,19 +392,32 @@ def test_custom_types_and_properties_are_kept() -> None:
 
 
 def test_a_custom_sco_declared_by_extension_needs_no_created() -> None:
-    obj = {"type": "x-kizuna-sat", "id": "x-kizuna-sat--" + MALWARE[9:],
-           "extensions": {TLP2_EXTENSION: {"extension_type": "new-sco"}}}
+    obj = {
+        "type": "x-kizuna-sat",
+        "id": "x-kizuna-sat--" + MALWARE[9:],
+        "extensions": {TLP2_EXTENSION: {"extension_type": "new-sco"}},
+    }
     assert validate_object(obj) == []
 
 
 # --- common properties ------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("key", "bad"), [
-    ("labels", ["ok", 3]), ("labels", "label"), ("confidence", 101), ("confidence", -1),
-    ("confidence", True), ("confidence", 50.5), ("lang", "english!"), ("lang", 3),
-    ("revoked", "no"), ("kill_chain_phases", [{"kill_chain_name": "k"}]),
-])
+@pytest.mark.parametrize(
+    ("key", "bad"),
+    [
+        ("labels", ["ok", 3]),
+        ("labels", "label"),
+        ("confidence", 101),
+        ("confidence", -1),
+        ("confidence", True),
+        ("confidence", 50.5),
+        ("lang", "english!"),
+        ("lang", 3),
+        ("revoked", "no"),
+        ("kill_chain_phases", [{"kill_chain_name": "k"}]),
+    ],
+)
 def test_bad_common_properties(key: str, bad: object) -> None:
     obj = minimal()["attack-pattern"]
     obj[key] = bad
@@ -411,8 +460,10 @@ def test_granular_markings_selectors_resolve() -> None:
     obj["description"] = "d"
     obj["external_references"] = [{"source_name": "s", "url": "https://example.org"}]
     obj["granular_markings"] = [
-        {"selectors": ["description", "external_references.[0].url", "name"],
-         "marking_ref": TLP_GREEN},
+        {
+            "selectors": ["description", "external_references.[0].url", "name"],
+            "marking_ref": TLP_GREEN,
+        },
         {"selectors": ["description"], "lang": "ja"},
         {"selectors": ["external_references.[1]"], "marking_ref": TLP_GREEN},
         {"selectors": ["aliases"], "marking_ref": TLP_GREEN},
@@ -471,11 +522,14 @@ def test_indicator_pattern_errors_come_from_stix2_patterns() -> None:
     assert len(problem.message) > len("not a valid STIX pattern: ") + 10
 
 
-@pytest.mark.parametrize(("pattern", "word"), [
-    ("[File:name = 'x']", "'File' is not a valid object type name"),
-    ("[fi:name = 'x']", "'fi' is not a valid object type name"),
-    ("[file:Name = 'x']", "'Name' in file:... is not a valid property name"),
-])
+@pytest.mark.parametrize(
+    ("pattern", "word"),
+    [
+        ("[File:name = 'x']", "'File' is not a valid object type name"),
+        ("[fi:name = 'x']", "'fi' is not a valid object type name"),
+        ("[file:Name = 'x']", "'Name' in file:... is not a valid property name"),
+    ],
+)
 def test_pattern_object_types_and_property_names(pattern: str, word: str) -> None:
     obj = minimal()["indicator"]
     obj["pattern"] = pattern
@@ -506,16 +560,19 @@ def test_malware_analysis_needs_result_or_analysis_sco_refs() -> None:
     assert paths(obj) == ["sample_ref", ""]
 
 
-@pytest.mark.parametrize(("props", "expected"), [
-    ({"region": "eastern-asia"}, []),
-    ({"latitude": 35.68, "longitude": 139.69}, []),
-    ({"latitude": 35.68, "longitude": 139.69, "precision": 10.0}, []),
-    ({}, [""]),
-    ({"latitude": 35.68}, ["", "longitude"]),
-    ({"country": "JP", "precision": 10.0}, ["precision"]),
-    ({"latitude": 91, "longitude": 0}, ["latitude"]),
-    ({"latitude": "35", "longitude": 181}, ["latitude", "longitude"]),
-])
+@pytest.mark.parametrize(
+    ("props", "expected"),
+    [
+        ({"region": "eastern-asia"}, []),
+        ({"latitude": 35.68, "longitude": 139.69}, []),
+        ({"latitude": 35.68, "longitude": 139.69, "precision": 10.0}, []),
+        ({}, [""]),
+        ({"latitude": 35.68}, ["", "longitude"]),
+        ({"country": "JP", "precision": 10.0}, ["precision"]),
+        ({"latitude": 91, "longitude": 0}, ["latitude"]),
+        ({"latitude": "35", "longitude": 181}, ["latitude", "longitude"]),
+    ],
+)
 def test_location(props: dict[str, Any], expected: list[str]) -> None:
     obj = sdo("location", **props)
     assert paths(obj) == expected
@@ -542,8 +599,10 @@ def test_opinion_values() -> None:
     assert "strongly-disagree" in problem.message and "'meh'" in problem.message
 
 
-@pytest.mark.parametrize(("count", "ok"), [(0, True), (999_999_999, True), (-1, False),
-                                           (1_000_000_000, False), ("2", False)])
+@pytest.mark.parametrize(
+    ("count", "ok"),
+    [(0, True), (999_999_999, True), (-1, False), (1_000_000_000, False), ("2", False)],
+)
 def test_sighting_count(count: object, ok: bool) -> None:
     obj = minimal()["sighting"]
     obj["count"] = count
@@ -562,9 +621,11 @@ def test_marking_definition_forms() -> None:
     assert validate_object(tlp1) == []
     tlp1["definition"] = {"tlp": "purple"}
     assert paths(tlp1) == ["definition.tlp"]
-    tlp2 = sdo("marking-definition", name="TLP:CLEAR",
-               extensions={TLP2_EXTENSION: {"extension_type": "property-extension",
-                                            "tlp_2_0": "clear"}})
+    tlp2 = sdo(
+        "marking-definition",
+        name="TLP:CLEAR",
+        extensions={TLP2_EXTENSION: {"extension_type": "property-extension", "tlp_2_0": "clear"}},
+    )
     assert validate_object(tlp2) == []
     bare = sdo("marking-definition")
     assert paths(bare) == [""]

@@ -66,8 +66,19 @@ def oracle_errors(obj: dict[str, Any]) -> list[str]:
 
 
 def _timestamp_keys(obj: dict[str, Any]) -> list[str]:
-    keys = ("created", "modified", "valid_from", "valid_until", "first_seen", "last_seen",
-            "published", "first_observed", "last_observed", "start_time", "stop_time")
+    keys = (
+        "created",
+        "modified",
+        "valid_from",
+        "valid_until",
+        "first_seen",
+        "last_seen",
+        "published",
+        "first_observed",
+        "last_observed",
+        "start_time",
+        "stop_time",
+    )
     return [k for k in keys if k in obj]
 
 
@@ -81,64 +92,96 @@ def mutated(draw: st.DrawFn) -> tuple[str, dict[str, Any]]:
         kinds.append("url")
     kind = draw(st.sampled_from(kinds))
     if kind == "drop":
-        keys = [k for k in ("type", "id", "spec_version", "created", "modified",
-                            *REQUIRED.get(obj["type"], ())) if k in obj]
+        keys = [
+            k
+            for k in (
+                "type",
+                "id",
+                "spec_version",
+                "created",
+                "modified",
+                *REQUIRED.get(obj["type"], ()),
+            )
+            if k in obj
+        ]
         del obj[draw(st.sampled_from(keys))]
     elif kind == "id":
         oid = obj["id"]
-        obj["id"] = draw(st.sampled_from([
-            oid.replace("--", "-"),
-            oid[:-1],
-            oid + "0",
-            oid.split("--")[0] + "--" + "not-a-uuid",
-            "x" + oid if not oid.startswith("x") else oid[1:],
-            oid.split("--")[0] + "--" + oid.split("--")[1].replace("-", "", 1),
-            oid.split("--")[0].upper() + "--" + oid.split("--")[1],
-        ]))
+        obj["id"] = draw(
+            st.sampled_from(
+                [
+                    oid.replace("--", "-"),
+                    oid[:-1],
+                    oid + "0",
+                    oid.split("--")[0] + "--" + "not-a-uuid",
+                    "x" + oid if not oid.startswith("x") else oid[1:],
+                    oid.split("--")[0] + "--" + oid.split("--")[1].replace("-", "", 1),
+                    oid.split("--")[0].upper() + "--" + oid.split("--")[1],
+                ]
+            )
+        )
     elif kind == "order" and "created" in obj:
         obj["created"] = "2030-01-01T00:00:00.000Z"
-        obj["modified"] = draw(st.sampled_from(
-            ["2029-12-31T23:59:59.999Z", "2000-01-01T00:00:00.000Z"]))
+        obj["modified"] = draw(
+            st.sampled_from(["2029-12-31T23:59:59.999Z", "2000-01-01T00:00:00.000Z"])
+        )
     elif kind == "timestamp" and _timestamp_keys(obj):
         key = draw(st.sampled_from(_timestamp_keys(obj)))
         value = obj[key]
-        obj[key] = draw(st.sampled_from([
-            value.replace("T", " "),
-            value.rstrip("Z"),
-            value.replace("Z", "+00:00"),
-            value[:5] + "13" + value[7:],
-            value[:8] + "32" + value[10:],
-            value[:11] + "25" + value[13:],
-            value[:10],
-            value.split(".")[0] + "Z",
-            "yesterday",
-            1577836800,
-        ]))
+        obj[key] = draw(
+            st.sampled_from(
+                [
+                    value.replace("T", " "),
+                    value.rstrip("Z"),
+                    value.replace("Z", "+00:00"),
+                    value[:5] + "13" + value[7:],
+                    value[:8] + "32" + value[10:],
+                    value[:11] + "25" + value[13:],
+                    value[:10],
+                    value.split(".")[0] + "Z",
+                    "yesterday",
+                    1577836800,
+                ]
+            )
+        )
     elif kind == "spec_version":
         obj["spec_version"] = draw(st.sampled_from(["2.0", "2.2", "", 2.1, "2.1 "]))
     elif kind == "ref":
         key = draw(st.sampled_from(["created_by_ref", "object_marking_refs", "source_ref"]))
-        bad = draw(st.sampled_from([
-            "identity", IDENTITY[:-2], IDENTITY.replace("--", "-"), TLP_GREEN.upper(), "",
-        ]))
+        bad = draw(
+            st.sampled_from(
+                [
+                    "identity",
+                    IDENTITY[:-2],
+                    IDENTITY.replace("--", "-"),
+                    TLP_GREEN.upper(),
+                    "",
+                ]
+            )
+        )
         obj[key] = [bad] if key.endswith("_refs") else bad
     elif kind == "pattern":
         pattern = obj["pattern"]
-        obj["pattern"] = draw(st.sampled_from([
-            pattern[:-1],
-            pattern[1:],
-            pattern.replace("=", "==", 1),
-            pattern.replace(":", ".", 1),
-            pattern.replace("'", "", 1),
-            pattern + " AND",
-            "[" + pattern,
-            pattern.replace("[", "[X", 1),
-            pattern.replace(":", ":V", 1),
-        ]))
+        obj["pattern"] = draw(
+            st.sampled_from(
+                [
+                    pattern[:-1],
+                    pattern[1:],
+                    pattern.replace("=", "==", 1),
+                    pattern.replace(":", ".", 1),
+                    pattern.replace("'", "", 1),
+                    pattern + " AND",
+                    "[" + pattern,
+                    pattern.replace("[", "[X", 1),
+                    pattern.replace(":", ":V", 1),
+                ]
+            )
+        )
     elif kind == "url":
         ref = next(r for r in obj["external_references"] if "url" in r)
-        ref["url"] = draw(st.sampled_from([" " + ref["url"], ref["url"] + " ",
-                                           ref["url"].replace("://", ":// ")]))
+        ref["url"] = draw(
+            st.sampled_from([" " + ref["url"], ref["url"] + " ", ref["url"].replace("://", ":// ")])
+        )
     return kind, obj
 
 
@@ -160,8 +203,9 @@ def test_whenever_stix2_validator_reports_an_error_we_report_a_problem(
         assert validate_object(obj), (kind, errors, obj)
 
 
-@pytest.mark.parametrize("name", ["atlas-dirty.json.gz", "capec-dirty.json.gz",
-                                  "mobile-14.1-dirty.json.gz"])
+@pytest.mark.parametrize(
+    "name", ["atlas-dirty.json.gz", "capec-dirty.json.gz", "mobile-14.1-dirty.json.gz"]
+)
 def test_the_dirty_real_objects_are_invalid_for_both_where_stix2_validator_looks(
     name: str,
 ) -> None:

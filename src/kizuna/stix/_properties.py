@@ -67,15 +67,16 @@ def timestamp(out: list[Problem], path: str, value: object, millis: bool = False
         out.append(Problem(path, f"expected seconds 00..60, got {value!r}"))
         return None
     if millis and R.MILLIS.search(value) is None:
-        out.append(Problem(
-            path, f"must be precise to the millisecond ({EXPECTED}), got {value!r}"
-        ))
+        out.append(Problem(path, f"must be precise to the millisecond ({EXPECTED}), got {value!r}"))
     return micros
 
 
 def reference(
-    out: list[Problem], path: str, value: object,
-    allowed: frozenset[str] | None, forbidden: frozenset[str] | None,
+    out: list[Problem],
+    path: str,
+    value: object,
+    allowed: frozenset[str] | None,
+    forbidden: frozenset[str] | None,
 ) -> None:
     """Check one identifier-valued reference, and the type it points at."""
     if not isinstance(value, str):
@@ -83,9 +84,9 @@ def reference(
         return
     m = R.STRICT_IDENTIFIER.match(value)
     if m is None:
-        out.append(Problem(
-            path, f"expected an identifier 'type--uuid' (RFC 4122 UUID), got {show(value)}"
-        ))
+        out.append(
+            Problem(path, f"expected an identifier 'type--uuid' (RFC 4122 UUID), got {show(value)}")
+        )
         return
     target = m["type"]
     if allowed is not None and target not in allowed:
@@ -96,8 +97,11 @@ def reference(
 
 
 def references(
-    out: list[Problem], path: str, value: object,
-    allowed: frozenset[str] | None, forbidden: frozenset[str] | None,
+    out: list[Problem],
+    path: str,
+    value: object,
+    allowed: frozenset[str] | None,
+    forbidden: frozenset[str] | None,
 ) -> None:
     """Check a non-empty list of references."""
     if not isinstance(value, list):
@@ -141,32 +145,45 @@ def external_references(out: list[Problem], value: object) -> None:
             _url(out, f"{path}.url", url)
         ext_id = ref.get("external_id")
         if source == "cve" and not (isinstance(ext_id, str) and R.CVE_ID.match(ext_id)):
-            out.append(Problem(
-                f"{path}.external_id", f"a cve reference needs a CVE id (CVE-YYYY-NNNN), got "
-                f"{show(ext_id)}",
-            ))
+            out.append(
+                Problem(
+                    f"{path}.external_id",
+                    f"a cve reference needs a CVE id (CVE-YYYY-NNNN), got {show(ext_id)}",
+                )
+            )
         if source == "capec" and not (isinstance(ext_id, str) and R.CAPEC_ID.match(ext_id)):
-            out.append(Problem(
-                f"{path}.external_id", f"a capec reference needs a CAPEC id (CAPEC-N), got "
-                f"{show(ext_id)}",
-            ))
+            out.append(
+                Problem(
+                    f"{path}.external_id",
+                    f"a capec reference needs a CAPEC id (CAPEC-N), got {show(ext_id)}",
+                )
+            )
         hashes = ref.get("hashes")
         if hashes is not None and not (
             isinstance(hashes, dict) and hashes and all(isinstance(h, str) for h in hashes.values())
         ):
-            out.append(Problem(f"{path}.hashes", f"expected an object of hash strings, got "
-                               f"{show(hashes)}"))
+            out.append(
+                Problem(f"{path}.hashes", f"expected an object of hash strings, got {show(hashes)}")
+            )
 
 
 def _url(out: list[Problem], path: str, url: object) -> None:
     if not isinstance(url, str):
         out.append(Problem(path, f"expected a URL string, got {kind(url)}"))
     elif url != url.strip():
-        out.append(Problem(path, "expected a URL without leading or trailing whitespace, got "
-                           f"{show(url, 500)}"))
+        out.append(
+            Problem(
+                path, f"expected a URL without leading or trailing whitespace, got {show(url, 500)}"
+            )
+        )
     elif R.URL.match(url) is None:
-        out.append(Problem(path, "expected a URL with a scheme and no spaces (e.g. "
-                           f"'https://example.org/x'), got {show(url, 500)}"))
+        out.append(
+            Problem(
+                path,
+                "expected a URL with a scheme and no spaces (e.g. "
+                f"'https://example.org/x'), got {show(url, 500)}",
+            )
+        )
 
 
 def kill_chain_phases(out: list[Problem], value: object) -> None:
@@ -181,7 +198,9 @@ def kill_chain_phases(out: list[Problem], value: object) -> None:
             continue
         for key in ("kill_chain_name", "phase_name"):
             if not isinstance(phase.get(key), str):
-                out.append(Problem(f"{path}.{key}", f"expected a string, got {show(phase.get(key))}"))
+                out.append(
+                    Problem(f"{path}.{key}", f"expected a string, got {show(phase.get(key))}")
+                )
 
 
 _INDEX = re.compile(r"^\[(\d+)\]$")
@@ -219,33 +238,54 @@ def granular_markings(out: list[Problem], obj: dict[str, Any], value: object) ->
             continue
         selectors = gm.get("selectors")
         if not isinstance(selectors, list) or not selectors:
-            out.append(Problem(f"{path}.selectors",
-                               f"expected a non-empty list of selectors, got {show(selectors)}"))
+            out.append(
+                Problem(
+                    f"{path}.selectors",
+                    f"expected a non-empty list of selectors, got {show(selectors)}",
+                )
+            )
         else:
             for j, sel in enumerate(selectors):
                 spath = f"{path}.selectors[{j}]"
                 if not isinstance(sel, str) or R.SELECTOR.match(sel) is None:
-                    out.append(Problem(spath, "expected a selector such as 'description' or "
-                                       f"'external_references.[0].url', got {show(sel)}"))
+                    out.append(
+                        Problem(
+                            spath,
+                            "expected a selector such as 'description' or "
+                            f"'external_references.[0].url', got {show(sel)}",
+                        )
+                    )
                     continue
                 why = _resolves(obj, sel)
                 if why is not None:
                     out.append(Problem(spath, f"selector {sel!r} does not resolve: {why}"))
         has_ref, has_lang = "marking_ref" in gm, "lang" in gm
         if has_ref == has_lang:
-            out.append(Problem(path, "expected exactly one of marking_ref or lang, got "
-                               + ("both" if has_ref else "neither")))
+            out.append(
+                Problem(
+                    path,
+                    "expected exactly one of marking_ref or lang, got "
+                    + ("both" if has_ref else "neither"),
+                )
+            )
         if has_ref:
-            reference(out, f"{path}.marking_ref", gm["marking_ref"],
-                      frozenset({"marking-definition"}), None)
+            reference(
+                out,
+                f"{path}.marking_ref",
+                gm["marking_ref"],
+                frozenset({"marking-definition"}),
+                None,
+            )
             if obj.get("type") == "marking-definition" and gm["marking_ref"] == obj.get("id"):
-                out.append(Problem(f"{path}.marking_ref",
-                                   "a marking-definition may not mark itself"))
+                out.append(
+                    Problem(f"{path}.marking_ref", "a marking-definition may not mark itself")
+                )
         if has_lang:
             lang = gm["lang"]
             if not isinstance(lang, str) or R.LANGUAGE_TAG.match(lang) is None:
-                out.append(Problem(f"{path}.lang",
-                                   f"expected an RFC 5646 language tag, got {show(lang)}"))
+                out.append(
+                    Problem(f"{path}.lang", f"expected an RFC 5646 language tag, got {show(lang)}")
+                )
 
 
 def extensions(out: list[Problem], value: object) -> None:
@@ -260,16 +300,31 @@ def extensions(out: list[Problem], value: object) -> None:
         if by_definition:
             m = R.STRICT_IDENTIFIER.match(key)
             if m is None or m["type"] != "extension-definition":
-                out.append(Problem(path, "expected an extension-definition id "
-                                   f"'extension-definition--<uuid>', got {show(key)}"))
+                out.append(
+                    Problem(
+                        path,
+                        "expected an extension-definition id "
+                        f"'extension-definition--<uuid>', got {show(key)}",
+                    )
+                )
         elif R.EXTENSION_NAME.match(key) is None:
-            out.append(Problem(path, "expected an extension-definition id or a name ending in "
-                               f"'-ext' (e.g. 'archive-ext'), got {show(key)}"))
+            out.append(
+                Problem(
+                    path,
+                    "expected an extension-definition id or a name ending in "
+                    f"'-ext' (e.g. 'archive-ext'), got {show(key)}",
+                )
+            )
         if not isinstance(ext, dict) or not ext:
             out.append(Problem(path, f"expected a non-empty object, got {show(ext)}"))
             continue
         if by_definition:
             etype = ext.get("extension_type")
             if etype not in R.EXTENSION_TYPES:
-                out.append(Problem(f"{path}.extension_type", "expected one of "
-                                   f"{', '.join(sorted(R.EXTENSION_TYPES))}, got {show(etype)}"))
+                out.append(
+                    Problem(
+                        f"{path}.extension_type",
+                        "expected one of "
+                        f"{', '.join(sorted(R.EXTENSION_TYPES))}, got {show(etype)}",
+                    )
+                )

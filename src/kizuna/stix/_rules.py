@@ -10,26 +10,67 @@ from __future__ import annotations
 import re
 
 #: STIX Domain Objects (section 4).
-SDO_TYPES = frozenset({
-    "attack-pattern", "campaign", "course-of-action", "grouping", "identity", "incident",
-    "indicator", "infrastructure", "intrusion-set", "location", "malware", "malware-analysis",
-    "note", "observed-data", "opinion", "report", "threat-actor", "tool", "vulnerability",
-})
+SDO_TYPES = frozenset(
+    {
+        "attack-pattern",
+        "campaign",
+        "course-of-action",
+        "grouping",
+        "identity",
+        "incident",
+        "indicator",
+        "infrastructure",
+        "intrusion-set",
+        "location",
+        "malware",
+        "malware-analysis",
+        "note",
+        "observed-data",
+        "opinion",
+        "report",
+        "threat-actor",
+        "tool",
+        "vulnerability",
+    }
+)
 #: STIX Relationship Objects (section 5).
 SRO_TYPES = frozenset({"relationship", "sighting"})
 #: STIX Cyber-observable Objects (section 6).
-SCO_TYPES = frozenset({
-    "artifact", "autonomous-system", "directory", "domain-name", "email-addr", "email-message",
-    "file", "ipv4-addr", "ipv6-addr", "mac-addr", "mutex", "network-traffic", "process",
-    "software", "url", "user-account", "windows-registry-key", "x509-certificate",
-})
+SCO_TYPES = frozenset(
+    {
+        "artifact",
+        "autonomous-system",
+        "directory",
+        "domain-name",
+        "email-addr",
+        "email-message",
+        "file",
+        "ipv4-addr",
+        "ipv6-addr",
+        "mac-addr",
+        "mutex",
+        "network-traffic",
+        "process",
+        "software",
+        "url",
+        "user-account",
+        "windows-registry-key",
+        "x509-certificate",
+    }
+)
 #: Meta objects (section 7) that carry created (and most also modified).
 META_TYPES = frozenset({"marking-definition", "language-content", "extension-definition"})
 
 #: Types that may never be the source or target of a relationship or the subject of a sighting.
-NOT_RELATABLE = frozenset({
-    "relationship", "sighting", "bundle", "marking-definition", "language-content",
-})
+NOT_RELATABLE = frozenset(
+    {
+        "relationship",
+        "sighting",
+        "bundle",
+        "marking-definition",
+        "language-content",
+    }
+)
 
 #: The UUID of a STIX identifier: RFC 4122, so version 1-5 and the 10xx variant.
 STRICT_IDENTIFIER = re.compile(
@@ -81,8 +122,11 @@ TIMESTAMPS: dict[str, tuple[str, ...]] = {
     "network-traffic": ("start", "end"),
     "process": ("created_time",),
     "user-account": (
-        "account_created", "account_expires", "credential_last_changed",
-        "account_first_login", "account_last_login",
+        "account_created",
+        "account_expires",
+        "credential_last_changed",
+        "account_first_login",
+        "account_last_login",
     ),
     "windows-registry-key": ("modified_time",),
     "x509-certificate": ("validity_not_before", "validity_not_after"),
@@ -142,11 +186,30 @@ REQUIRED: dict[str, tuple[str, ...]] = {
 }
 
 #: Properties whose value must be a (non-empty) string, where STIX types them so.
-STRINGS = frozenset({
-    "name", "description", "context", "pattern", "pattern_type", "pattern_version", "content",
-    "relationship_type", "product", "version", "schema", "abstract", "opinion", "value",
-    "explanation", "summary", "identity_class", "contact_information", "country", "region",
-})
+STRINGS = frozenset(
+    {
+        "name",
+        "description",
+        "context",
+        "pattern",
+        "pattern_type",
+        "pattern_version",
+        "content",
+        "relationship_type",
+        "product",
+        "version",
+        "schema",
+        "abstract",
+        "opinion",
+        "value",
+        "explanation",
+        "summary",
+        "identity_class",
+        "contact_information",
+        "country",
+        "region",
+    }
+)
 
 #: Allowed target types of a reference property, by (object type, property); "*" for any type.
 REF_TYPES: dict[tuple[str, str], frozenset[str]] = {
@@ -176,8 +239,12 @@ REF_TYPES: dict[tuple[str, str], frozenset[str]] = {
     ("ipv4-addr", "belongs_to_refs"): frozenset({"autonomous-system"}),
     ("ipv6-addr", "resolves_to_refs"): frozenset({"mac-addr"}),
     ("ipv6-addr", "belongs_to_refs"): frozenset({"autonomous-system"}),
-    ("network-traffic", "src_ref"): frozenset({"ipv4-addr", "ipv6-addr", "mac-addr", "domain-name"}),
-    ("network-traffic", "dst_ref"): frozenset({"ipv4-addr", "ipv6-addr", "mac-addr", "domain-name"}),
+    ("network-traffic", "src_ref"): frozenset(
+        {"ipv4-addr", "ipv6-addr", "mac-addr", "domain-name"}
+    ),
+    ("network-traffic", "dst_ref"): frozenset(
+        {"ipv4-addr", "ipv6-addr", "mac-addr", "domain-name"}
+    ),
     ("network-traffic", "src_payload_ref"): frozenset({"artifact"}),
     ("network-traffic", "dst_payload_ref"): frozenset({"artifact"}),
     ("network-traffic", "encapsulates_refs"): frozenset({"network-traffic"}),
@@ -200,7 +267,13 @@ REF_NOT_TYPES: dict[tuple[str, str], frozenset[str]] = {
 }
 
 OPINIONS = ("strongly-disagree", "disagree", "neutral", "agree", "strongly-agree")
-EXTENSION_TYPES = frozenset({
-    "new-sdo", "new-sco", "new-sro", "property-extension", "toplevel-property-extension",
-})
+EXTENSION_TYPES = frozenset(
+    {
+        "new-sdo",
+        "new-sco",
+        "new-sro",
+        "property-extension",
+        "toplevel-property-extension",
+    }
+)
 TLP_LEVELS = frozenset({"white", "green", "amber", "red"})

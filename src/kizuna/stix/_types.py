@@ -46,13 +46,17 @@ def _pattern_errors(pattern: str, version: str) -> tuple[str, ...]:
     found: list[str] = []
     for otype, comparisons in Pattern(pattern).inspect().comparisons.items():
         if not 3 <= len(otype) <= 250 or R.TYPE_NAME.match(otype) is None:
-            found.append(f"{otype!r} is not a valid object type name (3..250 characters a-z, "
-                         "0-9 and single hyphens)")
+            found.append(
+                f"{otype!r} is not a valid object type name (3..250 characters a-z, "
+                "0-9 and single hyphens)"
+            )
         for path, _op, _value in comparisons:
             prop = path[0]
             if not isinstance(prop, str) or R.PROPERTY_NAME.match(prop) is None:
-                found.append(f"{prop!r} in {otype}:... is not a valid property name (3..250 "
-                             "characters a-z, 0-9 and _)")
+                found.append(
+                    f"{prop!r} in {otype}:... is not a valid property name (3..250 "
+                    "characters a-z, 0-9 and _)"
+                )
     return tuple(found)
 
 

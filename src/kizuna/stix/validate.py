@@ -50,15 +50,28 @@ def validate_object(obj: object) -> list[Problem]:
     out: list[Problem] = []
     otype = obj.get("type")
     if otype is None:
-        out.append(Problem("type", "required property is missing; expected a STIX type name "
-                           "such as 'indicator'"))
+        out.append(
+            Problem(
+                "type",
+                "required property is missing; expected a STIX type name such as 'indicator'",
+            )
+        )
         otype = ""
     elif not isinstance(otype, str) or not 3 <= len(otype) <= 250 or not R.TYPE_NAME.match(otype):
-        out.append(Problem("type", "expected a type name of 3..250 characters a-z, 0-9 and "
-                           f"single hyphens, starting with a letter, got {P.show(otype)}"))
+        out.append(
+            Problem(
+                "type",
+                "expected a type name of 3..250 characters a-z, 0-9 and "
+                f"single hyphens, starting with a letter, got {P.show(otype)}",
+            )
+        )
         otype = ""
-    sco = otype in R.SCO_TYPES or (otype not in R.SDO_TYPES and otype not in R.SRO_TYPES
-                                   and otype not in R.META_TYPES and _declares_new_sco(obj))
+    sco = otype in R.SCO_TYPES or (
+        otype not in R.SDO_TYPES
+        and otype not in R.SRO_TYPES
+        and otype not in R.META_TYPES
+        and _declares_new_sco(obj)
+    )
     _common(out, obj, otype, sco)
     _properties(out, obj, otype)
     check = TYPE_CHECKS.get(otype)
@@ -86,8 +99,9 @@ def _common(out: list[Problem], obj: dict[str, Any], otype: str, sco: bool) -> N
         required = _COMMON_FULL
     for key in required:
         if key not in obj:
-            out.append(Problem(key, f"required property of every {_category(otype, sco)} is "
-                               "missing"))
+            out.append(
+                Problem(key, f"required property of every {_category(otype, sco)} is missing")
+            )
     oid = obj.get("id")
     if oid is not None:
         if not isinstance(oid, str):
@@ -95,12 +109,21 @@ def _common(out: list[Problem], obj: dict[str, Any], otype: str, sco: bool) -> N
         else:
             m = R.STRICT_IDENTIFIER.match(oid)
             if m is None:
-                out.append(Problem("id", f"expected '{otype or 'type'}--' and an RFC 4122 UUID "
-                                   f"(e.g. {otype or 'indicator'}--"
-                                   f"8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f), got {P.show(oid)}"))
+                out.append(
+                    Problem(
+                        "id",
+                        f"expected '{otype or 'type'}--' and an RFC 4122 UUID "
+                        f"(e.g. {otype or 'indicator'}--"
+                        f"8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f), got {P.show(oid)}",
+                    )
+                )
             elif otype and m["type"] != otype:
-                out.append(Problem("id", f"the type part {m['type']!r} differs from the "
-                                   f"object's type {otype!r}"))
+                out.append(
+                    Problem(
+                        "id",
+                        f"the type part {m['type']!r} differs from the object's type {otype!r}",
+                    )
+                )
     spec = obj.get("spec_version")
     if spec is not None and spec != "2.1":
         out.append(Problem("spec_version", f"expected '2.1', got {P.show(spec)}"))
@@ -110,8 +133,12 @@ def _common(out: list[Problem], obj: dict[str, Any], otype: str, sco: bool) -> N
     if "modified" in obj:
         modified = P.timestamp(out, "modified", obj["modified"], millis=True)
     if created is not None and modified is not None and modified < created:
-        out.append(Problem("modified", f"modified ({obj['modified']}) is earlier than created "
-                           f"({obj['created']})"))
+        out.append(
+            Problem(
+                "modified",
+                f"modified ({obj['modified']}) is earlier than created ({obj['created']})",
+            )
+        )
 
 
 def _category(otype: str, sco: bool) -> str:
@@ -175,8 +202,13 @@ def _properties(out: list[Problem], obj: dict[Any, Any], otype: str) -> None:
         plan = plans.get(key) or _plan(otype, key)
         name_ok, action, arg1, arg2 = plan
         if not name_ok:
-            out.append(Problem(key, "property names must be 3..250 characters of a-z, 0-9 "
-                               f"and _, got {P.show(key)}"))
+            out.append(
+                Problem(
+                    key,
+                    "property names must be 3..250 characters of a-z, 0-9 "
+                    f"and _, got {P.show(key)}",
+                )
+            )
         if value is None:
             out.append(Problem(key, "null is not a STIX value; leave the property out instead"))
             continue
@@ -208,8 +240,9 @@ def _properties(out: list[Problem], obj: dict[Any, Any], otype: str) -> None:
             a, b = seen[later], seen[earlier]
             if a < b or (strict and a == b):
                 word = "not later than" if strict and a == b else "earlier than"
-                out.append(Problem(later, f"{later} ({obj[later]}) is {word} {earlier} "
-                                   f"({obj[earlier]})"))
+                out.append(
+                    Problem(later, f"{later} ({obj[later]}) is {word} {earlier} ({obj[earlier]})")
+                )
 
 
 def _labels(out: list[Problem], obj: dict[str, Any], value: object) -> None:
@@ -223,14 +256,19 @@ def _confidence(out: list[Problem], obj: dict[str, Any], value: object) -> None:
 
 def _lang(out: list[Problem], obj: dict[str, Any], value: object) -> None:
     if not isinstance(value, str) or R.LANGUAGE_TAG.match(value) is None:
-        out.append(Problem("lang", f"expected an RFC 5646 language tag such as 'en' or 'ja', "
-                           f"got {P.show(value)}"))
+        out.append(
+            Problem(
+                "lang",
+                f"expected an RFC 5646 language tag such as 'en' or 'ja', got {P.show(value)}",
+            )
+        )
 
 
 def _boolean(name: str) -> Any:
     def check(out: list[Problem], obj: dict[str, Any], value: object) -> None:
         if not isinstance(value, bool):
             out.append(Problem(name, f"expected true or false, got {P.show(value)}"))
+
     return check
 
 

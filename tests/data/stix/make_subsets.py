@@ -26,8 +26,9 @@ def load(src: Path, name: str) -> list[dict[str, Any]]:
     return objects
 
 
-def first_per_type(objects: list[dict[str, Any]], per_type: int,
-                   limits: dict[str, int] | None = None) -> list[dict[str, Any]]:
+def first_per_type(
+    objects: list[dict[str, Any]], per_type: int, limits: dict[str, int] | None = None
+) -> list[dict[str, Any]]:
     counts: dict[str, int] = defaultdict(int)
     chosen = []
     for obj in objects:
@@ -39,8 +40,11 @@ def first_per_type(objects: list[dict[str, Any]], per_type: int,
 
 
 def write(name: str, objects: list[dict[str, Any]]) -> None:
-    bundle = {"type": "bundle", "id": "bundle--" + "0" * 8 + "-0000-4000-8000-" + "0" * 12,
-              "objects": objects}
+    bundle = {
+        "type": "bundle",
+        "id": "bundle--" + "0" * 8 + "-0000-4000-8000-" + "0" * 12,
+        "objects": objects,
+    }
     data = json.dumps(bundle, indent=None, sort_keys=True).encode()
     with gzip.GzipFile(HERE / name, "wb", mtime=0) as f:
         f.write(data)
@@ -51,8 +55,11 @@ def main(src: Path) -> None:
     for name in ("oasis-example-apt1.json.gz", "oasis-example-poisonivy.json.gz"):
         write(name, load(src, name))
     no_collection = {"x-mitre-collection": 0}
-    attack = first_per_type(load(src, "enterprise-attack-18.1-from-cti-2.1.json.gz"), 25,
-                            {**no_collection, "relationship": 100})
+    attack = first_per_type(
+        load(src, "enterprise-attack-18.1-from-cti-2.1.json.gz"),
+        25,
+        {**no_collection, "relationship": 100},
+    )
     attack += first_per_type(load(src, "ics-attack-18.1.json.gz"), 5, no_collection)
     attack += first_per_type(load(src, "mobile-attack-17.1.json.gz"), 5, no_collection)
     write("attack-sample.json.gz", attack)
@@ -67,14 +74,22 @@ def main(src: Path) -> None:
     write("atlas-dirty.json.gz", dirty)
     capec = load(src, "capec-2.1-from-cti.json.gz")
     write("capec-sample.json.gz", first_per_type(capec, 10))
-    write("capec-dirty.json.gz", [
-        o for o in capec
-        if any(r.get("url", "").strip() != r.get("url", "")
-               for r in o.get("external_references", []))
-    ])
+    write(
+        "capec-dirty.json.gz",
+        [
+            o
+            for o in capec
+            if any(
+                r.get("url", "").strip() != r.get("url", "")
+                for r in o.get("external_references", [])
+            )
+        ],
+    )
     mobile14 = load(src, "mobile-attack-14.1.json.gz")
-    write("mobile-14.1-dirty.json.gz",
-          [o for o in mobile14 if "modified" in o and o["modified"] < o["created"]])
+    write(
+        "mobile-14.1-dirty.json.gz",
+        [o for o in mobile14 if "modified" in o and o["modified"] < o["created"]],
+    )
 
 
 if __name__ == "__main__":
