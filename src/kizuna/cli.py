@@ -15,7 +15,13 @@ from pathlib import Path
 import click
 import msgspec
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+)
 
 from kizuna.errors import KizunaError
 from kizuna.node import Node
@@ -96,20 +102,30 @@ def serve(directory: Path, host: str, port: int, database: str | None) -> None:
     """Serve the node's TAXII 2.1 API."""
     import uvicorn
 
+    from kizuna.sync.scheduler import Scheduler
     from kizuna.taxii.app import create_app
 
     node = Node.open(directory, database)
     app = create_app(node)
     scheme = "https" if node.config.tls_cert else "http"
     err.print(f"serving {node.config.name} at {scheme}://{host}:{port}/taxii2/")
-    uvicorn.run(
-        app,
-        host=host,
-        port=port,
-        log_level="info",
-        ssl_certfile=node.config.tls_cert or None,
-        ssl_keyfile=node.config.tls_key or None,
-    )
+    scheduler = None
+    if node.config.sync_interval_seconds > 0:
+        scheduler = Scheduler(node, node.config.sync_interval_seconds)
+        scheduler.start()
+        err.print(f"syncing with peers every {node.config.sync_interval_seconds} s")
+    try:
+        uvicorn.run(
+            app,
+            host=host,
+            port=port,
+            log_level="info",
+            ssl_certfile=node.config.tls_cert or None,
+            ssl_keyfile=node.config.tls_key or None,
+        )
+    finally:
+        if scheduler is not None:
+            scheduler.stop()
 
 
 @main.group()
@@ -166,10 +182,11 @@ def user() -> None:
 @click.argument("username")
 @click.option("--org", required=True, help="The user's organization.")
 @click.option("--admin", is_flag=True, help="Make the user an administrator (sees everything).")
-def user_add(directory: Path, username: str, org: str, admin: bool) -> None:
+@click.option("--peer", is_flag=True, help="The account a peer node of ORG uses here (onward-sharing rules apply).")
+def user_add(directory: Path, username: str, org: str, admin: bool, peer: bool) -> None:
     """Create a user; print its API token (only its hash is stored)."""
     node = Node.open(directory)
-    token = node.add_user(username, org, admin=admin)
+    token = node.add_user(username, org, admin=admin, peer=peer)
     err.print(f"created user {username!r} of {org}")
     click.echo(token)
 

@@ -29,7 +29,7 @@ from kizuna.stix.ids import derived_id
 from kizuna.stix.markings import builtin_markings, tlp_level
 from kizuna.stix.timestamps import format_micros, now_micros, to_micros
 from kizuna.store.sql import SqlStore, open_store
-from kizuna.store.types import Collection, Grant, NewVersion, Org, User
+from kizuna.store.types import Collection, Grant, NewVersion, Org, Peer, User
 
 DEFINITIONS_ALIAS = "kizuna-definitions"
 
@@ -279,6 +279,30 @@ class Node:
         g = Grant(c.id, org, read, write, tlp_level(max_tlp))
         self.store.set_grant(g)
         return g
+
+    # -- peers -----------------------------------------------------------------------------
+
+    def add_peer(
+        self,
+        name: str,
+        url: str,
+        *,
+        org: str,
+        token: str,
+        pull: list[tuple[str, str]] | None = None,
+        push: list[tuple[str, str]] | None = None,
+        ca_file: str = "",
+    ) -> Peer:
+        """Configure (or reconfigure) a peer node; collections may be given by id or alias."""
+        if self.store.org(org) is None:
+            raise NotFound(f"no organization {org!r}: the peer acts for an organization of this node")
+        if not url.startswith(("http://", "https://")):
+            raise BadRequest(f"peer URL {url!r} must start with http:// or https://")
+        pulls = tuple((remote, self.collection(local).id) for remote, local in pull or [])
+        pushes = tuple((self.collection(local).id, remote) for local, remote in push or [])
+        peer = Peer(name, url.rstrip("/"), org, token, pulls, pushes, ca_file)
+        self.store.add_peer(peer)
+        return peer
 
     def now(self) -> str:
         return format_micros(now_micros())
