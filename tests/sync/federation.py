@@ -56,8 +56,11 @@ class Fed:
 
 def marked_objects() -> tuple[list[dict[str, Any]], dict[str, str]]:
     """Real ATT&CK objects (no relationships), each given one category's markings."""
-    objs = [o for o in bundle_objects("enterprise-attack-sample.json.gz")
-            if o["type"] not in ("relationship", "marking-definition", "identity")]
+    objs = [
+        o
+        for o in bundle_objects("enterprise-attack-sample.json.gz")
+        if o["type"] not in ("relationship", "marking-definition", "identity")
+    ]
     names = sorted(CATEGORIES)
     out = [REL_NATO, REL_NATO_JPN, REL_NATO_JPN_AUS]
     marked: dict[str, str] = {}
@@ -76,7 +79,9 @@ def marked_objects() -> tuple[list[dict[str, Any]], dict[str, str]]:
 
 def relationships(marked: dict[str, str]) -> list[dict[str, Any]]:
     """Real relationships among the marked objects, unmarked: they follow their ends."""
-    rels = [o for o in bundle_objects("enterprise-attack-sample.json.gz") if o["type"] == "relationship"]
+    rels = [
+        o for o in bundle_objects("enterprise-attack-sample.json.gz") if o["type"] == "relationship"
+    ]
     out = []
     for r in rels:
         if r["source_ref"] in marked and r["target_ref"] in marked:
@@ -86,18 +91,28 @@ def relationships(marked: dict[str, str]) -> list[dict[str, Any]]:
     return out
 
 
-def load(node: Node, collection: str, objects: list[dict[str, Any]], origin: str = "file:test") -> None:
+def load(
+    node: Node, collection: str, objects: list[dict[str, Any]], origin: str = "file:test"
+) -> None:
     admin = node.store.user("admin")
     assert admin is not None
-    results = ingest(node.store, node.snapshot(), node.principal_for(admin), node.collection(collection),
-                     [msgspec.json.encode(o) for o in objects], origin)
+    results = ingest(
+        node.store,
+        node.snapshot(),
+        node.principal_for(admin),
+        node.collection(collection),
+        [msgspec.json.encode(o) for o in objects],
+        origin,
+    )
     bad = [r for r in results if not r.ok]
     assert not bad, bad[:3]
 
 
 def build(root: Path) -> tuple[Fed, dict[str, str]]:
     """The three nodes, unserved; returns the federation and the peer tokens to wire later."""
-    nato, _ = Node.init(root / "nato", name="nato", org="NATO-CERT", country="BEL", communities=["NATO"])
+    nato, _ = Node.init(
+        root / "nato", name="nato", org="NATO-CERT", country="BEL", communities=["NATO"]
+    )
     jpn, _ = Node.init(root / "jpn", name="jpn", org="JPN-CERT", country="JPN", communities=["IP4"])
     aus, _ = Node.init(root / "aus", name="aus", org="AUS-ACSC", country="AUS", communities=["IP4"])
     shared = nato.add_collection("shared", alias="shared").id
@@ -120,10 +135,20 @@ def build(root: Path) -> tuple[Fed, dict[str, str]]:
 
 
 def wire(fed: Fed, tokens: dict[str, str]) -> None:
-    fed.jpn.add_peer("nato", fed.urls["nato"], org="NATO-CERT", token=tokens["jpn->nato"],
-                     pull=[("shared", "from-nato")])
-    fed.aus.add_peer("jpn", fed.urls["jpn"], org="JPN-CERT", token=tokens["aus->jpn"],
-                     pull=[("from-nato", "from-jpn")])
+    fed.jpn.add_peer(
+        "nato",
+        fed.urls["nato"],
+        org="NATO-CERT",
+        token=tokens["jpn->nato"],
+        pull=[("shared", "from-nato")],
+    )
+    fed.aus.add_peer(
+        "jpn",
+        fed.urls["jpn"],
+        org="JPN-CERT",
+        token=tokens["aus->jpn"],
+        pull=[("from-nato", "from-jpn")],
+    )
 
 
 @contextmanager
@@ -144,5 +169,9 @@ def federation(root: Path) -> Iterator[Fed]:
 def ids_in(node: Node, collection: str) -> set[str]:
     from kizuna.store.types import ObjectQuery, VersionMatch
 
-    rows = node.store.query(ObjectQuery(node.collection(collection).id, versions=VersionMatch(all=True), limit=1_000_000))
+    rows = node.store.query(
+        ObjectQuery(
+            node.collection(collection).id, versions=VersionMatch(all=True), limit=1_000_000
+        )
+    )
     return {r.stix_id for r in rows}

@@ -23,14 +23,21 @@ def test_chain_nato_jpn_aus_holds_exactly_its_share(tmp_path: Path) -> None:
         assert got_jpn == want_jpn
         assert got_aus == want_aus
         # Nothing NATO-only reaches the third partner through JPN.
-        nato_only = {oid for oid, cat in fed.marked.items() if cat in ("rel-nato", "rel-nato-jpn", "rel-nato-jpn-green")}
+        nato_only = {
+            oid
+            for oid, cat in fed.marked.items()
+            if cat in ("rel-nato", "rel-nato-jpn", "rel-nato-jpn-green")
+        }
         assert not (ids_in(fed.aus, fed.from_jpn) & nato_only)
 
         # Relationships travel only when both ends may: otherwise a required ref would leak.
         rels_jpn = {i for i in ids_in(fed.jpn, fed.from_nato) if i.startswith("relationship--")}
         rels_aus = {i for i in ids_in(fed.aus, fed.from_jpn) if i.startswith("relationship--")}
         assert rels_aus <= rels_jpn
-        for node, coll, allowed in ((fed.jpn, fed.from_nato, want_jpn), (fed.aus, fed.from_jpn, want_aus)):
+        for node, coll, allowed in (
+            (fed.jpn, fed.from_nato, want_jpn),
+            (fed.aus, fed.from_jpn, want_aus),
+        ):
             for row in _rows(node, coll):
                 body = row.body.decode()
                 for hidden in objects - allowed:
@@ -48,4 +55,6 @@ def test_chain_nato_jpn_aus_holds_exactly_its_share(tmp_path: Path) -> None:
 def _rows(node, collection):  # type: ignore[no-untyped-def]
     from kizuna.store.types import ObjectQuery, VersionMatch
 
-    return node.store.query(ObjectQuery(node.collection(collection).id, versions=VersionMatch(all=True), limit=100_000))
+    return node.store.query(
+        ObjectQuery(node.collection(collection).id, versions=VersionMatch(all=True), limit=100_000)
+    )

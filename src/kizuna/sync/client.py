@@ -94,7 +94,9 @@ class TaxiiClient:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def _request(self, method: str, path: str, decode: Callable[[bytes], Any], **kwargs: Any) -> tuple[httpx.Response, Any]:
+    def _request(
+        self, method: str, path: str, decode: Callable[[bytes], Any], **kwargs: Any
+    ) -> tuple[httpx.Response, Any]:
         url = self.api_root + path
         delay = self._backoff
         for attempt in range(self._retries + 1):
@@ -118,7 +120,12 @@ class TaxiiClient:
                 raise SyncError(f"{method} {url}: gave up after {attempt + 1} attempts: {problem}")
             log.warning(
                 "%s %s: %s; retrying in %.1f s (attempt %d of %d)",
-                method, url, problem, delay, attempt + 1, self._retries,
+                method,
+                url,
+                problem,
+                delay,
+                attempt + 1,
+                self._retries,
             )
             self._sleep(delay)
             delay = min(delay * 2, 30.0)
@@ -161,7 +168,9 @@ class TaxiiClient:
             headers={"Content-Type": TAXII},
         )
         if status.status != "complete" or status.pending_count:
-            raise SyncError(f"peer answered status {status.status} with {status.pending_count} pending")
+            raise SyncError(
+                f"peer answered status {status.status} with {status.pending_count} pending"
+            )
         return PushResult(status.id, status.success_count, list(status.failures))
 
 

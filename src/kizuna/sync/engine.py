@@ -18,6 +18,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import httpx
 
@@ -59,9 +60,14 @@ def peer_principal(node: Node, peer: Peer) -> Principal:
     return node.principal_for_org(org, f"peer:{peer.name}", peer=peer.name)
 
 
-def client_for(peer: Peer, transport: httpx.BaseTransport | None = None, **kwargs: object) -> TaxiiClient:
+def client_for(
+    peer: Peer, transport: httpx.BaseTransport | None = None, **kwargs: Any
+) -> TaxiiClient:
+    """A client for *peer*; TLS verified against its CA file when one is configured."""
     verify: str | bool = peer.ca_file or True
-    return TaxiiClient(_api_root(peer.url), peer.token, transport=transport, verify=verify, **kwargs)  # type: ignore[arg-type]
+    return TaxiiClient(
+        _api_root(peer.url), peer.token, transport=transport, verify=verify, **kwargs
+    )
 
 
 def _api_root(url: str) -> str:
@@ -98,8 +104,13 @@ def pull(
         if position is not None:
             cursor = SyncCursor(peer.name, "pull", collection.id, remote, position)
         results = ingest(
-            node.store, node.snapshot(), principal, collection, page.objects,
-            f"peer:{peer.name}", cursor=cursor,
+            node.store,
+            node.snapshot(),
+            principal,
+            collection,
+            page.objects,
+            f"peer:{peer.name}",
+            cursor=cursor,
         )
         report.received += len(page.objects)
         for r in results:
@@ -120,7 +131,13 @@ def pull(
         next_token = page.next
     log.info(
         "pull %s <- %s:%s: %d received, %d stored, %d duplicates, %d rejected",
-        local, peer.name, remote, report.received, report.stored, report.duplicates, report.rejected,
+        local,
+        peer.name,
+        remote,
+        report.received,
+        report.stored,
+        report.duplicates,
+        report.rejected,
     )
     return report
 
@@ -148,7 +165,10 @@ def push(
     back = f"peer:{peer.name}"
     while True:
         page = read_page(
-            node.store, node.snapshot(), principal, collection,
+            node.store,
+            node.snapshot(),
+            principal,
+            collection,
             ObjectQuery(collection.id, after_us=after, versions=VersionMatch(all=True)),
             page_size,
         )
@@ -161,7 +181,13 @@ def push(
             report.refused += len(result.failures)
             for f in result.failures[:20]:
                 report.reasons.append(f"{f.get('id')}: {f.get('message')}")
-                log.warning("push %s to %s: peer refused %s: %s", local, peer.name, f.get("id"), f.get("message"))
+                log.warning(
+                    "push %s to %s: peer refused %s: %s",
+                    local,
+                    peer.name,
+                    f.get("id"),
+                    f.get("message"),
+                )
         last = page.last_added
         assert last is not None
         node.store.set_cursor(SyncCursor(peer.name, "push", collection.id, remote, str(last)))
@@ -172,7 +198,11 @@ def push(
             break
     log.info(
         "push %s -> %s:%s: %d sent, %d refused by the peer",
-        local, peer.name, remote, report.sent, report.refused,
+        local,
+        peer.name,
+        remote,
+        report.sent,
+        report.refused,
     )
     return report
 
@@ -183,7 +213,7 @@ def sync(
     only: str | None = None,
     transport: httpx.BaseTransport | None = None,
     progress: Progress | None = None,
-    client_options: dict[str, object] | None = None,
+    client_options: dict[str, Any] | None = None,
 ) -> list[LinkReport]:
     """One sync round with every peer (or just *only*): pulls first, then pushes."""
     reports: list[LinkReport] = []
@@ -193,20 +223,37 @@ def sync(
     for peer in peers:
         with client_for(peer, transport, **(client_options or {})) as client:
             for remote, local in peer.pull:
-                reports.append(_guard(lambda: pull(node, peer, remote, local, client, progress=progress),
-                                      LinkReport(peer.name, "pull", local, remote)))
+                reports.append(_guard(pull, node, peer, local, remote, client, progress))
             for local, remote in peer.push:
-                reports.append(_guard(lambda: push(node, peer, local, remote, client, progress=progress),
-                                      LinkReport(peer.name, "push", local, remote)))
+                reports.append(_guard(push, node, peer, local, remote, client, progress))
     return reports
 
 
-def _guard(step: Callable[[], LinkReport], empty: LinkReport) -> LinkReport:
+def _guard(
+    step: Callable[..., LinkReport],
+    node: Node,
+    peer: Peer,
+    local: str,
+    remote: str,
+    client: TaxiiClient,
+    progress: Progress | None,
+) -> LinkReport:
     """Run one link; a failure is reported (and logged) without stopping the round."""
+    direction = "pull" if step is pull else "push"
+    empty = LinkReport(peer.name, direction, local, remote)
     try:
-        return step()
+        if step is pull:
+            return pull(node, peer, remote, local, client, progress=progress)
+        return push(node, peer, local, remote, client, progress=progress)
     except (SyncError, KizunaError) as exc:
         message = exc.message if isinstance(exc, KizunaError) else str(exc)
-        log.error("%s %s %s<->%s failed: %s", empty.direction, empty.peer, empty.local, empty.remote, message)
+        log.error(
+            "%s %s %s<->%s failed: %s",
+            empty.direction,
+            empty.peer,
+            empty.local,
+            empty.remote,
+            message,
+        )
         empty.error = message
         return empty
