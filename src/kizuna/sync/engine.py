@@ -214,6 +214,7 @@ def sync(
     transport: httpx.BaseTransport | None = None,
     progress: Progress | None = None,
     client_options: dict[str, Any] | None = None,
+    page_size: int = 1000,
 ) -> list[LinkReport]:
     """One sync round with every peer (or just *only*): pulls first, then pushes."""
     reports: list[LinkReport] = []
@@ -223,9 +224,9 @@ def sync(
     for peer in peers:
         with client_for(peer, transport, **(client_options or {})) as client:
             for remote, local in peer.pull:
-                reports.append(_guard(pull, node, peer, local, remote, client, progress))
+                reports.append(_guard(pull, node, peer, local, remote, client, progress, page_size))
             for local, remote in peer.push:
-                reports.append(_guard(push, node, peer, local, remote, client, progress))
+                reports.append(_guard(push, node, peer, local, remote, client, progress, page_size))
     return reports
 
 
@@ -237,14 +238,15 @@ def _guard(
     remote: str,
     client: TaxiiClient,
     progress: Progress | None,
+    page_size: int,
 ) -> LinkReport:
     """Run one link; a failure is reported (and logged) without stopping the round."""
     direction = "pull" if step is pull else "push"
     empty = LinkReport(peer.name, direction, local, remote)
     try:
         if step is pull:
-            return pull(node, peer, remote, local, client, progress=progress)
-        return push(node, peer, local, remote, client, progress=progress)
+            return pull(node, peer, remote, local, client, progress=progress, page_size=page_size)
+        return push(node, peer, local, remote, client, progress=progress, page_size=page_size)
     except (SyncError, KizunaError) as exc:
         message = exc.message if isinstance(exc, KizunaError) else str(exc)
         log.error(
