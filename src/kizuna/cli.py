@@ -31,6 +31,7 @@ from kizuna.node._read import read_page
 from kizuna.space.cli import space
 from kizuna.stix.markings import TLP_LEVELS, releasability_marking
 from kizuna.store.types import ObjectQuery, VersionMatch
+from kizuna.sync.cli import peer, sync_command
 
 err = Console(stderr=True, soft_wrap=True)
 node_dir = click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
@@ -440,3 +441,5 @@ def demo(directory: Path, port: int, no_serve: bool) -> None:
 
 
 main.add_command(space)
+main.add_command(peer)
+main.add_command(sync_command)

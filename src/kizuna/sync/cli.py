@@ -1,0 +1,117 @@
+"""``kizuna peer ...`` and ``kizuna sync``: configure peer nodes and run sync rounds."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.progress import Progress, TaskID, TextColumn, TimeElapsedColumn
+
+from kizuna.node import Node
+
+err = Console(stderr=True, soft_wrap=True)
+node_dir = click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+
+
+@click.group()
+def peer() -> None:
+    """Configure peer nodes to pull from and push to."""
+
+
+def _pairs(values: tuple[str, ...], option: str) -> list[tuple[str, str]]:
+    out = []
+    for value in values:
+        a, sep, b = value.partition(":")
+        if not sep or not a or not b:
+            raise click.BadParameter(
+                f"{value!r}: expected FROM:TO (two collection ids or aliases)", param_hint=option
+            )
+        out.append((a, b))
+    return out
+
+
+@peer.command("add")
+@node_dir
+@click.argument("name")
+@click.argument("url")
+@click.option("--org", "org_name", required=True, help="The organization the peer node acts for (gated as it).")
+@click.option("--token", required=True, help="The API token this node presents to the peer.")
+@click.option("--pull", "pulls", multiple=True, help="REMOTE_COLLECTION:LOCAL_COLLECTION to pull (repeat).")
+@click.option("--push", "pushes", multiple=True, help="LOCAL_COLLECTION:REMOTE_COLLECTION to push (repeat).")
+@click.option("--ca-file", default="", help="PEM certificate(s) that verify the peer's TLS certificate.")
+def peer_add(
+    directory: Path,
+    name: str,
+    url: str,
+    org_name: str,
+    token: str,
+    pulls: tuple[str, ...],
+    pushes: tuple[str, ...],
+    ca_file: str,
+) -> None:
+    """Add (or replace) a peer node."""
+    node = Node.open(directory)
+    p = node.add_peer(
+        name,
+        url,
+        org=org_name,
+        token=token,
+        pull=_pairs(pulls, "--pull"),
+        push=_pairs(pushes, "--push"),
+        ca_file=ca_file,
+    )
+    err.print(f"peer {p.name} at {p.url} acts for {p.org}: {len(p.pull)} pull(s), {len(p.push)} push(es)")
+
+
+@peer.command("list")
+@node_dir
+def peer_list(directory: Path) -> None:
+    """List peers: name, URL, organization, pulls and pushes."""
+    node = Node.open(directory)
+    for p in node.store.peers():
+        pulls = ",".join(f"{remote}:{local}" for remote, local in p.pull) or "-"
+        pushes = ",".join(f"{local}:{remote}" for local, remote in p.push) or "-"
+        click.echo(f"{p.name}\t{p.url}\t{p.org}\tpull={pulls}\tpush={pushes}")
+
+
+@click.command("sync")
+@node_dir
+@click.option("--peer", "only", default=None, help="Only this peer.")
+@click.option("--page-size", default=1000, show_default=True, help="Objects per page and per transaction.")
+def sync_command(directory: Path, only: str | None, page_size: int) -> None:
+    """Run one sync round with the peers (pull, then push), with progress."""
+    from kizuna.sync.engine import sync
+
+    node = Node.open(directory)
+    columns = (TextColumn("{task.description}"), TextColumn("{task.completed} objects"), TimeElapsedColumn())
+    with Progress(*columns, console=err) as progress:
+        tasks: dict[str, TaskID] = {}
+
+        def advance(label: str, n: int) -> None:
+            if label not in tasks:
+                tasks[label] = progress.add_task(label, total=None)
+            progress.advance(tasks[label], n)
+
+        reports = sync(node, only=only, progress=advance, page_size=page_size)
+    failed = False
+    for r in reports:
+        if r.error:
+            failed = True
+            err.print(f"{r.direction} {r.peer} {r.local}<->{r.remote}: FAILED: {r.error}", markup=False)
+        elif r.direction == "pull":
+            err.print(
+                f"pull {r.peer}:{r.remote} -> {r.local}: {r.received} received, {r.stored} stored, "
+                f"{r.duplicates} duplicates, {r.rejected} rejected",
+                markup=False,
+            )
+        else:
+            err.print(
+                f"push {r.local} -> {r.peer}:{r.remote}: {r.sent} sent, {r.refused} refused by the peer",
+                markup=False,
+            )
+        for reason in r.reasons[:5]:
+            err.print(f"    {reason}", markup=False, highlight=False)
+    if failed:
+        sys.exit(1)
