@@ -43,8 +43,8 @@ def test_chain_nato_jpn_aus_holds_exactly_its_share(tmp_path: Path) -> None:
                 for hidden in objects - allowed:
                     assert hidden not in body, f"{hidden} leaked into {row.stix_id}"
 
-        # Provenance: what JPN stored came from the peer "nato".
-        assert {r.origin for r in _rows(fed.jpn, fed.from_nato)} == {"peer:nato"}
+        # Provenance: what JPN stored came from the peer "nato", a node of NATO-CERT.
+        assert {r.origin for r in _rows(fed.jpn, fed.from_nato)} == {"peer:NATO-CERT:nato"}
 
         # A second round changes nothing and stores nothing twice (loops end).
         again = sync(fed.jpn) + sync(fed.aus)

@@ -25,3 +25,14 @@ class Principal:
     @property
     def key(self) -> str:
         return f"{'peer' if self.peer else 'user'}:{self.name}"
+
+    @property
+    def origin(self) -> str:
+        """How versions this principal writes are recorded (see docs/policy.md, provenance).
+
+        ``peer:ORG:NAME`` for a peer node of organization ORG, ``user:NAME`` for a user; sync
+        never pushes a version back to a node of the organization it came from.
+        """
+        if self.peer is not None:
+            return f"peer:{self.org}:{self.peer}"
+        return f"user:{self.name}"

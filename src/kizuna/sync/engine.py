@@ -109,7 +109,7 @@ def pull(
             principal,
             collection,
             page.objects,
-            f"peer:{peer.name}",
+            principal.origin,
             cursor=cursor,
         )
         report.received += len(page.objects)
@@ -162,7 +162,7 @@ def push(
         )
     raw = node.store.cursor(peer.name, "push", collection.id, remote)
     after = int(raw) if raw else None
-    back = f"peer:{peer.name}"
+    back = f"peer:{peer.org}:"
     while True:
         page = read_page(
             node.store,
@@ -174,7 +174,7 @@ def push(
         )
         if not page.items:
             break
-        outgoing = [i.body for i in page.items if i.row.origin != back]
+        outgoing = [i.body for i in page.items if not i.row.origin.startswith(back)]
         if outgoing:
             result = client.add_objects(remote, outgoing)
             report.sent += len(outgoing) - len(result.failures)

@@ -380,7 +380,7 @@ def create_app(node: Node) -> Starlette:
         raw = [bytes(o) for o in env.objects]
         request_time = now_micros()
         results = await run_in_threadpool(
-            ingest, node.store, node.snapshot(), principal, collection, raw, principal.key
+            ingest, node.store, node.snapshot(), principal, collection, raw, principal.origin
         )
         status = status_resource(str(uuid.uuid4()), request_time, results)
         encoded = msgspec.json.encode(status)
