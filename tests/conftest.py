@@ -51,10 +51,20 @@ def serve(node: Node) -> Iterator[str]:
 
 
 @contextmanager
-def serve_app(app: Any) -> Iterator[str]:
-    """Run an ASGI app in a uvicorn server thread on 127.0.0.1; yield its base URL."""
+def serve_app(app: Any, *, tls: tuple[Path, Path] | None = None) -> Iterator[str]:
+    """Run an ASGI app in a uvicorn server thread on 127.0.0.1; yield its base URL.
+
+    With *tls* (certificate, key), it serves HTTPS.
+    """
     port = free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
+    config = uvicorn.Config(
+        app,
+        host="127.0.0.1",
+        port=port,
+        log_level="warning",
+        ssl_certfile=str(tls[0]) if tls else None,
+        ssl_keyfile=str(tls[1]) if tls else None,
+    )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -64,7 +74,7 @@ def serve_app(app: Any) -> Iterator[str]:
             raise RuntimeError("test server did not start")
         time.sleep(0.01)
     try:
-        yield f"http://127.0.0.1:{port}"
+        yield f"{'https' if tls else 'http'}://127.0.0.1:{port}"
     finally:
         server.should_exit = True
         thread.join(timeout=15)

@@ -12,6 +12,7 @@ against the peer's CA file when one is configured).
 from __future__ import annotations
 
 import logging
+import ssl
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -68,7 +69,7 @@ class TaxiiClient:
         token: str,
         *,
         transport: httpx.BaseTransport | None = None,
-        verify: str | bool = True,
+        verify: ssl.SSLContext | bool = True,
         timeout: float = 30.0,
         retries: int = 6,
         backoff: float = 0.5,
@@ -104,6 +105,11 @@ class TaxiiClient:
             try:
                 response = self._client.request(method, url, **kwargs)
             except httpx.TransportError as exc:
+                if _certificate_problem(exc):
+                    raise SyncError(
+                        f"{method} {url}: the peer's TLS certificate does not verify ({exc}); "
+                        "give its CA with: kizuna peer add ... --ca-file PEM"
+                    ) from None
                 problem = f"{type(exc).__name__}: {exc}"
             else:
                 status = response.status_code
@@ -172,6 +178,15 @@ class TaxiiClient:
                 f"peer answered status {status.status} with {status.pending_count} pending"
             )
         return PushResult(status.id, status.success_count, list(status.failures))
+
+
+def _certificate_problem(exc: BaseException) -> bool:
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, ssl.SSLCertVerificationError):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return "CERTIFICATE_VERIFY_FAILED" in str(exc)
 
 
 def _description(response: httpx.Response) -> str:

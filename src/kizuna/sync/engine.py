@@ -16,6 +16,7 @@ peer is never pushed back to it.
 from __future__ import annotations
 
 import logging
+import ssl
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -64,7 +65,12 @@ def client_for(
     peer: Peer, transport: httpx.BaseTransport | None = None, **kwargs: Any
 ) -> TaxiiClient:
     """A client for *peer*; TLS verified against its CA file when one is configured."""
-    verify: str | bool = peer.ca_file or True
+    verify: ssl.SSLContext | bool = True
+    if peer.ca_file:
+        try:
+            verify = ssl.create_default_context(cafile=peer.ca_file)
+        except (OSError, ssl.SSLError) as exc:
+            raise KizunaError(f"peer {peer.name}: cannot read CA file {peer.ca_file}: {exc}") from None
     return TaxiiClient(
         _api_root(peer.url), peer.token, transport=transport, verify=verify, **kwargs
     )
