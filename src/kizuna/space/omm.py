@@ -405,6 +405,7 @@ def _build(
             expected="MEAN_ELEMENT_THEORY = SGP4",
         )
     values["mean_element_theory"] = theory
+    values.setdefault("norad_cat_id", None)
     values["user_defined"] = tuple(user)
     values["comments"] = tuple(comments)
     return ElementSet(**values)
