@@ -409,35 +409,30 @@ def export(directory: Path, collection_id: str, as_user: str, all_versions: bool
     type=click.Path(file_okay=False, path_type=Path),
     help="Where the demo nodes live (replaced each run).",
 )
-@click.option("--port", default=8000, show_default=True, help="Port of the demo node on 127.0.0.1.")
-@click.option("--no-serve", is_flag=True, help="Build the demo and exit instead of serving it.")
+@click.option("--port", default=8000, show_default=True, help="First of three ports on 127.0.0.1.")
+@click.option("--no-serve", is_flag=True, help="Run the sync round, print the summary and exit.")
 def demo(directory: Path, port: int, no_serve: bool) -> None:
-    """Run the demo: a node loaded with real ATT&CK and MBC data, served on 127.0.0.1."""
-    from kizuna.demo import build
+    """Run the demo federation: NATO, Japanese and partner nodes sharing real ATT&CK data."""
+    import contextlib
+    import time
 
-    err.print(f"building the demo node in {directory}/nato ...")
-    d = build(directory, err)
-    count = d.node.store.count(d.collection_id)
-    err.print(f"collection 'shared' ({d.collection_id}) holds {count} object versions")
-    base = f"http://127.0.0.1:{port}"
-    err.print("query it, as the admin and as a Japanese analyst (user aiko of JPN-CERT):")
-    click.echo(
-        f'curl -s -H "Authorization: Bearer {d.admin_token}" '
-        f'-H "Accept: application/taxii+json;version=2.1" '
-        f'"{base}/api/collections/shared/objects/?limit=3&match[type]=malware"'
-    )
-    click.echo(
-        f'curl -s -u "aiko:{d.analyst_token}" -H "Accept: application/taxii+json;version=2.1" '
-        f'"{base}/api/collections/{d.collection_id}/manifest/?limit=3"'
-    )
-    if no_serve:
-        return
-    import uvicorn
+    from kizuna.demo import run
 
-    from kizuna.taxii.app import create_app
-
-    err.print(f"serving at {base}/taxii2/ (Ctrl-C to stop)")
-    uvicorn.run(create_app(d.node), host="127.0.0.1", port=port, log_level="warning")
+    err.print(f"building three nodes in {directory}/ (NATO-CERT, JPN-CERT, AUS-ACSC) ...")
+    with contextlib.ExitStack() as stack:
+        d = run(directory, err, stack, port)
+        jpn = d.urls["jpn"]
+        err.print("query the Japanese node as its analyst aiko (HTTP Basic, token as password):")
+        click.echo(
+            f'curl -s -u "aiko:{d.tokens["aiko"]}" -H "Accept: application/taxii+json;version=2.1" '
+            f'"{jpn}/api/collections/from-nato/objects/?limit=3&match[type]=malware"'
+        )
+        if no_serve:
+            return
+        err.print("serving the three nodes; Ctrl-C to stop")
+        with contextlib.suppress(KeyboardInterrupt):
+            while True:
+                time.sleep(3600)
 
 
 main.add_command(space)

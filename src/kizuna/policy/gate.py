@@ -126,6 +126,36 @@ class Gate:
             return False
         return all(self.marking_visible(principal, r, access, collection) for r in refs)
 
+    def explain(
+        self,
+        principal: Principal,
+        refs: Iterable[str],
+        collection: CollectionView,
+    ) -> str | None:
+        """Why *principal* may not see an object marked *refs* here; None when it may."""
+        if principal.is_admin:
+            return None
+        access = self.access(principal, collection.id)
+        if not access.can_read:
+            return f"{principal.org} has no read grant on this collection"
+        for ref in refs:
+            if self.marking_visible(principal, ref, access, collection):
+                continue
+            m = self.marking(ref)
+            if isinstance(m, Tlp):
+                if principal.peer is not None and not self._onward(principal, m):
+                    return f"TLP:{m.level.upper()} may not leave for another organization's node"
+                return f"TLP:{m.level.upper()} is above {principal.org}'s ceiling ({access.max_tlp})"
+            if isinstance(m, RelTo):
+                codes = ", ".join(sorted(m.codes))
+                mine = ", ".join(sorted(principal.codes))
+                return f"REL TO {codes}: {principal.org} ({mine}) is not among them"
+            if isinstance(m, Exercise):
+                return f"exercise {m.name} data stays in that exercise's collections"
+            reason = m.reason if isinstance(m, Unknown) else "not understood"
+            return f"marking {ref} denies by default ({reason})"
+        return None
+
     def visible_sets(
         self,
         principal: Principal,

@@ -144,9 +144,12 @@ class TaxiiClient:
         added_after: str | None = None,
         next_token: str | None = None,
         limit: int = 1000,
+        ids: list[str] | None = None,
     ) -> Page:
-        """One page of every version in *collection*, oldest first."""
+        """One page of every version in *collection*, oldest first (only *ids* if given)."""
         params: dict[str, str | int] = {"limit": limit, "match[version]": "all"}
+        if ids:
+            params["match[id]"] = ",".join(ids)
         if next_token:
             params["next"] = next_token
         elif added_after:

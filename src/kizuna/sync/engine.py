@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
+import msgspec
 
 from kizuna.errors import KizunaError
 from kizuna.node import Node
@@ -105,6 +106,7 @@ def pull(
         page = client.get_objects(remote, added_after=after, next_token=next_token, limit=page_size)
         if not page.objects:
             break
+        objects = _with_missing_markings(node, client, remote, page.objects)
         position = page.last_added or after
         cursor = None
         if position is not None:
@@ -114,7 +116,7 @@ def pull(
             node.snapshot(),
             principal,
             collection,
-            page.objects,
+            objects,
             principal.origin,
             cursor=cursor,
         )
@@ -146,6 +148,38 @@ def pull(
         report.rejected,
     )
     return report
+
+
+def _with_missing_markings(
+    node: Node, client: TaxiiClient, remote: str, objects: list[bytes]
+) -> list[bytes]:
+    """*objects*, preceded by the marking-definitions they use that this node lacks.
+
+    A publisher may list a marking-definition after the objects it marks, or in an earlier
+    page than ours; fetching it from the same remote collection keeps those objects from being
+    refused as marked with an unknown marking.
+    """
+    known = set(node.snapshot().markings)
+    wanted: set[str] = set()
+    for body in objects:
+        obj = msgspec.json.decode(body)
+        if not isinstance(obj, dict):
+            continue
+        if obj.get("type") == "marking-definition" and isinstance(obj.get("id"), str):
+            known.add(obj["id"])
+        wanted.update(r for r in obj.get("object_marking_refs") or () if isinstance(r, str))
+        for entry in obj.get("granular_markings") or ():
+            if isinstance(entry, dict) and isinstance(entry.get("marking_ref"), str):
+                wanted.add(entry["marking_ref"])
+    missing = sorted(wanted - known)
+    if not missing:
+        return objects
+    fetched: list[bytes] = []
+    for start in range(0, len(missing), 100):
+        page = client.get_objects(remote, ids=missing[start : start + 100], limit=100)
+        fetched.extend(page.objects)
+    log.info("fetched %d of %d missing marking-definition(s) from %s", len(fetched), len(missing), remote)
+    return fetched + objects
 
 
 def push(
