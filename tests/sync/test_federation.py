@@ -58,3 +58,20 @@ def _rows(node, collection):  # type: ignore[no-untyped-def]
     return node.store.query(
         ObjectQuery(node.collection(collection).id, versions=VersionMatch(all=True), limit=100_000)
     )
+
+
+def test_provenance_endpoint_shows_where_versions_came_from(tmp_path: Path) -> None:
+    import httpx
+
+    with federation(tmp_path) as fed:
+        sync(fed.jpn)
+        analyst = fed.jpn.add_user("aiko", "JPN-CERT")
+        visible = next(oid for oid, cat in fed.marked.items() if cat == "clear")
+        hidden = next(oid for oid, cat in fed.marked.items() if cat == "rel-nato")
+        headers = {"Authorization": f"Bearer {analyst}", "Accept": "application/taxii+json;version=2.1"}
+        fed.jpn.grant(fed.from_nato, "JPN-CERT", read=True, write=False, max_tlp="amber")
+        base = f"{fed.urls['jpn']}/api/collections/from-nato/objects"
+        r = httpx.get(f"{base}/{visible}/provenance/", headers=headers)
+        assert r.status_code == 200, r.text
+        assert [v["origin"] for v in r.json()["versions"]] == ["peer:NATO-CERT:nato"]
+        assert httpx.get(f"{base}/{hidden}/provenance/", headers=headers).status_code == 404

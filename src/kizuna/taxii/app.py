@@ -312,6 +312,31 @@ def create_app(node: Node) -> Starlette:
         body["versions"] = [format_micros(i.row.version_us or i.row.added_us) for i in page.items]
         return TaxiiResponse(body, headers=page_headers(page))
 
+    def provenance(request: Request, principal: Principal) -> Response:
+        """Kizuna extension: where each visible version of an object came from, and when."""
+        oid = request.path_params["oid"]
+        cid = request.path_params["cid"]
+        collection = readable_collection(principal, cid)
+        query = ObjectQuery(
+            collection_id=collection.id, ids=(oid,), versions=VersionMatch(all=True)
+        )
+        page = read_page(node.store, node.snapshot(), principal, collection, query, 100_000)
+        if not page.items:
+            raise NotFound(f"no object {oid} in collection {cid}")
+        return TaxiiResponse(
+            {
+                "id": oid,
+                "versions": [
+                    {
+                        "version": format_micros(i.row.version_us or i.row.added_us),
+                        "date_added": format_micros(i.row.added_us),
+                        "origin": i.row.origin,
+                    }
+                    for i in page.items
+                ],
+            }
+        )
+
     def manifest(request: Request, principal: Principal) -> Response:
         _, _, page, token = paged_read(
             request,
@@ -420,6 +445,11 @@ def create_app(node: Node) -> Starlette:
             f"/{API_ROOT}/collections/{{cid}}/objects/{{oid}}/",
             sync(delete_object),
             methods=["DELETE"],
+        ),
+        Route(
+            f"/{API_ROOT}/collections/{{cid}}/objects/{{oid}}/provenance/",
+            sync(provenance),
+            methods=["GET"],
         ),
         Route(
             f"/{API_ROOT}/collections/{{cid}}/objects/{{oid}}/versions/",
