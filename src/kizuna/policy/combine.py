@@ -123,21 +123,63 @@ def marking_refs_for(
     """Object-marking refs that express *r* (TLP, REL TO, exercises, statements).
 
     REL TO and exercise markings are derived ids; the caller stores their definitions
-    (see kizuna.stix.markings.releasability_marking and exercise_marking).
+    (see kizuna.stix.markings.releasability_marking and exercise_marking). An empty country
+    set cannot be written as one REL TO marking: that raises ValueError (use
+    :func:`derived_refs`, which keeps the sources' REL TO markings instead), and so does a
+    marking nobody understands (it denies everyone; no marking can say that).
     """
     from kizuna.stix.markings import exercise_marking, releasability_marking
 
+    if r.unknown:
+        raise ValueError(
+            "a source carries a marking Kizuna does not understand: nobody may see it, so no "
+            "marking can express what the product may be released to"
+        )
     refs: list[str] = []
     if r.tlp >= 0:
         refs.append(TLP2_IDS[TLP_LEVELS[r.tlp]])
     if r.countries is not None:
         codes = rel_to_codes(r, communities)
-        if codes:
-            refs.append(str(releasability_marking(codes)["id"]))
-        else:
-            # The sources share no country: TLP:RED keeps it with the node's own organization.
-            refs.append(TLP2_IDS["red"])
+        if not codes:
+            raise ValueError(
+                "the sources share no country: no single REL TO marking expresses that; "
+                "mark the product with derived_refs(), which keeps every source's REL TO"
+            )
+        refs.append(str(releasability_marking(codes)["id"]))
     for name in sorted(r.exercises):
         refs.append(str(exercise_marking(name)["id"]))
     refs.extend(sorted(r.statements))
     return sorted(set(refs))
+
+
+def derived_refs(
+    sources: Iterable[Iterable[str]],
+    markings: Mapping[str, Marking],
+    communities: Mapping[str, frozenset[str]],
+) -> list[str]:
+    """Object-marking refs for a product derived from objects marked *sources*.
+
+    Normally one REL TO marking naming the intersection of the sources' countries, the
+    strictest TLP, every exercise. When the sources share no country, the product is marked
+    TLP:RED and keeps every source's REL TO marking: the gate then admits only a principal
+    that each of them admits (in practice, nobody but the node's administrators).
+
+    >>> from kizuna.stix.markings import releasability_id
+    >>> nato, ip4 = releasability_id(["NATO"]), releasability_id(["IP4"])
+    >>> ms = {nato: RelTo(frozenset({"NATO"})), ip4: RelTo(frozenset({"IP4"}))}
+    >>> cs = {"NATO": frozenset({"FRA", "USA"}), "IP4": frozenset({"JPN", "AUS"})}
+    >>> derived_refs([[nato], [ip4]], ms, cs) == sorted([TLP2_IDS["red"], nato, ip4])
+    True
+    """
+    source_refs = [list(refs) for refs in sources]
+    combined = combine(summarize(refs, markings, communities) for refs in source_refs)
+    if combined.countries is None or combined.countries:
+        return marking_refs_for(combined, communities)
+    rel_tos = {r for refs in source_refs for r in refs if isinstance(markings.get(r), RelTo)}
+    shared = marking_refs_for(
+        Releasability(
+            TLP_LEVELS.index("red"), None, combined.exercises, combined.statements, combined.unknown
+        ),
+        communities,
+    )
+    return sorted(set(shared) | rel_tos)
