@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -14,7 +15,7 @@ def test_demo_federation_runs_and_nothing_leaks(tmp_path: Path) -> None:
     proc = subprocess.run(
         [sys.executable, "-m", "kizuna", "demo", "--dir", str(tmp_path / "demo"), "--no-serve", "--port", str(port)],
         capture_output=True, text=True, timeout=600,
-        env={"COLUMNS": "200", "PATH": "/usr/bin:/bin"},
+        env={**os.environ, "COLUMNS": "200"},
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
     err = proc.stderr

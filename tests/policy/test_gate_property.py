@@ -225,7 +225,7 @@ class Switch:
 
 
 @settings(
-    max_examples=200,
+    max_examples=240,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
