@@ -48,9 +48,17 @@ def test_acknowledged_objects_survive_kill_9(tmp_path: Path) -> None:
                                 content=json.dumps({"objects": objs}))
                 assert r.status_code == 202 and r.json()["success_count"] == 200
                 acknowledged.extend(o["id"] for o in objs)
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", headers=auth(token)) as client:
+            first = client.get(f"/api/collections/{cid}/objects/", params={"limit": 300}).json()
         os.kill(proc.pid, signal.SIGKILL)  # no shutdown, no flush: the process just dies
         proc.wait()
         proc = _start(tmp_path / "n", port)
+        # A next cursor issued by the dead process still works in the new one (stateless).
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", headers=auth(token)) as client:
+            second = client.get(f"/api/collections/{cid}/objects/", params={"limit": 300, "next": first["next"]})
+            assert second.status_code == 200
+            ids = [o["id"] for o in first["objects"]] + [o["id"] for o in second.json()["objects"]]
+            assert len(set(ids)) == 600
         seen: set[str] = set()
         with httpx.Client(base_url=f"http://127.0.0.1:{port}", headers=auth(token)) as client:
             params: dict[str, object] = {"limit": 1000}

@@ -14,7 +14,8 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conftest import Live
+from kizuna.node import Node
+from tests.conftest import Live, serve
 from tests.helpers import TAXII, auth, envelope, indicator
 
 MISSING = f"indicator--{uuid.uuid4()}"
@@ -216,3 +217,19 @@ def test_tampered_next_is_refused(live: Live, bad_next: str) -> None:
             headers=auth(live.token),
         )
         assert r.status_code == 200 and len(r.json()["objects"]) == 2
+
+
+def test_expired_next_is_refused_with_a_way_out(node_and_token: tuple[Node, str]) -> None:
+    node, token = node_and_token
+    node.config.cursor_ttl_seconds = -1  # every cursor is already too old when it is used
+    c = node.add_collection("expiry")
+    with serve(node) as url, httpx.Client(base_url=url, headers=auth(token)) as client:
+        client.post(
+            f"/api/collections/{c.id}/objects/",
+            headers={"Content-Type": TAXII},
+            content=envelope([indicator() for _ in range(3)]),
+        )
+        first = client.get(f"/api/collections/{c.id}/objects/", params={"limit": 1}).json()
+        r = client.get(f"/api/collections/{c.id}/objects/", params={"next": first["next"]})
+        assert r.status_code == 400
+        assert "expired" in r.json()["description"] and "added_after" in r.json()["description"]
