@@ -68,8 +68,10 @@ _TOKEN: Final = re.compile(
 
 #: The grammar's keywords (case-sensitive in STIX 2.1); ``true``/``false`` are BoolLiterals.
 _KEYWORDS: Final = frozenset(
-    ("AND", "OR", "NOT", "FOLLOWEDBY", "LIKE", "MATCHES", "ISSUPERSET", "ISSUBSET", "EXISTS")
-    + ("LAST", "IN", "START", "STOP", "SECONDS", "WITHIN", "REPEATS", "TIMES")
+    {
+        *("AND", "OR", "NOT", "FOLLOWEDBY", "LIKE", "MATCHES", "ISSUPERSET", "ISSUBSET"),
+        *("EXISTS", "LAST", "IN", "START", "STOP", "SECONDS", "WITHIN", "REPEATS", "TIMES"),
+    }
 )
 _ORDERABLE: Final = frozenset(("ipos", "ineg", "fpos", "fneg", "str", "bin", "hex", "ts"))
 _PRIMITIVE: Final = _ORDERABLE | {"bool"}
