@@ -139,7 +139,9 @@ def alpha5_encode(number: int) -> str:
     >>> alpha5_encode(25544), alpha5_encode(100000), alpha5_encode(270449)
     ('25544', 'A0000', 'T0449')
     """
-    if 0 <= number < 100_000:
+    if number < 0:
+        raise ValueError(f"catalog number {number} is negative")
+    if number < 100_000:
         return f"{number:05d}"
     if number <= 339_999:
         return _ALPHA[number // 10_000 - 10] + f"{number % 10_000:04d}"
