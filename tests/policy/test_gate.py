@@ -461,11 +461,60 @@ def test_granular_marking_on_a_whole_list_entry() -> None:
     jpn = _release(JPN, obj)
     assert jpn is not None
     assert jpn["external_references"] == [{"source_name": "b", "url": "https://b.example/secret"}]
-    # The kept entry's selector pointed at index 1, which is now index 0: it no longer resolves
-    # to what it marked, so the index shift must not leave a marking on the wrong field.
-    for entry in jpn.get("granular_markings", []):
-        for selector in entry["selectors"]:
-            assert selector != "external_references.[1].url"
+    # The kept marking follows the item it marks: [1] became [0].
+    assert jpn["granular_markings"] == [
+        {"marking_ref": tlp("green"), "selectors": ["external_references.[0].url"]}
+    ]
+
+
+def test_kept_markings_follow_list_items_after_removals() -> None:
+    refs = [{"source_name": n, "url": f"https://{n}.example"} for n in "abcde"]
+    obj = _indicator(
+        external_references=refs,
+        granular_markings=[
+            {
+                "marking_ref": rel("NATO"),
+                "selectors": ["external_references.[0]", "external_references.[2]"],
+            },
+            {
+                "marking_ref": tlp("green"),
+                "selectors": ["external_references.[1].url", "description"],
+            },
+            {
+                "marking_ref": tlp("amber"),
+                "selectors": ["external_references.[3]", "external_references.[2].url"],
+            },
+            {"marking_ref": rel("JPN"), "selectors": ["external_references.[4].source_name"]},
+        ],
+    )
+    jpn = _release(JPN, obj)
+    assert jpn is not None
+    assert [r["source_name"] for r in jpn["external_references"]] == ["b", "d", "e"]
+    assert jpn["granular_markings"] == [
+        {"marking_ref": tlp("green"), "selectors": ["external_references.[0].url", "description"]},
+        # The selector into the removed item [2] goes; the entry keeps the rest.
+        {"marking_ref": tlp("amber"), "selectors": ["external_references.[1]"]},
+        {"marking_ref": rel("JPN"), "selectors": ["external_references.[2].source_name"]},
+    ]
+    # What each kept marking marks is the same value as before.
+    assert jpn["external_references"][0]["url"] == "https://b.example"
+    assert jpn["external_references"][1] == refs[3]
+    # FRA may not see REL TO JPN: e's name goes, nothing else.
+    fra = _release(FRA, obj)
+    assert fra is not None
+    assert fra["external_references"][4] == {"url": "https://e.example"}
+
+
+def test_entry_keeps_its_other_selectors_when_one_field_is_removed() -> None:
+    obj = _indicator(
+        granular_markings=[
+            {"marking_ref": rel("NATO"), "selectors": ["description"]},
+            {"marking_ref": tlp("green"), "selectors": ["description", "name"]},
+        ]
+    )
+    jpn = _release(JPN, obj)
+    assert jpn is not None and "description" not in jpn
+    assert jpn["granular_markings"] == [{"marking_ref": tlp("green"), "selectors": ["name"]}]
 
 
 def test_granular_marking_on_a_required_property_withholds() -> None:

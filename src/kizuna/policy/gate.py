@@ -324,6 +324,8 @@ def _redact_granular(
             removals.append(selector)
     for selector in removals:
         _mark_removed(obj, selector)
+    # Kept entries follow the list entries they mark (removing [0] makes [1] the new [0]).
+    kept_entries = [_reindexed(obj, e) for e in kept_entries] if removals else kept_entries
     _sweep(obj)
     # Entries whose selectors now point at removed fields go too.
     remaining = [e for e in kept_entries if _selectors_resolve(obj, e)]
@@ -359,6 +361,32 @@ def _mark_removed(obj: Any, selector: str) -> None:
         node[last] = _REMOVED
 
 
+def _reindexed(obj: Any, entry: Any) -> Any:
+    """*entry* with its selectors' list indexes as they will be once removed items are swept.
+
+    A selector through a removed item is dropped (the entry goes if none is left).
+    """
+    if not isinstance(entry, dict):
+        return entry
+    selectors = []
+    for selector in entry.get("selectors") or ():
+        node = obj
+        parts: list[str] = []
+        for step in _steps(str(selector)):
+            child = _child(node, step)
+            if child is None or child is _REMOVED:
+                break
+            if isinstance(step, int):
+                shift = sum(1 for v in node[:step] if v is _REMOVED)
+                parts.append(f"[{step - shift}]")
+            else:
+                parts.append(step)
+            node = child
+        else:
+            selectors.append(".".join(parts))
+    return {**entry, "selectors": selectors}
+
+
 def _child(node: Any, step: str | int) -> Any:
     if isinstance(step, int):
         return node[step] if isinstance(node, list) and step < len(node) else None
@@ -378,7 +406,7 @@ def _sweep(node: Any) -> None:
 
 
 def _selectors_resolve(obj: Any, entry: Any) -> bool:
-    if not isinstance(entry, dict):
+    if not isinstance(entry, dict) or not entry.get("selectors"):
         return False
     for selector in entry.get("selectors") or ():
         node = obj
