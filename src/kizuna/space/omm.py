@@ -381,9 +381,11 @@ def _build(
                 values[attr] = number
             else:
                 values[attr] = parse_epoch(text)
+        except OmmError:
+            raise
         except ValueError as exc:
             what = (
-                "an epoch" if kind == _EPOCH_KIND else f"an {kind}" if kind == _INT else "a number"
+                "an epoch" if kind == _EPOCH_KIND else "an integer" if kind == _INT else "a number"
             )
             raise OmmError(
                 f"{key} is not {what}", source=source, where=at, line=shown, expected=_example(key)
