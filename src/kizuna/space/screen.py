@@ -164,14 +164,22 @@ def _search_sample(
     wide = np.flatnonzero(reach > cap)
     grow = 1.0 + _TIDE * half * half
     tree = cKDTree(pos, leafsize=16, balanced_tree=False, compact_nodes=False)
-    pairs = tree.query_pairs((threshold + 2.0 * cap) * grow, output_type="ndarray")
+    radius = (threshold + 2.0 * cap) * grow
+    pairs = tree.query_pairs(radius, output_type="ndarray").astype(np.int64, copy=False)
     if len(wide):
+        # Objects that move (or may be interpolated) further than the cap in half a step get a
+        # search radius of their own; pairs the common radius already found are not repeated.
         radii = (threshold + reach[wide] + max(float(reach.max()), cap)) * grow
         hits = tree.query_ball_point(pos[wide], radii, return_sorted=False)
-        extra = [(int(a), int(b)) for a, row in zip(wide, hits, strict=True) for b in row if a != b]
-        if extra:
-            more = np.sort(np.array(extra, dtype=np.int64), axis=1)
-            pairs = np.unique(np.concatenate([pairs.astype(np.int64), more]), axis=0)
+        a = np.repeat(wide, [len(h) for h in hits])
+        b = np.fromiter((x for h in hits for x in h), dtype=np.int64, count=len(a))
+        is_wide = np.zeros(len(pos), dtype=bool)
+        is_wide[wide] = True
+        gap = np.linalg.norm(pos[a] - pos[b], axis=1)
+        new = (a != b) & (gap > radius) & (~is_wide[b] | (a < b))
+        if new.any():
+            more = np.sort(np.column_stack([a[new], b[new]]), axis=1)
+            pairs = np.concatenate([pairs.reshape(-1, 2), more])
     if len(pairs) == 0:
         return
     a, b = pairs[:, 0], pairs[:, 1]
@@ -307,7 +315,7 @@ def screen(
             np.maximum(pad, seen, out=pad)
         rt = np.ascontiguousarray(r.transpose(1, 0, 2))
         vt = np.ascontiguousarray(v.transpose(1, 0, 2))
-        ok_knot: npt.NDArray[np.bool_] = np.isfinite(rt).all(axis=2)  # (K, N)
+        ok_knot = np.isfinite(rt[:, :, 0])  # (K, N): a failed state is NaN in every component
         for q in range(b1 - b0):
             t_left = kt[q]
             if t_left + knot_s < -step_s or t_left > window + step_s:
