@@ -42,27 +42,29 @@ from kizuna.stix._rules import PROPERTY_NAME, TYPE_NAME
 
 __all__ = ["check_pattern"]
 
-# One alternative per token kind; the order makes the first match the longest one, as the ANTLR
-# lexer chooses it (a timestamp before the identifier ``t``, a float before an integer ...). The
-# whitespace is the grammar's WS set; comments and the characters no token uses match nothing.
+#: The grammar's whitespace (WS); comments are not taken (they match as bad characters).
+_WS: Final = (
+    "[ \\t\\r\\n\\x0b\\x0c\\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]"
+)
+
+# Whitespace, then one token. The order of the alternatives makes the first match the longest
+# one, as the ANTLR lexer chooses it (a timestamp before the identifier ``t``, a float before an
+# integer ...); the last one takes any other character alone, as a token no rule uses.
 _TOKEN: Final = re.compile(
-    r"""
-    (?P<ws>[ \t\r\n\x0b\x0c\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+)
-    |(?P<ts>t'[0-9]{4}-(?:0[1-9]|1[012])-(?:0[1-9]|[12][0-9]|3[01])
-        T(?:[01][0-9]|2[0-3]):[0-5][0-9]:(?:[0-5][0-9]|60)(?:\.[0-9]+)?Z')
-    |(?P<hex>h'(?:[0-9A-Fa-f]{2})*')
-    |(?P<bin>b'(?:[A-Za-z0-9+/]{4})*
-        (?:[A-Za-z0-9+/]{4}|[A-Za-z0-9+/]{3}=|[A-Za-z0-9+/]{2}==)')
-    |(?P<str>'(?:[^'\\]|\\['\\])*')
-    |(?P<fpos>\+?[0-9]*\.[0-9]+)
-    |(?P<fneg>-[0-9]*\.[0-9]+)
-    |(?P<ipos>\+?(?:0|[1-9][0-9]*))
-    |(?P<ineg>-(?:0|[1-9][0-9]*))
-    |(?P<id>[A-Za-z_][A-Za-z0-9_-]*)
-    |(?P<eq>==?|!=|<>)
-    |(?P<ord><=|>=|<|>)
-    |(?P<punct>[:.,()\[\]*])
-    """,
+    _WS
+    + r"""*(
+    t'[0-9]{4}-(?:0[1-9]|1[012])-(?:0[1-9]|[12][0-9]|3[01])
+        T(?:[01][0-9]|2[0-3]):[0-5][0-9]:(?:[0-5][0-9]|60)(?:\.[0-9]+)?Z'
+    |h'(?:[0-9A-Fa-f]{2})*'
+    |b'(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{4}|[A-Za-z0-9+/]{3}=|[A-Za-z0-9+/]{2}==)'
+    |'[^'\\]*(?:\\['\\][^'\\]*)*'
+    |[+-]?[0-9]*\.[0-9]+
+    |[+-]?(?:0|[1-9][0-9]*)
+    |[A-Za-z_][A-Za-z0-9_-]*
+    |==?|!=|<>|<=|>=|<|>
+    |"""
+    + _WS.replace("[", "[^", 1)
+    + ")",
     re.VERBOSE,
 )
 
@@ -79,43 +81,45 @@ _STRING_OPS: Final = frozenset(("LIKE", "MATCHES", "ISSUBSET", "ISSUPERSET"))
 _QUALIFIERS: Final = frozenset(("WITHIN", "REPEATS", "START"))
 _STAR: Final = object()
 
-#: A token: its kind, its text and where it starts.
-_Token = tuple[str, str, int]
+#: The kinds of the tokens that are always spelled the same.
+_FIXED: Final = {
+    **{k: k for k in _KEYWORDS},
+    **{p: p for p in "[]():.,*"},
+    **dict.fromkeys(("=", "==", "!=", "<>"), "eq"),
+    **dict.fromkeys(("<", "<=", ">", ">="), "ord"),
+    "true": "bool",
+    "false": "bool",
+}
+_PREFIXED: Final = {"t": "ts", "h": "hex", "b": "bin"}
+_ID_START: Final = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_")
 
 
 class _Refused(Exception):
     """The pattern is refused; the argument says why."""
 
 
-def _tokens(pattern: str) -> list[_Token]:
-    """The tokens of *pattern*, whitespace left out, ending with an ``end`` token."""
-    out: list[_Token] = []
-    at = 0
-    for m in _TOKEN.finditer(pattern):
-        start = m.start()
-        if start != at:
-            break
-        at = m.end()
-        kind = m.lastgroup
-        assert kind is not None
-        if kind == "ws":
-            continue
-        text = m.group()
-        if kind == "punct" or kind == "eq" or kind == "ord":
-            out.append((text if kind == "punct" else kind, text, start))
-        elif kind == "id":
-            if text in _KEYWORDS:
-                out.append((text, text, start))
-            elif text == "true" or text == "false":
-                out.append(("bool", text, start))
-            else:
-                out.append(("idh" if "-" in text else "id", text, start))
-        else:
-            out.append((kind, text, start))
-    if at != len(pattern):
-        raise _Refused(f"at {at}: unexpected {pattern[at : at + 10]!r}")
-    out.append(("end", "", at))
-    return out
+def _kind(token: str) -> str:
+    """The kind of a token that is not in ``_FIXED``: a literal, an identifier or ``bad``."""
+    first = token[0]
+    if first == "'":
+        return "str" if len(token) > 1 else "bad"
+    if len(token) > 1 and token[1] == "'":
+        return _PREFIXED[first]
+    if first in _ID_START:
+        return "idh" if "-" in token else "id"
+    if len(token) == 1 and not token.isdigit():
+        return "bad"
+    if first == "-":
+        return "fneg" if "." in token else "ineg"
+    return "fpos" if "." in token else "ipos"
+
+
+def _position(pattern: str, index: int) -> int:
+    """Where the *index*-th token of *pattern* starts (for messages only)."""
+    for i, m in enumerate(_TOKEN.finditer(pattern)):
+        if i == index:
+            return m.start(1)
+    return len(pattern)
 
 
 def _unquote(text: str) -> str:
@@ -126,38 +130,44 @@ def _unquote(text: str) -> str:
 class _Parser:
     """Recursive descent over the tokens of one pattern; each method consumes one rule."""
 
-    __slots__ = ("at", "tokens")
+    __slots__ = ("at", "kinds", "pattern", "texts")
 
-    def __init__(self, tokens: list[_Token]) -> None:
-        self.tokens = tokens
+    def __init__(self, pattern: str) -> None:
+        self.pattern = pattern
+        texts: list[str] = _TOKEN.findall(pattern)
+        self.texts = texts
+        self.kinds = [_FIXED.get(t) or _kind(t) for t in texts]
+        self.kinds.append("end")
+        self.texts.append("")
         self.at = 0
 
     def _expected(self, what: str) -> _Refused:
-        kind, text, start = self.tokens[self.at]
-        got = "the end of the pattern" if kind == "end" else repr(text)
-        return _Refused(f"at {start}: expected {what}, got {got}")
+        at = _position(self.pattern, self.at)
+        got = (
+            "the end of the pattern" if self.kinds[self.at] == "end" else repr(self.texts[self.at])
+        )
+        return _Refused(f"at {at}: expected {what}, got {got}")
 
     def _take(self, kind: str) -> str:
-        token = self.tokens[self.at]
-        if token[0] != kind:
+        if self.kinds[self.at] != kind:
             raise self._expected(repr(kind))
         self.at += 1
-        return token[1]
+        return self.texts[self.at - 1]
 
-    def pattern(self) -> None:
+    def whole(self) -> None:
         self.observations()
         self._take("end")
 
     def observations(self) -> None:
         """observations: or (FOLLOWEDBY or)*, or: and (OR and)*, and: observation (AND ...)*."""
         self.observation()
-        while self.tokens[self.at][0] in ("AND", "OR", "FOLLOWEDBY"):
+        while self.kinds[self.at] in ("AND", "OR", "FOLLOWEDBY"):
             self.at += 1
             self.observation()
 
     def observation(self) -> None:
         """``[comparisons]`` or ``(observations)``, then its qualifiers."""
-        kind = self.tokens[self.at][0]
+        kind = self.kinds[self.at]
         self.at += 1
         if kind == "[":
             self.comparisons()
@@ -170,14 +180,14 @@ class _Parser:
         else:
             self.at -= 1
             raise self._expected("'[' or '('")
-        while (kind := self.tokens[self.at][0]) in _QUALIFIERS:
+        while (kind := self.kinds[self.at]) in _QUALIFIERS:
             self.at += 1
             if seen is not None:
                 if kind in seen:
                     raise _Refused(f"Duplicate qualifier type encountered: {kind}")
                 seen.add(kind)
             if kind == "WITHIN":
-                if self.tokens[self.at][0] not in ("ipos", "fpos"):
+                if self.kinds[self.at] not in ("ipos", "fpos"):
                     raise self._expected("a positive number of seconds")
                 self.at += 1
                 self._take("SECONDS")
@@ -192,13 +202,13 @@ class _Parser:
     def comparisons(self) -> None:
         """comparisonExpression: tests joined by AND and OR (precedence does not matter here)."""
         self.test()
-        while self.tokens[self.at][0] in ("AND", "OR"):
+        while self.kinds[self.at] in ("AND", "OR"):
             self.at += 1
             self.test()
 
     def test(self) -> None:
         """One propTest: ``(comparisons)``, ``EXISTS path`` or ``path [NOT] op value``."""
-        kind = self.tokens[self.at][0]
+        kind = self.kinds[self.at]
         if kind == "(":
             self.at += 1
             self.comparisons()
@@ -209,9 +219,9 @@ class _Parser:
             self.path()  # stix2-patterns inspects no names or hashes of EXISTS
             return
         otype, path = self.path()
-        if self.tokens[self.at][0] == "NOT":
+        if self.kinds[self.at] == "NOT":
             self.at += 1
-        kind = self.tokens[self.at][0]
+        kind = self.kinds[self.at]
         self.at += 1
         if kind == "eq":
             value = self._literal(_PRIMITIVE)
@@ -230,12 +240,12 @@ class _Parser:
 
     def path(self) -> tuple[str, list[object]]:
         """``type:property`` then ``.key``, ``.'quoted key'``, ``[n]`` or ``[*]`` steps."""
-        kind, otype, _ = self.tokens[self.at]
+        kind, otype = self.kinds[self.at], self.texts[self.at]
         if kind != "id" and kind != "idh":
             raise self._expected("an object type")
         self.at += 1
         self._take(":")
-        kind, text, _ = self.tokens[self.at]
+        kind, text = self.kinds[self.at], self.texts[self.at]
         if kind == "id":
             path: list[object] = [text]
         elif kind == "str":
@@ -244,10 +254,10 @@ class _Parser:
             raise self._expected("a property name")
         self.at += 1
         while True:
-            kind = self.tokens[self.at][0]
+            kind = self.kinds[self.at]
             if kind == ".":
                 self.at += 1
-                kind, text, _ = self.tokens[self.at]
+                kind, text = self.kinds[self.at], self.texts[self.at]
                 if kind == "id":
                     path.append(text)
                 elif kind == "str":
@@ -257,7 +267,7 @@ class _Parser:
                 self.at += 1
             elif kind == "[":
                 self.at += 1
-                kind, text, _ = self.tokens[self.at]
+                kind, text = self.kinds[self.at], self.texts[self.at]
                 if kind == "ipos":
                     path.append(int(text))
                 elif kind == "*":
@@ -270,7 +280,7 @@ class _Parser:
                 return otype, path
 
     def _literal(self, kinds: frozenset[str] | tuple[str, ...]) -> str:
-        kind, text, _ = self.tokens[self.at]
+        kind, text = self.kinds[self.at], self.texts[self.at]
         if kind not in kinds:
             raise self._expected("a literal" if len(kinds) > 1 else "a string")
         self.at += 1
@@ -280,9 +290,9 @@ class _Parser:
         """``(v, ...)`` or ``()``; the text is stix2-patterns' (tokens without whitespace)."""
         self._take("(")
         parts = ["("]
-        if self.tokens[self.at][0] != ")":
+        if self.kinds[self.at] != ")":
             parts.append(self._literal(_PRIMITIVE))
-            while self.tokens[self.at][0] == ",":
+            while self.kinds[self.at] == ",":
                 self.at += 1
                 parts += (",", self._literal(_PRIMITIVE))
         self._take(")")
@@ -318,7 +328,7 @@ def check_pattern(pattern: str) -> str | None:
     else a short reason (the caller should ask ``stix2-patterns`` for its own message, since a
     refusal here may also mean "not handled by this parser")."""
     try:
-        _Parser(_tokens(pattern)).pattern()
+        _Parser(pattern).whole()
     except _Refused as refused:
         return str(refused.args[0])
     return None
