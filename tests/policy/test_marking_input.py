@@ -165,7 +165,7 @@ def test_marking_definition_of_an_unknown_kind_cannot_be_used(site: Site) -> Non
     obj = indicator(markings=[custom["id"]])
     status = site.post("admin", [custom, obj])
     assert "not usable" in failure(status, custom["id"])
-    assert "not stored on this node" in failure(status, obj["id"])
+    assert "was refused in this envelope" in failure(status, obj["id"])
     assert site.live.node.store.marking_definition(custom["id"]) is None
 
 
@@ -203,7 +203,7 @@ def test_releasability_marking_with_unknown_codes(site: Site, codes: list[str]) 
     for code in codes:
         if code not in ("NATO", "JPN"):
             assert code in message
-    assert "not stored" in failure(status, obj["id"])
+    assert "was refused in this envelope" in failure(status, obj["id"])
     assert site.live.node.store.marking_definition(marking["id"]) is None
     assert site.get("admin", obj["id"]) == []
 

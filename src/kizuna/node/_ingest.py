@@ -71,6 +71,7 @@ def ingest(
     new_markings: dict[str, Marking] = {}
     new_marking_bodies: list[tuple[str, bytes]] = []
     parsed: list[tuple[int, dict[str, Any], bytes]] = []
+    refused_markings: set[str] = set()
 
     # Pass 1: parse and validate each object; collect the marking-definitions of the batch.
     for index, raw in enumerate(raw_objects):
@@ -91,6 +92,7 @@ def ingest(
             failure = _check_marking_definition(store, snap, obj, raw)
             if failure:
                 results.append(ObjectResult(False, obj["id"], version, failure))
+                refused_markings.add(obj["id"])
                 continue
             new_markings[obj["id"]] = parse_marking(obj)
             new_marking_bodies.append((obj["id"], raw))
@@ -116,13 +118,17 @@ def ingest(
         refs = _all_marking_refs(obj)
         unknown = [r for r in refs if r not in markings]
         if unknown:
-            results[index] = ObjectResult(
-                False,
-                oid,
-                version,
-                f"marking {unknown[0]} is not stored on this node: send its marking-definition "
-                "first or in the same envelope",
-            )
+            if unknown[0] in refused_markings:
+                message = (
+                    f"marking {unknown[0]} was refused in this envelope (see its own failure); "
+                    "nothing marked with it can be stored"
+                )
+            else:
+                message = (
+                    f"marking {unknown[0]} is not stored on this node: send its "
+                    "marking-definition first or in the same envelope"
+                )
+            results[index] = ObjectResult(False, oid, version, message)
             continue
         not_understood = [r for r in refs if isinstance(markings[r], Unknown)]
         if not_understood:
