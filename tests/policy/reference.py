@@ -48,12 +48,16 @@ class World:
     collections: dict[str, str]  # id -> kind
     # collection -> list of stored versions (objects), in the order they were added
     stored: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    #: The organization that runs the node (its peers may receive TLP:AMBER+STRICT).
+    home_org: str = ""
 
 
 @dataclass(frozen=True)
 class Who:
     org: str
     admin: bool = False
+    #: A peer node's account: the onward-sharing rules apply.
+    peer: bool = False
 
 
 def codes_of(world: World, who: Who) -> set[str]:
@@ -91,6 +95,12 @@ def admits(world: World, who: Who, collection: str, marking_id: str) -> bool:
     if m is None:
         return False
     if m.kind == "tlp":
+        # Onward sharing: TLP:RED never leaves for another node, TLP:AMBER+STRICT only for a
+        # node of this node's own organization.
+        if who.peer and m.value == "red":
+            return False
+        if who.peer and m.value == "amber+strict" and who.org != world.home_org:
+            return False
         return TLP_ORDER.index(m.value) <= ceiling(world, who, collection)
     if m.kind == "relto":
         return bool(set(m.value) & codes_of(world, who))
@@ -146,7 +156,9 @@ def view(world: World, who: Who, collection: str, obj: dict[str, Any]) -> dict[s
                 out.pop(s, None)  # the generated selectors are top-level properties
         else:
             kept.append(g)
-    kept = [g for g in kept if all(s in out for s in g["selectors"])]
+    # Kept entries lose selectors that name a removed field; an entry left with none goes.
+    kept = [{**g, "selectors": [s for s in g["selectors"] if s in out]} for g in kept]
+    kept = [g for g in kept if g["selectors"]]
     if kept:
         out["granular_markings"] = kept
     else:
