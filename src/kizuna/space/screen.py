@@ -324,8 +324,8 @@ def screen(
             quad = np.stack([rt[q], vt[q], rt[q + 1], vt[q + 1]], 0)
             quad[:, ~live] = 0.0
             quad = quad.reshape(4, -1)
-            allp = (cpos @ quad).reshape(per, n, 3)
-            allv = (cvel @ quad).reshape(per, n, 3)
+            allp = np.einsum("pk,kn->pn", cpos, quad).reshape(per, n, 3)
+            allv = np.einsum("pk,kn->pn", cvel, quad).reshape(per, n, 3)
             for m in range(per):
                 t_mid = t_left + taus[m] * knot_s
                 if t_mid < -step_s or t_mid > window + step_s:
