@@ -287,6 +287,23 @@ def test_writer_may_not_post_what_it_could_not_read(site: Site) -> None:
     assert site.post("camille", [cases[0]])["failure_count"] == 0
 
 
+def test_peer_account_may_not_write_what_may_not_leave_for_it(site: Site) -> None:
+    """A peer node's account is held to the onward-sharing rules on writes too."""
+    node = site.live.node
+    node.grant(site.cid, "JPN-CERT", read=True, write=True, max_tlp="red")
+    site.tokens["jpn-node"] = node.add_user("jpn-node", "JPN-CERT", peer=True)
+    red = indicator(markings=[TLP2_IDS["red"]])
+    strict = indicator(markings=[TLP2_IDS["amber+strict"]])
+    amber = indicator(markings=[TLP2_IDS["amber"]])
+    status = site.post("jpn-node", [red, strict, amber])
+    for obj in (red, strict):
+        assert "could read yourself" in failure(status, obj["id"])
+        assert site.get("admin", obj["id"]) == []
+    succeeded(status, amber["id"])
+    # The organization's analysts, with the same grant, may.
+    assert site.post("aiko", [red, strict])["failure_count"] == 0
+
+
 def test_reader_without_write_grant_is_forbidden(site: Site) -> None:
     site.live.node.grant(site.cid, "JPN-CERT", read=True, write=False)
     r = httpx.post(
