@@ -49,15 +49,17 @@ _WS: Final = (
 
 # Whitespace, then one token. The order of the alternatives makes the first match the longest
 # one, as the ANTLR lexer chooses it (a timestamp before the identifier ``t``, a float before an
-# integer ...); the last one takes any other character alone, as a token no rule uses.
+# integer ...); the last one takes any other character alone, as a token no rule uses. Strings
+# and punctuation come first because they are the most frequent (it doubles the speed).
 _TOKEN: Final = re.compile(
     _WS
     + r"""*(
-    t'[0-9]{4}-(?:0[1-9]|1[012])-(?:0[1-9]|[12][0-9]|3[01])
+    '[^'\\]*(?:\\['\\][^'\\]*)*'
+    |[\[\]():,*]
+    |t'[0-9]{4}-(?:0[1-9]|1[012])-(?:0[1-9]|[12][0-9]|3[01])
         T(?:[01][0-9]|2[0-3]):[0-5][0-9]:(?:[0-5][0-9]|60)(?:\.[0-9]+)?Z'
     |h'(?:[0-9A-Fa-f]{2})*'
     |b'(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{4}|[A-Za-z0-9+/]{3}=|[A-Za-z0-9+/]{2}==)'
-    |'[^'\\]*(?:\\['\\][^'\\]*)*'
     |[+-]?[0-9]*\.[0-9]+
     |[+-]?(?:0|[1-9][0-9]*)
     |[A-Za-z_][A-Za-z0-9_-]*
@@ -90,6 +92,7 @@ _FIXED: Final = {
     "true": "bool",
     "false": "bool",
 }
+_HASHES: Final = {name: (re.compile(rx), label) for name, (rx, label) in HASHES_REGEX.items()}
 _PREFIXED: Final = {"t": "ts", "h": "hex", "b": "bin"}
 _ID_START: Final = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_")
 
@@ -316,10 +319,10 @@ def _check_hash(last: object, value: str) -> None:
     if not isinstance(last, str):  # stix2-patterns fails on ``hashes[0]``: leave it to it
         raise _Refused("a list index after hashes")
     name = last.upper().replace("-", "").replace("'", "")
-    if name in HASHES_REGEX:
-        regex, label = HASHES_REGEX[name]
+    if name in _HASHES:
+        regex, label = _HASHES[name]
         digest = value.replace("'", "")
-        if re.match(regex, digest) is None:
+        if regex.match(digest) is None:
             raise _Refused(f"{digest!r} is not a valid {label} hash")
 
 
