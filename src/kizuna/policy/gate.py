@@ -145,7 +145,9 @@ class Gate:
             if isinstance(m, Tlp):
                 if principal.peer is not None and not self._onward(principal, m):
                     return f"TLP:{m.level.upper()} may not leave for another organization's node"
-                return f"TLP:{m.level.upper()} is above {principal.org}'s ceiling ({access.max_tlp})"
+                return (
+                    f"TLP:{m.level.upper()} is above {principal.org}'s ceiling ({access.max_tlp})"
+                )
             if isinstance(m, RelTo):
                 codes = ", ".join(sorted(m.codes))
                 mine = ", ".join(sorted(principal.codes))
