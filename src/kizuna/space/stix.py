@@ -1,0 +1,314 @@
+"""Space objects and conjunctions as STIX 2.1 objects of types Kizuna defines.
+
+Two new object types, each defined by a Kizuna extension-definition whose id is fixed here so
+that every node serves the same definitions:
+
+``x-kizuna-space-object``
+    A tracked object: catalog number, international designator, name, owner country, object
+    type, and its current SGP4 mean elements (OMM keyword names in lower case). Its id is
+    derived from the catalog number and, when known, the international designator, so every
+    node names NORAD 25544 the same. A newer element set is a new version of the same object:
+    ``modified`` is the element epoch. ``created`` is fixed (1957-10-04T19:28:34Z, the launch of
+    Sputnik 1, before any element epoch) so that every node creates the very same object.
+``x-kizuna-conjunction``
+    A close approach between two space objects: ``space_object_refs`` (object 1 first), TCA,
+    miss distance, relative speed, the miss vector in object 1's RTN frame, the collision
+    probability and its method when known, and the screening parameters. STIX forbids null,
+    so an unknown Pc is an absent ``collision_probability`` (and method). The caller passes
+    ``object_marking_refs``: a conjunction must be no more releasable than either object.
+
+>>> from kizuna.space.omm import ElementSet, parse_epoch
+>>> es = ElementSet(25544, parse_epoch("2026-05-20T12:00:00"), 15.5, .0007, 51.64, 247.46,
+...                 130.54, 325.03, object_name="ISS (ZARYA)", object_id="1998-067A")
+>>> obj = space_object(es)
+>>> obj["id"] == space_object_id(25544, "1998-067A"), obj["modified"]
+(True, '2026-05-20T12:00:00.000000Z')
+>>> element_set_of(obj) == es
+True
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from kizuna.space.omm import ElementSet, format_epoch, parse_epoch
+from kizuna.space.screen import ScreenResult
+from kizuna.stix.ids import derived_id
+from kizuna.stix.markings import KIZUNA_IDENTITY
+
+__all__ = [
+    "CONJUNCTION_EXTENSION",
+    "CONJUNCTION_TYPE",
+    "SPACE_OBJECT_EXTENSION",
+    "SPACE_OBJECT_TYPE",
+    "conjunction",
+    "element_set_of",
+    "from_screening",
+    "space_extension_definitions",
+    "space_object",
+    "space_object_id",
+]
+
+SPACE_OBJECT_TYPE = "x-kizuna-space-object"
+CONJUNCTION_TYPE = "x-kizuna-conjunction"
+#: Fixed ids (the last 12 hex digits spell "spaceo" and "conjun" in ASCII).
+SPACE_OBJECT_EXTENSION = "extension-definition--6b697a75-6e61-4000-8000-73706163656f"
+CONJUNCTION_EXTENSION = "extension-definition--6b697a75-6e61-4000-8000-636f6e6a756e"
+
+_DEFINED = "2026-11-01T00:00:00.000Z"
+_SPUTNIK = "1957-10-04T19:28:34.000Z"
+
+_ELEMENT_FIELDS = (
+    "epoch",
+    "mean_motion",
+    "eccentricity",
+    "inclination",
+    "ra_of_asc_node",
+    "arg_of_pericenter",
+    "mean_anomaly",
+    "bstar",
+    "mean_motion_dot",
+    "mean_motion_ddot",
+    "ephemeris_type",
+    "classification_type",
+    "element_set_no",
+    "rev_at_epoch",
+    "center_name",
+    "ref_frame",
+    "time_system",
+    "mean_element_theory",
+)
+
+
+def _timestamp(when: datetime) -> str:
+    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def space_extension_definitions() -> list[dict[str, Any]]:
+    """The two extension-definitions (``new-sdo``) every node serves, authored by Kizuna."""
+
+    def definition(ext_id: str, name: str, description: str, schema: str) -> dict[str, Any]:
+        return {
+            "type": "extension-definition",
+            "spec_version": "2.1",
+            "id": ext_id,
+            "created": _DEFINED,
+            "modified": _DEFINED,
+            "created_by_ref": KIZUNA_IDENTITY,
+            "name": name,
+            "description": description,
+            "schema": schema,
+            "version": "1.0.0",
+            "extension_types": ["new-sdo"],
+        }
+
+    return [
+        definition(
+            SPACE_OBJECT_EXTENSION,
+            "Kizuna space object",
+            f"New SDO {SPACE_OBJECT_TYPE}: a tracked space object (norad_cat_id, "
+            "international_designator, name, owner_country, object_type) and its current SGP4 "
+            "mean elements (elements: OMM keywords in lower case). The id is UUIDv5 over "
+            "'norad:<number>[/<designator>]'; a newer element set is a new version.",
+            "https://kizuna.invalid/schemas/space-object-1.0.json",
+        ),
+        definition(
+            CONJUNCTION_EXTENSION,
+            "Kizuna conjunction",
+            f"New SDO {CONJUNCTION_TYPE}: a close approach between two space objects "
+            "(space_object_refs), with tca, miss_distance_km, relative_speed_km_s, miss_rtn_km "
+            "(object 2 relative to object 1 in object 1's RTN frame), collision_probability and "
+            "collision_probability_method when known (absent otherwise), and screening.",
+            "https://kizuna.invalid/schemas/conjunction-1.0.json",
+        ),
+    ]
+
+
+def space_object_id(norad_cat_id: int, international_designator: str = "") -> str:
+    """The id every node gives a space object.
+
+    >>> space_object_id(25544, "1998-067A") == space_object_id(25544, "1998-067A")
+    True
+    >>> space_object_id(25544) != space_object_id(25544, "1998-067A")
+    True
+    """
+    name = f"norad:{norad_cat_id}"
+    if international_designator.strip():
+        name += f"/{international_designator.strip().upper()}"
+    return derived_id(SPACE_OBJECT_TYPE, name)
+
+
+def space_object(
+    es: ElementSet,
+    *,
+    object_marking_refs: Sequence[str] = (),
+    owner_country: str | None = None,
+    object_type: str | None = None,
+    created_by_ref: str = KIZUNA_IDENTITY,
+) -> dict[str, Any]:
+    """A space object carrying *es* as its current elements (version = element epoch)."""
+    if es.norad_cat_id is None:
+        raise ValueError("a space object needs a catalog number (NORAD_CAT_ID)")
+    elements: dict[str, Any] = {}
+    for name in _ELEMENT_FIELDS:
+        value = getattr(es, name)
+        elements[name] = format_epoch(value) + "Z" if name == "epoch" else value
+    obj: dict[str, Any] = {
+        "type": SPACE_OBJECT_TYPE,
+        "spec_version": "2.1",
+        "id": space_object_id(es.norad_cat_id, es.object_id),
+        "created": _SPUTNIK,
+        "modified": _timestamp(es.epoch),
+        "created_by_ref": created_by_ref,
+        "norad_cat_id": es.norad_cat_id,
+        "elements": elements,
+        "extensions": {SPACE_OBJECT_EXTENSION: {"extension_type": "new-sdo"}},
+    }
+    if es.object_name:
+        obj["name"] = es.object_name
+    if es.object_id:
+        obj["international_designator"] = es.object_id
+    country = owner_country or es.country_code
+    if country:
+        obj["owner_country"] = country
+    kind = object_type or es.object_type
+    if kind:
+        obj["object_type"] = kind
+    if object_marking_refs:
+        obj["object_marking_refs"] = list(object_marking_refs)
+    return obj
+
+
+def element_set_of(obj: Mapping[str, Any]) -> ElementSet:
+    """The element set a space object carries (raises ValueError when it is not usable)."""
+    if obj.get("type") != SPACE_OBJECT_TYPE:
+        raise ValueError(f"not a {SPACE_OBJECT_TYPE}: {obj.get('type')!r}")
+    raw = obj.get("elements")
+    if not isinstance(raw, Mapping):
+        raise ValueError(f"{obj.get('id')}: no elements")
+    try:
+        values: dict[str, Any] = {name: raw[name] for name in _ELEMENT_FIELDS if name in raw}
+        values["epoch"] = parse_epoch(str(raw["epoch"]))
+        for name in _ELEMENT_FIELDS[1:10]:
+            values[name] = float(values[name]) if name in values else 0.0
+        return ElementSet(
+            norad_cat_id=int(obj["norad_cat_id"]),
+            object_name=str(obj.get("name", "")),
+            object_id=str(obj.get("international_designator", "")),
+            object_type=obj.get("object_type"),
+            country_code=obj.get("owner_country"),
+            **values,
+        )
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ValueError(f"{obj.get('id')}: unusable elements ({exc})") from None
+
+
+def _sgp4_version() -> str:
+    try:
+        return importlib.metadata.version("sgp4")
+    except importlib.metadata.PackageNotFoundError:  # pragma: no cover
+        return "unknown"
+
+
+def conjunction(
+    object1_ref: str,
+    object2_ref: str,
+    *,
+    tca: datetime,
+    miss_distance_km: float,
+    relative_speed_km_s: float,
+    miss_rtn_km: Sequence[float],
+    screening: Mapping[str, Any],
+    object_marking_refs: Sequence[str],
+    assessed: datetime,
+    collision_probability: float | None = None,
+    collision_probability_method: str | None = None,
+    created_by_ref: str | None = None,
+) -> dict[str, Any]:
+    """A conjunction object. Its id is derived from both objects and the TCA to the second,
+    so screening the same event again makes a new version: ``modified`` is *assessed* (when
+    it was screened) and ``created`` is fixed at TCA minus 366 days, the same on every run.
+
+    *screening* holds the parameters (start, stop, threshold_km, ...); the propagator is added.
+    """
+    if collision_probability is not None and not 0.0 <= collision_probability <= 1.0:
+        raise ValueError(f"collision probability {collision_probability!r} is not in [0, 1]")
+    second = tca.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S")
+    stamp = _timestamp(assessed)
+    first = _timestamp(tca - timedelta(days=366))
+    if stamp < first:
+        raise ValueError("a conjunction is assessed at most 366 days before its TCA")
+    r, t, n = (float(x) for x in miss_rtn_km)
+    obj: dict[str, Any] = {
+        "type": CONJUNCTION_TYPE,
+        "spec_version": "2.1",
+        "id": derived_id(CONJUNCTION_TYPE, f"{object1_ref}|{object2_ref}|{second}"),
+        "created": first,
+        "modified": stamp,
+        "space_object_refs": [object1_ref, object2_ref],
+        "tca": tca.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z",
+        "miss_distance_km": float(miss_distance_km),
+        "relative_speed_km_s": float(relative_speed_km_s),
+        "miss_rtn_km": {"radial": r, "transverse": t, "normal": n},
+        "screening": {"propagator": f"SGP4 (python sgp4 {_sgp4_version()})", **screening},
+        "extensions": {CONJUNCTION_EXTENSION: {"extension_type": "new-sdo"}},
+    }
+    if collision_probability is not None:
+        obj["collision_probability"] = float(collision_probability)
+        if collision_probability_method:
+            obj["collision_probability_method"] = collision_probability_method
+    if created_by_ref:
+        obj["created_by_ref"] = created_by_ref
+    if object_marking_refs:
+        obj["object_marking_refs"] = list(object_marking_refs)
+    return obj
+
+
+def from_screening(
+    result: ScreenResult,
+    refs: Sequence[str],
+    markings: Callable[[str, str], Sequence[str]],
+    *,
+    assessed: datetime,
+    pc: Sequence[float | None] | None = None,
+    pc_method: str | None = None,
+    created_by_ref: str | None = None,
+) -> list[dict[str, Any]]:
+    """One conjunction object per screening event.
+
+    *refs* gives the space object id of each catalog row; *markings(ref1, ref2)* returns the
+    ``object_marking_refs`` for a conjunction of the two (the caller's policy decides, e.g.
+    the most restrictive combination of both objects' markings). *pc*, per event, when known.
+    """
+    stop = result.start + timedelta(hours=result.hours)
+    screening = {
+        "start": _timestamp(result.start),
+        "stop": _timestamp(stop),
+        "threshold_km": result.threshold_km,
+        "knot_s": result.knot_s,
+        "step_s": result.step_s,
+    }
+    out = []
+    for k in range(len(result)):
+        ref1, ref2 = refs[int(result.row1[k])], refs[int(result.row2[k])]
+        p = pc[k] if pc is not None else None
+        out.append(
+            conjunction(
+                ref1,
+                ref2,
+                tca=result.start + timedelta(seconds=float(result.tca_s[k])),
+                miss_distance_km=float(result.miss_km[k]),
+                relative_speed_km_s=float(result.relative_speed_kms[k]),
+                miss_rtn_km=[float(x) for x in result.miss_rtn_km[k]],
+                screening=screening,
+                object_marking_refs=markings(ref1, ref2),
+                assessed=assessed,
+                collision_probability=p,
+                collision_probability_method=pc_method if p is not None else None,
+                created_by_ref=created_by_ref,
+            )
+        )
+    return out
