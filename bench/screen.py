@@ -1,0 +1,216 @@
+"""Full-catalog screening: wall time, CPU time, peak RSS, events, and the propagation floor.
+
+    .venv/bin/python bench/screen.py --scenario real --hours 24 --workers 2
+    .venv/bin/python bench/screen.py --scenario 30k --hours 24 --workers 2
+    .venv/bin/python bench/screen.py --all            # the scenarios of docs/benchmarks.md
+
+``real`` is the 15,450-object CelesTrak "active" catalog of 2026-05 (epochs 2026-05-19/20),
+screened from 2026-05-20T00:00Z. ``30k`` adds a synthetic debris population of 14,550 objects
+(:func:`synthetic_debris`, documented there) to reach 30,000. Threshold 5 km.
+
+The *floor* is the time to propagate the screening knots alone (SGP4 ``SatrecArray`` at every
+``knot_s``, in the same chunks on the same number of processes, nothing else): screening can
+never be faster than that. The ratio wall(screen) / wall(floor) is printed.
+
+CPU time counts this process and its worker processes; peak RSS is the largest of this process
+and of any worker (each worker holds one chunk). The machine is shared: other engineers' jobs
+run alongside, so wall times are noisy and CPU time is the steadier number.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import multiprocessing
+import resource
+import subprocess
+import sys
+import time
+from concurrent.futures import ProcessPoolExecutor
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+
+from kizuna.space import catalog
+from kizuna.space.omm import ElementSet
+from kizuna.space.parallel import _chunks, screen_parallel
+from kizuna.space.screen import propagate
+
+REAL = Path("/work/shared/data/space/tle/celestrak-active-2026-05.tle")
+START = datetime(2026, 5, 20, tzinfo=UTC)
+MU = 398600.8
+RE = 6378.135
+
+# Fragmentation clouds: (name, count, parent altitude km, parent inclination deg, median dv m/s).
+CLOUDS = [
+    ("FENGYUN 1C DEB", 3400, 850.0, 98.8, 60.0),
+    ("COSMOS 2251 DEB", 1700, 790.0, 74.0, 50.0),
+    ("IRIDIUM 33 DEB", 650, 790.0, 86.4, 50.0),
+    ("COSMOS 1408 DEB", 1500, 480.0, 82.6, 40.0),
+    ("NOAA 16 DEB", 450, 850.0, 99.0, 40.0),
+    ("DMSP F13 DEB", 250, 850.0, 98.8, 40.0),
+]
+# Background: old rocket bodies and mission debris, inclination families of the real catalog.
+BACKGROUND = 6200
+BACKGROUND_INCLINATIONS = [28.5, 51.6, 65.0, 71.0, 74.0, 81.2, 82.9, 97.8, 98.7]
+GTO = 400
+
+
+def synthetic_debris(n_total: int, seed: int = 2026) -> list[ElementSet]:
+    """A realistic synthetic debris population, scaled to *n_total* objects.
+
+    Six fragmentation clouds (Fengyun-1C, Cosmos 2251, Iridium 33, Cosmos 1408, NOAA 16,
+    DMSP F13) at their parents' altitude and inclination: each fragment leaves its parent's
+    circular orbit with an isotropic velocity change (log-normal magnitude, median 40-60 m/s),
+    which sets its semi-major axis, eccentricity and inclination by two-body mechanics; years
+    of differential J2 precession make RAAN, argument of perigee and mean anomaly uniform.
+    Plus a background of rocket bodies and mission debris (600-1500 km, the inclination
+    families of the real catalog, eccentricity exponential with mean 0.01) and GTO debris
+    (perigee 250-600 km, apogee near GEO, inclination 7-28 deg). Fragments with perigee below
+    300 km (decayed) are redrawn. BSTAR 1e-4 .. 1e-3 (log-uniform). Epoch: 2026-05-20T00:00Z.
+    """
+    rng = np.random.default_rng(seed)
+    base = sum(c[1] for c in CLOUDS) + BACKGROUND + GTO
+    scale = n_total / base
+    a_list: list[float] = []
+    e_list: list[float] = []
+    i_list: list[float] = []
+    names: list[str] = []
+    for name, count, alt, inc, dv in CLOUDS:
+        k = round(count * scale)
+        got = 0
+        while got < k:
+            m = k - got
+            r = RE + alt
+            v = math.sqrt(MU / r)
+            ir = math.radians(inc)
+            vel = np.column_stack(
+                [np.zeros(m), np.full(m, v * math.cos(ir)), np.full(m, v * math.sin(ir))]
+            )
+            mag = rng.lognormal(math.log(dv / 1000.0), 0.7, m)
+            d = rng.normal(size=(m, 3))
+            vel += d / np.linalg.norm(d, axis=1)[:, None] * mag[:, None]
+            pos = np.array([r, 0.0, 0.0])
+            h = np.cross(pos, vel)
+            speed2 = np.einsum("ij,ij->i", vel, vel)
+            a = 1.0 / (2.0 / r - speed2 / MU)
+            evec = np.cross(vel, h) / MU - pos / r
+            e = np.linalg.norm(evec, axis=1)
+            i = np.degrees(np.arccos(h[:, 2] / np.linalg.norm(h, axis=1)))
+            keep = np.flatnonzero((a * (1 - e) > RE + 300.0) & (e < 0.2))[:m]
+            a_list += a[keep].tolist()
+            e_list += e[keep].tolist()
+            i_list += i[keep].tolist()
+            names += [name] * len(keep)
+            got += len(keep)
+    for _ in range(round(BACKGROUND * scale)):
+        alt = rng.uniform(600.0, 1500.0)
+        e = min(rng.exponential(0.01), 0.1)
+        a_list.append((RE + alt) / (1.0 - e))  # perigee at altitude alt
+        e_list.append(e)
+        i_list.append(float(rng.choice(BACKGROUND_INCLINATIONS)) + rng.normal(0, 0.3))
+        names.append("BACKGROUND DEB")
+    for _ in range(round(GTO * scale)):
+        rp, ra = RE + rng.uniform(250.0, 600.0), RE + rng.uniform(30000.0, 36500.0)
+        a_list.append((rp + ra) / 2)
+        e_list.append((ra - rp) / (ra + rp))
+        i_list.append(rng.uniform(7.0, 28.0))
+        names.append("GTO DEB")
+    out = []
+    for k in range(min(len(a_list), n_total)):
+        a = a_list[k]
+        mean_motion = math.sqrt(MU / a**3) * 86400.0 / (2.0 * math.pi)
+        out.append(
+            ElementSet(
+                norad_cat_id=800_000 + k,
+                epoch=START,
+                mean_motion=mean_motion,
+                eccentricity=e_list[k],
+                inclination=min(max(i_list[k], 0.0), 180.0),
+                ra_of_asc_node=rng.uniform(0, 360),
+                arg_of_pericenter=rng.uniform(0, 360),
+                mean_anomaly=rng.uniform(0, 360),
+                bstar=10 ** rng.uniform(-4, -3),
+                object_name=names[k],
+                object_type="DEBRIS",
+            )
+        )
+    return out
+
+
+def load(scenario: str) -> catalog.Catalog:
+    records = catalog.read(REAL.read_text(), source=REAL.name).records
+    if scenario == "30k":
+        records = records + synthetic_debris(30_000 - len(records))
+    return catalog.build(records).catalog
+
+
+def _floor_chunk(
+    cat: catalog.Catalog, start: datetime, interval: tuple[float, float], knot_s: float
+) -> int:
+    """Propagate the knots of one chunk, in the blocks screening uses; nothing else."""
+    sats, _ = catalog.satrecs(cat)
+    jd0, fr0 = catalog.julian(start)
+    knots = np.arange(interval[0] - knot_s, interval[1] + 2 * knot_s, knot_s)
+    for b in range(0, len(knots), 61):
+        propagate(sats, jd0, fr0, knots[b : b + 61])
+    return len(knots)
+
+
+def floor(cat: catalog.Catalog, hours: float, workers: int, knot_s: float) -> float:
+    ctx = multiprocessing.get_context("forkserver")
+    with ProcessPoolExecutor(workers, mp_context=ctx) as pool:
+        t = time.perf_counter()
+        count = max(workers, math.ceil(hours))
+        futures = [
+            pool.submit(_floor_chunk, cat, START, iv, knot_s) for iv in _chunks(hours, count)
+        ]
+        for f in futures:
+            f.result()
+        return time.perf_counter() - t
+
+
+def run(scenario: str, hours: float, workers: int, knot_s: float, step_s: float) -> None:
+    cat = load(scenario)
+    floor_s = floor(cat, hours, workers, knot_s)
+    t0 = time.perf_counter()
+    result = screen_parallel(cat, START, hours, 5.0, workers=workers, knot_s=knot_s, step_s=step_s)
+    wall = time.perf_counter() - t0
+    me = resource.getrusage(resource.RUSAGE_SELF)
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
+    rss = max(me.ru_maxrss, kids.ru_maxrss) / 1024.0
+    failed = int((result.status != 0).sum())
+    print(
+        f"{scenario:>5} {len(cat):>6} objects {hours:>5g} h: wall {wall:7.1f} s, "
+        f"CPU {cpu:7.1f} s (incl. floor run), peak RSS {rss:6.0f} MB/process, "
+        f"events {len(result):>7}, not propagated {failed}, "
+        f"floor {floor_s:6.1f} s, ratio {wall / floor_s:4.1f}x",
+        flush=True,
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--scenario", choices=["real", "30k"], default="real")
+    parser.add_argument("--hours", type=float, default=24.0)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--knot-s", type=float, default=60.0)
+    parser.add_argument("--step-s", type=float, default=20.0)
+    parser.add_argument("--all", action="store_true", help="real and 30k x 24 h, 30k x 7 days")
+    args = parser.parse_args()
+    if args.all:
+        for scenario, hours in (("real", 24.0), ("30k", 24.0), ("30k", 168.0)):
+            subprocess.run(
+                [sys.executable, __file__, "--scenario", scenario, "--hours", str(hours),
+                 "--workers", str(args.workers), "--knot-s", str(args.knot_s),
+                 "--step-s", str(args.step_s)],
+                check=True,
+            )  # fmt: skip
+        return
+    run(args.scenario, args.hours, args.workers, args.knot_s, args.step_s)
+
+
+if __name__ == "__main__":
+    main()
