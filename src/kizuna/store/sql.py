@@ -299,6 +299,8 @@ class SqlStore:
     def _marking_set_id(self, conn: Connection, refs: tuple[str, ...]) -> int:
         key = ",".join(refs)
         cached = self._marking_set_cache.get(key)
+        if cached is None:
+            cached = self._pending_cache.get(key)
         if cached is not None:
             return cached
         found = conn.execute(
