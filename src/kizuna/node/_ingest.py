@@ -163,7 +163,12 @@ def ingest(
                     version_us=_version_us(obj),
                     spec_version=str(obj.get("spec_version", "2.1")),
                     marking_refs=visibility_refs(obj),
-                    needs_redaction=needs_redaction(obj),
+                    # Cheap test on the bytes first: most objects carry no references.
+                    # (A \u escape could spell a key, so any escape takes the full test.)
+                    needs_redaction=(
+                        b"_ref" in body or b"granular_markings" in body or b"\\u" in body
+                    )
+                    and needs_redaction(obj),
                     body=body,
                 ),
             )

@@ -13,6 +13,7 @@ Versions are ordered and compared by their microsecond value, so that ``...16.4Z
 
 from __future__ import annotations
 
+import functools
 import re
 import time
 from datetime import UTC, datetime
@@ -33,10 +34,17 @@ class TimestampError(ValueError):
 def to_micros(value: object) -> int:
     """Parse a STIX timestamp into microseconds since 1970-01-01T00:00:00Z.
 
-    Digits beyond the microsecond are truncated (STIX allows any precision).
+    Digits beyond the microsecond are truncated (STIX allows any precision). Objects repeat
+    their timestamps (created, modified, valid_from) and feeds repeat them across objects, so
+    valid strings are remembered.
     """
     if not isinstance(value, str):
         raise TimestampError(f"expected a timestamp string {EXPECTED}, got {type(value).__name__}")
+    return _parse(value)
+
+
+@functools.lru_cache(maxsize=65_536)
+def _parse(value: str) -> int:
     m = _TIMESTAMP.match(value)
     if m is None:
         raise TimestampError(f"expected {EXPECTED}, got {value!r}")

@@ -18,6 +18,7 @@ from __future__ import annotations
 import logging
 import ssl
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,7 +30,8 @@ from kizuna.node import Node
 from kizuna.node._ingest import ingest
 from kizuna.node._read import read_page
 from kizuna.policy.principal import Principal
-from kizuna.store.types import ObjectQuery, Peer, SyncCursor, VersionMatch
+from kizuna.store.types import Collection, ObjectQuery, Peer, SyncCursor, VersionMatch
+from kizuna.sync.client import Page as RemotePage
 from kizuna.sync.client import SyncError, TaxiiClient
 
 log = logging.getLogger("kizuna.sync")
@@ -71,7 +73,9 @@ def client_for(
         try:
             verify = ssl.create_default_context(cafile=peer.ca_file)
         except (OSError, ssl.SSLError) as exc:
-            raise KizunaError(f"peer {peer.name}: cannot read CA file {peer.ca_file}: {exc}") from None
+            raise KizunaError(
+                f"peer {peer.name}: cannot read CA file {peer.ca_file}: {exc}"
+            ) from None
     return TaxiiClient(
         _api_root(peer.url), peer.token, transport=transport, verify=verify, **kwargs
     )
@@ -101,11 +105,61 @@ def pull(
             f"kizuna grant DIR {local} --org {peer.org!r} --write"
         )
     after = node.store.cursor(peer.name, "pull", collection.id, remote)
-    next_token: str | None = None
+    # The next page is fetched while this one is validated and stored (the peer serves it
+    # in its own process); pages are still ingested strictly in order.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="kizuna-prefetch") as prefetch:
+        pending = prefetch.submit(client.get_objects, remote, added_after=after, limit=page_size)
+        _pull_pages(
+            node,
+            peer,
+            remote,
+            collection,
+            principal,
+            client,
+            report,
+            prefetch,
+            pending,
+            after,
+            page_size,
+            progress,
+        )
+    log.info(
+        "pull %s <- %s:%s: %d received, %d stored, %d duplicates, %d rejected",
+        local,
+        peer.name,
+        remote,
+        report.received,
+        report.stored,
+        report.duplicates,
+        report.rejected,
+    )
+    return report
+
+
+def _pull_pages(
+    node: Node,
+    peer: Peer,
+    remote: str,
+    collection: Collection,
+    principal: Principal,
+    client: TaxiiClient,
+    report: LinkReport,
+    prefetch: ThreadPoolExecutor,
+    pending: Future[RemotePage],
+    after: str | None,
+    page_size: int,
+    progress: Progress | None,
+) -> None:
+    local = collection.id
     while True:
-        page = client.get_objects(remote, added_after=after, next_token=next_token, limit=page_size)
+        page = pending.result()
         if not page.objects:
             break
+        more = page.more and page.next is not None
+        if more:
+            pending = prefetch.submit(
+                client.get_objects, remote, next_token=page.next, limit=page_size
+            )
         objects = _with_missing_markings(node, client, remote, page.objects)
         position = page.last_added or after
         cursor = None
@@ -134,20 +188,8 @@ def pull(
         if progress:
             progress(f"pull {peer.name}:{remote}", len(page.objects))
         after = position
-        if not page.more or not page.next:
+        if not more:
             break
-        next_token = page.next
-    log.info(
-        "pull %s <- %s:%s: %d received, %d stored, %d duplicates, %d rejected",
-        local,
-        peer.name,
-        remote,
-        report.received,
-        report.stored,
-        report.duplicates,
-        report.rejected,
-    )
-    return report
 
 
 def _with_missing_markings(
@@ -178,7 +220,9 @@ def _with_missing_markings(
     for start in range(0, len(missing), 100):
         page = client.get_objects(remote, ids=missing[start : start + 100], limit=100)
         fetched.extend(page.objects)
-    log.info("fetched %d of %d missing marking-definition(s) from %s", len(fetched), len(missing), remote)
+    log.info(
+        "fetched %d of %d missing marking-definition(s) from %s", len(fetched), len(missing), remote
+    )
     return fetched + objects
 
 
