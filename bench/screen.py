@@ -185,12 +185,16 @@ def floor(cat: catalog.Catalog, hours: float, workers: int, knot_s: float) -> fl
 def run(scenario: str, hours: float, workers: int, knot_s: float, step_s: float) -> None:
     cat = load(scenario)
     floor_s = floor(cat, hours, workers, knot_s)
+    c0 = _cpu()
     t0 = time.perf_counter()
-    result = screen_parallel(cat, START, hours, 5.0, workers=workers, knot_s=knot_s, step_s=step_s)
-    wall = time.perf_counter() - t0
+    with _pool(workers) as pool:
+        result = screen_parallel(
+            cat, START, hours, 5.0, workers=workers, knot_s=knot_s, step_s=step_s, executor=pool
+        )
+        wall = time.perf_counter() - t0
+    cpu = _cpu() - c0
     me = resource.getrusage(resource.RUSAGE_SELF)
     kids = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu = me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
     rss = max(me.ru_maxrss, kids.ru_maxrss) / 1024.0
     failed = int((result.status != 0).sum())
     print(
