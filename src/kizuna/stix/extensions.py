@@ -58,4 +58,7 @@ def extension_definitions() -> list[dict[str, Any]]:
             "https://kizuna.invalid/schemas/exercise-1.0.json",
         ),
     ]
-    return defs
+    # The space domain's object types (space objects, conjunctions) are Kizuna's too.
+    from kizuna.space.stix import space_extension_definitions
+
+    return defs + space_extension_definitions()
