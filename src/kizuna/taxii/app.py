@@ -35,6 +35,7 @@ from kizuna.errors import (
 from kizuna.node import Node
 from kizuna.node._ingest import ObjectResult, ingest
 from kizuna.node._read import Page, read_page
+from kizuna.node._snapshot import Snapshot
 from kizuna.policy.principal import Principal
 from kizuna.stix.timestamps import format_micros, now_micros
 from kizuna.store.types import Collection, ObjectQuery, VersionMatch
@@ -116,23 +117,15 @@ def create_app(node: Node) -> Starlette:
                 f"this endpoint answers only {TAXII}; the request's Accept header was {accept!r}"
             )
 
-    def endpoint(fn: Callable[[Request, Principal], Awaitable[Response]]) -> Handler:
-        async def wrapper(request: Request) -> Response:
-            try:
-                check_accept(request)
-                principal = await run_in_threadpool(principal_of, request)
-                return await fn(request, principal)
-            except KizunaError as exc:
-                return error_response(exc)
-
-        return wrapper
-
     def sync(fn: Callable[[Request, Principal], Response]) -> Handler:
+        def handle(request: Request) -> Response:
+            return fn(request, principal_of(request))
+
         async def wrapper(request: Request) -> Response:
             try:
                 check_accept(request)
-                principal = await run_in_threadpool(principal_of, request)
-                return await run_in_threadpool(fn, request, principal)
+                # One hop to a worker thread per request: authentication and the handler.
+                return await run_in_threadpool(handle, request)
             except KizunaError as exc:
                 return error_response(exc)
 
@@ -140,9 +133,11 @@ def create_app(node: Node) -> Starlette:
 
     # -- helpers -----------------------------------------------------------------------------
 
-    def readable_collection(principal: Principal, cid: str, *, write: bool = False) -> Collection:
+    def readable_collection(
+        principal: Principal, cid: str, *, write: bool = False, snap: Snapshot | None = None
+    ) -> Collection:
         collection = node.store.collection(cid)
-        snap = node.snapshot()
+        snap = snap or node.snapshot()
         if collection is None:
             raise NotFound(f"no collection {cid!r} here (list them at /{API_ROOT}/collections/)")
         access = snap.gate.access(principal, collection.id)
@@ -186,7 +181,8 @@ def create_app(node: Node) -> Starlette:
         object_id: str | None,
         allowed: tuple[str, ...],
     ) -> tuple[Collection, Filters, Page, str | None]:
-        collection = readable_collection(principal, cid)
+        snap = node.snapshot()
+        collection = readable_collection(principal, cid, snap=snap)
         f, digest = filters_of(request, allowed)
         after = start_after(f, digest, collection, principal)
         ids = (object_id,) if object_id else f.ids
@@ -199,7 +195,7 @@ def create_app(node: Node) -> Starlette:
             spec_versions=f.spec_versions,
             versions=versions,
         )
-        page = read_page(node.store, node.snapshot(), principal, collection, query, f.limit)
+        page = read_page(node.store, snap, principal, collection, query, f.limit)
         next_token = None
         if page.more and page.last_added is not None:
             next_token = cursors.encode(collection.id, principal.key, digest, page.last_added)
@@ -382,15 +378,30 @@ def create_app(node: Node) -> Starlette:
         )
         return Response(status_code=200, media_type=TAXII)
 
-    async def add_objects(request: Request, principal: Principal) -> Response:
-        cid = request.path_params["cid"]
-        collection = await run_in_threadpool(readable_collection, principal, cid, write=True)
+    async def add_objects(request: Request) -> Response:
+        try:
+            check_accept(request)
+            principal, collection = await run_in_threadpool(writable, request)
+            body = await read_envelope(request)
+            # One hop to a worker thread for everything that touches the store.
+            return await run_in_threadpool(store_objects, principal, collection, body)
+        except KizunaError as exc:
+            return error_response(exc)
+
+    async def read_envelope(request: Request) -> bytes:
         if not is_taxii_content(request.headers.get("content-type")):
             raise UnsupportedMediaType(
                 f"send the envelope as Content-Type: {TAXII}; got "
                 f"{request.headers.get('content-type')!r}"
             )
-        body = await read_body(request, cfg.max_body_bytes)
+        return await read_body(request, cfg.max_body_bytes)
+
+    def writable(request: Request) -> tuple[Principal, Collection]:
+        principal = principal_of(request)
+        return principal, readable_collection(principal, request.path_params["cid"], write=True)
+
+    def store_objects(principal: Principal, collection: Collection, body: bytes) -> Response:
+        """Decode, ingest and record the status, in one thread."""
         try:
             env = msgspec.json.decode(body, type=_Envelope)
         except msgspec.DecodeError as exc:
@@ -404,14 +415,10 @@ def create_app(node: Node) -> Starlette:
             raise BadRequest('expected a TAXII 2.1 envelope with an "objects" list')
         raw = [bytes(o) for o in env.objects]
         request_time = now_micros()
-        results = await run_in_threadpool(
-            ingest, node.store, node.snapshot(), principal, collection, raw, principal.origin
-        )
+        results = ingest(node.store, node.snapshot(), principal, collection, raw, principal.origin)
         status = status_resource(str(uuid.uuid4()), request_time, results)
         encoded = msgspec.json.encode(status)
-        await run_in_threadpool(
-            node.store.put_status, status["id"], collection.id, principal.key, encoded
-        )
+        node.store.put_status(status["id"], collection.id, principal.key, encoded)
         stored = sum(1 for r in results if r.stored)
         log.info(
             "POST %s by %s: %d object(s), %d stored, %d failed",
@@ -436,7 +443,7 @@ def create_app(node: Node) -> Starlette:
         Route(f"/{API_ROOT}/collections/", sync(collections), methods=["GET"]),
         Route(f"/{API_ROOT}/collections/{{cid}}/", sync(collection), methods=["GET"]),
         Route(f"/{API_ROOT}/collections/{{cid}}/objects/", sync(get_objects), methods=["GET"]),
-        Route(f"/{API_ROOT}/collections/{{cid}}/objects/", endpoint(add_objects), methods=["POST"]),
+        Route(f"/{API_ROOT}/collections/{{cid}}/objects/", add_objects, methods=["POST"]),
         Route(f"/{API_ROOT}/collections/{{cid}}/manifest/", sync(manifest), methods=["GET"]),
         Route(
             f"/{API_ROOT}/collections/{{cid}}/objects/{{oid}}/", sync(get_object), methods=["GET"]
