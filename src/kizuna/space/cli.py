@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from kizuna.space.pc_cli import pc
-from kizuna.space.screen_cli import screen_command
+from kizuna.space.screen_cli import import_command, screen_command
 
 
 @click.group()
@@ -15,3 +15,4 @@ def space() -> None:
 
 space.add_command(pc)
 space.add_command(screen_command)
+space.add_command(import_command)

@@ -146,12 +146,24 @@ def screen_parallel(
     """:func:`~kizuna.space.screen.screen` over time chunks run in parallel, merged.
 
     *scheduler* (``tcp://host:port``) runs the chunks on a Dask cluster; otherwise *workers*
-    local processes. An *executor* of your own may be passed instead (it is not shut down).
+    local processes (``forkserver``: a script that calls this needs the usual
+    ``if __name__ == "__main__":`` guard), or this process alone when *workers* is 1. An
+    *executor* of your own may be passed instead (it is not shut down).
     *progress* is called with the fraction of chunks done.
     """
     count = max(workers, int(np.ceil(hours / chunk_hours)))
     intervals = _chunks(hours, count)
     overlap = 2.0 * max(knot_s, step_s)
+    if executor is None and scheduler is None and workers == 1:
+        parts = []
+        for k, interval in enumerate(intervals):
+            last = k == count - 1
+            parts.append(
+                _run_chunk(catalog, start, interval, last, overlap, threshold_km, knot_s, step_s)
+            )
+            if progress is not None:
+                progress((k + 1) / count)
+        return merge(parts, start, hours, threshold_km)
     owned = executor is None
     close: Callable[[], None] = lambda: None  # noqa: E731
     if executor is None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import math
 import os
 import sys
@@ -18,9 +19,10 @@ import time
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 import click
 import numpy as np
@@ -31,14 +33,23 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, Ti
 from kizuna.errors import InvalidInput
 from kizuna.space import catalog as catalogs
 from kizuna.space.cdm import Cdm, CdmObject, build_cdm, dumps_kvn
+from kizuna.space.cdm import parse as parse_cdm
 from kizuna.space.omm import ElementSet, format_epoch
 from kizuna.space.parallel import screen_parallel
 from kizuna.space.screen import STATUS_TEXT, ScreenResult
+from kizuna.space.stix import (
+    SPACE_OBJECT_TYPE,
+    element_set_of,
+    from_cdm,
+    from_screening,
+    space_object,
+)
 
 __all__ = [
     "CSV_HEADER",
     "event_cdm",
     "format_tca",
+    "import_command",
     "screen_command",
     "teme_to_eme2000",
     "write_csv",
@@ -215,10 +226,11 @@ def screen_command(
         if missing:
             raise click.UsageError(f"not a file: {', '.join(missing)} (after --catalog)")
         records, problems = read_catalog_files([*catalog_files, *extra])
-        node_target = None
+        from_node = None
     elif len(args) == 2:
-        node_target = (Path(args[0]), args[1])
-        records, problems = _read_node_catalog(node_target[0], node_target[1], as_user)
+        node, principal, collection = _open_as(Path(args[0]), args[1], as_user)
+        from_node = _read_node(node, principal, collection)
+        records, problems = from_node.records, from_node.problems
     else:
         raise click.UsageError("give DIR COLLECTION_ID, or --catalog FILE...")
     for problem in problems:
@@ -275,15 +287,13 @@ def screen_command(
     if cdm_dir is not None:
         written = _write_cdms(result, built.records, cdm_dir)
         err.print(f"wrote {written} CDM(s) to {cdm_dir}")
-    if node_target is not None:
-        stored = _store_conjunctions(node_target[0], node_target[1], as_user, result, built.records)
-        err.print(f"stored {stored} conjunction object(s) in {node_target[1]}")
-
-
-def _read_node_catalog(
-    directory: Path, collection_id: str, as_user: str
-) -> tuple[list[ElementSet], list[str]]:
-    raise InvalidInput("node mode is not available yet: use --catalog FILE...")
+    if from_node is not None:
+        stored, refused = _store_conjunctions(
+            node, principal, collection, result, built.records, from_node.refs
+        )
+        err.print(f"stored {stored} conjunction object(s) in {collection.id}")
+        for line in refused[:20]:
+            err.print(f"  refused: {line}", markup=False)
 
 
 def _rot(axis: int, angle: float) -> npt.NDArray[np.float64]:
@@ -415,11 +425,166 @@ def _write_cdms(result: ScreenResult, records: list[ElementSet], directory: Path
     return len(result)
 
 
+# ---------------------------------------------------------------------------------------------
+# Node mode: read the catalog through the gate as the requesting user, write conjunctions back.
+
+
+@dataclass
+class _NodeCatalog:
+    records: list[ElementSet]
+    problems: list[str]
+    refs: dict[int, tuple[str, tuple[str, ...]]]  # catalog number -> (STIX id, marking refs)
+
+
+def _open_as(directory: Path, collection_id: str, as_user: str) -> tuple[Any, Any, Any]:
+    from kizuna.node import Node
+
+    node = Node.open(directory)
+    user = node.store.user(as_user)
+    if user is None:
+        raise InvalidInput(f"no user {as_user!r} on the node in {directory}")
+    return node, node.principal_for(user), node.collection(collection_id)
+
+
+def _read_node(node: Any, principal: Any, collection: Any) -> _NodeCatalog:
+    """The newest version of every space object *principal* may see in *collection*."""
+    from kizuna.node._read import read_page
+    from kizuna.store.types import ObjectQuery
+
+    snap = node.snapshot()
+    if not snap.gate.access(principal, collection.id).can_read:
+        raise InvalidInput(f"{principal.name} may not read collection {collection.id}")
+    out = _NodeCatalog([], [], {})
+    after = None
+    while True:
+        query = ObjectQuery(collection.id, after_us=after, types=(SPACE_OBJECT_TYPE,))
+        page = read_page(node.store, snap, principal, collection, query, 2000)
+        for item in page.items:
+            obj = json.loads(item.body)
+            try:
+                es = element_set_of(obj)
+            except ValueError as exc:
+                out.problems.append(f"{collection.id}: {exc}")
+                continue
+            out.records.append(es)
+            marks = tuple(str(m) for m in obj.get("object_marking_refs", ()))
+            if es.norad_cat_id is not None:
+                out.refs[es.norad_cat_id] = (str(obj["id"]), marks)
+        if not page.more or page.last_added is None:
+            return out
+        after = page.last_added
+
+
+def _derived_marking_definitions(
+    sources: Sequence[Sequence[str]], refs: Sequence[str], snap: Any
+) -> list[dict[str, Any]]:
+    """Definitions of the REL TO / exercise markings in *refs* the node does not have yet."""
+    from kizuna.policy.combine import combine, rel_to_codes, summarize
+    from kizuna.stix.markings import exercise_marking, releasability_marking
+
+    combined = combine(summarize(m, snap.markings, snap.communities) for m in sources)
+    candidates = [exercise_marking(name) for name in sorted(combined.exercises)]
+    codes = rel_to_codes(combined, snap.communities)
+    if codes:
+        candidates.append(releasability_marking(codes))
+    return [d for d in candidates if d["id"] in refs and d["id"] not in snap.markings]
+
+
 def _store_conjunctions(
-    directory: Path,
-    collection_id: str,
-    as_user: str,
+    node: Any,
+    principal: Any,
+    collection: Any,
     result: ScreenResult,
-    records: list[ElementSet],
-) -> int:
-    raise InvalidInput("node mode is not available yet: use --catalog FILE...")
+    records: Sequence[ElementSet],
+    catalog_refs: dict[int, tuple[str, tuple[str, ...]]],
+) -> tuple[int, list[str]]:
+    """Conjunction objects for every event, each marked no more releasable than either of its
+    two space objects (kizuna.policy.combine.derived_refs), ingested as *principal*."""
+    from kizuna.node._ingest import ingest
+    from kizuna.policy.combine import derived_refs
+
+    snap = node.snapshot()
+    marks = dict(catalog_refs.values())
+    row_refs = [catalog_refs[int(es.norad_cat_id or -1)][0] for es in records]
+    definitions: dict[str, dict[str, Any]] = {}
+
+    def markings(a: str, b: str) -> list[str]:
+        sources = [list(marks[a]), list(marks[b])]
+        refs = derived_refs(sources, snap.markings, snap.communities)
+        for d in _derived_marking_definitions(sources, refs, snap):
+            definitions[d["id"]] = d
+        return refs
+
+    objects = from_screening(
+        result, row_refs, markings, assessed=datetime.now(UTC), created_by_ref=None
+    )
+    raw = [json.dumps(o).encode() for o in [*definitions.values(), *objects]]
+    results = ingest(node.store, snap, principal, collection, raw, "computed:screening")
+    stored = sum(1 for r in results if r.ok and r.stored)
+    problems = [f"{r.id}: {r.message}" for r in results if not r.ok]
+    return stored, problems
+
+
+def _objects_from_file(path: Path) -> tuple[list[dict[str, Any]], list[str]]:
+    """STIX objects from one TLE/OMM (space objects) or CDM (a conjunction) file."""
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        return [], [f"{path}: cannot read the file ({exc})"]
+    head = text[:4096]
+    if "CCSDS_CDM_VERS" in head or "<cdm" in head:
+        try:
+            return [from_cdm(parse_cdm(text, source=str(path)))], []
+        except (InvalidInput, ValueError) as exc:
+            return [], [str(exc) if str(exc).startswith(str(path)) else f"{path}: {exc}"]
+    result = catalogs.read(text, source=str(path))
+    built = catalogs.build(result.records, source=str(path))
+    problems = [str(e) for e in [*result.errors, *built.errors]]
+    return [space_object(es) for es in built.records], problems
+
+
+@click.command("import")
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+@click.argument("collection_id")
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--as", "as_user", default="admin", show_default=True, help="Import as this user.")
+@click.option("--batch", default=2000, show_default=True, help="Objects per transaction.")
+def import_command(
+    directory: Path, collection_id: str, files: tuple[Path, ...], as_user: str, batch: int
+) -> None:
+    """Import TLE/3LE and OMM files as space objects, CDMs as conjunctions.
+
+    A space object's id comes from its catalog number, so importing newer elements makes a new
+    version of the same object. Records that cannot be read are reported; the rest import.
+    """
+    from kizuna.node._ingest import ingest
+
+    node, principal, collection = _open_as(directory, collection_id, as_user)
+    stored = duplicates = rejected = 0
+    bad_records = 0
+    with _progress("importing", False) as bar:
+        for path in files:
+            objects, problems = _objects_from_file(path)
+            bad_records += len(problems)
+            for problem in problems:
+                err.print(problem, markup=False)
+            task = bar.add_task(path.name, total=len(objects)) if bar is not None else None
+            for first in range(0, len(objects), batch):
+                chunk = [json.dumps(o).encode() for o in objects[first : first + batch]]
+                for r in ingest(node.store, node.snapshot(), principal, collection, chunk,
+                                f"file:{path.name}"):  # fmt: skip
+                    if not r.ok:
+                        rejected += 1
+                        err.print(f"  rejected {r.id}: {r.message}", markup=False)
+                    elif r.stored:
+                        stored += 1
+                    else:
+                        duplicates += 1
+                if bar is not None and task is not None:
+                    bar.advance(task, len(chunk))
+    err.print(
+        f"stored {stored}, duplicates {duplicates}, rejected {rejected}, "
+        f"records not read {bad_records}"
+    )
+    if rejected:
+        sys.exit(1)

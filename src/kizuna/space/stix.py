@@ -34,6 +34,7 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from kizuna.space.cdm import Cdm
 from kizuna.space.omm import ElementSet, format_epoch, parse_epoch
 from kizuna.space.screen import ScreenResult
 from kizuna.stix.ids import derived_id
@@ -46,6 +47,7 @@ __all__ = [
     "SPACE_OBJECT_TYPE",
     "conjunction",
     "element_set_of",
+    "from_cdm",
     "from_screening",
     "space_extension_definitions",
     "space_object",
@@ -219,8 +221,8 @@ def conjunction(
     *,
     tca: datetime,
     miss_distance_km: float,
-    relative_speed_km_s: float,
-    miss_rtn_km: Sequence[float],
+    relative_speed_km_s: float | None,
+    miss_rtn_km: Sequence[float] | None,
     screening: Mapping[str, Any],
     object_marking_refs: Sequence[str],
     assessed: datetime,
@@ -241,7 +243,6 @@ def conjunction(
     first = _timestamp(tca - timedelta(days=366))
     if stamp < first:
         raise ValueError("a conjunction is assessed at most 366 days before its TCA")
-    r, t, n = (float(x) for x in miss_rtn_km)
     obj: dict[str, Any] = {
         "type": CONJUNCTION_TYPE,
         "spec_version": "2.1",
@@ -251,11 +252,14 @@ def conjunction(
         "space_object_refs": [object1_ref, object2_ref],
         "tca": tca.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z",
         "miss_distance_km": float(miss_distance_km),
-        "relative_speed_km_s": float(relative_speed_km_s),
-        "miss_rtn_km": {"radial": r, "transverse": t, "normal": n},
         "screening": {"propagator": f"SGP4 (python sgp4 {_sgp4_version()})", **screening},
         "extensions": {CONJUNCTION_EXTENSION: {"extension_type": "new-sdo"}},
     }
+    if relative_speed_km_s is not None:
+        obj["relative_speed_km_s"] = float(relative_speed_km_s)
+    if miss_rtn_km is not None:
+        r, t, n = (float(x) for x in miss_rtn_km)
+        obj["miss_rtn_km"] = {"radial": r, "transverse": t, "normal": n}
     if collision_probability is not None:
         obj["collision_probability"] = float(collision_probability)
         if collision_probability_method:
@@ -312,3 +316,41 @@ def from_screening(
             )
         )
     return out
+
+
+def from_cdm(cdm: Cdm) -> dict[str, Any]:
+    """A conjunction object from a CDM (its Pc and method when the CDM states them).
+
+    Object designators must be catalog numbers; the CDM's own creation date is ``modified``.
+    """
+    refs = []
+    for o in (cdm.object1, cdm.object2):
+        if not o.object_designator.strip().isdigit():
+            raise ValueError(
+                f"OBJECT_DESIGNATOR {o.object_designator!r} is not a catalog number "
+                "(expected e.g. OBJECT_DESIGNATOR = 25544)"
+            )
+        designator = o.international_designator
+        designator = "" if designator.upper() in ("", "UNKNOWN") else designator
+        refs.append(space_object_id(int(o.object_designator), designator))
+    rel = cdm.relative
+    rtn = rel.relative_position_rtn_m
+    return conjunction(
+        refs[0],
+        refs[1],
+        tca=rel.tca,
+        miss_distance_km=rel.miss_distance_m / 1000.0,
+        relative_speed_km_s=None
+        if rel.relative_speed_m_s is None
+        else rel.relative_speed_m_s / 1e3,
+        miss_rtn_km=None if rtn is None else [x / 1000.0 for x in rtn],
+        screening={
+            "source": "CDM",
+            "originator": cdm.header.originator,
+            "message_id": cdm.header.message_id,
+        },
+        object_marking_refs=(),
+        assessed=cdm.header.creation_date,
+        collision_probability=rel.collision_probability,
+        collision_probability_method=rel.collision_probability_method,
+    )
