@@ -733,3 +733,12 @@ def test_combined_markings_admit_no_one_a_source_denies() -> None:
             for p in people:
                 if sees(g2, p, refs):
                     assert sees(g, p, a) and sees(g, p, b), (a, b, p.org, refs)
+
+
+@pytest.mark.parametrize("module", ["kizuna.policy.combine", "kizuna.policy.required"])
+def test_doctests(module: str) -> None:
+    import doctest
+    import importlib
+
+    result = doctest.testmod(importlib.import_module(module))
+    assert result.attempted > 0 and result.failed == 0
