@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from sqlalchemy import (
@@ -51,6 +51,23 @@ from kizuna.store.types import (
 _GENERATION = "policy_generation"
 _WRITE_LOCK_KEY = 0x6B697A75  # "kizu": the PostgreSQL advisory lock all writers share
 _OBSOLETE_INDEX = "ix_versions_collection_added"  # replaced by ix_versions_collection_added_set
+
+_INSERT_COLUMNS = (
+    "added_us",
+    "collection_id",
+    "stix_id",
+    "type",
+    "version_us",
+    "spec_version",
+    "marking_set",
+    "needs_redaction",
+    "origin",
+    "body",
+)
+
+#: Given the outcomes of a batch, the TAXII status row to store with it:
+#: (status id, collection id, principal, body).
+StatusOf = Callable[[list[tuple[Outcome, int]]], tuple[str, str, str, bytes]]
 
 _VERSION_COLUMNS = (
     t.versions.c.added_us,
@@ -333,26 +350,30 @@ class SqlStore:
         *,
         marking_definitions: Iterable[tuple[str, bytes]] = (),
         cursor: SyncCursor | None = None,
+        status: StatusOf | None = None,
     ) -> list[tuple[Outcome, int]]:
         """Store *items* in one transaction; per item, STORED or DUPLICATE and its ``added_us``.
 
         A version (collection, id, version) that is already stored, or that repeats earlier
         in *items*, is a DUPLICATE and keeps the stored bytes: re-posting is idempotent.
         A sync *cursor* given here is committed in the same transaction as the objects, so a
-        crash at any moment leaves both or neither.
+        crash at any moment leaves both or neither. So is a TAXII *status*: given the outcomes,
+        it returns the status row (id, collection, principal, body) to store with them.
         """
-        if not items and cursor is None:
+        if not items and cursor is None and status is None:
             return []
         with self._writing() as conn:
             if cursor is not None:
                 self._set_cursor(conn, cursor)
             if not items:
+                if status is not None:
+                    self._insert_status(conn, *status([]))
                 return []
             self._put_marking_definitions(conn, marking_definitions)
             existing = self._existing(conn, collection_id, items)
             last = conn.execute(select(func.max(t.versions.c.added_us))).scalar() or 0
             next_us = max(now_micros(), last + 1)
-            rows: list[dict[str, Any]] = []
+            rows: list[tuple[Any, ...]] = []
             results: list[tuple[Outcome, int]] = []
             for item in items:
                 key = (item.stix_id, item.version_us)
@@ -361,23 +382,31 @@ class SqlStore:
                     continue
                 existing[key] = next_us
                 rows.append(
-                    {
-                        "added_us": next_us,
-                        "collection_id": collection_id,
-                        "stix_id": item.stix_id,
-                        "type": item.type,
-                        "version_us": item.version_us,
-                        "spec_version": item.spec_version,
-                        "marking_set": self._marking_set_id(conn, item.marking_refs),
-                        "needs_redaction": item.needs_redaction,
-                        "origin": origin,
-                        "body": item.body,
-                    }
+                    (
+                        next_us,
+                        collection_id,
+                        item.stix_id,
+                        item.type,
+                        item.version_us,
+                        item.spec_version,
+                        self._marking_set_id(conn, item.marking_refs),
+                        item.needs_redaction,
+                        origin,
+                        item.body,
+                    )
                 )
                 results.append((Outcome.STORED, next_us))
                 next_us += 1
             if rows:
-                conn.execute(insert(t.versions), rows)
+                # The driver's executemany with plain tuples: per-row work stays in C.
+                mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+                conn.exec_driver_sql(
+                    f"INSERT INTO versions ({', '.join(_INSERT_COLUMNS)}) "
+                    f"VALUES ({', '.join([mark] * len(_INSERT_COLUMNS))})",
+                    rows,
+                )
+            if status is not None:
+                self._insert_status(conn, *status(results))
         return results
 
     def _existing(
@@ -561,15 +590,20 @@ class SqlStore:
 
     def put_status(self, status_id: str, collection_id: str, principal: str, body: bytes) -> None:
         with self._writing() as conn:
-            conn.execute(
-                insert(t.statuses).values(
-                    id=status_id,
-                    collection_id=collection_id,
-                    principal=principal,
-                    created_us=now_micros(),
-                    body=body,
-                )
+            self._insert_status(conn, status_id, collection_id, principal, body)
+
+    def _insert_status(
+        self, conn: Connection, status_id: str, collection_id: str, principal: str, body: bytes
+    ) -> None:
+        conn.execute(
+            insert(t.statuses).values(
+                id=status_id,
+                collection_id=collection_id,
+                principal=principal,
+                created_us=now_micros(),
+                body=body,
             )
+        )
 
     def status(self, status_id: str) -> tuple[str, str, bytes] | None:
         with self._read.connect() as conn:
