@@ -9,7 +9,7 @@ or not at all; the rest of the batch is not affected by one bad object.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -60,8 +60,13 @@ def ingest(
     origin: str,
     *,
     cursor: SyncCursor | None = None,
+    status: Callable[[list[ObjectResult]], tuple[str, str, str, bytes]] | None = None,
 ) -> list[ObjectResult]:
-    """Validate and store *raw_objects* (each the JSON bytes of one object) as *principal*."""
+    """Validate and store *raw_objects* (each the JSON bytes of one object) as *principal*.
+
+    *status*, given the results, returns a TAXII status row (id, collection, principal, body)
+    that is stored in the same transaction as the objects (one commit per POST).
+    """
     access = snap.gate.access(principal, collection.id)
     if not access.can_write:
         raise Forbidden(f"{principal.name} may not write to collection {collection.id}")
@@ -174,16 +179,7 @@ def ingest(
             )
         )
 
-    if not accepted and cursor is not None:
-        store.set_cursor(cursor)
-    if accepted:
-        outcomes = store.add_versions(
-            collection.id,
-            [item for _, item in accepted],
-            origin,
-            marking_definitions=new_marking_bodies,
-            cursor=cursor,
-        )
+    def finish(outcomes: list[tuple[Outcome, int]]) -> list[ObjectResult]:
         for (index, item), (outcome, added_us) in zip(accepted, outcomes, strict=True):
             obj_version = _version_text_of(item)
             if outcome is Outcome.STORED:
@@ -198,7 +194,24 @@ def ingest(
                     "already stored (same id and version)",
                     added_us,
                 )
-    return [r for r in results if r is not None]
+        return [r for r in results if r is not None]
+
+    if not accepted:
+        if cursor is not None:
+            store.set_cursor(cursor)
+        done = finish([])
+        if status is not None:
+            store.put_status(*status(done))
+        return done
+    outcomes = store.add_versions(
+        collection.id,
+        [item for _, item in accepted],
+        origin,
+        marking_definitions=new_marking_bodies,
+        cursor=cursor,
+        status=None if status is None else (lambda outcomes: status(finish(outcomes))),
+    )
+    return finish(outcomes)
 
 
 def _check_marking_definition(

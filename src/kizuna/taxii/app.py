@@ -415,18 +415,33 @@ def create_app(node: Node) -> Starlette:
             raise BadRequest('expected a TAXII 2.1 envelope with an "objects" list')
         raw = [bytes(o) for o in env.objects]
         request_time = now_micros()
-        results = ingest(node.store, node.snapshot(), principal, collection, raw, principal.origin)
-        status = status_resource(str(uuid.uuid4()), request_time, results)
-        encoded = msgspec.json.encode(status)
-        node.store.put_status(status["id"], collection.id, principal.key, encoded)
+        status_id = str(uuid.uuid4())
+        encoded = b""
+
+        def status_row(results: list[ObjectResult]) -> tuple[str, str, str, bytes]:
+            nonlocal encoded
+            encoded = msgspec.json.encode(status_resource(status_id, request_time, results))
+            return status_id, collection.id, principal.key, encoded
+
+        # The status is stored in the same transaction as the objects: one commit per POST.
+        results = ingest(
+            node.store,
+            node.snapshot(),
+            principal,
+            collection,
+            raw,
+            principal.origin,
+            status=status_row,
+        )
         stored = sum(1 for r in results if r.stored)
+        failed = sum(1 for r in results if not r.ok)
         log.info(
             "POST %s by %s: %d object(s), %d stored, %d failed",
             collection.id,
             principal.key,
             len(results),
             stored,
-            status["failure_count"],
+            failed,
         )
         return TaxiiResponse(encoded, status_code=202)
 
