@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
+import pytest
 from scipy.optimize import brentq
 from sgp4.api import Satrec
 
@@ -115,11 +116,19 @@ def _match(
     return hits, errors
 
 
-def test_screening_equals_brute_force_on_a_real_sample_with_synthetic_crossings() -> None:
+@cache
+def _want(seconds: int) -> list[tuple[int, int, float, float]]:
+    return _oracle(_catalog(), START, seconds, THRESHOLD)
+
+
+@pytest.mark.parametrize(("knot_s", "step_s"), [(120.0, 30.0), (60.0, 20.0), (180.0, 60.0)])
+def test_screening_equals_brute_force_on_a_real_sample_with_synthetic_crossings(
+    knot_s: float, step_s: float
+) -> None:
     cat = _catalog()
     seconds = 45 * 60
-    want = _oracle(cat, START, seconds, THRESHOLD)
-    got = screen.screen(cat, START, seconds / 3600.0, THRESHOLD)
+    want = _want(seconds)
+    got = screen.screen(cat, START, seconds / 3600.0, THRESHOLD, knot_s=knot_s, step_s=step_s)
     assert len(want) >= 100  # the sample really has conjunctions to find
     assert sum(1 for _, j, _, _ in want if cat.norad[j] >= 900_000) >= 30
     hits, errors = _match(got, want)

@@ -38,7 +38,7 @@ def test_csv_contract_and_agreement_with_the_kernel(tmp_path: Path) -> None:
     assert text.splitlines()[0] == HEADER
     rows = list(csv.DictReader(io.StringIO(text)))
     cat = catalog.build(catalog.read(SAMPLE.read_text()).records).catalog
-    want = screen.screen(cat, datetime(2026, 5, 20, tzinfo=UTC), 0.25, 5.0, step_s=20.0)
+    want = screen.screen(cat, datetime(2026, 5, 20, tzinfo=UTC), 0.25, 5.0)
     assert len(rows) == len(want) > 10
     for row, k in zip(rows, range(len(want)), strict=True):
         assert (int(row["object1"]), int(row["object2"])) == (want.object1[k], want.object2[k])

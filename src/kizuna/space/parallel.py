@@ -138,8 +138,8 @@ def screen_parallel(
     workers: int = 2,
     scheduler: str | None = None,
     chunk_hours: float = 1.0,
-    knot_s: float = 60.0,
-    step_s: float = 20.0,
+    knot_s: float = 120.0,
+    step_s: float = 30.0,
     progress: Callable[[float], None] | None = None,
     executor: Executor | None = None,
 ) -> ScreenResult:

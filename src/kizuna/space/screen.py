@@ -269,8 +269,8 @@ def screen(
     hours: float,
     threshold_km: float,
     *,
-    knot_s: float = 60.0,
-    step_s: float = 10.0,
+    knot_s: float = 120.0,
+    step_s: float = 30.0,
     block_knots: int = 60,
     progress: Callable[[float], None] | None = None,
 ) -> ScreenResult:
