@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import re
 from datetime import UTC, datetime
 from pathlib import Path
@@ -11,8 +12,13 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from kizuna.space import catalog, screen
+from kizuna.node import Node
+from kizuna.node._ingest import ingest
+from kizuna.node._read import read_page
+from kizuna.space import catalog, screen, stix, tle
 from kizuna.space.cli import space
+from kizuna.stix.markings import TLP2_IDS, releasability_id, releasability_marking
+from kizuna.store.types import ObjectQuery
 
 DATA = Path(__file__).parent.parent / "data" / "space"
 SAMPLE = DATA / "tle" / "celestrak-active-2026-05-sample.tle"
@@ -78,3 +84,131 @@ def test_usage_errors() -> None:
     assert code == 2 and "give DIR COLLECTION_ID, or --catalog FILE..." in stderr
     code, _, stderr = _run("--catalog", str(SAMPLE), "--start", "20 May 2026")
     assert code == 2 and "expected e.g. 2026-05-20T00:00:00Z" in stderr
+
+
+# ---------------------------------------------------------------------------------------------
+# Node mode: the catalog is read through the gate as the requesting user; each conjunction is
+# marked no more releasable than either of its objects.
+
+
+def _crossing_objects() -> dict[str, tle.ElementSet]:
+    """A, B, E meet at one node at the same time; C, D are A, B in another plane."""
+    from kizuna.space.omm import parse_epoch
+
+    epoch = parse_epoch("2026-05-20T00:00:00")
+
+    def es(n: int, inc: float, raan: float, m: float) -> tle.ElementSet:
+        return tle.ElementSet(n, epoch, 15.0, 0.0001, inc, raan, 90.0, m, object_name=f"OBJ {n}")
+
+    return {
+        "A": es(90001, 53.0, 100.0, 0.0),
+        "B": es(90002, 97.0, 100.0, 0.01),
+        "E": es(90005, 70.0, 100.0, -0.01),
+        "C": es(90003, 53.0, 190.0, 0.0),
+        "D": es(90004, 97.0, 190.0, 0.01),
+    }
+
+
+def _node(tmp_path: Path) -> tuple[Node, str]:
+    node, _ = Node.init(tmp_path / "node", name="jp", org="JAXA", country="JPN")
+    c = node.add_collection("space")
+    node.add_org("CNES", "FRA")
+    node.add_user("tokyo", "JAXA")
+    node.add_user("paris", "CNES")
+    node.grant(c.id, "JAXA", read=True, write=True, max_tlp="amber")
+    node.grant(c.id, "CNES", read=True, write=True, max_tlp="amber")
+    rel = {
+        "A": ["JPN", "USA"],
+        "B": ["FRA", "USA"],
+        "E": ["JPN"],
+        "C": ["FRA"],
+        "D": ["FRA"],
+    }
+    tlp = {"A": "amber", "B": "green", "E": "green", "C": "green", "D": "green"}
+    objects: list[dict[str, object]] = [releasability_marking(codes) for codes in rel.values()]
+    for key, es in _crossing_objects().items():
+        marks = [TLP2_IDS[tlp[key]], releasability_id(rel[key])]
+        objects.append(stix.space_object(es, object_marking_refs=marks))
+    admin = node.store.user("admin")
+    assert admin is not None
+    results = ingest(
+        node.store, node.snapshot(), node.principal_for(admin), c,
+        [json.dumps(o).encode() for o in objects], "test",
+    )  # fmt: skip
+    assert all(r.ok for r in results)
+    return node, c.id
+
+
+def _conjunctions(node: Node, cid: str) -> dict[tuple[str, str], dict[str, object]]:
+    admin = node.store.user("admin")
+    assert admin is not None
+    page = read_page(
+        node.store, node.snapshot(), node.principal_for(admin), node.collection(cid),
+        ObjectQuery(cid, types=(stix.CONJUNCTION_TYPE,)), 1000,
+    )  # fmt: skip
+    names = {stix.space_object_id(es.norad_cat_id or 0): k for k, es in _crossing_objects().items()}
+    out = {}
+    for item in page.items:
+        obj = json.loads(item.body)
+        a, b = obj["space_object_refs"]
+        out[(names[a], names[b])] = obj
+    return out
+
+
+def test_node_mode_marks_each_conjunction_no_more_releasable_than_its_objects(
+    tmp_path: Path,
+) -> None:
+    node, cid = _node(tmp_path)
+    directory = str(tmp_path / "node")
+    args = ["--start", "2026-05-20T00:00:00Z", "--hours", "0.5", "--threshold-km", "10"]
+    code, _, stderr = _run(directory, cid, *args, "--workers", "1", "--quiet")
+    assert code == 0, stderr
+    assert "screening 5 objects" in stderr
+    found = _conjunctions(node, cid)
+    assert set(found) == {("A", "B"), ("A", "E"), ("B", "E"), ("C", "D")}
+    marks = {k: sorted(v["object_marking_refs"]) for k, v in found.items()}  # type: ignore[arg-type]
+    assert marks[("A", "B")] == sorted([TLP2_IDS["amber"], releasability_id(["USA"])])
+    assert marks[("A", "E")] == sorted([TLP2_IDS["amber"], releasability_id(["JPN"])])
+    assert marks[("C", "D")] == sorted([TLP2_IDS["green"], releasability_id(["FRA"])])
+    # B (FRA, USA) and E (JPN) share no country: TLP:RED and both REL TO markings.
+    assert marks[("B", "E")] == sorted(
+        [TLP2_IDS["red"], releasability_id(["FRA", "USA"]), releasability_id(["JPN"])]
+    )
+    for obj in found.values():
+        assert "collision_probability" not in obj
+
+
+def test_node_mode_screens_only_what_the_user_may_see(tmp_path: Path) -> None:
+    node, cid = _node(tmp_path)
+    directory = str(tmp_path / "node")
+    args = ["--start", "2026-05-20T00:00:00Z", "--hours", "0.5", "--threshold-km", "10"]
+    code, _, stderr = _run(directory, cid, *args, "--workers", "1", "--quiet", "--as", "tokyo")
+    assert code == 0, stderr
+    assert "screening 2 objects" in stderr  # A and E are REL TO JPN; B, C, D are not
+    assert set(_conjunctions(node, cid)) == {("A", "E")}
+
+
+def test_import_tle_omm_and_cdm_into_a_node(tmp_path: Path) -> None:
+    node, cid = _node(tmp_path)
+    cdm = next((DATA / "cdm" / "PcTestCaseCDMs").glob("*.cdm"))
+    bad = tmp_path / "bad.tle"
+    lines = SAMPLE.read_text().splitlines()
+    bad.write_text("\n".join([*lines[:3], lines[3], lines[4][:50], lines[5]]) + "\n")
+    result = CliRunner().invoke(
+        space, ["import", str(tmp_path / "node"), cid, str(SAMPLE), str(bad), str(cdm)]
+    )
+    assert result.exit_code == 0, result.stderr
+    assert f"{bad} line 5: line 1 has 50 columns" in result.stderr
+    assert "stored 314, duplicates 1, rejected 0, records not read 1" in result.stderr
+    conj = [o for o in _conjunctions_raw(node, cid)]
+    assert len(conj) == 1 and "collision_probability" in conj[0]
+
+
+def _conjunctions_raw(node: Node, cid: str) -> list[dict[str, object]]:
+    admin = node.store.user("admin")
+    assert admin is not None
+    page = read_page(
+        node.store, node.snapshot(), node.principal_for(admin), node.collection(cid),
+        ObjectQuery(cid, types=(stix.CONJUNCTION_TYPE,)), 1000,
+    )  # fmt: skip
+    return [json.loads(item.body) for item in page.items]
