@@ -386,6 +386,24 @@ def test_annotation_checked_against_the_latest_version(site: Site) -> None:
     assert "more releasable" in failure(site.post("admin", [note]), note["id"])
 
 
+def test_annotation_on_an_object_hidden_from_the_writer_reveals_nothing(site: Site) -> None:
+    """The check counts only what the writer may see: a refusal would reveal the object."""
+    site.post("admin", [NATO])
+    hidden = indicator(markings=[NATO["id"]])
+    site.post("admin", [hidden])
+    absent = f"indicator--{uuid.uuid4()}"
+    on_hidden = _note([hidden["id"]])
+    on_absent = _note([absent])
+    status = site.post("aiko", [on_hidden, on_absent])
+    assert [s["message"] for s in status["successes"]] == ["stored", "stored"]
+    # Readers who may not see the object do not receive the note (its only ref is hidden);
+    # those who may see both receive it whole (its writer could not have seen the object, so
+    # the note cannot carry anything of it).
+    assert site.get("aiko", on_hidden["id"]) == []
+    assert site.get("camille", on_hidden["id"]) == [on_hidden]
+    assert site.get("admin", on_hidden["id"]) == [on_hidden]
+
+
 # -- collection default markings ----------------------------------------------------------
 
 

@@ -155,7 +155,14 @@ def ingest(
             )
             continue
         if obj["type"] in ANNOTATIONS:
-            failure = _check_annotation(obj, annotated, markings, snap)
+            # Only annotated objects the writer may see count: refusing a note because of an
+            # object hidden from its writer would reveal that object (docs/policy.md, Rule 6).
+            seen = {
+                ref: marks
+                for ref, marks in annotated.items()
+                if principal.is_admin or gate.set_visible(principal, marks, access, view)
+            }
+            failure = _check_annotation(obj, seen, markings, snap)
             if failure:
                 results[index] = ObjectResult(False, oid, version, failure)
                 continue
