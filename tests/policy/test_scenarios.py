@@ -5,9 +5,10 @@ techniques, mitigations, tactics and the relationships among them), re-marked in
 REL TO NATO, REL TO JPN, NATO, TLP:RED, TLP:CLEAR, TLP:AMBER + REL TO IP4, and unchanged (the
 MITRE copyright statement only). The identity that created every object is REL TO JPN, NATO.
 
-Three analysts read the collection through the OASIS taxii2-client over real HTTP: a French
-CERT's (FRA: in NATO), a Japanese CERT's (JPN, declaring IP4) and an Australian partner's (AUS,
-declaring IP4). Each must receive exactly its share, page by page: relationships whose source or
+The node runs on each store adapter (SQLite, PostgreSQL). Three analysts read the collection
+through the OASIS taxii2-client over real HTTP: a French CERT's (FRA: in NATO), a Japanese
+CERT's (JPN, declaring IP4) and an Australian partner's (AUS, declaring IP4). Each must
+receive exactly its share, page by page: relationships whose source or
 target it may not see are withheld, references to the hidden identity are removed, hidden
 objects answer 404 on the object and versions endpoints exactly like absent ones, and no
 identifier of a hidden object appears in any response body.
@@ -19,6 +20,7 @@ import copy
 import json
 import re
 from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,7 +33,7 @@ from kizuna.node import Node
 from kizuna.policy.required import is_required
 from kizuna.stix.markings import TLP2_IDS, releasability_marking
 from kizuna.stix.timestamps import to_micros
-from tests.conftest import serve
+from tests.conftest import postgres_database, serve
 from tests.helpers import bundle_objects
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
@@ -137,9 +139,14 @@ def _remark(obj: dict[str, Any], share: str) -> dict[str, Any]:
     return out
 
 
-def _build(root: Path) -> tuple[Node, str, Scenario]:
+def _build(root: Path, database: str) -> tuple[Node, str, Scenario]:
     node, admin_token = Node.init(
-        root / "nato", name="nato-hq", org="NATO-CERT", country="BEL", communities=["NATO"]
+        root / "nato",
+        name="nato-hq",
+        org="NATO-CERT",
+        country="BEL",
+        communities=["NATO"],
+        database=database,
     )
     node.add_org("FRA-CERT", "FRA")
     node.add_org("JPN-CERT", "JPN", ["IP4"])
@@ -173,9 +180,19 @@ def _build(root: Path) -> tuple[Node, str, Scenario]:
     return node, admin_token, Scenario("", c.id, tokens, posted, share_of, admin_token)
 
 
-@pytest.fixture(scope="module")
-def scenario(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Scenario]:
-    node, _, sc = _build(tmp_path_factory.mktemp("scenario"))
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def scenario(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Scenario]:
+    """The node, on each store adapter, with the re-marked sample posted by its admin."""
+    with ExitStack() as stack:
+        database = "" if request.param == "sqlite" else stack.enter_context(postgres_database())
+        yield stack.enter_context(_posted(tmp_path_factory.mktemp("scenario"), database))
+
+
+@contextmanager
+def _posted(root: Path, database: str) -> Iterator[Scenario]:
+    node, _, sc = _build(root, database)
     try:
         with serve(node) as url:
             sc.url = url
