@@ -33,7 +33,7 @@ from kizuna.node import Node
 from kizuna.policy.required import is_required
 from kizuna.stix.markings import TLP2_IDS, releasability_marking
 from kizuna.stix.timestamps import to_micros
-from tests.conftest import postgres_database, serve
+from tests.conftest import Live, postgres_database, serve
 from tests.helpers import bundle_objects
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
@@ -369,3 +369,50 @@ def _assert_no_hidden_ids(scenario: Scenario, who: str, rec: Recorder) -> None:
 
 
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
+def test_version_filters_see_only_visible_versions(live: Live) -> None:
+    """One technique re-marked across releases: each analyst's first, last, all, a given
+    version, the versions list and the manifest count only the versions it may see."""
+    node = live.node
+    node.add_org("FRA-CERT", "FRA")
+    node.add_org("JPN-CERT", "JPN", ["IP4"])
+    c = node.add_collection("history")
+    tokens = {"admin": live.token}
+    for user, org in (("camille", "FRA-CERT"), ("aiko", "JPN-CERT")):
+        node.grant(c.id, org, read=True, write=False)
+        tokens[user] = node.add_user(user, org)
+    sample = bundle_objects("enterprise-attack-sample.json.gz")
+    technique = next(o for o in sample if o["type"] == "attack-pattern")
+    statement = next(o for o in sample if o["id"] == STATEMENT)
+    stamps = ["2026-01-01T00:00:00.000Z", "2026-02-01T00:00:00.000Z", "2026-03-01T00:00:00.000Z"]
+    marks = [[NATO["id"]], [JPN_NATO["id"]], [IP4["id"]]]
+    versions = [
+        {**technique, "modified": stamp, "object_marking_refs": [STATEMENT, *m]}
+        for stamp, m in zip(stamps, marks, strict=True)
+    ]
+    admin = Collection(f"{live.api}collections/{c.id}/", user="admin", password=live.token)
+    status = admin.add_objects(json.dumps({"objects": [statement, NATO, JPN_NATO, IP4, *versions]}))
+    assert status.failure_count == 0, status.failures
+    seen = {"camille": [0, 1], "aiko": [1, 2]}
+    for user, visible in seen.items():
+        coll = Collection(f"{live.api}collections/{c.id}/", user=user, password=tokens[user])
+        oid = technique["id"]
+        mine = [versions[i] for i in visible]
+        assert coll.get_object(oid, version="first")["objects"] == [mine[0]]
+        assert coll.get_object(oid)["objects"] == [mine[-1]]
+        assert coll.get_object(oid, version="all")["objects"] == mine
+        for i, v in enumerate(versions):
+            if i in visible:
+                assert coll.get_object(oid, version=v["modified"])["objects"] == [v]
+            else:
+                with pytest.raises(requests.exceptions.HTTPError) as exc:
+                    coll.get_object(oid, version=v["modified"])
+                assert exc.value.response is not None and exc.value.response.status_code == 404
+        listed = coll.object_versions(oid)["versions"]
+        assert [to_micros(v) for v in listed] == [to_micros(v["modified"]) for v in mine]
+        manifest = coll.get_manifest(id=oid, version="all")["objects"]
+        assert [to_micros(r["version"]) for r in manifest] == [
+            to_micros(v["modified"]) for v in mine
+        ]
+        assert coll.get_objects(id=oid, version="all")["objects"] == mine
