@@ -185,37 +185,34 @@ def satrecs(catalog: Catalog) -> tuple[list[Satrec], npt.NDArray[np.int8]]:
     A row that fails still gets a propagator (all its positions come out NaN), so rows keep
     their places.
     """
+    n = len(catalog)
     sats: list[Satrec] = []
-    status = np.zeros(len(catalog), dtype=np.int8)
-    for i in range(len(catalog)):
-        no, ecc, inc, node, argp, mo, bstar, ndot, nddot = catalog.elements[i].tolist()
-        epoch = (catalog.epoch_jd[i] - _JD_1949) + catalog.epoch_fr[i]
-        number = int(catalog.norad[i])
+    status = np.zeros(n, dtype=np.int8)
+    epochs = (catalog.epoch_jd - _JD_1949) + catalog.epoch_fr
+    el = catalog.elements
+    usable = (
+        np.isfinite(el[:, :7]).all(axis=1)
+        & np.isfinite(epochs)
+        & (el[:, 0] > 0.0)
+        & (el[:, 1] >= 0.0)
+        & (el[:, 1] < 1.0)
+    )
+    numbers = np.where((catalog.norad >= 0) & (catalog.norad <= 339_999), catalog.norad, 0)
+    rows = el.tolist()
+    for i, (ok, epoch, satnum) in enumerate(
+        zip(usable.tolist(), epochs.tolist(), numbers.tolist(), strict=True)
+    ):
         sat = Satrec()
-        finite = all(math.isfinite(x) for x in (no, ecc, inc, node, argp, mo, bstar, epoch))
-        if finite and no > 0.0 and 0.0 <= ecc < 1.0:
-            satnum = number if 0 <= number <= 339_999 else 0
+        if ok:
+            no, ecc, inc, node, argp, mo, bstar, ndot, nddot = rows[i]
             sat.sgp4init(
                 WGS72, "i", satnum, epoch, bstar, ndot, nddot, ecc, argp, inc, mo, no, node
             )
             status[i] = sat.error
         else:
             # Initialise something harmless so the row propagates to NaN with a status.
-            sat.sgp4init(
-                WGS72,
-                "i",
-                0,
-                epoch if math.isfinite(epoch) else 0.0,
-                0.0,
-                0.0,
-                0.0,
-                0.5,
-                0.0,
-                0.0,
-                0.0,
-                -1.0,
-                0.0,
-            )
+            safe = epoch if math.isfinite(epoch) else 0.0
+            sat.sgp4init(WGS72, "i", 0, safe, 0.0, 0.0, 0.0, 0.5, 0.0, 0.0, 0.0, -1.0, 0.0)
             status[i] = STATUS_BAD_ELEMENTS
         sats.append(sat)
     return sats, status

@@ -137,7 +137,7 @@ def screen_parallel(
     *,
     workers: int = 2,
     scheduler: str | None = None,
-    chunk_hours: float = 1.0,
+    chunk_hours: float = 3.0,
     knot_s: float = 120.0,
     step_s: float = 30.0,
     progress: Callable[[float], None] | None = None,
