@@ -175,12 +175,7 @@ def ingest(
                     version_us=_version_us(obj),
                     spec_version=str(obj.get("spec_version", "2.1")),
                     marking_refs=visibility_refs(obj),
-                    # Cheap test on the bytes first: most objects carry no references.
-                    # (A \u escape could spell a key, so any escape takes the full test.)
-                    needs_redaction=(
-                        b"_ref" in body or b"granular_markings" in body or b"\\u" in body
-                    )
-                    and needs_redaction(obj),
+                    needs_redaction=_needs_redaction(obj, body),
                     body=body,
                 ),
             )
@@ -289,6 +284,31 @@ def _check_annotation(
                 "object at least as restrictively"
             )
     return None
+
+
+def _needs_redaction(obj: dict[str, Any], body: bytes) -> bool:
+    """``gate.needs_redaction``, answered cheaply for most objects.
+
+    No ``_ref`` in the bytes: no references (a \\u escape could spell a key, so any escape
+    takes the full test). A top-level reference property (``created_by_ref``, ``source_ref``,
+    ``object_refs`` ...) holding an id or a list of them: references, without walking the
+    nested properties.
+    """
+    if b"_ref" not in body and b"granular_markings" not in body and b"\\u" not in body:
+        return False
+    if "granular_markings" not in obj:
+        for key, value in obj.items():
+            if key in ("object_marking_refs", "marking_ref"):
+                continue
+            if key.endswith("_ref") and isinstance(value, str):
+                return True
+            if (
+                key.endswith("_refs")
+                and isinstance(value, list)
+                and any(isinstance(v, str) for v in value)
+            ):
+                return True
+    return needs_redaction(obj)
 
 
 def _all_marking_refs(obj: dict[str, Any]) -> list[str]:
