@@ -20,7 +20,7 @@ import pytest
 from scipy.optimize import brentq
 from sgp4.api import Satrec
 
-from kizuna.space import catalog, screen, tle
+from kizuna.space import catalog, parallel, screen, tle
 from kizuna.space.omm import ElementSet
 
 SAMPLE = (
@@ -208,3 +208,33 @@ def test_window_edges_and_arguments() -> None:
             assert "must" in str(exc)
         else:
             raise AssertionError(f"no error for {bad}")
+
+
+def test_parallel_chunks_on_processes_and_dask_equal_one_process() -> None:
+    """Many chunk boundaries (every 3 minutes) and two executors: the same events."""
+    import distributed
+
+    cat = _catalog()
+    want = screen.screen(cat, START, 0.5, THRESHOLD)
+    local = parallel.screen_parallel(cat, START, 0.5, THRESHOLD, workers=2, chunk_hours=0.05)
+    inline = parallel.screen_parallel(cat, START, 0.5, THRESHOLD, workers=1, chunk_hours=0.05)
+    with distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None
+    ) as cluster:
+        dask = parallel.screen_parallel(
+            cat, START, 0.5, THRESHOLD, scheduler=cluster.scheduler_address, chunk_hours=0.05
+        )
+    assert len(want) > 50
+    for got in (local, inline, dask):
+        np.testing.assert_array_equal(got.object1, want.object1)
+        np.testing.assert_array_equal(got.object2, want.object2)
+        np.testing.assert_allclose(got.tca_s, want.tca_s, atol=1e-6)
+        np.testing.assert_allclose(got.miss_km, want.miss_km, atol=1e-9)
+        np.testing.assert_array_equal(got.status, want.status)
+
+
+def test_merge_drops_events_claimed_twice() -> None:
+    cat = _catalog()
+    part = screen.screen(cat, START, 0.25, THRESHOLD)
+    merged = parallel.merge([part, part], START, 0.25, THRESHOLD)
+    np.testing.assert_array_equal(merged.tca_s, part.tca_s)
