@@ -238,3 +238,10 @@ def test_merge_drops_events_claimed_twice() -> None:
     part = screen.screen(cat, START, 0.25, THRESHOLD)
     merged = parallel.merge([part, part], START, 0.25, THRESHOLD)
     np.testing.assert_array_equal(merged.tca_s, part.tca_s)
+
+
+def test_tiny_catalogs() -> None:
+    cat = _catalog()
+    for rows in ([], [0]):
+        result = screen.screen(cat.take(rows), START, 0.1, THRESHOLD)
+        assert len(result) == 0 and result.status.tolist() == [0] * len(rows)

@@ -212,3 +212,12 @@ def _conjunctions_raw(node: Node, cid: str) -> list[dict[str, object]]:
         ObjectQuery(cid, types=(stix.CONJUNCTION_TYPE,)), 1000,
     )  # fmt: skip
     return [json.loads(item.body) for item in page.items]
+
+
+def test_tca_is_rounded_to_the_millisecond() -> None:
+    from kizuna.space.screen_cli import format_tca
+
+    start = datetime(2026, 5, 20, 23, 59, 59, tzinfo=UTC)
+    assert format_tca(start, 0.9996) == "2026-05-21T00:00:00.000Z"
+    assert format_tca(start, 0.0004) == "2026-05-20T23:59:59.000Z"
+    assert format_tca(start, 0.1235) == "2026-05-20T23:59:59.124Z"

@@ -85,6 +85,8 @@ class Catalog:
     def take(self, rows: npt.ArrayLike) -> Catalog:
         """A catalog of the given rows (indices or a boolean mask)."""
         idx = np.asarray(rows)
+        if idx.dtype != np.bool_:
+            idx = idx.astype(np.intp)
         names = tuple(np.asarray(self.names, dtype=object)[idx]) if self.names else ()
         return Catalog(
             self.norad[idx], self.epoch_jd[idx], self.epoch_fr[idx], self.elements[idx], names
