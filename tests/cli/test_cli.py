@@ -112,3 +112,18 @@ def test_help_lists_every_command() -> None:
         "space",
     ):
         assert name in out
+
+
+def test_import_loads_definitions_before_the_objects_they_mark(tmp_path: Path) -> None:
+    """ATT&CK lists its marking-definition last; batches must not refuse what it marks."""
+    objects = [o for o in json.loads(gzip.open(DATA / "taxii" / "enterprise-attack-sample.json.gz").read())["objects"]]
+    marking = [o for o in objects if o["type"] == "marking-definition"]
+    rest = [o for o in objects if o["type"] != "marking-definition"]
+    assert marking and any(marking[0]["id"] in o.get("object_marking_refs", []) for o in rest)
+    f = tmp_path / "late-marking.json"
+    f.write_text(json.dumps({"type": "bundle", "id": "bundle--6f4e1d2c-1111-4222-8333-444455556666", "objects": rest + marking}))
+    d = tmp_path / "n"
+    run("init", d, "--name", "n", "--org", "O", "--country", "FRA")
+    cid = run("collection", "add", d, "C").stdout.strip()
+    proc = run("import", d, cid, f, "--batch", "100")
+    assert f"stored {len(objects)}, duplicates 0, rejected 0" in proc.stderr

@@ -35,4 +35,28 @@ def read_bundle(path: Path) -> list[bytes]:
             f'{path}: expected a STIX bundle {{"type": "bundle", "objects": [...]}} or a TAXII '
             'envelope {"objects": [...]}; found no "objects" list'
         )
-    return [bytes(o) for o in bundle.objects]
+    return definitions_first([bytes(o) for o in bundle.objects])
+
+
+class _Typed(msgspec.Struct):
+    type: str = ""
+
+
+_DEFINITIONS = frozenset({"marking-definition", "extension-definition"})
+
+
+def definitions_first(objects: list[bytes]) -> list[bytes]:
+    """Marking- and extension-definitions first, the rest in their order.
+
+    Bundles often list a marking-definition after the objects it marks (ATT&CK does); loaded
+    in batches, those objects would otherwise be refused as marked with an unknown marking.
+    """
+    head: list[bytes] = []
+    tail: list[bytes] = []
+    for raw in objects:
+        try:
+            kind = msgspec.json.decode(raw, type=_Typed).type
+        except (msgspec.DecodeError, msgspec.ValidationError):
+            kind = ""
+        (head if kind in _DEFINITIONS else tail).append(raw)
+    return head + tail
