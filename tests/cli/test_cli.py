@@ -116,7 +116,8 @@ def test_help_lists_every_command() -> None:
 
 def test_import_loads_definitions_before_the_objects_they_mark(tmp_path: Path) -> None:
     """ATT&CK lists its marking-definition last; batches must not refuse what it marks."""
-    objects = [o for o in json.loads(gzip.open(DATA / "taxii" / "enterprise-attack-sample.json.gz").read())["objects"]]
+    with gzip.open(DATA / "taxii" / "enterprise-attack-sample.json.gz") as fh:
+        objects = list(json.loads(fh.read())["objects"])
     marking = [o for o in objects if o["type"] == "marking-definition"]
     rest = [o for o in objects if o["type"] != "marking-definition"]
     assert marking and any(marking[0]["id"] in o.get("object_marking_refs", []) for o in rest)
