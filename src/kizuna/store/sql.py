@@ -440,6 +440,24 @@ class SqlStore:
             rows = conn.execute(stmt).all()
         return [StoredVersion(*r[:9], bytes(r[9])) for r in rows]
 
+    def id_placements(self, ids: Sequence[str]) -> set[tuple[str, str, int]]:
+        """(id, collection, marking set) of every stored version of *ids*, without repeats.
+
+        One query answers both :meth:`known_ids` and :meth:`visible_ids` for a batch.
+        """
+        v = t.versions.c
+        found: set[tuple[str, str, int]] = set()
+        with self._read.connect() as conn:
+            for start in range(0, len(ids), 500):
+                chunk = list(ids[start : start + 500])
+                rows = conn.execute(
+                    select(v.stix_id, v.collection_id, v.marking_set)
+                    .where(v.stix_id.in_(chunk))
+                    .distinct()
+                )
+                found.update((r[0], r[1], r[2]) for r in rows)
+        return found
+
     def known_ids(self, ids: Sequence[str]) -> set[str]:
         """Which of *ids* have at least one version stored on this node (any collection)."""
         found: set[str] = set()
