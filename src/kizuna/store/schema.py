@@ -108,7 +108,9 @@ versions = Table(
     Index("ix_versions_collection_added_set", "collection_id", "added_us", "marking_set"),
     # match[type] pages: a sparse type is found without scanning the collection.
     Index("ix_versions_collection_type_added", "collection_id", "type", "added_us"),
-    Index("ix_versions_id", "stix_id"),
+    # Which collections and marking sets hold an id: the gate's hidden-reference lookups
+    # are answered from the index alone.
+    Index("ix_versions_id_placement", "stix_id", "collection_id", "marking_set"),
 )
 
 statuses = Table(

@@ -50,7 +50,8 @@ from kizuna.store.types import (
 
 _GENERATION = "policy_generation"
 _WRITE_LOCK_KEY = 0x6B697A75  # "kizu": the PostgreSQL advisory lock all writers share
-_OBSOLETE_INDEX = "ix_versions_collection_added"  # replaced by ix_versions_collection_added_set
+#: Indexes of older databases that the current ones replace.
+_OBSOLETE_INDEXES = ("ix_versions_collection_added", "ix_versions_id")
 
 _INSERT_COLUMNS = (
     "added_us",
@@ -100,12 +101,13 @@ class SqlStore:
     def create_schema(self) -> None:
         t.metadata.create_all(self._write)
         # Databases made before an index was added get it here (create_all skips tables
-        # that exist); the index it replaced goes.
+        # that exist); the indexes they replaced go.
         with self._write.begin() as conn:
             for table in t.metadata.sorted_tables:
                 for index in table.indexes:
                     index.create(conn, checkfirst=True)
-            conn.exec_driver_sql(f"DROP INDEX IF EXISTS {_OBSOLETE_INDEX}")
+            for name in _OBSOLETE_INDEXES:
+                conn.exec_driver_sql(f"DROP INDEX IF EXISTS {name}")
 
     def close(self) -> None:
         self._read.dispose()
