@@ -214,3 +214,27 @@ def test_catalog_without_catalog_number_is_left_out_with_an_error() -> None:
     built = catalog.build([*no_id.records, _iss(), replace(_iss(), mean_anomaly=1.0)])
     assert built.catalog.norad.tolist() == [25544]
     assert "has no NORAD_CAT_ID" in built.errors[0].problem
+
+
+def test_xml_ndm_with_several_records_and_user_defined_parameters() -> None:
+    xml = (GPCONF / "kvn-variants" / "v07-xml-ndm-reserialised.xml").read_text()
+    start, end = xml.index("<omm "), xml.index("</omm>") + len("</omm>")
+    one = xml[start:end]
+    two = one.replace("<NORAD_CAT_ID>25544<", "<NORAD_CAT_ID>25545<").replace(
+        "</tleParameters>",
+        '</tleParameters><userDefinedParameters><USER_DEFINED parameter="OWNER">JAXA'
+        "</USER_DEFINED></userDefinedParameters>",
+    )
+    three = one.replace("<MEAN_ANOMALY>359.7454<", "<MEAN_ANOMALY>abc<")
+    result = omm.parse(xml[:start] + one + two + three + xml[end:], source="three.xml")
+    assert [r.norad_cat_id for r in result.records] == [25544, 25545]
+    assert result.records[1].user_defined == (("OWNER", "JAXA"),)
+    (error,) = result.errors
+    assert str(error).startswith("three.xml <omm> #3: MEAN_ANOMALY is not a number")
+
+
+def test_kvn_line_without_equals_rejects_its_message_only() -> None:
+    second = KVN.replace("25544", "25545").replace("BSTAR ", "BSTAR\nGARBAGE LINE\nX ")
+    result = omm.parse_kvn(KVN + second, source="x.kvn")
+    assert [r.norad_cat_id for r in result.records] == [25544]
+    assert result.errors[0].problem == "not a KEYWORD = value line"
