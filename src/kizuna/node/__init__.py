@@ -26,7 +26,12 @@ from kizuna.policy.countries import is_country
 from kizuna.policy.principal import Principal
 from kizuna.stix.extensions import extension_definitions
 from kizuna.stix.ids import derived_id
-from kizuna.stix.markings import builtin_markings, tlp_level
+from kizuna.stix.markings import (
+    EXERCISE_EXTENSION,
+    builtin_markings,
+    exercise_marking,
+    tlp_level,
+)
 from kizuna.stix.timestamps import format_micros, now_micros, to_micros
 from kizuna.store.sql import SqlStore, open_store
 from kizuna.store.types import Collection, Grant, NewVersion, Org, Peer, User
@@ -247,6 +252,20 @@ class Node:
         kind: str = "real",
         default_markings: tuple[str, ...] = (),
     ) -> Collection:
+        """Create a collection; ``kind="exercise:NAME"`` makes it a collection of that exercise.
+
+        An exercise collection stamps the exercise's marking on everything that enters it
+        (its marking-definition is stored here), so exercise data never mixes with real data.
+        """
+        if kind.startswith("exercise:"):
+            try:
+                marking = exercise_marking(kind.split(":", 1)[1])
+            except ValueError as exc:
+                raise BadRequest(str(exc)) from None
+            kind = f"exercise:{marking['extensions'][EXERCISE_EXTENSION]['exercise']}"
+            self.store.put_marking_definitions([(marking["id"], msgspec.json.encode(marking))])
+        elif kind != "real":
+            raise BadRequest(f"unknown collection kind {kind!r}: expected real or exercise:NAME")
         c = Collection(
             id=str(uuid.uuid4()),
             title=title,

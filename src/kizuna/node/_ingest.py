@@ -21,7 +21,7 @@ from kizuna.policy.combine import no_more_releasable, summarize
 from kizuna.policy.countries import is_country
 from kizuna.policy.gate import needs_redaction, visibility_refs
 from kizuna.policy.principal import Principal
-from kizuna.stix.markings import Marking, RelTo, Unknown, parse_marking
+from kizuna.stix.markings import Exercise, Marking, RelTo, Unknown, exercise_marking, parse_marking
 from kizuna.stix.timestamps import format_micros, to_micros
 from kizuna.stix.validate import validate_object
 from kizuna.store.sql import SqlStore
@@ -105,6 +105,7 @@ def ingest(
         parsed.append((index, obj, raw))
 
     markings = {**snap.markings, **new_markings}
+    exercise = _exercise_marking(collection)
     gate = snap.gate.with_markings(new_markings)
     annotated = _annotated_markings(store, collection, [o for _, o, _ in parsed])
 
@@ -120,7 +121,26 @@ def ingest(
         ):
             obj["object_marking_refs"] = list(collection.default_markings)
             body = msgspec.json.encode(obj)
+        if exercise is not None and obj["type"] not in _NO_DEFAULTS:
+            # Everything in an exercise collection carries the exercise's marking, so it can
+            # never be read from (or synced into) a real-world collection.
+            current = list(obj.get("object_marking_refs") or ())
+            if exercise not in current:
+                obj["object_marking_refs"] = [*current, exercise]
+                body = msgspec.json.encode(obj)
         refs = _all_marking_refs(obj)
+        drill = [
+            r for r in refs if isinstance(markings.get(r), Exercise) and collection.kind == "real"
+        ]
+        if drill:
+            results[index] = ObjectResult(
+                False,
+                oid,
+                version,
+                f"{drill[0]} marks exercise data, which cannot enter a real-world collection; "
+                "post it to a collection of that exercise (kizuna collection add --exercise)",
+            )
+            continue
         unknown = [r for r in refs if r not in markings]
         if unknown:
             if unknown[0] in refused_markings:
@@ -309,6 +329,13 @@ def _needs_redaction(obj: dict[str, Any], body: bytes) -> bool:
             ):
                 return True
     return needs_redaction(obj)
+
+
+def _exercise_marking(collection: Collection) -> str | None:
+    """The marking every object of an exercise collection carries (None for real ones)."""
+    if not collection.kind.startswith("exercise:"):
+        return None
+    return str(exercise_marking(collection.kind.split(":", 1)[1])["id"])
 
 
 def _all_marking_refs(obj: dict[str, Any]) -> list[str]:
