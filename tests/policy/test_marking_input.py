@@ -467,13 +467,6 @@ def test_a_failed_new_version_leaves_the_stored_one_intact(site: Site) -> None:
     assert site.get("admin", v1["id"], **{"match[version]": "all"}) == [v1]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="open: the store keeps one row per (collection, id, version), so a writer's copy of a "
-    "version hidden from it is answered 'already stored' (an existence oracle for hidden "
-    "objects, and the writer's copy is lost); deterministic ids (SCOs, space objects) make "
-    "this reachable without guessing. Needs versions keyed by marking set too.",
-)
 def test_same_version_hidden_from_the_writer_is_not_an_oracle(site: Site) -> None:
     site.post("admin", [JPN, NATO])
     theirs = indicator(markings=[NATO["id"]])

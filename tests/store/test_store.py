@@ -187,3 +187,22 @@ def test_open_store_rejects_unknown_urls(tmp_path: Path) -> None:
         open_store("mysql://x/y")
     with pytest.raises(ConfigError, match="not a database URL"):
         open_store("::::")
+
+
+def test_a_version_hidden_from_the_writer_is_not_a_duplicate_for_it(store: SqlStore) -> None:
+    red = ("marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1",)
+    green = ("marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb",)
+    store.add_versions("c1", [v(A, 1, red)], "user:admin")
+    sets = {refs: sid for sid, refs in store.marking_sets().items()}
+    # A writer who cannot see the red copy stores its own green one beside it ...
+    out = store.add_versions("c1", [v(A, 1, green)], "user:aiko", visible=frozenset())
+    assert out[0][0] is Outcome.STORED
+    # ... and posting it again is idempotent for that writer.
+    green_set = {refs: sid for sid, refs in store.marking_sets().items()}[green]
+    again = store.add_versions("c1", [v(A, 1, green)], "user:aiko", visible=frozenset({green_set}))
+    assert again[0] == (Outcome.DUPLICATE, out[0][1])
+    # A writer who sees the red copy gets the usual duplicate.
+    seen = store.add_versions("c1", [v(A, 1, green)], "user:x", visible=frozenset({sets[red]}))
+    assert seen[0][0] is Outcome.DUPLICATE
+    rows = store.query(ObjectQuery("c1", versions=VersionMatch(all=True)))
+    assert sorted(r.marking_set for r in rows) == sorted([sets[red], green_set])

@@ -232,6 +232,7 @@ def ingest(
         marking_definitions=new_marking_bodies,
         cursor=cursor,
         status=None if status is None else (lambda outcomes: status(finish(outcomes))),
+        visible=snap.visible_sets(principal, collection),
     )
     return finish(outcomes)
 

@@ -102,7 +102,11 @@ versions = Table(
     # Where this version came from: "user:NAME", "peer:NAME", "file:NAME", "computed:WHAT".
     Column("origin", Text, nullable=False),
     Column("body", LargeBinary, nullable=False),
-    UniqueConstraint("collection_id", "stix_id", "version_us", name="uq_versions_object"),
+    # One row per version and marking set: a writer's copy of a version that exists only under
+    # markings hidden from it is kept beside that one (see SqlStore.add_versions).
+    UniqueConstraint(
+        "collection_id", "stix_id", "version_us", "marking_set", name="uq_versions_object"
+    ),
     # Paging in added_us order; marking_set in the index lets the gate's IN (...) filter skip
     # hidden rows without reading them.
     Index("ix_versions_collection_added_set", "collection_id", "added_us", "marking_set"),

@@ -353,11 +353,16 @@ class SqlStore:
         marking_definitions: Iterable[tuple[str, bytes]] = (),
         cursor: SyncCursor | None = None,
         status: StatusOf | None = None,
+        visible: frozenset[int] | None = None,
     ) -> list[tuple[Outcome, int]]:
         """Store *items* in one transaction; per item, STORED or DUPLICATE and its ``added_us``.
 
         A version (collection, id, version) that is already stored, or that repeats earlier
         in *items*, is a DUPLICATE and keeps the stored bytes: re-posting is idempotent.
+        *visible* are the marking sets the writer may see (None: all). A version stored only
+        under marking sets hidden from the writer is not a duplicate for it: the writer's copy
+        is stored beside it (same id and version, its own marking set), so the answer does not
+        reveal that a hidden version exists.
         A sync *cursor* given here is committed in the same transaction as the objects, so a
         crash at any moment leaves both or neither. So is a TAXII *status*: given the outcomes,
         it returns the status row (id, collection, principal, body) to store with them.
@@ -379,10 +384,17 @@ class SqlStore:
             results: list[tuple[Outcome, int]] = []
             for item in items:
                 key = (item.stix_id, item.version_us)
-                if key in existing:
-                    results.append((Outcome.DUPLICATE, existing[key]))
+                prior = existing.setdefault(key, [])
+                marking_set = self._marking_set_id(conn, item.marking_refs)
+                same = [
+                    added
+                    for added, ms in prior
+                    if visible is None or ms in visible or ms == marking_set
+                ]
+                if same:
+                    results.append((Outcome.DUPLICATE, same[0]))
                     continue
-                existing[key] = next_us
+                prior.append((next_us, marking_set))
                 rows.append(
                     (
                         next_us,
@@ -391,7 +403,7 @@ class SqlStore:
                         item.type,
                         item.version_us,
                         item.spec_version,
-                        self._marking_set_id(conn, item.marking_refs),
+                        marking_set,
                         item.needs_redaction,
                         origin,
                         item.body,
@@ -413,20 +425,26 @@ class SqlStore:
 
     def _existing(
         self, conn: Connection, collection_id: str, items: Sequence[NewVersion]
-    ) -> dict[tuple[str, int], int]:
-        found: dict[tuple[str, int], int] = {}
+    ) -> dict[tuple[str, int], list[tuple[int, int]]]:
+        """Stored (added_us, marking_set) per (id, version) of *items* in the collection."""
+        found: dict[tuple[str, int], list[tuple[int, int]]] = {}
         ids = sorted({i.stix_id for i in items})
         for start in range(0, len(ids), 500):
             chunk = ids[start : start + 500]
             rows = conn.execute(
-                select(t.versions.c.stix_id, t.versions.c.version_us, t.versions.c.added_us).where(
+                select(
+                    t.versions.c.stix_id,
+                    t.versions.c.version_us,
+                    t.versions.c.added_us,
+                    t.versions.c.marking_set,
+                ).where(
                     and_(
                         t.versions.c.collection_id == collection_id, t.versions.c.stix_id.in_(chunk)
                     )
                 )
             ).all()
-            for stix_id, version_us, added_us in rows:
-                found[(stix_id, version_us)] = added_us
+            for stix_id, version_us, added_us, marking_set in rows:
+                found.setdefault((stix_id, version_us), []).append((added_us, marking_set))
         return found
 
     def query(self, q: ObjectQuery) -> list[StoredVersion]:
