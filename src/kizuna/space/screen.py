@@ -248,16 +248,19 @@ def _refine(
             ay = -_MU * (xb[1] / rb3 - xa[1] / ra3)
             az = -_MU * (xb[2] / rb3 - xa[2] / ra3)
             f = dx * du + dy * dv_ + dz * dw
-            fp = du * du + dv_ * dv_ + dw * dw + dx * ax + dy * ay + dz * az
-            if fp <= 0.0:
+            vv = du * du + dv_ * dv_ + dw * dw
+            fp = vv + dx * ax + dy * ay + dz * az
+            # Far from a minimum of a slow pair the tidal term can make fp negative; step with
+            # |Δv|² then, and accept only a point where the distance is at a minimum (fp > 0).
+            slope = fp if fp > 0.0 else vv
+            if slope <= 0.0:
                 break
-            step = -f / fp
-            step = max(-bracket, min(bracket, step))
+            step = max(-bracket, min(bracket, -f / slope))
             tk += step
             if abs(tk - t0) > 2.0 * bracket:
                 break
             if abs(step) < _NEWTON_TOL_S:
-                converged = True
+                converged = fp > 0.0
                 break
         if not converged:
             continue
