@@ -310,13 +310,15 @@ def _check_annotation(
 def _needs_redaction(obj: dict[str, Any], body: bytes) -> bool:
     """``gate.needs_redaction``, answered cheaply for most objects.
 
-    No ``_ref`` in the bytes: no references (a \\u escape could spell a key, so any escape
-    takes the full test). A top-level reference property (``created_by_ref``, ``source_ref``,
-    ``object_refs`` ...) holding an id or a list of them: references, without walking the
-    nested properties.
+    No ``_ref`` in the bytes but those of ``object_marking_refs``: no references (a \\u
+    escape could spell a key, so any escape takes the full test). A top-level reference
+    property (``created_by_ref``, ``source_ref``, ``object_refs`` ...) holding an id or a
+    list of them: references, without walking the nested properties.
     """
-    if b"_ref" not in body and b"granular_markings" not in body and b"\\u" not in body:
-        return False
+    if b"granular_markings" not in body and b"\\u" not in body:
+        refs = body.count(b"_ref")
+        if refs == 0 or refs == body.count(b"object_marking_refs"):
+            return False  # every "_ref" in the bytes is an object_marking_refs
     if "granular_markings" not in obj:
         for key, value in obj.items():
             if key in ("object_marking_refs", "marking_ref"):
