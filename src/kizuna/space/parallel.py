@@ -139,7 +139,7 @@ def screen_parallel(
     scheduler: str | None = None,
     chunk_hours: float = 3.0,
     knot_s: float = 120.0,
-    step_s: float = 30.0,
+    step_s: float = 60.0,
     progress: Callable[[float], None] | None = None,
     executor: Executor | None = None,
 ) -> ScreenResult:

@@ -281,7 +281,7 @@ def screen(
     threshold_km: float,
     *,
     knot_s: float = 120.0,
-    step_s: float = 30.0,
+    step_s: float = 60.0,
     block_knots: int = 60,
     progress: Callable[[float], None] | None = None,
 ) -> ScreenResult:

@@ -192,7 +192,7 @@ def _report_status(result: ScreenResult, cat: catalogs.Catalog) -> None:
 @click.option(
     "--knot-s", type=float, default=120.0, show_default=True, help="SGP4 knot spacing (s)."
 )
-@click.option("--step-s", type=float, default=30.0, show_default=True, help="Search step (s).")
+@click.option("--step-s", type=float, default=60.0, show_default=True, help="Search step (s).")
 @click.option(
     "--as",
     "as_user",
