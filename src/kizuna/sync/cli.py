@@ -6,13 +6,10 @@ import sys
 from pathlib import Path
 
 import click
-from rich.console import Console
 from rich.progress import Progress, TaskID, TextColumn, TimeElapsedColumn
 
+from kizuna._cli_common import err, node_dir
 from kizuna.node import Node
-
-err = Console(stderr=True, soft_wrap=True)
-node_dir = click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
 
 
 @click.group()
