@@ -201,7 +201,12 @@ def ingest(
             )
         )
 
+    done: list[ObjectResult] = []
+
     def finish(outcomes: list[tuple[Outcome, int]]) -> list[ObjectResult]:
+        """The results, once: for the status inside the transaction, then for the caller."""
+        if done or not results:
+            return done
         for (index, item), (outcome, added_us) in zip(accepted, outcomes, strict=True):
             obj_version = _version_text_of(item)
             if outcome is Outcome.STORED:
@@ -216,12 +221,13 @@ def ingest(
                     "already stored (same id and version)",
                     added_us,
                 )
-        return [r for r in results if r is not None]
+        done.extend(r for r in results if r is not None)
+        return done
 
     if not accepted:
         if cursor is not None:
             store.set_cursor(cursor)
-        done = finish([])
+        finish([])
         if status is not None:
             store.put_status(*status(done))
         return done
