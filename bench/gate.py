@@ -15,7 +15,9 @@ envelope as the server does. Reported: objects/s for each, and the time per obje
 partner over administrator.
 
     .venv/bin/python bench/gate.py
-    .venv/bin/python bench/gate.py --objects 100000 --database postgresql://...
+    .venv/bin/python bench/gate.py --database postgresql://kizuna@127.0.0.1:55432/postgres
+
+(with --database, the run creates a database of its own next to the one named, and drops it)
 
 Target (issue "Access gate"): filtered <= 1.3x unfiltered per object returned.
 """
@@ -23,6 +25,7 @@ Target (issue "Access gate"): filtered <= 1.3x unfiltered per object returned.
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import sys
 import tempfile
@@ -92,6 +95,23 @@ def objects(n: int) -> Iterator[bytes]:
         yield msgspec.json.encode(obj)
 
 
+def fresh_database(url: str) -> str:
+    """A new, empty PostgreSQL database next to *url* (dropped at the end)."""
+    import psycopg
+
+    name = f"kizuna_bench_gate_{os.getpid()}"
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return url.rsplit("/", 1)[0] + "/" + name
+
+
+def drop_database(url: str, fresh: str) -> None:
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{fresh.rsplit("/", 1)[1]}"')
+
+
 def read_all(node: Node, principal: Principal, collection: Collection, limit: int) -> tuple[float, int]:
     """Seconds to read every visible object page by page, and how many there were."""
     after: int | None = None
@@ -125,6 +145,7 @@ def main() -> None:
     parser.add_argument("--database", default="", help="database URL; default SQLite")
     args = parser.parse_args()
     root = Path(tempfile.mkdtemp(prefix="kizuna-bench-gate-"))
+    database = fresh_database(args.database) if args.database else ""
     try:
         node, _ = Node.init(
             root / "node",
@@ -132,7 +153,7 @@ def main() -> None:
             org="NATO-CERT",
             country="BEL",
             communities=["NATO"],
-            database=args.database,
+            database=database,
         )
         collection = node.add_collection("shared", alias="shared")
         node.add_org("JPN-CERT", "JPN", ["IP4"])
@@ -167,6 +188,8 @@ def main() -> None:
         node.close()
     finally:
         shutil.rmtree(root, ignore_errors=True)
+        if database:
+            drop_database(args.database, database)
 
     (a_s, a_n), (p_s, p_n) = best["admin"], best["partner"]
     a_per, p_per = a_s / a_n * 1e6, p_s / p_n * 1e6
