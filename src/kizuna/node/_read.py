@@ -76,7 +76,8 @@ def release(
         return [Released(r, r.body) for r in rows]
     view = snap.view(collection)
     pending = [r for r in rows if r.needs_redaction]
-    hidden_cache: dict[str, bool] = {}
+    # Every object of the batch passed the coarse gate: visible, so not hidden.
+    hidden_cache: dict[str, bool] = dict.fromkeys((r.stix_id for r in rows), False)
     readable = snap.readable(principal)
 
     def lookup(ids: list[str]) -> None:
@@ -109,7 +110,7 @@ def release(
             ids.discard(r.stix_id)
             found[r.added_us] = ids
             every |= ids
-        lookup(sorted(every))
+        lookup(sorted(i for i in every if i not in hidden_cache))
         for row in pending:
             if _plain(row.body) and not any(hidden_cache[i] for i in found[row.added_us]):
                 # What Gate.release does here, without parsing: the coarse gate passed (the
