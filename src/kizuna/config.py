@@ -35,6 +35,9 @@ class NodeConfig:
     secret: str = ""
     #: Database URL; empty means the embedded SQLite file ``DIR/kizuna.db``.
     database: str = ""
+    #: SQLite only: "normal" (WAL; an acknowledged write survives the process being killed,
+    #: the last ones may roll back on a power cut) or "full" (fsync on every commit).
+    sqlite_synchronous: str = "normal"
     #: Largest request body accepted, in bytes (larger gives 413).
     max_body_bytes: int = 20 * 1024 * 1024
     #: Largest page a client may ask for with ``limit``.

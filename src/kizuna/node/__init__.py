@@ -63,7 +63,9 @@ class Node:
     def open(cls, directory: Path | str, database: str | None = None) -> Node:
         directory = Path(directory)
         cfg = config_mod.load(directory)
-        store = open_store(database or cfg.database_url(directory))
+        store = open_store(
+            database or cfg.database_url(directory), sqlite_synchronous=cfg.sqlite_synchronous
+        )
         store.create_schema()
         return cls(directory, cfg, store)
 
@@ -94,7 +96,7 @@ class Node:
             database=database,
         )
         config_mod.save(directory, cfg)
-        store = open_store(cfg.database_url(directory))
+        store = open_store(cfg.database_url(directory), sqlite_synchronous=cfg.sqlite_synchronous)
         store.create_schema()
         node = cls(directory, cfg, store)
         store.set_setting(
