@@ -8,14 +8,11 @@ take the write lock.
 
 from __future__ import annotations
 
-import json
-import threading
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from sqlalchemy import (
     Connection,
-    Engine,
     and_,
     create_engine,
     delete,
@@ -25,7 +22,6 @@ from sqlalchemy import (
     insert,
     or_,
     select,
-    update,
 )
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
@@ -34,21 +30,16 @@ from sqlalchemy.sql.elements import ColumnElement
 from kizuna.errors import ConfigError
 from kizuna.stix.timestamps import now_micros
 from kizuna.store import schema as t
+from kizuna.store._directory import Directory
 from kizuna.store.types import (
-    Collection,
-    Grant,
     NewVersion,
     ObjectQuery,
-    Org,
     Outcome,
-    Peer,
     StoredVersion,
     SyncCursor,
-    User,
     VersionMatch,
 )
 
-_GENERATION = "policy_generation"
 _WRITE_LOCK_KEY = 0x6B697A75  # "kizu": the PostgreSQL advisory lock all writers share
 #: Indexes of older databases that the current ones replace.
 _OBSOLETE_INDEXES = ("ix_versions_collection_added", "ix_versions_id")
@@ -84,17 +75,11 @@ _VERSION_COLUMNS = (
 )
 
 
-class SqlStore:
+
+class SqlStore(Directory):
     """A node's database. Use :func:`open_store` to get the adapter for a URL."""
 
     dialect = "generic"
-
-    def __init__(self, read_engine: Engine, write_engine: Engine) -> None:
-        self._read = read_engine
-        self._write = write_engine
-        self._lock = threading.Lock()
-        self._marking_set_cache: dict[str, int] = {}
-        self._pending_cache: dict[str, int] = {}
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -112,173 +97,6 @@ class SqlStore:
     def close(self) -> None:
         self._read.dispose()
         self._write.dispose()
-
-    def _begin_write(self, conn: Connection) -> None:
-        """Take the database-level write lock inside an open transaction (adapter hook)."""
-
-    # -- policy generation -------------------------------------------------------------------
-
-    def policy_generation(self) -> int:
-        """A counter that changes whenever anything the gate depends on changes.
-
-        Grants, organizations, communities, collections, marking-definitions and marking sets
-        all bump it in the same transaction as the change, so every process of a node (and
-        every API process in front of one PostgreSQL) can cache its gate per generation.
-        """
-        with self._read.connect() as conn:
-            value = conn.execute(
-                select(t.settings.c.value).where(t.settings.c.key == _GENERATION)
-            ).scalar()
-        return int(value or 0)
-
-    def _bump(self, conn: Connection) -> None:
-        current = conn.execute(
-            select(t.settings.c.value).where(t.settings.c.key == _GENERATION)
-        ).scalar()
-        if current is None:
-            conn.execute(insert(t.settings).values(key=_GENERATION, value="1"))
-        else:
-            conn.execute(
-                update(t.settings)
-                .where(t.settings.c.key == _GENERATION)
-                .values(value=str(int(current) + 1))
-            )
-
-    # -- settings ----------------------------------------------------------------------------
-
-    def setting(self, key: str) -> str | None:
-        with self._read.connect() as conn:
-            return conn.execute(select(t.settings.c.value).where(t.settings.c.key == key)).scalar()
-
-    def set_setting(self, key: str, value: str) -> None:
-        with self._writing() as conn:
-            conn.execute(delete(t.settings).where(t.settings.c.key == key))
-            conn.execute(insert(t.settings).values(key=key, value=value))
-            self._bump(conn)
-
-    # -- collections -------------------------------------------------------------------------
-
-    def add_collection(self, c: Collection) -> None:
-        with self._writing() as conn:
-            conn.execute(
-                insert(t.collections).values(
-                    id=c.id,
-                    title=c.title,
-                    description=c.description,
-                    alias=c.alias,
-                    default_markings=json.dumps(list(c.default_markings)),
-                    kind=c.kind,
-                    created_us=now_micros(),
-                )
-            )
-            self._bump(conn)
-
-    def set_collection_defaults(self, collection_id: str, markings: Sequence[str]) -> None:
-        with self._writing() as conn:
-            conn.execute(
-                update(t.collections)
-                .where(t.collections.c.id == collection_id)
-                .values(default_markings=json.dumps(list(markings)))
-            )
-            self._bump(conn)
-
-    def collection(self, collection_id: str) -> Collection | None:
-        with self._read.connect() as conn:
-            row = conn.execute(
-                select(t.collections).where(
-                    or_(t.collections.c.id == collection_id, t.collections.c.alias == collection_id)
-                )
-            ).first()
-        return None if row is None else _collection(row._mapping)
-
-    def collections(self) -> list[Collection]:
-        with self._read.connect() as conn:
-            rows = conn.execute(select(t.collections).order_by(t.collections.c.created_us)).all()
-        return [_collection(r._mapping) for r in rows]
-
-    # -- organizations, users, grants ----------------------------------------------------------
-
-    def add_org(self, org: Org) -> None:
-        with self._writing() as conn:
-            conn.execute(
-                insert(t.orgs).values(
-                    name=org.name,
-                    country=org.country,
-                    communities=json.dumps(list(org.communities)),
-                    identity_id=org.identity_id,
-                )
-            )
-            self._bump(conn)
-
-    def org(self, name: str) -> Org | None:
-        with self._read.connect() as conn:
-            row = conn.execute(select(t.orgs).where(t.orgs.c.name == name)).first()
-        return None if row is None else _org(row._mapping)
-
-    def orgs(self) -> list[Org]:
-        with self._read.connect() as conn:
-            rows = conn.execute(select(t.orgs).order_by(t.orgs.c.name)).all()
-        return [_org(r._mapping) for r in rows]
-
-    def add_user(
-        self, name: str, org: str, token_hash: str, *, is_admin: bool = False, is_peer: bool = False
-    ) -> None:
-        with self._writing() as conn:
-            conn.execute(
-                insert(t.users).values(
-                    name=name,
-                    org=org,
-                    token_hash=token_hash,
-                    is_admin=is_admin,
-                    is_peer=is_peer,
-                    created_us=now_micros(),
-                )
-            )
-
-    def user_by_token_hash(self, token_hash: str) -> User | None:
-        with self._read.connect() as conn:
-            row = conn.execute(select(t.users).where(t.users.c.token_hash == token_hash)).first()
-        return None if row is None else _user(row._mapping)
-
-    def user(self, name: str) -> User | None:
-        with self._read.connect() as conn:
-            row = conn.execute(select(t.users).where(t.users.c.name == name)).first()
-        return None if row is None else _user(row._mapping)
-
-    def users(self) -> list[User]:
-        with self._read.connect() as conn:
-            rows = conn.execute(select(t.users).order_by(t.users.c.name)).all()
-        return [
-            User(
-                name=r._mapping["name"],
-                org=r._mapping["org"],
-                is_admin=bool(r._mapping["is_admin"]),
-            )
-            for r in rows
-        ]
-
-    def set_grant(self, g: Grant) -> None:
-        with self._writing() as conn:
-            conn.execute(
-                delete(t.grants).where(
-                    and_(t.grants.c.collection_id == g.collection_id, t.grants.c.org == g.org)
-                )
-            )
-            conn.execute(
-                insert(t.grants).values(
-                    collection_id=g.collection_id,
-                    org=g.org,
-                    can_read=g.can_read,
-                    can_write=g.can_write,
-                    max_tlp=g.max_tlp,
-                )
-            )
-            self._bump(conn)
-
-    def grants(self) -> list[Grant]:
-        with self._read.connect() as conn:
-            rows = conn.execute(select(t.grants)).all()
-        return [_grant(r._mapping) for r in rows]
 
     # -- markings ------------------------------------------------------------------------------
 
@@ -553,145 +371,6 @@ class SqlStore:
             )
         return int(result.rowcount)
 
-    # -- peers and sync cursors ---------------------------------------------------------------
-
-    def add_peer(self, peer: Peer) -> None:
-        with self._writing() as conn:
-            conn.execute(delete(t.peers).where(t.peers.c.name == peer.name))
-            conn.execute(
-                insert(t.peers).values(
-                    name=peer.name,
-                    url=peer.url,
-                    org=peer.org,
-                    token=peer.token,
-                    pull=json.dumps([list(p) for p in peer.pull]),
-                    push=json.dumps([list(p) for p in peer.push]),
-                    ca_file=peer.ca_file,
-                    created_us=now_micros(),
-                )
-            )
-
-    def peers(self) -> list[Peer]:
-        with self._read.connect() as conn:
-            rows = conn.execute(select(t.peers).order_by(t.peers.c.name)).all()
-        return [
-            Peer(
-                name=m["name"],
-                url=m["url"],
-                org=m["org"],
-                token=m["token"],
-                pull=tuple((a, b) for a, b in json.loads(m["pull"])),
-                push=tuple((a, b) for a, b in json.loads(m["push"])),
-                ca_file=m["ca_file"],
-            )
-            for m in (r._mapping for r in rows)
-        ]
-
-    def cursor(self, peer: str, direction: str, local: str, remote: str) -> str | None:
-        c = t.sync_cursors.c
-        with self._read.connect() as conn:
-            return conn.execute(
-                select(c.position).where(
-                    c.peer == peer,
-                    c.direction == direction,
-                    c.local_collection == local,
-                    c.remote_collection == remote,
-                )
-            ).scalar()
-
-    def set_cursor(self, cursor: SyncCursor) -> None:
-        with self._writing() as conn:
-            self._set_cursor(conn, cursor)
-
-    def _set_cursor(self, conn: Connection, cur: SyncCursor) -> None:
-        c = t.sync_cursors.c
-        conn.execute(
-            delete(t.sync_cursors).where(
-                c.peer == cur.peer,
-                c.direction == cur.direction,
-                c.local_collection == cur.local_collection,
-                c.remote_collection == cur.remote_collection,
-            )
-        )
-        conn.execute(
-            insert(t.sync_cursors).values(
-                peer=cur.peer,
-                direction=cur.direction,
-                local_collection=cur.local_collection,
-                remote_collection=cur.remote_collection,
-                position=cur.position,
-                updated_us=now_micros(),
-            )
-        )
-
-    # -- status resources ----------------------------------------------------------------------
-
-    def put_status(self, status_id: str, collection_id: str, principal: str, body: bytes) -> None:
-        with self._writing() as conn:
-            self._insert_status(conn, status_id, collection_id, principal, body)
-
-    def _insert_status(
-        self, conn: Connection, status_id: str, collection_id: str, principal: str, body: bytes
-    ) -> None:
-        conn.execute(
-            insert(t.statuses).values(
-                id=status_id,
-                collection_id=collection_id,
-                principal=principal,
-                created_us=now_micros(),
-                body=body,
-            )
-        )
-
-    def status(self, status_id: str) -> tuple[str, str, bytes] | None:
-        with self._read.connect() as conn:
-            row = conn.execute(
-                select(t.statuses.c.collection_id, t.statuses.c.principal, t.statuses.c.body).where(
-                    t.statuses.c.id == status_id
-                )
-            ).first()
-        return None if row is None else (row[0], row[1], bytes(row[2]))
-
-    # -- the write critical section ------------------------------------------------------------
-
-    def _writing(self) -> _Writing:
-        return _Writing(self)
-
-
-class _Writing:
-    """Context manager: process lock, transaction, database write lock, cache commit."""
-
-    def __init__(self, store: SqlStore) -> None:
-        self._store = store
-        self._conn: Connection | None = None
-
-    def __enter__(self) -> Connection:
-        self._store._lock.acquire()
-        try:
-            self._store._pending_cache = {}
-            self._conn = self._store._write.connect()
-            self._conn.begin()
-            self._store._begin_write(self._conn)
-        except BaseException:
-            if self._conn is not None:
-                self._conn.close()
-            self._store._lock.release()
-            raise
-        return self._conn
-
-    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
-        assert self._conn is not None
-        try:
-            if exc_type is None:
-                self._conn.commit()
-                self._store._marking_set_cache.update(self._store._pending_cache)
-            else:
-                self._conn.rollback()
-        finally:
-            self._conn.close()
-            self._store._pending_cache = {}
-            self._store._lock.release()
-
 
 def _conditions(q: ObjectQuery) -> list[ColumnElement[bool]]:
     v = t.versions
@@ -736,41 +415,6 @@ def _version_condition(m: VersionMatch, visible: list[int] | None) -> ColumnElem
         return None
     return or_(*options)
 
-
-def _collection(m: Any) -> Collection:
-    return Collection(
-        id=m["id"],
-        title=m["title"],
-        description=m["description"],
-        alias=m["alias"],
-        default_markings=tuple(json.loads(m["default_markings"])),
-        kind=m["kind"],
-    )
-
-
-def _user(m: Any) -> User:
-    return User(
-        name=m["name"], org=m["org"], is_admin=bool(m["is_admin"]), is_peer=bool(m["is_peer"])
-    )
-
-
-def _org(m: Any) -> Org:
-    return Org(
-        name=m["name"],
-        country=m["country"],
-        communities=tuple(json.loads(m["communities"])),
-        identity_id=m["identity_id"],
-    )
-
-
-def _grant(m: Any) -> Grant:
-    return Grant(
-        collection_id=m["collection_id"],
-        org=m["org"],
-        can_read=bool(m["can_read"]),
-        can_write=bool(m["can_write"]),
-        max_tlp=m["max_tlp"],
-    )
 
 
 class SqliteStore(SqlStore):
@@ -852,3 +496,4 @@ def open_store(url: str, *, sqlite_synchronous: str = "normal") -> SqlStore:
 
 
 __all__ = ["IntegrityError", "PostgresStore", "SqlStore", "SqliteStore", "open_store"]
+

@@ -1,0 +1,119 @@
+"""The store's foundation: engines, the write critical section, the policy generation, settings.
+
+Writes are serialized (a process lock plus the database's own: ``BEGIN IMMEDIATE`` on SQLite,
+an advisory transaction lock on PostgreSQL, taken by the adapter's ``_begin_write``).
+"""
+
+from __future__ import annotations
+
+import threading
+
+from sqlalchemy import (
+    Connection,
+    Engine,
+    delete,
+    insert,
+    select,
+    update,
+)
+
+from kizuna.store import schema as t
+
+_GENERATION = "policy_generation"
+
+
+class StoreBase:
+    """Engines, locks and caches every part of the store shares."""
+
+    def __init__(self, read_engine: Engine, write_engine: Engine) -> None:
+        self._read = read_engine
+        self._write = write_engine
+        self._lock = threading.Lock()
+        self._marking_set_cache: dict[str, int] = {}
+        self._pending_cache: dict[str, int] = {}
+
+    def _begin_write(self, conn: Connection) -> None:
+        """Take the database-level write lock inside an open transaction (adapter hook)."""
+
+    # -- policy generation -------------------------------------------------------------------
+
+    def policy_generation(self) -> int:
+        """A counter that changes whenever anything the gate depends on changes.
+
+        Grants, organizations, communities, collections, marking-definitions and marking sets
+        all bump it in the same transaction as the change, so every process of a node (and
+        every API process in front of one PostgreSQL) can cache its gate per generation.
+        """
+        with self._read.connect() as conn:
+            value = conn.execute(
+                select(t.settings.c.value).where(t.settings.c.key == _GENERATION)
+            ).scalar()
+        return int(value or 0)
+
+    def _bump(self, conn: Connection) -> None:
+        current = conn.execute(
+            select(t.settings.c.value).where(t.settings.c.key == _GENERATION)
+        ).scalar()
+        if current is None:
+            conn.execute(insert(t.settings).values(key=_GENERATION, value="1"))
+        else:
+            conn.execute(
+                update(t.settings)
+                .where(t.settings.c.key == _GENERATION)
+                .values(value=str(int(current) + 1))
+            )
+
+    # -- settings ----------------------------------------------------------------------------
+
+    def setting(self, key: str) -> str | None:
+        with self._read.connect() as conn:
+            return conn.execute(select(t.settings.c.value).where(t.settings.c.key == key)).scalar()
+
+    def set_setting(self, key: str, value: str) -> None:
+        with self._writing() as conn:
+            conn.execute(delete(t.settings).where(t.settings.c.key == key))
+            conn.execute(insert(t.settings).values(key=key, value=value))
+            self._bump(conn)
+
+    # -- the write critical section ------------------------------------------------------------
+
+    def _writing(self) -> _Writing:
+        return _Writing(self)
+
+
+
+class _Writing:
+    """Context manager: process lock, transaction, database write lock, cache commit."""
+
+    def __init__(self, store: StoreBase) -> None:
+        self._store = store
+        self._conn: Connection | None = None
+
+    def __enter__(self) -> Connection:
+        self._store._lock.acquire()
+        try:
+            self._store._pending_cache = {}
+            self._conn = self._store._write.connect()
+            self._conn.begin()
+            self._store._begin_write(self._conn)
+        except BaseException:
+            if self._conn is not None:
+                self._conn.close()
+            self._store._lock.release()
+            raise
+        return self._conn
+
+    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
+        assert self._conn is not None
+        try:
+            if exc_type is None:
+                self._conn.commit()
+                self._store._marking_set_cache.update(self._store._pending_cache)
+            else:
+                self._conn.rollback()
+        finally:
+            self._conn.close()
+            self._store._pending_cache = {}
+            self._store._lock.release()
+
+

@@ -1,0 +1,294 @@
+"""The node's directory tables: collections, organizations, users, grants, peers, cursors, statuses."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import (
+    Connection,
+    and_,
+    delete,
+    insert,
+    or_,
+    select,
+    update,
+)
+
+from kizuna.stix.timestamps import now_micros
+from kizuna.store import schema as t
+from kizuna.store._base import StoreBase
+from kizuna.store.types import (
+    Collection,
+    Grant,
+    Org,
+    Peer,
+    SyncCursor,
+    User,
+)
+
+
+class Directory(StoreBase):
+    """Everything in the store that is not an object version."""
+
+    # -- collections -------------------------------------------------------------------------
+
+    def add_collection(self, c: Collection) -> None:
+        with self._writing() as conn:
+            conn.execute(
+                insert(t.collections).values(
+                    id=c.id,
+                    title=c.title,
+                    description=c.description,
+                    alias=c.alias,
+                    default_markings=json.dumps(list(c.default_markings)),
+                    kind=c.kind,
+                    created_us=now_micros(),
+                )
+            )
+            self._bump(conn)
+
+    def set_collection_defaults(self, collection_id: str, markings: Sequence[str]) -> None:
+        with self._writing() as conn:
+            conn.execute(
+                update(t.collections)
+                .where(t.collections.c.id == collection_id)
+                .values(default_markings=json.dumps(list(markings)))
+            )
+            self._bump(conn)
+
+    def collection(self, collection_id: str) -> Collection | None:
+        with self._read.connect() as conn:
+            row = conn.execute(
+                select(t.collections).where(
+                    or_(t.collections.c.id == collection_id, t.collections.c.alias == collection_id)
+                )
+            ).first()
+        return None if row is None else _collection(row._mapping)
+
+    def collections(self) -> list[Collection]:
+        with self._read.connect() as conn:
+            rows = conn.execute(select(t.collections).order_by(t.collections.c.created_us)).all()
+        return [_collection(r._mapping) for r in rows]
+
+    # -- organizations, users, grants ----------------------------------------------------------
+
+    def add_org(self, org: Org) -> None:
+        with self._writing() as conn:
+            conn.execute(
+                insert(t.orgs).values(
+                    name=org.name,
+                    country=org.country,
+                    communities=json.dumps(list(org.communities)),
+                    identity_id=org.identity_id,
+                )
+            )
+            self._bump(conn)
+
+    def org(self, name: str) -> Org | None:
+        with self._read.connect() as conn:
+            row = conn.execute(select(t.orgs).where(t.orgs.c.name == name)).first()
+        return None if row is None else _org(row._mapping)
+
+    def orgs(self) -> list[Org]:
+        with self._read.connect() as conn:
+            rows = conn.execute(select(t.orgs).order_by(t.orgs.c.name)).all()
+        return [_org(r._mapping) for r in rows]
+
+    def add_user(
+        self, name: str, org: str, token_hash: str, *, is_admin: bool = False, is_peer: bool = False
+    ) -> None:
+        with self._writing() as conn:
+            conn.execute(
+                insert(t.users).values(
+                    name=name,
+                    org=org,
+                    token_hash=token_hash,
+                    is_admin=is_admin,
+                    is_peer=is_peer,
+                    created_us=now_micros(),
+                )
+            )
+
+    def user_by_token_hash(self, token_hash: str) -> User | None:
+        with self._read.connect() as conn:
+            row = conn.execute(select(t.users).where(t.users.c.token_hash == token_hash)).first()
+        return None if row is None else _user(row._mapping)
+
+    def user(self, name: str) -> User | None:
+        with self._read.connect() as conn:
+            row = conn.execute(select(t.users).where(t.users.c.name == name)).first()
+        return None if row is None else _user(row._mapping)
+
+    def users(self) -> list[User]:
+        with self._read.connect() as conn:
+            rows = conn.execute(select(t.users).order_by(t.users.c.name)).all()
+        return [
+            User(
+                name=r._mapping["name"],
+                org=r._mapping["org"],
+                is_admin=bool(r._mapping["is_admin"]),
+            )
+            for r in rows
+        ]
+
+    def set_grant(self, g: Grant) -> None:
+        with self._writing() as conn:
+            conn.execute(
+                delete(t.grants).where(
+                    and_(t.grants.c.collection_id == g.collection_id, t.grants.c.org == g.org)
+                )
+            )
+            conn.execute(
+                insert(t.grants).values(
+                    collection_id=g.collection_id,
+                    org=g.org,
+                    can_read=g.can_read,
+                    can_write=g.can_write,
+                    max_tlp=g.max_tlp,
+                )
+            )
+            self._bump(conn)
+
+    def grants(self) -> list[Grant]:
+        with self._read.connect() as conn:
+            rows = conn.execute(select(t.grants)).all()
+        return [_grant(r._mapping) for r in rows]
+
+    # -- peers and sync cursors ---------------------------------------------------------------
+
+    def add_peer(self, peer: Peer) -> None:
+        with self._writing() as conn:
+            conn.execute(delete(t.peers).where(t.peers.c.name == peer.name))
+            conn.execute(
+                insert(t.peers).values(
+                    name=peer.name,
+                    url=peer.url,
+                    org=peer.org,
+                    token=peer.token,
+                    pull=json.dumps([list(p) for p in peer.pull]),
+                    push=json.dumps([list(p) for p in peer.push]),
+                    ca_file=peer.ca_file,
+                    created_us=now_micros(),
+                )
+            )
+
+    def peers(self) -> list[Peer]:
+        with self._read.connect() as conn:
+            rows = conn.execute(select(t.peers).order_by(t.peers.c.name)).all()
+        return [
+            Peer(
+                name=m["name"],
+                url=m["url"],
+                org=m["org"],
+                token=m["token"],
+                pull=tuple((a, b) for a, b in json.loads(m["pull"])),
+                push=tuple((a, b) for a, b in json.loads(m["push"])),
+                ca_file=m["ca_file"],
+            )
+            for m in (r._mapping for r in rows)
+        ]
+
+    def cursor(self, peer: str, direction: str, local: str, remote: str) -> str | None:
+        c = t.sync_cursors.c
+        with self._read.connect() as conn:
+            return conn.execute(
+                select(c.position).where(
+                    c.peer == peer,
+                    c.direction == direction,
+                    c.local_collection == local,
+                    c.remote_collection == remote,
+                )
+            ).scalar()
+
+    def set_cursor(self, cursor: SyncCursor) -> None:
+        with self._writing() as conn:
+            self._set_cursor(conn, cursor)
+
+    def _set_cursor(self, conn: Connection, cur: SyncCursor) -> None:
+        c = t.sync_cursors.c
+        conn.execute(
+            delete(t.sync_cursors).where(
+                c.peer == cur.peer,
+                c.direction == cur.direction,
+                c.local_collection == cur.local_collection,
+                c.remote_collection == cur.remote_collection,
+            )
+        )
+        conn.execute(
+            insert(t.sync_cursors).values(
+                peer=cur.peer,
+                direction=cur.direction,
+                local_collection=cur.local_collection,
+                remote_collection=cur.remote_collection,
+                position=cur.position,
+                updated_us=now_micros(),
+            )
+        )
+
+    # -- status resources ----------------------------------------------------------------------
+
+    def put_status(self, status_id: str, collection_id: str, principal: str, body: bytes) -> None:
+        with self._writing() as conn:
+            self._insert_status(conn, status_id, collection_id, principal, body)
+
+    def _insert_status(
+        self, conn: Connection, status_id: str, collection_id: str, principal: str, body: bytes
+    ) -> None:
+        conn.execute(
+            insert(t.statuses).values(
+                id=status_id,
+                collection_id=collection_id,
+                principal=principal,
+                created_us=now_micros(),
+                body=body,
+            )
+        )
+
+    def status(self, status_id: str) -> tuple[str, str, bytes] | None:
+        with self._read.connect() as conn:
+            row = conn.execute(
+                select(t.statuses.c.collection_id, t.statuses.c.principal, t.statuses.c.body).where(
+                    t.statuses.c.id == status_id
+                )
+            ).first()
+        return None if row is None else (row[0], row[1], bytes(row[2]))
+
+
+def _collection(m: Any) -> Collection:
+    return Collection(
+        id=m["id"],
+        title=m["title"],
+        description=m["description"],
+        alias=m["alias"],
+        default_markings=tuple(json.loads(m["default_markings"])),
+        kind=m["kind"],
+    )
+
+
+def _user(m: Any) -> User:
+    return User(
+        name=m["name"], org=m["org"], is_admin=bool(m["is_admin"]), is_peer=bool(m["is_peer"])
+    )
+
+
+def _org(m: Any) -> Org:
+    return Org(
+        name=m["name"],
+        country=m["country"],
+        communities=tuple(json.loads(m["communities"])),
+        identity_id=m["identity_id"],
+    )
+
+
+def _grant(m: Any) -> Grant:
+    return Grant(
+        collection_id=m["collection_id"],
+        org=m["org"],
+        can_read=bool(m["can_read"]),
+        can_write=bool(m["can_write"]),
+        max_tlp=m["max_tlp"],
+    )
+
+
