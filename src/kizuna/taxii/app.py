@@ -28,7 +28,6 @@ from kizuna.errors import (
     KizunaError,
     NotAcceptable,
     NotFound,
-    PayloadTooLarge,
     Unauthorized,
     UnsupportedMediaType,
 )
@@ -39,6 +38,13 @@ from kizuna.node._snapshot import Snapshot
 from kizuna.policy.principal import Principal
 from kizuna.stix.timestamps import format_micros, now_micros
 from kizuna.store.types import Collection, ObjectQuery, VersionMatch
+from kizuna.taxii._resources import (
+    Envelope,
+    TaxiiResponse,
+    error_response,
+    read_body,
+    status_resource,
+)
 from kizuna.taxii.cursor import CursorCodec, filters_digest
 from kizuna.taxii.filters import Filters, parse_filters
 from kizuna.taxii.media import STIX, TAXII, acceptable, is_taxii_content
@@ -46,35 +52,6 @@ from kizuna.taxii.media import STIX, TAXII, acceptable, is_taxii_content
 log = logging.getLogger("kizuna.taxii")
 
 API_ROOT = "api"
-
-
-class TaxiiResponse(Response):
-    media_type = TAXII
-
-    def __init__(
-        self, content: Any, status_code: int = 200, headers: dict[str, str] | None = None
-    ) -> None:
-        body = content if isinstance(content, bytes) else msgspec.json.encode(content)
-        super().__init__(body, status_code=status_code, headers=headers)
-
-
-def error_response(exc: KizunaError) -> TaxiiResponse:
-    body: dict[str, Any] = {
-        "title": exc.title,
-        "description": exc.message,
-        "http_status": str(exc.status),
-    }
-    if exc.details:
-        body["details"] = exc.details
-    headers = {"WWW-Authenticate": 'Basic realm="kizuna", Bearer'} if exc.status == 401 else None
-    return TaxiiResponse(body, status_code=exc.status, headers=headers)
-
-
-class _Envelope(msgspec.Struct):
-    objects: list[msgspec.Raw] | None = None
-    type: str | None = None
-    more: bool | None = None
-    next: str | None = None
 
 
 Handler = Callable[[Request], Awaitable[Response]]
@@ -403,7 +380,7 @@ def create_app(node: Node) -> Starlette:
     def store_objects(principal: Principal, collection: Collection, body: bytes) -> Response:
         """Decode, ingest and record the status, in one thread."""
         try:
-            env = msgspec.json.decode(body, type=_Envelope)
+            env = msgspec.json.decode(body, type=Envelope)
         except msgspec.DecodeError as exc:
             raise InvalidJSON(f"the request body is not a TAXII envelope: {exc}") from None
         if env.type == "bundle":
@@ -504,49 +481,3 @@ def create_app(node: Node) -> Starlette:
     )
     app.state.node = node
     return app
-
-
-async def read_body(request: Request, limit: int) -> bytes:
-    """The request body, refusing (413) anything larger than *limit* bytes."""
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise PayloadTooLarge(
-            f"the body is {int(declared)} bytes; this server accepts at most {limit} "
-            "(max_content_length of the API root): split the envelope"
-        )
-    chunks = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise PayloadTooLarge(
-                f"the body exceeds {limit} bytes (max_content_length of the API root): split "
-                "the envelope"
-            )
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
-def status_resource(status_id: str, request_us: int, results: list[ObjectResult]) -> dict[str, Any]:
-    successes = [{"id": r.id, "version": r.version, "message": r.message} for r in results if r.ok]
-    failures = [
-        {
-            k: v
-            for k, v in (("id", r.id), ("version", r.version), ("message", r.message))
-            if v is not None
-        }
-        for r in results
-        if not r.ok
-    ]
-    return {
-        "id": status_id,
-        "status": "complete",
-        "request_timestamp": format_micros(request_us),
-        "total_count": len(results),
-        "success_count": len(successes),
-        "successes": successes,
-        "failure_count": len(failures),
-        "failures": failures,
-        "pending_count": 0,
-        "pendings": [],
-    }

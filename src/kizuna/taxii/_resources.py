@@ -1,0 +1,90 @@
+"""TAXII 2.1 resources on the wire: the response class, the error resource, the status resource,
+the envelope a POST sends, and a body reader that refuses oversize bodies."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+from starlette.requests import Request
+from starlette.responses import Response
+
+from kizuna.errors import KizunaError, PayloadTooLarge
+from kizuna.node._ingest import ObjectResult
+from kizuna.stix.timestamps import format_micros
+from kizuna.taxii.media import TAXII
+
+
+class TaxiiResponse(Response):
+    media_type = TAXII
+
+    def __init__(
+        self, content: Any, status_code: int = 200, headers: dict[str, str] | None = None
+    ) -> None:
+        body = content if isinstance(content, bytes) else msgspec.json.encode(content)
+        super().__init__(body, status_code=status_code, headers=headers)
+
+
+def error_response(exc: KizunaError) -> TaxiiResponse:
+    body: dict[str, Any] = {
+        "title": exc.title,
+        "description": exc.message,
+        "http_status": str(exc.status),
+    }
+    if exc.details:
+        body["details"] = exc.details
+    headers = {"WWW-Authenticate": 'Basic realm="kizuna", Bearer'} if exc.status == 401 else None
+    return TaxiiResponse(body, status_code=exc.status, headers=headers)
+
+
+class Envelope(msgspec.Struct):
+    objects: list[msgspec.Raw] | None = None
+    type: str | None = None
+    more: bool | None = None
+    next: str | None = None
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    """The request body, refusing (413) anything larger than *limit* bytes."""
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise PayloadTooLarge(
+            f"the body is {int(declared)} bytes; this server accepts at most {limit} "
+            "(max_content_length of the API root): split the envelope"
+        )
+    chunks = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise PayloadTooLarge(
+                f"the body exceeds {limit} bytes (max_content_length of the API root): split "
+                "the envelope"
+            )
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def status_resource(status_id: str, request_us: int, results: list[ObjectResult]) -> dict[str, Any]:
+    successes = [{"id": r.id, "version": r.version, "message": r.message} for r in results if r.ok]
+    failures = [
+        {
+            k: v
+            for k, v in (("id", r.id), ("version", r.version), ("message", r.message))
+            if v is not None
+        }
+        for r in results
+        if not r.ok
+    ]
+    return {
+        "id": status_id,
+        "status": "complete",
+        "request_timestamp": format_micros(request_us),
+        "total_count": len(results),
+        "success_count": len(successes),
+        "successes": successes,
+        "failure_count": len(failures),
+        "failures": failures,
+        "pending_count": 0,
+        "pendings": [],
+    }
