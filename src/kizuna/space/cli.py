@@ -1,18 +1,37 @@
-"""The ``kizuna space`` command group. Each command lives in its own module and is added here."""
+"""The ``kizuna space`` command group. Each command lives in its own module and is added here.
+
+The commands are imported when used: the numeric stack they need (numpy, scipy, sgp4) would
+otherwise add most of a second to every ``kizuna`` command, space or not.
+"""
 
 from __future__ import annotations
 
+import importlib
+
 import click
 
-from kizuna.space.pc_cli import pc
-from kizuna.space.screen_cli import import_command, screen_command
+#: command name -> "module:attribute"
+COMMANDS = {
+    "import": "kizuna.space.screen_cli:import_command",
+    "pc": "kizuna.space.pc_cli:pc",
+    "screen": "kizuna.space.screen_cli:screen_command",
+}
 
 
-@click.group()
+class _LazyGroup(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        target = COMMANDS.get(cmd_name)
+        if target is None:
+            return None
+        module, attribute = target.split(":")
+        command = getattr(importlib.import_module(module), attribute)
+        assert isinstance(command, click.Command)
+        return command
+
+
+@click.group(cls=_LazyGroup)
 def space() -> None:
     """Space catalogs, conjunction screening, collision probability and CDMs."""
-
-
-space.add_command(pc)
-space.add_command(screen_command)
-space.add_command(import_command)
