@@ -185,11 +185,16 @@ class Server:
         self.proc.wait()
 
 
+#: API processes of the Kizuna server (``--workers``).
+WORKERS = 1
+
+
 def start_kizuna(directory: Path) -> Server:
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     proc = subprocess.Popen(
-        [sys.executable, "-m", "kizuna", "serve", str(directory), "--port", str(port)],
+        [sys.executable, "-m", "kizuna", "serve", str(directory), "--port", str(port),
+         "--workers", str(WORKERS)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -480,7 +485,10 @@ def main() -> None:
     parser.add_argument("--skip-compare", action="store_true")
     parser.add_argument("--skip-import", action="store_true")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--workers", type=int, default=1, help="kizuna serve --workers")
     args = parser.parse_args()
+    global WORKERS
+    WORKERS = args.workers
     if args.compare > 2000:
         parser.error("medallion's memory backend is quadratic: --compare must be <= 2000")
     sizes = [int(s) for s in args.sizes.split(",") if s]

@@ -83,17 +83,35 @@ def init(
 @click.option(
     "--database", default=None, help="Database URL (postgresql://...); default: the node's."
 )
-def serve(directory: Path, host: str, port: int, database: str | None) -> None:
-    """Serve the node's TAXII 2.1 API."""
+@click.option(
+    "--workers",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="API processes (writes stay serialized; validation and reads run in parallel).",
+)
+def serve(directory: Path, host: str, port: int, database: str | None, workers: int) -> None:
+    """Serve the node's TAXII 2.1 API (and sync with peers in the background)."""
+    import os
+
     import uvicorn
 
     from kizuna.sync.scheduler import Scheduler
     from kizuna.taxii.app import create_app
 
     node = Node.open(directory, database)
-    app = create_app(node)
     scheme = "https" if node.config.tls_cert else "http"
-    err.print(f"serving {node.config.name} at {scheme}://{host}:{port}/taxii2/")
+    err.print(
+        f"serving {node.config.name} at {scheme}://{host}:{port}/taxii2/"
+        + (f" with {workers} worker processes" if workers > 1 else "")
+    )
+    if workers > 1:
+        os.environ["KIZUNA_NODE_DIR"] = str(directory.resolve())
+        if database:
+            os.environ["KIZUNA_DATABASE"] = database
+        target: object = "kizuna.taxii.asgi:app"
+    else:
+        target = create_app(node)
     scheduler = None
     if node.config.sync_interval_seconds > 0:
         scheduler = Scheduler(node, node.config.sync_interval_seconds)
@@ -101,7 +119,9 @@ def serve(directory: Path, host: str, port: int, database: str | None) -> None:
         err.print(f"syncing with peers every {node.config.sync_interval_seconds} s")
     try:
         uvicorn.run(
-            app,
+            target,  # type: ignore[arg-type]
+            factory=workers > 1,
+            workers=workers,
             host=host,
             port=port,
             log_level="info",

@@ -72,3 +72,25 @@ def test_acknowledged_objects_survive_kill_9(tmp_path: Path) -> None:
     finally:
         proc.kill()
         proc.wait()
+
+
+def test_serve_with_several_worker_processes(tmp_path: Path) -> None:
+    node, token = Node.init(tmp_path / "n", name="n", org="NATO-CERT", country="BEL")
+    cid = node.add_collection("c").id
+    node.close()
+    port = free_port()
+    proc = _start(tmp_path / "n", port, ["--workers", "2"])
+    try:
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", headers=auth(token)) as client:
+            posted: list[str] = []
+            for _ in range(4):  # the two processes share the work and one database
+                objs = [indicator() for _ in range(50)]
+                r = client.post(f"/api/collections/{cid}/objects/", headers={"Content-Type": TAXII},
+                                content=json.dumps({"objects": objs}))
+                assert r.status_code == 202 and r.json()["success_count"] == 50
+                posted.extend(o["id"] for o in objs)
+            page = client.get(f"/api/collections/{cid}/objects/", params={"limit": 1000}).json()
+            assert sorted(o["id"] for o in page["objects"]) == sorted(posted)
+    finally:
+        proc.terminate()
+        proc.wait()
