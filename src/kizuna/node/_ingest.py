@@ -195,7 +195,7 @@ def ingest(
                     version_us=_version_us(obj),
                     spec_version=str(obj.get("spec_version", "2.1")),
                     marking_refs=visibility_refs(obj),
-                    needs_redaction=_needs_redaction(obj, body),
+                    needs_redaction=needs_redaction(obj, body),
                     body=body,
                 ),
             )
@@ -311,33 +311,6 @@ def _check_annotation(
                 "object at least as restrictively"
             )
     return None
-
-
-def _needs_redaction(obj: dict[str, Any], body: bytes) -> bool:
-    """``gate.needs_redaction``, answered cheaply for most objects.
-
-    No ``_ref`` in the bytes but those of ``object_marking_refs``: no references (a \\u
-    escape could spell a key, so any escape takes the full test). A top-level reference
-    property (``created_by_ref``, ``source_ref``, ``object_refs`` ...) holding an id or a
-    list of them: references, without walking the nested properties.
-    """
-    if b"granular_markings" not in body and b"\\u" not in body:
-        refs = body.count(b"_ref")
-        if refs == 0 or refs == body.count(b"object_marking_refs"):
-            return False  # every "_ref" in the bytes is an object_marking_refs
-    if "granular_markings" not in obj:
-        for key, value in obj.items():
-            if key in ("object_marking_refs", "marking_ref"):
-                continue
-            if key.endswith("_ref") and isinstance(value, str):
-                return True
-            if (
-                key.endswith("_refs")
-                and isinstance(value, list)
-                and any(isinstance(v, str) for v in value)
-            ):
-                return True
-    return needs_redaction(obj)
 
 
 def _exercise_marking(collection: Collection) -> str | None:

@@ -15,6 +15,7 @@ marking denies.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -226,9 +227,64 @@ def visibility_refs(obj: Mapping[str, Any]) -> tuple[str, ...]:
     return tuple(sorted(refs))
 
 
-def needs_redaction(obj: Mapping[str, Any]) -> bool:
-    """True when :meth:`Gate.release` may change *obj* for some principal."""
-    return bool(obj.get("granular_markings")) or bool(referenced_ids(obj))
+def needs_redaction(obj: Mapping[str, Any], body: bytes | None = None) -> bool:
+    """True when :meth:`Gate.release` may change *obj* for some principal.
+
+    With the object's JSON *body*, most objects are answered from the bytes: no ``_ref`` in
+    them but those of ``object_marking_refs`` means no references (a \\u escape could spell a
+    key, so any escape takes the full test). A top-level property holding a reference
+    answers without walking nested properties.
+    """
+    if body is not None and _plain(body):
+        refs = body.count(b"_ref")
+        if refs == 0 or refs == body.count(b"object_marking_refs"):
+            return False  # every "_ref" in the bytes is an object_marking_refs
+    if obj.get("granular_markings"):
+        return True
+    for key, value in obj.items():
+        if key in _NOT_REFS:
+            continue
+        if key.endswith("_ref") and isinstance(value, str):
+            return True
+        if (
+            key.endswith("_refs")
+            and isinstance(value, list)
+            and any(isinstance(v, str) for v in value)
+        ):
+            return True
+    return bool(referenced_ids(obj))
+
+
+def identifiers_in(body: bytes) -> set[str]:
+    """Every STIX identifier written as a JSON string in *body*: a superset of its references.
+
+    An identifier behind a \\u escape is missed; :func:`releases_unchanged` refuses such
+    bodies, so the gate then parses the object and asks for it.
+    """
+    return {m.decode() for m in _ID.findall(body)}
+
+
+def releases_unchanged(body: bytes, any_hidden: bool) -> bool:
+    """True when :meth:`Gate.release` would return the object of *body* as it is.
+
+    For an object that passed the coarse gate (its object markings are visible): without
+    granular markings, without escapes, and with none of :func:`identifiers_in` hidden from
+    the principal (*any_hidden* False), nothing is removed or withheld, so it can go out as
+    stored without being parsed.
+    """
+    return _plain(body) and not any_hidden
+
+
+def _plain(body: bytes) -> bool:
+    """No granular markings, and no escape that could spell a key or an identifier."""
+    return b"granular_markings" not in body and b"\\u" not in body
+
+
+#: A STIX identifier as a JSON string: "type--UUID".
+_ID = re.compile(
+    rb'"([a-z0-9][a-z0-9-]*--[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-'
+    rb'[0-9a-fA-F]{12})"'
+)
 
 
 # -- helpers ---------------------------------------------------------------------------------
