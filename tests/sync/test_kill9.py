@@ -13,7 +13,6 @@ import signal
 import subprocess
 import sys
 import time
-import uuid
 from pathlib import Path
 
 import pytest
@@ -77,7 +76,7 @@ def test_kill_9_the_syncing_process_then_resume(tmp_path: Path) -> None:
         assert total > 500
 
         jpn = _receiver(tmp_path, "jpn", url, token)
-        kills = 0
+        interrupted: list[int] = []  # how much was stored when each kill landed
         for _ in range(3):  # kill it up to three times at different points
             proc = subprocess.Popen(_sync_cmd(tmp_path / "jpn"), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             target = _count(jpn) + 150
@@ -86,10 +85,11 @@ def test_kill_9_the_syncing_process_then_resume(tmp_path: Path) -> None:
                 time.sleep(0.005)
             if proc.poll() is None:
                 os.kill(proc.pid, signal.SIGKILL)
-                kills += 1
+                proc.wait()
+                interrupted.append(_count(jpn))
             proc.wait()
-        assert kills >= 1
-        assert _count(jpn) < total or kills == 3
+        # At least one kill landed mid-sync: part of the collection stored, part not.
+        assert any(0 < n < total for n in interrupted), interrupted
         done = subprocess.run(_sync_cmd(tmp_path / "jpn"), capture_output=True, text=True, timeout=300)
         assert done.returncode == 0, done.stderr
         assert _state(jpn) == expected
@@ -137,7 +137,6 @@ def test_kill_9_the_publishing_server_then_restart(tmp_path: Path) -> None:
             again = subprocess.run(_sync_cmd(tmp_path / "jpn"), capture_output=True, text=True, timeout=300)
             assert again.returncode == 0, again.stderr
         assert _state(jpn) == expected
-        assert uuid.UUID(jpn.collection("from-nato").id)
     finally:
         server.kill()
         server.wait()
