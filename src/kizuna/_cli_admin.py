@@ -6,12 +6,10 @@ import json
 from pathlib import Path
 
 import click
-import msgspec
 
 from kizuna._cli_common import err, node_dir
-from kizuna.errors import KizunaError
 from kizuna.node import Node
-from kizuna.stix.markings import TLP_LEVELS, releasability_marking
+from kizuna.stix.markings import TLP_LEVELS
 
 
 @click.group()
@@ -140,21 +138,7 @@ def marking() -> None:
 @click.argument("codes", nargs=-1, required=True)
 def marking_rel_to(directory: Path, codes: tuple[str, ...]) -> None:
     """Store and print the REL TO marking-definition for these countries/communities."""
-    from kizuna.policy.countries import is_country
-
-    node = Node.open(directory)
-    obj = releasability_marking(codes)
-    known = node.communities()
-    unknown = [
-        c
-        for c in obj["extensions"][next(iter(obj["extensions"]))]["rel_to"]
-        if not is_country(c) and c not in known
-    ]
-    if unknown:
-        raise KizunaError(
-            f"unknown code(s) {', '.join(unknown)}: expected ISO 3166 alpha-3 countries or communities ({', '.join(sorted(known))})"
-        )
-    node.store.put_marking_definitions([(obj["id"], msgspec.json.encode(obj))])
+    obj = Node.open(directory).releasability_marking(list(codes))
     click.echo(json.dumps(obj, indent=2))
 
 

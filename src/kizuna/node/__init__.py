@@ -30,6 +30,7 @@ from kizuna.stix.markings import (
     EXERCISE_EXTENSION,
     builtin_markings,
     exercise_marking,
+    releasability_marking,
     tlp_level,
 )
 from kizuna.stix.timestamps import format_micros, now_micros, to_micros
@@ -300,6 +301,25 @@ class Node:
         g = Grant(c.id, org, read, write, tlp_level(max_tlp))
         self.store.set_grant(g)
         return g
+
+    # -- markings ----------------------------------------------------------------------------
+
+    def releasability_marking(self, codes: list[str]) -> dict[str, Any]:
+        """Store (if new) and return the ``REL TO`` marking-definition for *codes*.
+
+        Checked as any incoming marking-definition is: known codes, immutable once stored.
+        """
+        from kizuna.node._ingest import check_marking_definition
+
+        try:
+            obj = releasability_marking(codes)
+        except ValueError as exc:
+            raise BadRequest(str(exc)) from None
+        problem = check_marking_definition(self.store, self.snapshot(), obj)
+        if problem:
+            raise BadRequest(problem)
+        self.store.put_marking_definitions([(obj["id"], msgspec.json.encode(obj))])
+        return obj
 
     # -- peers -----------------------------------------------------------------------------
 

@@ -94,7 +94,7 @@ def ingest(
             continue
         assert isinstance(obj, dict)
         if obj["type"] == "marking-definition":
-            failure = _check_marking_definition(store, snap, obj, raw)
+            failure = check_marking_definition(store, snap, obj)
             if failure:
                 results.append(ObjectResult(False, obj["id"], version, failure))
                 refused_markings.add(obj["id"])
@@ -243,9 +243,8 @@ def ingest(
     return finish(outcomes)
 
 
-def _check_marking_definition(
-    store: SqlStore, snap: Snapshot, obj: dict[str, Any], raw: bytes
-) -> str | None:
+def check_marking_definition(store: SqlStore, snap: Snapshot, obj: dict[str, Any]) -> str | None:
+    """Why a (valid STIX) marking-definition cannot be stored, or None when it can."""
     existing = store.marking_definition(obj["id"])
     if existing is not None:
         if msgspec.json.decode(existing) != obj:
