@@ -37,6 +37,7 @@ from typing import Any
 from kizuna.space.cdm import Cdm
 from kizuna.space.omm import ElementSet, format_epoch, parse_epoch
 from kizuna.space.screen import ScreenResult
+from kizuna.stix.extensions import extension_definition
 from kizuna.stix.ids import derived_id
 from kizuna.stix.markings import KIZUNA_IDENTITY
 
@@ -92,23 +93,8 @@ def _timestamp(when: datetime) -> str:
 def space_extension_definitions() -> list[dict[str, Any]]:
     """The two extension-definitions (``new-sdo``) every node serves, authored by Kizuna."""
 
-    def definition(ext_id: str, name: str, description: str, schema: str) -> dict[str, Any]:
-        return {
-            "type": "extension-definition",
-            "spec_version": "2.1",
-            "id": ext_id,
-            "created": _DEFINED,
-            "modified": _DEFINED,
-            "created_by_ref": KIZUNA_IDENTITY,
-            "name": name,
-            "description": description,
-            "schema": schema,
-            "version": "1.0.0",
-            "extension_types": ["new-sdo"],
-        }
-
     return [
-        definition(
+        extension_definition(
             SPACE_OBJECT_EXTENSION,
             "Kizuna space object",
             f"New SDO {SPACE_OBJECT_TYPE}: a tracked space object (norad_cat_id, "
@@ -116,8 +102,9 @@ def space_extension_definitions() -> list[dict[str, Any]]:
             "mean elements (elements: OMM keywords in lower case). The id is UUIDv5 over "
             "'norad:<number>[/<designator>]'; a newer element set is a new version.",
             "https://kizuna.invalid/schemas/space-object-1.0.json",
+            "new-sdo",
         ),
-        definition(
+        extension_definition(
             CONJUNCTION_EXTENSION,
             "Kizuna conjunction",
             f"New SDO {CONJUNCTION_TYPE}: a close approach between two space objects "
@@ -125,6 +112,7 @@ def space_extension_definitions() -> list[dict[str, Any]]:
             "(object 2 relative to object 1 in object 1's RTN frame), collision_probability and "
             "collision_probability_method when known (absent otherwise), and screening.",
             "https://kizuna.invalid/schemas/conjunction-1.0.json",
+            "new-sdo",
         ),
     ]
 

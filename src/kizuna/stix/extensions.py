@@ -22,7 +22,14 @@ def kizuna_identity() -> dict[str, Any]:
     }
 
 
-def _extension(ext_id: str, name: str, description: str, schema: str) -> dict[str, Any]:
+def extension_definition(
+    ext_id: str,
+    name: str,
+    description: str,
+    schema: str,
+    extension_type: str = "property-extension",
+) -> dict[str, Any]:
+    """One of Kizuna's extension-definitions (fixed id, authored by the Kizuna identity)."""
     return {
         "type": "extension-definition",
         "spec_version": "2.1",
@@ -34,7 +41,7 @@ def _extension(ext_id: str, name: str, description: str, schema: str) -> dict[st
         "description": description,
         "schema": schema,
         "version": "1.0.0",
-        "extension_types": ["property-extension"],
+        "extension_types": [extension_type],
     }
 
 
@@ -42,7 +49,7 @@ def extension_definitions() -> list[dict[str, Any]]:
     """Every extension-definition Kizuna defines, with the identity that authors them."""
     defs: list[dict[str, Any]] = [
         kizuna_identity(),
-        _extension(
+        extension_definition(
             RELEASABILITY_EXTENSION,
             "Kizuna releasability",
             "On a marking-definition: the object may be released only to principals of the "
@@ -50,7 +57,7 @@ def extension_definitions() -> list[dict[str, Any]]:
             "sorted list of upper-case codes. The id of such a marking is UUIDv5 over its codes.",
             "https://kizuna.invalid/schemas/releasability-1.0.json",
         ),
-        _extension(
+        extension_definition(
             EXERCISE_EXTENSION,
             "Kizuna exercise",
             "On a marking-definition: the object belongs to the named exercise and may only be "
