@@ -35,6 +35,7 @@ from kizuna.node import Node
 from kizuna.node._ingest import ObjectResult, ingest
 from kizuna.node._read import Page, read_page
 from kizuna.node._snapshot import Snapshot
+from kizuna.policy.gate import DENIED, Access
 from kizuna.policy.principal import Principal
 from kizuna.stix.timestamps import format_micros, now_micros
 from kizuna.store.types import Collection, ObjectQuery, VersionMatch
@@ -110,16 +111,21 @@ def create_app(node: Node) -> Starlette:
 
     # -- helpers -----------------------------------------------------------------------------
 
+    def known_collection(
+        principal: Principal, cid: str, snap: Snapshot | None = None
+    ) -> tuple[Collection, Access]:
+        """The collection and the principal's rights there; 404 when it may do neither."""
+        collection = node.store.collection(cid)
+        snap = snap or node.snapshot()
+        access = DENIED if collection is None else snap.gate.access(principal, collection.id)
+        if collection is None or (not access.can_read and not access.can_write):
+            raise NotFound(f"no collection {cid!r} here (list them at /{API_ROOT}/collections/)")
+        return collection, access
+
     def readable_collection(
         principal: Principal, cid: str, *, write: bool = False, snap: Snapshot | None = None
     ) -> Collection:
-        collection = node.store.collection(cid)
-        snap = snap or node.snapshot()
-        if collection is None:
-            raise NotFound(f"no collection {cid!r} here (list them at /{API_ROOT}/collections/)")
-        access = snap.gate.access(principal, collection.id)
-        if not access.can_read and not access.can_write:
-            raise NotFound(f"no collection {cid!r} here (list them at /{API_ROOT}/collections/)")
+        collection, access = known_collection(principal, cid, snap)
         if write and not access.can_write:
             raise Forbidden(f"you may read but not write collection {collection.id}")
         if not write and not access.can_read:
@@ -210,8 +216,7 @@ def create_app(node: Node) -> Starlette:
             }
         )
 
-    def collection_resource(c: Collection, principal: Principal) -> dict[str, Any]:
-        access = node.snapshot().gate.access(principal, c.id)
+    def collection_resource(c: Collection, access: Access) -> dict[str, Any]:
         out: dict[str, Any] = {
             "id": c.id,
             "title": c.title,
@@ -231,17 +236,12 @@ def create_app(node: Node) -> Starlette:
         for c in node.store.collections():
             access = snap.gate.access(principal, c.id)
             if access.can_read or access.can_write:
-                visible.append(collection_resource(c, principal))
+                visible.append(collection_resource(c, access))
         return TaxiiResponse({"collections": visible} if visible else {})
 
     def collection(request: Request, principal: Principal) -> Response:
-        c = node.store.collection(request.path_params["cid"])
-        if c is None:
-            raise NotFound(f"no collection {request.path_params['cid']!r} here")
-        access = node.snapshot().gate.access(principal, c.id)
-        if not access.can_read and not access.can_write:
-            raise NotFound(f"no collection {request.path_params['cid']!r} here")
-        return TaxiiResponse(collection_resource(c, principal))
+        c, access = known_collection(principal, request.path_params["cid"])
+        return TaxiiResponse(collection_resource(c, access))
 
     def get_objects(request: Request, principal: Principal) -> Response:
         _, _, page, token = paged_read(
