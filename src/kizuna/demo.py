@@ -23,6 +23,7 @@ from rich.table import Table
 from kizuna.node import Node
 from kizuna.node._files import read_bundle
 from kizuna.node._ingest import ingest
+from kizuna.node._read import read_page
 from kizuna.policy.gate import CollectionView
 from kizuna.stix.markings import TLP2_IDS, releasability_marking
 from kizuna.store.types import ObjectQuery, VersionMatch
@@ -129,8 +130,20 @@ def wire(demo: Demo) -> None:
 
 
 def held(node: Node, collection: str) -> set[str]:
-    rows = node.store.query(ObjectQuery(collection, versions=VersionMatch(all=True), limit=10**7))
-    return {r.stix_id for r in rows}
+    """Ids in *collection* as the node's administrator reads them (through the gate)."""
+    admin = node.store.user("admin")
+    assert admin is not None
+    principal = node.principal_for(admin)
+    c = node.collection(collection)
+    ids: set[str] = set()
+    after = None
+    while True:
+        page = read_page(node.store, node.snapshot(), principal, c,
+                         ObjectQuery(c.id, after_us=after, versions=VersionMatch(all=True)), 5000)
+        ids.update(i.row.stix_id for i in page.items)
+        if not page.more:
+            return ids
+        after = page.last_added
 
 
 def summary(demo: Demo, console: Console) -> Table:
