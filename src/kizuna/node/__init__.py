@@ -20,7 +20,7 @@ import msgspec
 from kizuna import config as config_mod
 from kizuna.config import NodeConfig
 from kizuna.errors import BadRequest, ConfigError, NotFound
-from kizuna.node._snapshot import COMMUNITIES_SETTING, Snapshot, load_snapshot
+from kizuna.node._snapshot import COMMUNITIES_SETTING, Snapshot, load_snapshot, make_principal
 from kizuna.policy.communities import DEFAULT_COMMUNITIES
 from kizuna.policy.countries import is_country
 from kizuna.policy.principal import Principal
@@ -224,25 +224,20 @@ class Node:
     def principal_for_org(
         self, org: Org, name: str, *, is_admin: bool = False, peer: str | None = None
     ) -> Principal:
-        codes = {org.country, *org.communities}
-        for community, members in self.communities().items():
-            if org.country in members:
-                codes.add(community)
-        return Principal(
-            name=name,
-            org=org.name,
-            country=org.country,
-            codes=frozenset(codes),
-            is_admin=is_admin,
-            peer=peer,
-        )
+        return make_principal(org, name, self.communities(), is_admin=is_admin, peer=peer)
 
-    def authenticate(self, token: str, username: str | None = None) -> Principal | None:
-        """The principal a token belongs to (and, with Basic auth, that user name), or None."""
-        user = self.store.user_by_token_hash(hash_token(token))
+    def authenticate(
+        self, token: str, username: str | None = None, snap: Snapshot | None = None
+    ) -> Principal | None:
+        """The principal a token belongs to (and, with Basic auth, that user name), or None.
+
+        Answered from the policy snapshot (*snap*, or the current one), which holds the users.
+        """
+        snap = snap or self.snapshot()
+        user = snap.users.get(hash_token(token))
         if user is None or (username is not None and username != user.name):
             return None
-        return self.principal_for(user)
+        return snap.principal_of(user)
 
     # -- collections and grants ----------------------------------------------------------------
 

@@ -6,11 +6,12 @@ import json
 import threading
 from dataclasses import dataclass, field
 
+from kizuna.errors import ConfigError
 from kizuna.policy.gate import Access, CollectionView, Gate
 from kizuna.policy.principal import Principal
 from kizuna.stix.markings import Marking, parse_marking
 from kizuna.store.sql import SqlStore
-from kizuna.store.types import Collection
+from kizuna.store.types import Collection, Org, User
 
 COMMUNITIES_SETTING = "communities"
 
@@ -26,11 +27,42 @@ class Snapshot:
     sets: dict[int, tuple[str, ...]]
     collections: dict[str, Collection]
     communities: dict[str, frozenset[str]]
+    orgs: dict[str, Org] = field(default_factory=dict)
+    #: Users by the hash of their API token (authentication without a query per request).
+    users: dict[str, User] = field(default_factory=dict)
     _visible: dict[tuple[str, str], frozenset[int] | None] = field(default_factory=dict)
+    _principals: dict[str, Principal] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def view(self, collection: Collection) -> CollectionView:
         return CollectionView(id=collection.id, kind=collection.kind)
+
+    def collection(self, ref: str) -> Collection | None:
+        """The collection whose id or alias is *ref*."""
+        found = self.collections.get(ref)
+        if found is None:
+            found = next((c for c in self.collections.values() if c.alias == ref), None)
+        return found
+
+    def principal_of(self, user: User) -> Principal:
+        """The principal *user* acts as (its organization's country and communities)."""
+        with self._lock:
+            cached = self._principals.get(user.name)
+        if cached is not None:
+            return cached
+        org = self.orgs.get(user.org)
+        if org is None:
+            raise ConfigError(f"user {user.name!r} belongs to a missing organization {user.org!r}")
+        principal = make_principal(
+            org,
+            user.name,
+            self.communities,
+            is_admin=user.is_admin,
+            peer=user.name if user.is_peer else None,
+        )
+        with self._lock:
+            self._principals[user.name] = principal
+        return principal
 
     def visible_sets(self, principal: Principal, collection: Collection) -> frozenset[int] | None:
         key = (principal.key, collection.id)
@@ -49,6 +81,29 @@ class Snapshot:
             if self.gate.access(principal, c.id).can_read:
                 out[c.id] = self.visible_sets(principal, c)
         return out
+
+
+def make_principal(
+    org: Org,
+    name: str,
+    communities: dict[str, frozenset[str]],
+    *,
+    is_admin: bool = False,
+    peer: str | None = None,
+) -> Principal:
+    """A principal of *org*: its country, its own communities and those its country is in."""
+    codes = {org.country, *org.communities}
+    for community, members in communities.items():
+        if org.country in members:
+            codes.add(community)
+    return Principal(
+        name=name,
+        org=org.name,
+        country=org.country,
+        codes=frozenset(codes),
+        is_admin=is_admin,
+        peer=peer,
+    )
 
 
 def load_snapshot(store: SqlStore, home_org: str) -> Snapshot:
@@ -72,4 +127,6 @@ def load_snapshot(store: SqlStore, home_org: str) -> Snapshot:
         sets=store.marking_sets(),
         collections=collections,
         communities=communities,
+        orgs={o.name: o for o in orgs},
+        users=store.users_by_token_hash(),
     )

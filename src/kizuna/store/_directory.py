@@ -110,11 +110,18 @@ class Directory(StoreBase):
                     created_us=now_micros(),
                 )
             )
+            self._bump(conn)  # the policy snapshot caches users (authentication)
 
     def user_by_token_hash(self, token_hash: str) -> User | None:
         with self._read.connect() as conn:
             row = conn.execute(select(t.users).where(t.users.c.token_hash == token_hash)).first()
         return None if row is None else _user(row._mapping)
+
+    def users_by_token_hash(self) -> dict[str, User]:
+        """Every user, by the hash of its API token."""
+        with self._read.connect() as conn:
+            rows = conn.execute(select(t.users)).all()
+        return {r._mapping["token_hash"]: _user(r._mapping) for r in rows}
 
     def user(self, name: str) -> User | None:
         with self._read.connect() as conn:
@@ -236,14 +243,11 @@ class Directory(StoreBase):
     def _insert_status(
         self, conn: Connection, status_id: str, collection_id: str, principal: str, body: bytes
     ) -> None:
-        conn.execute(
-            insert(t.statuses).values(
-                id=status_id,
-                collection_id=collection_id,
-                principal=principal,
-                created_us=now_micros(),
-                body=body,
-            )
+        self._query(
+            conn,
+            "INSERT INTO statuses (id, collection_id, principal, created_us, body) "
+            "VALUES (?, ?, ?, ?, ?)",
+            (status_id, collection_id, principal, now_micros(), body),
         )
 
     def status(self, status_id: str) -> tuple[str, str, bytes] | None:

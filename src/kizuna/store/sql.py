@@ -196,7 +196,7 @@ class SqlStore(Directory):
                 return []
             self._put_marking_definitions(conn, marking_definitions)
             existing = self._existing(conn, collection_id, items)
-            last = conn.execute(select(func.max(t.versions.c.added_us))).scalar() or 0
+            last = self._query(conn, "SELECT max(added_us) FROM versions")[0][0] or 0
             next_us = max(now_micros(), last + 1)
             rows: list[tuple[Any, ...]] = []
             results: list[tuple[Outcome, int]] = []
@@ -249,18 +249,12 @@ class SqlStore(Directory):
         ids = sorted({i.stix_id for i in items})
         for start in range(0, len(ids), 500):
             chunk = ids[start : start + 500]
-            rows = conn.execute(
-                select(
-                    t.versions.c.stix_id,
-                    t.versions.c.version_us,
-                    t.versions.c.added_us,
-                    t.versions.c.marking_set,
-                ).where(
-                    and_(
-                        t.versions.c.collection_id == collection_id, t.versions.c.stix_id.in_(chunk)
-                    )
-                )
-            ).all()
+            rows = self._query(
+                conn,
+                "SELECT stix_id, version_us, added_us, marking_set FROM versions "
+                f"WHERE collection_id = ? AND stix_id IN ({','.join('?' * len(chunk))})",
+                (collection_id, *chunk),
+            )
             for stix_id, version_us, added_us, marking_set in rows:
                 found.setdefault((stix_id, version_us), []).append((added_us, marking_set))
         return found
@@ -468,6 +462,7 @@ class PostgresStore(SqlStore):
     """PostgreSQL for scale: several stateless API processes can share one database."""
 
     dialect = "postgresql"
+    _mark = "%s"
 
     def __init__(self, url: str) -> None:
         read = create_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)

@@ -63,7 +63,7 @@ def create_app(node: Node) -> Starlette:
     cfg = node.config
     cursors = CursorCodec(cfg.secret, cfg.cursor_ttl_seconds)
 
-    def principal_of(request: Request) -> Principal:
+    def principal_of(request: Request, snap: Snapshot | None = None) -> Principal:
         header = request.headers.get("authorization")
         if not header:
             raise Unauthorized(
@@ -73,7 +73,7 @@ def create_app(node: Node) -> Starlette:
         scheme, _, value = header.partition(" ")
         principal = None
         if scheme.lower() == "bearer" and value.strip():
-            principal = node.authenticate(value.strip())
+            principal = node.authenticate(value.strip(), snap=snap)
         elif scheme.lower() == "basic":
             try:
                 user, _, token = base64.b64decode(value.strip()).decode("utf-8").partition(":")
@@ -81,7 +81,7 @@ def create_app(node: Node) -> Starlette:
                 raise Unauthorized(
                     "the Basic credentials are not valid base64 of user:token"
                 ) from None
-            principal = node.authenticate(token, user)
+            principal = node.authenticate(token, user, snap)
         else:
             raise Unauthorized(f"unsupported authorization scheme {scheme!r}; use Basic or Bearer")
         if principal is None:
@@ -115,8 +115,8 @@ def create_app(node: Node) -> Starlette:
         principal: Principal, cid: str, snap: Snapshot | None = None
     ) -> tuple[Collection, Access]:
         """The collection and the principal's rights there; 404 when it may do neither."""
-        collection = node.store.collection(cid)
         snap = snap or node.snapshot()
+        collection = snap.collection(cid)
         access = DENIED if collection is None else snap.gate.access(principal, collection.id)
         if collection is None or (not access.can_read and not access.can_write):
             raise NotFound(f"no collection {cid!r} here (list them at /{API_ROOT}/collections/)")
@@ -358,10 +358,10 @@ def create_app(node: Node) -> Starlette:
     async def add_objects(request: Request) -> Response:
         try:
             check_accept(request)
-            principal, collection = await run_in_threadpool(writable, request)
+            principal, collection, snap = await run_in_threadpool(writable, request)
             body = await read_envelope(request)
             # One hop to a worker thread for everything that touches the store.
-            return await run_in_threadpool(store_objects, principal, collection, body)
+            return await run_in_threadpool(store_objects, principal, collection, snap, body)
         except KizunaError as exc:
             return error_response(exc)
 
@@ -373,11 +373,15 @@ def create_app(node: Node) -> Starlette:
             )
         return await read_body(request, cfg.max_body_bytes)
 
-    def writable(request: Request) -> tuple[Principal, Collection]:
-        principal = principal_of(request)
-        return principal, readable_collection(principal, request.path_params["cid"], write=True)
+    def writable(request: Request) -> tuple[Principal, Collection, Snapshot]:
+        snap = node.snapshot()
+        principal = principal_of(request, snap)
+        cid = request.path_params["cid"]
+        return principal, readable_collection(principal, cid, write=True, snap=snap), snap
 
-    def store_objects(principal: Principal, collection: Collection, body: bytes) -> Response:
+    def store_objects(
+        principal: Principal, collection: Collection, snap: Snapshot, body: bytes
+    ) -> Response:
         """Decode, ingest and record the status, in one thread."""
         try:
             env = msgspec.json.decode(body, type=Envelope)
@@ -403,7 +407,7 @@ def create_app(node: Node) -> Starlette:
         # The status is stored in the same transaction as the objects: one commit per POST.
         results = ingest(
             node.store,
-            node.snapshot(),
+            snap,
             principal,
             collection,
             raw,
