@@ -37,6 +37,12 @@ class StoreBase:
     def _begin_write(self, conn: Connection) -> None:
         """Take the database-level write lock inside an open transaction (adapter hook)."""
 
+    def _lock_writers(self) -> None:
+        """Wait for the writers of other processes before the transaction (adapter hook)."""
+
+    def _unlock_writers(self) -> None:
+        """Let the writers of other processes go on (adapter hook)."""
+
     #: The driver's parameter placeholder (``?`` for sqlite3, ``%s`` for psycopg).
     _mark = "?"
 
@@ -110,6 +116,11 @@ class _Writing:
     def __enter__(self) -> Connection:
         self._store._lock.acquire()
         try:
+            self._store._lock_writers()
+        except BaseException:
+            self._store._lock.release()
+            raise
+        try:
             self._store._pending_cache = {}
             self._conn = self._store._write.connect()
             self._conn.begin()
@@ -117,6 +128,7 @@ class _Writing:
         except BaseException:
             if self._conn is not None:
                 self._conn.close()
+            self._store._unlock_writers()
             self._store._lock.release()
             raise
         return self._conn
@@ -132,6 +144,7 @@ class _Writing:
         finally:
             self._conn.close()
             self._store._pending_cache = {}
+            self._store._unlock_writers()
             self._store._lock.release()
 
 

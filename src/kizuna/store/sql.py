@@ -8,6 +8,8 @@ take the write lock.
 
 from __future__ import annotations
 
+import fcntl
+import os
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
@@ -434,6 +436,35 @@ class SqliteStore(SqlStore):
         event.listen(write, "connect", _sqlite_autocommit)
         event.listen(write, "begin", _sqlite_begin_immediate)
         super().__init__(read, write)
+        # Writers of several processes (``serve --workers``, a CLI import beside a server)
+        # queue on an flock beside the database: a waiter wakes when the lock is released,
+        # where SQLite's own busy handler polls with sleeps of up to 100 ms.
+        database = make_url(url).database
+        self._flock_path: str | None = None
+        self._flock_fd: int | None = None
+        self._flock_pid = 0
+        if database and database != ":memory:" and not database.startswith("file:"):
+            self._flock_path = f"{database}-writer.lock"
+
+    def _lock_writers(self) -> None:
+        if self._flock_path is None:
+            return
+        if self._flock_fd is None or self._flock_pid != os.getpid():
+            # Opened per process: a forked child must not share its parent's open file (an
+            # flock belongs to the open file, so the two would not exclude each other).
+            self._flock_fd = os.open(self._flock_path, os.O_RDWR | os.O_CREAT, 0o600)
+            self._flock_pid = os.getpid()
+        fcntl.flock(self._flock_fd, fcntl.LOCK_EX)
+
+    def _unlock_writers(self) -> None:
+        if self._flock_fd is not None:
+            fcntl.flock(self._flock_fd, fcntl.LOCK_UN)
+
+    def close(self) -> None:
+        super().close()
+        if self._flock_fd is not None and self._flock_pid == os.getpid():
+            os.close(self._flock_fd)
+        self._flock_fd = None
 
 
 def _sqlite_pragmas(synchronous: str) -> Callable[[Any, Any], None]:
