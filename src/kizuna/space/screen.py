@@ -44,9 +44,11 @@ from datetime import datetime, timedelta
 
 import numpy as np
 import numpy.typing as npt
-from scipy.spatial import cKDTree
 from sgp4.api import Satrec, SatrecArray
 
+from kizuna.space._pairs import MU as _MU
+from kizuna.space._pairs import PAD_FLOOR_KM as _PAD_FLOOR_KM
+from kizuna.space._pairs import search_block
 from kizuna.space.catalog import STATUS_BAD_ELEMENTS, Catalog, julian, satrecs
 
 __all__ = [
@@ -71,11 +73,7 @@ STATUS_TEXT: dict[int, str] = {
     8: "position not finite",
 }
 
-_MU = 398600.8  # km^3/s^2, WGS-72 as SGP4 uses
-_TIDE = 2.0 * _MU / 6378.135**3  # bound on |Δa| per km of separation (gravity gradient)
-_PAD_FLOOR_KM = 0.05  # interpolation pad floor (deep-space SDP4 terms, see docs/space.md)
 _NEWTON_TOL_S = 1e-6
-_RADIAL_ACC = 5e-5  # km/s^2 margin on radial acceleration beyond two-body (J2 is ~1.5e-5)
 
 
 @dataclass(frozen=True)
@@ -145,70 +143,6 @@ class _Seeds:
     i: list[npt.NDArray[np.int64]]
     j: list[npt.NDArray[np.int64]]
     t: list[F64]
-
-
-def _search_sample(
-    pos: F64,
-    vel: F64,
-    pad: F64,
-    live: npt.NDArray[np.bool_],
-    t_mid: float,
-    threshold: float,
-    step: float,
-    seeds: _Seeds,
-) -> None:
-    """Pairs that may come within *threshold* in [t_mid - step/2, t_mid + step/2]."""
-    half = step / 2.0
-    speed = np.sqrt(np.einsum("ij,ij->i", vel, vel))
-    reach = np.where(live, speed * half + pad, 0.0)
-    cap = 8.0 * half + _PAD_FLOOR_KM * 2
-    wide = np.flatnonzero(reach > cap)
-    grow = 1.0 + _TIDE * half * half
-    tree = cKDTree(pos, leafsize=16, balanced_tree=False, compact_nodes=False)
-    radius = (threshold + 2.0 * cap) * grow
-    pairs = tree.query_pairs(radius, output_type="ndarray").astype(np.int64, copy=False)
-    if len(wide):
-        # Objects that move (or may be interpolated) further than the cap in half a step get a
-        # search radius of their own; pairs the common radius already found are not repeated.
-        radii = (threshold + reach[wide] + max(float(reach.max()), cap)) * grow
-        hits = tree.query_ball_point(pos[wide], radii, return_sorted=False)
-        a = np.repeat(wide, [len(h) for h in hits])
-        b = np.fromiter((x for h in hits for x in h), dtype=np.int64, count=len(a))
-        is_wide = np.zeros(len(pos), dtype=bool)
-        is_wide[wide] = True
-        gap = np.linalg.norm(pos[a] - pos[b], axis=1)
-        new = (a != b) & (gap > radius) & (~is_wide[b] | (a < b))
-        if new.any():
-            more = np.sort(np.column_stack([a[new], b[new]]), axis=1)
-            pairs = np.concatenate([pairs.reshape(-1, 2), more])
-    if len(pairs) == 0:
-        return
-    a, b = pairs[:, 0], pairs[:, 1]  # objects that do not propagate are parked far away
-    # Radial prefilter: two objects within the threshold are within it in radius too, and
-    # radius changes slowly (|dr/dt| <= e v): most pairs the KD-tree returns fail this cheaply.
-    rho = np.sqrt(np.einsum("ij,ij->i", pos, pos))
-    rhodot = np.einsum("ij,ij->i", pos, vel) / rho
-    rhoddot = (speed * speed - rhodot * rhodot) / rho - _MU / (rho * rho)
-    radial = np.abs(rhodot) * half + (2.0 * np.abs(rhoddot) + _RADIAL_ACC) * half * half / 2.0
-    radial += pad
-    near = np.abs(rho[a] - rho[b]) <= threshold + radial[a] + radial[b]
-    a, b = a[near], b[near]
-    dr = pos[b] - pos[a]
-    dv = vel[b] - vel[a]
-    vv = np.einsum("ij,ij->i", dv, dv)
-    rv = np.einsum("ij,ij->i", dr, dv)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        tau = np.where(vv > 0.0, -rv / vv, 0.0)
-    tau = np.clip(tau, -half, half)
-    closest = dr + dv * tau[:, None]
-    dmin = np.sqrt(np.einsum("ij,ij->i", closest, closest))
-    sep = np.sqrt(np.einsum("ij,ij->i", dr, dr)) + np.sqrt(vv) * half
-    tol = threshold + pad[a] + pad[b] + 0.5 * _TIDE * sep * half * half
-    ok = dmin <= tol
-    if ok.any():
-        seeds.i.append(a[ok])
-        seeds.j.append(b[ok])
-        seeds.t.append(t_mid + tau[ok])
 
 
 def _state(sat: Satrec, jd0: float, fr0: float, t: float) -> tuple[int, tuple[float, ...]]:
@@ -308,13 +242,13 @@ def screen(
     taus = (np.arange(per) + 0.5) / per
     cpos, cvel = _hermite(taus, knot_s)
     check_pos, check_vel = _hermite(np.array([0.5]), knot_s)
-    far = np.column_stack([1e9 + 1e4 * np.arange(n), np.zeros(n), np.zeros(n)])
     n_int = len(knots) - 1
     for b0 in range(0, n_int, block_knots):
         b1 = min(b0 + block_knots, n_int)
         kt = knots[b0 : b1 + 1]
         st, r, v = propagate(sats, jd0, fr0, kt)
         _merge_status(status, st)
+        valid = status != STATUS_BAD_ELEMENTS
         # Measure the interpolation error at a few interval midpoints; widen pads to cover it.
         picks = np.unique(np.linspace(0, b1 - b0 - 1, min(4, b1 - b0)).round().astype(int))
         _, rm, vm = propagate(sats, jd0, fr0, kt[picks] + knot_s / 2.0)
@@ -324,25 +258,12 @@ def screen(
             ev = np.linalg.norm((check_vel @ quad).reshape(n, 3) - vm[:, c], axis=1)
             seen = np.nan_to_num(3.0 * (ep + ev * step_s / 2.0), nan=0.0)
             np.maximum(pad, seen, out=pad)
-        rt = np.ascontiguousarray(r.transpose(1, 0, 2))
-        vt = np.ascontiguousarray(v.transpose(1, 0, 2))
-        ok_knot = np.isfinite(rt[:, :, 0])  # (K, N): a failed state is NaN in every component
-        for q in range(b1 - b0):
-            t_left = kt[q]
-            if t_left + knot_s < -step_s or t_left > window + step_s:
-                continue
-            live = ok_knot[q] & ok_knot[q + 1] & (status != STATUS_BAD_ELEMENTS)
-            quad = np.stack([rt[q], vt[q], rt[q + 1], vt[q + 1]], 0)
-            quad[:, ~live] = 0.0
-            quad = quad.reshape(4, -1)
-            allp = np.einsum("pk,kn->pn", cpos, quad).reshape(per, n, 3)
-            allv = np.einsum("pk,kn->pn", cvel, quad).reshape(per, n, 3)
-            for m in range(per):
-                t_mid = t_left + taus[m] * knot_s
-                if t_mid < -step_s or t_mid > window + step_s:
-                    continue
-                pos = np.where(live[:, None], allp[m], far)
-                _search_sample(pos, allv[m], pad, live, t_mid, threshold_km, step_s, seeds)
+        i, j, t = search_block(
+            r, v, valid, pad, kt, taus, cpos, cvel, knot_s, step_s, window, threshold_km
+        )
+        seeds.i.append(i)
+        seeds.j.append(j)
+        seeds.t.append(t)
         if progress is not None:
             progress(b1 / n_int)
     return _finish(catalog, sats, status, seeds, start, hours, threshold_km, knot_s, step_s)
