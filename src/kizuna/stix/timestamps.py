@@ -16,13 +16,12 @@ from __future__ import annotations
 import functools
 import re
 import time
-from datetime import UTC, datetime
+from datetime import date
 
-_TIMESTAMP = re.compile(
-    r"^(?P<y>\d{4})-(?P<mo>\d{2})-(?P<d>\d{2})T(?P<h>\d{2}):(?P<mi>\d{2}):(?P<s>\d{2})"
-    r"(?:\.(?P<frac>\d+))?Z$"
-)
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_TIMESTAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.(\d+))?Z\Z")
+_EPOCH_DAY = date(1970, 1, 1).toordinal()
+#: Microseconds at the start of each calendar day met (values share few dates).
+_DAYS: dict[str, int] = {}
 
 EXPECTED = "YYYY-MM-DDTHH:MM:SS[.s+]Z (UTC, e.g. 2026-05-19T12:00:00.000Z)"
 
@@ -48,21 +47,30 @@ def _parse(value: str) -> int:
     m = _TIMESTAMP.match(value)
     if m is None:
         raise TimestampError(f"expected {EXPECTED}, got {value!r}")
+    day = _DAYS.get(value[:10])
+    if day is None:
+        day = _day(value)
+    hours, minutes = int(value[11:13]), int(value[14:16])
+    if hours > 23:
+        raise TimestampError(f"{value!r} is not a valid date and time: hour must be in 0..23")
+    if minutes > 59:
+        raise TimestampError(f"{value!r} is not a valid date and time: minute must be in 0..59")
+    seconds = min(int(value[17:19]), 59)  # a leap second (60) counts as 59
+    frac = m.group(1)
+    micros = int(frac[:6].ljust(6, "0")) if frac else 0
+    return day + (hours * 60 + minutes) * 60_000_000 + seconds * 1_000_000 + micros
+
+
+def _day(value: str) -> int:
     try:
-        dt = datetime(
-            int(m["y"]),
-            int(m["mo"]),
-            int(m["d"]),
-            int(m["h"]),
-            int(m["mi"]),
-            min(int(m["s"]), 59),
-            tzinfo=UTC,
-        )
+        # date() checks the calendar (month lengths, leap years).
+        days = date(int(value[0:4]), int(value[5:7]), int(value[8:10])).toordinal()
     except ValueError as exc:
         raise TimestampError(f"{value!r} is not a valid date and time: {exc}") from None
-    frac = (m["frac"] or "")[:6].ljust(6, "0")
-    delta = dt - _EPOCH
-    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + int(frac)
+    micros = (days - _EPOCH_DAY) * 86_400_000_000
+    if len(_DAYS) < 100_000:
+        _DAYS[value[:10]] = micros
+    return micros
 
 
 def format_micros(micros: int) -> str:
