@@ -47,9 +47,11 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -64,6 +66,7 @@ ATTACK = Path("/work/shared/data/stix/enterprise-attack-18.1-from-cti-2.1.json.g
 TAXII = "application/taxii+json;version=2.1"
 REL = releasability_marking(["NATO", "JPN"])
 POST_OBJECTS = 10_000  # new objects POSTed per scale run: half in envelopes of 100, half of 1,000
+CONCURRENT_OBJECTS = 20_000  # objects per envelope size in the concurrent-clients rows
 FILTERED_REQUESTS = 200
 POINT_READS = 1000
 MEDALLION_FILTERED = 40  # medallion's reads cost ~1 s each at 2,000 objects on this machine
@@ -187,14 +190,17 @@ class Server:
 
 #: API processes of the Kizuna server (``--workers``).
 WORKERS = 1
+#: Clients POSTing at once, and the API processes serving them, for the concurrent rows.
+CLIENTS = 2
+CONCURRENT_WORKERS = 2
 
 
-def start_kizuna(directory: Path) -> Server:
+def start_kizuna(directory: Path, workers: int | None = None) -> Server:
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     proc = subprocess.Popen(
         [sys.executable, "-m", "kizuna", "serve", str(directory), "--port", str(port),
-         "--workers", str(WORKERS)],
+         "--workers", str(workers or WORKERS)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -289,6 +295,8 @@ def start_medallion(directory: Path) -> Server:
 class Result:
     post100: float = 0.0  # objects/s
     post1000: float = 0.0
+    post100_concurrent: float = 0.0  # CLIENTS clients against CONCURRENT_WORKERS processes
+    post1000_concurrent: float = 0.0
     read: float = 0.0  # objects/s
     read_objects: int = 0
     filtered_p50: float = 0.0  # ms
@@ -307,6 +315,30 @@ def post_all(client: httpx.Client, server: Server, objs: list[bytes], size: int)
         status = r.json()
         if status.get("failure_count"):
             raise SystemExit(f"{server.name}: POST failures: {status['failures'][:3]}")
+    return len(objs) / (time.perf_counter() - t0)
+
+
+def post_concurrent(server: Server, objs: list[bytes], size: int, clients: int) -> float:
+    """POST *objs* in envelopes of *size* from *clients* threads, each with its connection."""
+    bodies = [envelope(c) for c in chunks(objs, size)]
+    local = threading.local()
+    opened: list[httpx.Client] = []
+
+    def post(body: bytes) -> None:
+        if not hasattr(local, "client"):
+            local.client = httpx.Client(headers=server.headers, timeout=600)
+            opened.append(local.client)
+        r = local.client.post(server.objects_url, content=body)
+        if r.status_code != 202 or r.json().get("failure_count"):
+            raise SystemExit(f"{server.name}: POST answered {r.status_code}: {r.text[:300]}")
+
+    t0 = time.perf_counter()
+    try:
+        with ThreadPoolExecutor(clients) as pool:
+            list(pool.map(post, bodies))
+    finally:
+        for client in opened:
+            client.close()
     return len(objs) / (time.perf_counter() - t0)
 
 
@@ -444,6 +476,19 @@ def scale(root: Path, size: int, rng: random.Random) -> tuple[Result, float]:
         res.post100, res.post1000 = p100, p1000
     finally:
         server.stop()
+    # The same POSTs from several clients at once, against CONCURRENT_WORKERS processes.
+    # Each run is long enough (CONCURRENT_OBJECTS) for every client to keep its process busy,
+    # after a warm-up that lets every process load its policy snapshot.
+    new = list(synthetic(11_000_000, 2 * CONCURRENT_OBJECTS + 20 * CLIENTS))
+    server = start_kizuna(directory, CONCURRENT_WORKERS)
+    try:
+        warm, new = new[: 20 * CLIENTS], new[20 * CLIENTS :]
+        post_concurrent(server, warm, 10, CLIENTS)
+        n = CONCURRENT_OBJECTS
+        res.post100_concurrent = post_concurrent(server, new[:n], 100, CLIENTS)
+        res.post1000_concurrent = post_concurrent(server, new[n:], 1000, CLIENTS)
+    finally:
+        server.stop()
     shutil.rmtree(directory)
     return res, preload
 
@@ -464,6 +509,8 @@ def time_import(root: Path) -> tuple[float, str]:
 _ROWS = [
     ("POST, envelopes of 100 (objects/s)", "post100", True),
     ("POST, envelopes of 1,000 (objects/s)", "post1000", True),
+    ("POST, envelopes of 100, concurrent clients (objects/s)", "post100_concurrent", True),
+    ("POST, envelopes of 1,000, concurrent clients (objects/s)", "post1000_concurrent", True),
     ("paged read, limit 1,000 (objects/s)", "read", True),
     ("filtered page p50 (ms)", "filtered_p50", False),
     ("filtered page p95 (ms)", "filtered_p95", False),
@@ -486,9 +533,15 @@ def main() -> None:
     parser.add_argument("--skip-import", action="store_true")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--workers", type=int, default=1, help="kizuna serve --workers")
+    parser.add_argument(
+        "--clients", type=int, default=2, help="clients POSTing at once (the concurrent rows)"
+    )
+    parser.add_argument(
+        "--concurrent-workers", type=int, default=2, help="kizuna serve --workers (concurrent rows)"
+    )
     args = parser.parse_args()
-    global WORKERS
-    WORKERS = args.workers
+    global WORKERS, CLIENTS, CONCURRENT_WORKERS
+    WORKERS, CLIENTS, CONCURRENT_WORKERS = args.workers, args.clients, args.concurrent_workers
     if args.compare > 2000:
         parser.error("medallion's memory backend is quadratic: --compare must be <= 2000")
     sizes = [int(s) for s in args.sizes.split(",") if s]
@@ -503,6 +556,8 @@ def main() -> None:
             print("| measure | Kizuna | medallion | Kizuna / medallion |")
             print("| --- | ---: | ---: | ---: |")
             for label, attr, rate in _ROWS:
+                if attr.endswith("_concurrent"):
+                    continue  # measured in the scale runs only
                 kv, mv = getattr(k, attr), getattr(m, attr)
                 ratio = kv / mv if rate else mv / kv
                 better = "faster" if ratio >= 1 else "slower"
@@ -524,6 +579,8 @@ def main() -> None:
             targets = {
                 "post100": ">= 20,000",
                 "post1000": ">= 20,000",
+                "post100_concurrent": ">= 20,000",
+                "post1000_concurrent": ">= 20,000",
                 "read": ">= 50,000",
                 "filtered_p95": "<= 20",
             }
