@@ -409,3 +409,38 @@ def test_doctests() -> None:
     result = doctest.testmod(_pattern)
     assert result.attempted >= 5
     assert result.failed == 0
+
+
+# --- The fast path of the simple shape ----------------------------------------------------------
+
+# Mostly valid names (so that the fast path is taken often), and the traps: keywords, true,
+# hashes, capitals, hyphens in properties, too short or doubled hyphens in types.
+_TRAPS = ["AND", "true", "hashes", "MD5", "Name", "va-lue", "ab", "do--main", "x", "_v"]
+_NAME_PARTS = st.one_of(
+    st.sampled_from(["file", "domain-name", "x-foo", "name", "value", "x_y"]),
+    st.sampled_from(_TRAPS),
+)
+
+
+@st.composite
+def simple_shapes(draw: st.DrawFn) -> str:
+    otype = draw(_NAME_PARTS)
+    path = ".".join(draw(st.lists(_NAME_PARTS, min_size=1, max_size=3)))
+    pieces = ["a", "b", " ", ".", "a", "b", "\\'", "\\\\", "'", "\\"]
+    value = "".join(draw(st.lists(st.sampled_from(pieces), max_size=5)))
+    spacing = draw(st.sampled_from([" = ", " = ", " = ", "=", " == ", "  =  "]))
+    return f"[{otype}:{path}{spacing}'{value}']" + draw(st.sampled_from(["", " ", "\n"]))
+
+
+@settings(max_examples=2000)
+@given(simple_shapes())
+def test_simple_fast_path_accepts_only_what_the_parser_accepts(pattern: str) -> None:
+    if _pattern._simple(pattern):
+        _pattern._Parser(pattern).whole()  # raises _Refused if the parser disagrees
+        event("fast path taken")
+
+
+@ORACLE
+@given(simple_shapes())
+def test_simple_fast_path_accepts_only_what_stix2_patterns_accepts(pattern: str) -> None:
+    assert stix2_patterns_accepts(pattern) or not _pattern._simple(pattern)

@@ -326,10 +326,33 @@ def _check_hash(last: object, value: str) -> None:
             raise _Refused(f"{digest!r} is not a valid {label} hash")
 
 
+#: The most common shape, ``[type:prop.prop = 'string']`` with single spaces around ``=``,
+#: taken without tokenizing; its tokens are those of ``_TOKEN`` (identifiers, a StringLiteral).
+_SIMPLE: Final = re.compile(
+    r"\[([A-Za-z_][A-Za-z0-9_-]*):([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*)"
+    r" = '[^'\\]*(?:\\['\\][^'\\]*)*'\]\Z"
+)
+
+
+def _simple(pattern: str) -> bool:
+    """True when *pattern* has the simple shape and passes every check the parser makes."""
+    m = _SIMPLE.match(pattern)
+    if m is None:
+        return False
+    otype, path = m.group(1), m.group(2).split(".")
+    if otype in _FIXED or "hashes" in path or any(step in _FIXED for step in path):
+        return False  # keywords and true/false are other tokens; hashes have their own rule
+    return 3 <= len(otype) <= 250 and TYPE_NAME.match(otype) is not None and (
+        PROPERTY_NAME.match(path[0]) is not None
+    )
+
+
 def check_pattern(pattern: str) -> str | None:
     """None when *pattern* is a valid STIX 2.1 pattern that ``stix2-patterns`` also accepts,
     else a short reason (the caller should ask ``stix2-patterns`` for its own message, since a
     refusal here may also mean "not handled by this parser")."""
+    if _simple(pattern):
+        return None
     try:
         _Parser(pattern).whole()
     except _Refused as refused:
