@@ -109,7 +109,44 @@ def ingest(
     gate = snap.gate.with_markings(new_markings)
     annotated = _annotated_markings(store, collection, [o for _, o, _ in parsed])
 
-    # Pass 2: markings, defaults, writer's right, annotation releasability.
+    def marking_failure(refs: tuple[str, ...]) -> str | None:
+        """Why objects with these marking refs cannot be stored here, or None."""
+        drill = [
+            r for r in refs if isinstance(markings.get(r), Exercise) and collection.kind == "real"
+        ]
+        if drill:
+            return (
+                f"{drill[0]} marks exercise data, which cannot enter a real-world collection; "
+                "post it to a collection of that exercise (kizuna collection add --exercise)"
+            )
+        unknown = [r for r in refs if r not in markings]
+        if unknown:
+            if unknown[0] in refused_markings:
+                return (
+                    f"marking {unknown[0]} was refused in this envelope (see its own failure); "
+                    "nothing marked with it can be stored"
+                )
+            return (
+                f"marking {unknown[0]} is not stored on this node: send its "
+                "marking-definition first or in the same envelope"
+            )
+        not_understood = [r for r in refs if isinstance(markings[r], Unknown)]
+        if not_understood:
+            m = markings[not_understood[0]]
+            reason = m.reason if isinstance(m, Unknown) else ""
+            return f"marking {not_understood[0]} is not usable: {reason}"
+        if not principal.is_admin and not all(
+            gate.marking_visible(principal, r, access, view) for r in refs
+        ):
+            return (
+                "you may only write objects whose markings you could read yourself; "
+                f"{principal.org} may not read one of {', '.join(refs)} here"
+            )
+        return None
+
+    # Pass 2: markings, defaults, writer's right, annotation releasability. Objects of a
+    # batch share few sets of markings: each set is checked once.
+    checked: dict[tuple[str, ...], str | None] = {}
     for index, obj, raw in parsed:
         oid = obj["id"]
         version = _version_text(obj)
@@ -128,51 +165,13 @@ def ingest(
             if exercise not in current:
                 obj["object_marking_refs"] = [*current, exercise]
                 body = msgspec.json.encode(obj)
-        refs = _all_marking_refs(obj)
-        drill = [
-            r for r in refs if isinstance(markings.get(r), Exercise) and collection.kind == "real"
-        ]
-        if drill:
-            results[index] = ObjectResult(
-                False,
-                oid,
-                version,
-                f"{drill[0]} marks exercise data, which cannot enter a real-world collection; "
-                "post it to a collection of that exercise (kizuna collection add --exercise)",
-            )
-            continue
-        unknown = [r for r in refs if r not in markings]
-        if unknown:
-            if unknown[0] in refused_markings:
-                message = (
-                    f"marking {unknown[0]} was refused in this envelope (see its own failure); "
-                    "nothing marked with it can be stored"
-                )
-            else:
-                message = (
-                    f"marking {unknown[0]} is not stored on this node: send its "
-                    "marking-definition first or in the same envelope"
-                )
-            results[index] = ObjectResult(False, oid, version, message)
-            continue
-        not_understood = [r for r in refs if isinstance(markings[r], Unknown)]
-        if not_understood:
-            m = markings[not_understood[0]]
-            reason = m.reason if isinstance(m, Unknown) else ""
-            results[index] = ObjectResult(
-                False, oid, version, f"marking {not_understood[0]} is not usable: {reason}"
-            )
-            continue
-        if not principal.is_admin and not all(
-            gate.marking_visible(principal, r, access, view) for r in refs
-        ):
-            results[index] = ObjectResult(
-                False,
-                oid,
-                version,
-                "you may only write objects whose markings you could read yourself; "
-                f"{principal.org} may not read one of {', '.join(refs)} here",
-            )
+        refs = tuple(_all_marking_refs(obj))
+        if refs in checked:
+            failure = checked[refs]
+        else:
+            failure = checked[refs] = marking_failure(refs)
+        if failure is not None:
+            results[index] = ObjectResult(False, oid, version, failure)
             continue
         if obj["type"] in ANNOTATIONS:
             # Only annotated objects the writer may see count: refusing a note because of an
