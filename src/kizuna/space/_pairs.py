@@ -14,12 +14,14 @@ straight-line closest approach. The tests are those of ``docs/space.md``:
 3. **Straight line**: relative motion over the half step on either side comes within the
    threshold plus both pads plus the tidal bound.
 
-How it finds them fast: objects go into a uniform grid of cubes as wide as the range radius
-(a hash table of occupied cells); within a cell objects are sorted by their distance from the
-Earth's centre, so for each pair of neighbouring cells only the thin band of radii that can pass
-the radial test is scanned (two pointers over both sorted lists). Wide objects and *steep* ones
-(radial reach above ``STEEP_KM``: eccentric orbits away from apsis) stay out of the grid: each
-scans the cells around it with its own radius, and they are paired with each other directly.
+How it finds them fast: every object is projected along its radius onto the sphere through the
+lowest object, where no two objects are further apart than they are in space, and binned there
+into cubes as wide as the range radius (a dense array of cells). A cell is thus a column of all
+altitudes; within it objects are sorted by their distance from the Earth's centre, so for each
+pair of neighbouring cells only the thin band of radii that can pass the radial test is scanned
+(two pointers over both sorted lists). Wide objects and *steep* ones (radial reach above
+``STEEP_KM``: eccentric orbits away from apsis) stay out of the grid: each scans the cells
+around it with its own radius, and they are paired with each other directly.
 
 The functions are compiled on first use and cached on disk (``cache=True``). coverage.py cannot
 see compiled lines, so they are excluded from coverage (``pragma: no cover``); the tests check
@@ -50,8 +52,6 @@ RADIAL_ACC = 5e-5  # km/s^2 margin on radial acceleration beyond two-body (J2 is
 # Objects whose radius may change more than this (km) in half a step stay out of the grid.
 STEEP_KM = 25.0
 
-# Half the side of the box the grid covers (km): LEO; objects beyond share its outer cells.
-DENSE_KM = 8500.0
 _GRID_MAX = 64  # cells per axis at most (small search steps get cells wider than the radius)
 
 
@@ -60,9 +60,9 @@ def _jit(f: _F) -> _F:
 
 
 @_jit
-def _clamped(x: float, size: float, g: int) -> int:  # pragma: no cover - compiled
-    """The grid column of coordinate *x*, clamped to the box."""
-    return min(max(math.floor((x + DENSE_KM) / size), 0), g - 1)
+def _column(x: float, r0: float, size: float, g: int) -> int:  # pragma: no cover - compiled
+    """The grid column of projected coordinate *x* (in [-r0, r0], clamped against rounding)."""
+    return min(max(math.floor((x + r0) / size), 0), g - 1)
 
 
 @_jit
@@ -121,8 +121,6 @@ def _search_sample(
     t_mid: float,
     threshold: float,
     step: float,
-    size: float,
-    g: int,
     first: I64,
     fill: I64,
     widest: F64,
@@ -148,6 +146,7 @@ def _search_sample(
             )
     # Objects in the grid (normal) first, then the others (special).
     order = np.empty(n, dtype=np.int64)
+    r0 = math.inf
     nn = 0
     ns = 0
     for a in range(n):
@@ -161,6 +160,7 @@ def _search_sample(
         rdot = (px * ux + py * uy + pz * uz) / r
         rddot = (s2 - rdot * rdot) / r - MU / (r * r)
         rho[a] = r
+        r0 = min(r0, r)
         radial[a] = abs(rdot) * half + (2.0 * abs(rddot) + RADIAL_ACC) * half * half / 2.0 + pad[a]
         if reach > cap:
             wide[a] = True
@@ -171,16 +171,23 @@ def _search_sample(
         else:
             order[nn] = a
             nn += 1
-    # The grid: cubes of side *size* (at least the range radius) in a box of g**3 around the
-    # Earth's centre; objects outside the box fall into its outer cells (clamping keeps
-    # neighbouring cells neighbours: it only adds candidates).
+    if nn + ns == 0:
+        return
+    # The grid: every object is projected along its radius onto the sphere of radius r0 (the
+    # lowest object's), where two objects are no further apart than they are in space; cubes of
+    # side *size* (at least the range radius) over that sphere, g per axis. A cell is then a
+    # column of all altitudes, and sorting by radius inside it leaves only the radius band of
+    # each pair of neighbouring cells to scan.
+    size = max(radius, 2.0 * r0 / _GRID_MAX)
+    g = math.floor(2.0 * r0 / size) + 1
     cell = np.empty(nn, dtype=np.int64)
     ncell = 0
     for k in range(nn):
         a = order[k]
-        ix = _clamped(pos[a, 0], size, g)
-        iy = _clamped(pos[a, 1], size, g)
-        iz = _clamped(pos[a, 2], size, g)
+        f = r0 / rho[a]
+        ix = _column(pos[a, 0] * f, r0, size, g)
+        iy = _column(pos[a, 1] * f, r0, size, g)
+        iz = _column(pos[a, 2] * f, r0, size, g)
         c = (ix * g + iy) * g + iz
         cell[k] = c
         if first[c + 1] == 0:
@@ -188,7 +195,7 @@ def _search_sample(
         first[c + 1] += 1
     for c in range(g * g * g):
         first[c + 1] += first[c]
-    fill[:] = first[:-1]
+    fill[: g * g * g] = first[: g * g * g]
     ids = np.empty(nn + ns, dtype=np.int64)
     for k in range(nn):
         c = cell[k]
@@ -269,9 +276,10 @@ def _search_sample(
     for p in range(nn, m_all):
         limit = own[ids[p]]
         k = math.ceil(limit / size)
-        ix = _clamped(s[p, 0], size, g)
-        iy = _clamped(s[p, 1], size, g)
-        iz = _clamped(s[p, 2], size, g)
+        f = r0 / srho[p]
+        ix = _column(s[p, 0] * f, r0, size, g)
+        iy = _column(s[p, 1] * f, r0, size, g)
+        iz = _column(s[p, 2] * f, r0, size, g)
         box = (2 * k + 1) ** 3 <= ncell
         for jx in range(max(ix - k, 0), min(ix + k + 1, g)) if box else range(1):
             for jy in range(max(iy - k, 0), min(iy + k + 1, g)) if box else range(1):
@@ -299,7 +307,7 @@ def _search_sample(
                     out_i.append(min(a, b))
                     out_j.append(max(a, b))
                     out_t.append(t_mid + tau)
-    first[:] = 0
+    first[: g * g * g + 1] = 0
 
 
 @_jit
@@ -329,13 +337,11 @@ def search_block(
     pos = np.zeros((n, 3))
     vel = np.zeros((n, 3))
     live = np.zeros(n, dtype=np.bool_)
-    half = step / 2.0
-    radius = (threshold + 2.0 * (8.0 * half + PAD_FLOOR_KM * 2)) * (1.0 + TIDE * half * half)
-    size = max(radius, 2.0 * DENSE_KM / _GRID_MAX)
-    g = math.ceil(2.0 * DENSE_KM / size)
-    first = np.zeros(g * g * g + 1, dtype=np.int64)
-    fill = np.zeros(g * g * g, dtype=np.int64)
-    widest = np.zeros(g * g * g)
+    quad = np.zeros((n, 12))
+    cells = (_GRID_MAX + 1) ** 3
+    first = np.zeros(cells + 1, dtype=np.int64)
+    fill = np.zeros(cells, dtype=np.int64)
+    widest = np.zeros(cells)
     out_i = [0]
     out_j = [0]
     out_t = [0.0]
@@ -348,6 +354,12 @@ def search_block(
             continue
         for a in range(n):
             live[a] = valid[a] and np.isfinite(r[a, q, 0]) and np.isfinite(r[a, q + 1, 0])
+            if live[a]:
+                for x in range(3):
+                    quad[a, x] = r[a, q, x]
+                    quad[a, 3 + x] = v[a, q, x]
+                    quad[a, 6 + x] = r[a, q + 1, x]
+                    quad[a, 9 + x] = v[a, q + 1, x]
         for m in range(taus.shape[0]):
             t_mid = t_left + taus[m] * knot_s
             if t_mid < -step or t_mid > window + step:
@@ -358,10 +370,10 @@ def search_block(
                 if not live[a]:
                     continue
                 for x in range(3):
-                    r0, v0, r1, v1 = r[a, q, x], v[a, q, x], r[a, q + 1, x], v[a, q + 1, x]
+                    r0, v0, r1, v1 = quad[a, x], quad[a, 3 + x], quad[a, 6 + x], quad[a, 9 + x]
                     pos[a, x] = h0 * r0 + h1 * v0 + h2 * r1 + h3 * v1
                     vel[a, x] = g0 * r0 + g1 * v0 + g2 * r1 + g3 * v1
-            _search_sample(pos, vel, live, pad, t_mid, threshold, step, size, g, first, fill, widest,
+            _search_sample(pos, vel, live, pad, t_mid, threshold, step, first, fill, widest,
                            out_i, out_j, out_t)  # fmt: skip
     count = len(out_t)
     si = np.empty(count, dtype=np.int64)
