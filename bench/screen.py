@@ -9,8 +9,9 @@ screened from 2026-05-20T00:00Z. ``30k`` adds a synthetic debris population of 1
 (:func:`synthetic_debris`, documented there) to reach 30,000. Threshold 5 km.
 
 The *floor* is the time to propagate the screening knots alone (SGP4 ``SatrecArray`` at every
-``knot_s``, in the same chunks on the same number of processes, nothing else): screening can
-never be faster than that. The ratio wall(screen) / wall(floor) is printed.
+``knot_s``, in the same chunks and blocks as :func:`~kizuna.space.parallel.screen_parallel`
+screens them, on the same number of processes, nothing else): screening can never be faster
+than that. The ratio wall(screen) / wall(floor) is printed.
 
 CPU time counts this process and its worker processes; peak RSS is the largest of this process
 and of any worker (each worker holds one chunk). The machine is shared: other engineers' jobs
@@ -27,20 +28,21 @@ import subprocess
 import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
 
 from kizuna.space import catalog
 from kizuna.space.omm import ElementSet
-from kizuna.space.parallel import _chunks, screen_parallel
+from kizuna.space.parallel import _plan, screen_parallel
 from kizuna.space.screen import propagate
 
 REAL = Path("/work/shared/data/space/tle/celestrak-active-2026-05.tle")
 START = datetime(2026, 5, 20, tzinfo=UTC)
 MU = 398600.8
 RE = 6378.135
+CHUNK_HOURS = 3.0  # screen_parallel's default
 
 # Fragmentation clouds: (name, count, parent altitude km, parent inclination deg, median dv m/s).
 CLOUDS = [
@@ -147,14 +149,15 @@ def load(scenario: str) -> catalog.Catalog:
 
 
 def _floor_chunk(
-    cat: catalog.Catalog, start: datetime, interval: tuple[float, float], knot_s: float
+    cat: catalog.Catalog, start: datetime, span: tuple[float, float], knot_s: float
 ) -> int:
-    """Propagate the knots of one chunk, in the blocks screening uses; nothing else."""
+    """Propagate the knots of one chunk's span, in the blocks screening uses; nothing else."""
     sats, _ = catalog.satrecs(cat)
-    jd0, fr0 = catalog.julian(start)
-    knots = np.arange(interval[0] - knot_s, interval[1] + 2 * knot_s, knot_s)
-    for b in range(0, len(knots), 61):
-        propagate(sats, jd0, fr0, knots[b : b + 61])
+    jd0, fr0 = catalog.julian(start + timedelta(seconds=span[0]))
+    knots = np.arange(-knot_s, span[1] - span[0] + 2 * knot_s, knot_s)
+    block = 60  # knot intervals per block, as kizuna.space.screen.screen
+    for b in range(0, len(knots) - 1, block):
+        propagate(sats, jd0, fr0, knots[b : b + block + 1])
     return len(knots)
 
 
@@ -170,13 +173,13 @@ def _pool(workers: int) -> ProcessPoolExecutor:
     return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"))
 
 
-def floor(cat: catalog.Catalog, hours: float, workers: int, knot_s: float) -> float:
+def floor(
+    cat: catalog.Catalog, hours: float, workers: int, knot_s: float, step_s: float
+) -> float:
     with _pool(workers) as pool:
         t = time.perf_counter()
-        count = max(workers, math.ceil(hours))
-        futures = [
-            pool.submit(_floor_chunk, cat, START, iv, knot_s) for iv in _chunks(hours, count)
-        ]
+        plan = _plan(hours, workers, CHUNK_HOURS, knot_s, step_s)
+        futures = [pool.submit(_floor_chunk, cat, START, span, knot_s) for _, span in plan]
         for f in futures:
             f.result()
         return time.perf_counter() - t
@@ -184,12 +187,20 @@ def floor(cat: catalog.Catalog, hours: float, workers: int, knot_s: float) -> fl
 
 def run(scenario: str, hours: float, workers: int, knot_s: float, step_s: float) -> None:
     cat = load(scenario)
-    floor_s = floor(cat, hours, workers, knot_s)
+    floor_s = floor(cat, hours, workers, knot_s, step_s)
     c0 = _cpu()
     t0 = time.perf_counter()
     with _pool(workers) as pool:
         result = screen_parallel(
-            cat, START, hours, 5.0, workers=workers, knot_s=knot_s, step_s=step_s, executor=pool
+            cat,
+            START,
+            hours,
+            5.0,
+            workers=workers,
+            chunk_hours=CHUNK_HOURS,
+            knot_s=knot_s,
+            step_s=step_s,
+            executor=pool,
         )
         wall = time.perf_counter() - t0
     cpu = _cpu() - c0

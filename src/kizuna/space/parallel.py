@@ -43,20 +43,33 @@ def _chunks(hours: float, count: int) -> list[tuple[float, float]]:
     return [(float(a), float(b)) for a, b in itertools.pairwise(edges)]
 
 
+def _plan(
+    hours: float, workers: int, chunk_hours: float, knot_s: float, step_s: float
+) -> list[tuple[tuple[float, float], tuple[float, float]]]:
+    """Each chunk's own interval and the span screened for it (the interval widened by two
+    knots on both sides, within the window), in seconds from the start."""
+    count = max(workers, int(np.ceil(hours / chunk_hours)))
+    overlap = 2.0 * max(knot_s, step_s)
+    intervals = _chunks(hours, count)
+    return [
+        ((a, b), (max(a - overlap, 0.0), b + overlap if k < count - 1 else b))
+        for k, (a, b) in enumerate(intervals)
+    ]
+
+
 def _run_chunk(
     catalog: Catalog,
     start: datetime,
     interval: tuple[float, float],
+    span: tuple[float, float],
     last: bool,
-    overlap_s: float,
     threshold_km: float,
     knot_s: float,
     step_s: float,
 ) -> ScreenResult:
-    """Screen one chunk widened by *overlap_s*; keep the events whose TCA is in its interval."""
+    """Screen one chunk's *span*; keep the events whose TCA is in its interval."""
     a, b = interval
-    lo = max(a - overlap_s, 0.0)
-    hi = b + overlap_s if not last else b
+    lo, hi = span
     result = screen(
         catalog,
         start + timedelta(seconds=lo),
@@ -151,15 +164,14 @@ def screen_parallel(
     *executor* of your own may be passed instead (it is not shut down).
     *progress* is called with the fraction of chunks done.
     """
-    count = max(workers, int(np.ceil(hours / chunk_hours)))
-    intervals = _chunks(hours, count)
-    overlap = 2.0 * max(knot_s, step_s)
+    plan = _plan(hours, workers, chunk_hours, knot_s, step_s)
+    count = len(plan)
     if executor is None and scheduler is None and workers == 1:
         parts = []
-        for k, interval in enumerate(intervals):
+        for k, (interval, span) in enumerate(plan):
             last = k == count - 1
             parts.append(
-                _run_chunk(catalog, start, interval, last, overlap, threshold_km, knot_s, step_s)
+                _run_chunk(catalog, start, interval, span, last, threshold_km, knot_s, step_s)
             )
             if progress is not None:
                 progress((k + 1) / count)
@@ -178,13 +190,13 @@ def screen_parallel(
                 payload,
                 start,
                 interval,
+                span,
                 k == count - 1,
-                overlap,
                 threshold_km,
                 knot_s,
                 step_s,
             )
-            for k, interval in enumerate(intervals)
+            for k, (interval, span) in enumerate(plan)
         ]
         parts = []
         for done, future in enumerate(as_completed(futures), start=1):
