@@ -227,6 +227,8 @@ def _search_sample(
         s[p, 6] = pad[a]
         srho[p] = rho[a]
         srad[p] = radial[a]
+    r2 = radius * radius
+    hits = np.empty(m_all, dtype=np.int64)
     # Normal pairs: each cell with itself and its 13 neighbours of the upper half-shell. Two
     # pointers walk the radius band of each pair of cells; the radial test is exact per pair.
     for c in range(g * g * g):
@@ -262,16 +264,28 @@ def _search_sample(
                 else:
                     while lo < d1 and srho[lo] < srho[p] - band:
                         lo += 1
+                # Radial and range tests without branches (a branch per candidate would be
+                # mispredicted often); the passes are gathered in *hits*.
+                rp = srho[p]
+                tp = threshold + srad[p]
+                px, py, pz = s[p, 0], s[p, 1], s[p, 2]
+                nhit = 0
                 q = lo
-                while q < d1 and srho[q] <= srho[p] + band:
-                    if abs(srho[p] - srho[q]) <= threshold + srad[p] + srad[q]:
-                        tau = _tau(s, p, q, radius, threshold, half)
-                        if tau == tau:
-                            a, b = ids[p], ids[q]
-                            out_i.append(min(a, b))
-                            out_j.append(max(a, b))
-                            out_t.append(t_mid + tau)
+                while q < d1 and srho[q] <= rp + band:
+                    ex, ey, ez = s[q, 0] - px, s[q, 1] - py, s[q, 2] - pz
+                    hits[nhit] = q
+                    nhit += (abs(srho[q] - rp) <= tp + srad[q]) & (
+                        ex * ex + ey * ey + ez * ez <= r2
+                    )
                     q += 1
+                for h in range(nhit):
+                    q = hits[h]
+                    tau = _tau(s, p, q, radius, threshold, half)
+                    if tau == tau:
+                        a, b = ids[p], ids[q]
+                        out_i.append(min(a, b))
+                        out_j.append(max(a, b))
+                        out_t.append(t_mid + tau)
     # Special objects against the grid, each with its own radius ...
     for p in range(nn, m_all):
         limit = own[ids[p]]
