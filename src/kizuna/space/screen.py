@@ -145,11 +145,6 @@ class _Seeds:
     t: list[F64]
 
 
-def _state(sat: Satrec, jd0: float, fr0: float, t: float) -> tuple[int, tuple[float, ...]]:
-    e, r, v = sat.sgp4(jd0, fr0 + t / 86400.0)
-    return e, (*r, *v)
-
-
 def _refine(
     sats: list[Satrec],
     jd0: float,
@@ -164,25 +159,26 @@ def _refine(
     ok = np.zeros(n, dtype=bool)
     tca = np.full(n, np.nan)
     states = np.full((n, 12), np.nan)
-    for k in range(n):
-        a, b, t0 = int(i[k]), int(j[k]), float(t[k])
+    mu = _MU
+    for k, (a, b, t0) in enumerate(zip(i.tolist(), j.tolist(), t.tolist(), strict=True)):
         sa, sb = sats[a], sats[b]
         tk = t0
         converged = False
         for _ in range(12):
-            ea, xa = _state(sa, jd0, fr0, tk)
-            eb, xb = _state(sb, jd0, fr0, tk)
+            fr = fr0 + tk / 86400.0
+            ea, (xa, ya, za), (ua, va, wa) = sa.sgp4(jd0, fr)
+            eb, (xb, yb, zb), (ub, vb, wb) = sb.sgp4(jd0, fr)
             if ea or eb:
                 break
-            dx, dy, dz = xb[0] - xa[0], xb[1] - xa[1], xb[2] - xa[2]
-            du, dv_, dw = xb[3] - xa[3], xb[4] - xa[4], xb[5] - xa[5]
-            ra3 = (xa[0] ** 2 + xa[1] ** 2 + xa[2] ** 2) ** 1.5
-            rb3 = (xb[0] ** 2 + xb[1] ** 2 + xb[2] ** 2) ** 1.5
-            ax = -_MU * (xb[0] / rb3 - xa[0] / ra3)
-            ay = -_MU * (xb[1] / rb3 - xa[1] / ra3)
-            az = -_MU * (xb[2] / rb3 - xa[2] / ra3)
-            f = dx * du + dy * dv_ + dz * dw
-            vv = du * du + dv_ * dv_ + dw * dw
+            dx, dy, dz = xb - xa, yb - ya, zb - za
+            du, dv, dw = ub - ua, vb - va, wb - wa
+            ra3 = (xa**2 + ya**2 + za**2) ** 1.5
+            rb3 = (xb**2 + yb**2 + zb**2) ** 1.5
+            ax = -mu * (xb / rb3 - xa / ra3)
+            ay = -mu * (yb / rb3 - ya / ra3)
+            az = -mu * (zb / rb3 - za / ra3)
+            f = dx * du + dy * dv + dz * dw
+            vv = du * du + dv * dv + dw * dw
             fp = vv + dx * ax + dy * ay + dz * az
             # Far from a minimum of a slow pair the tidal term can make fp negative; step with
             # |Δv|² then, and accept only a point where the distance is at a minimum (fp > 0).
@@ -198,13 +194,14 @@ def _refine(
                 break
         if not converged:
             continue
-        ea, xa = _state(sa, jd0, fr0, tk)
-        eb, xb = _state(sb, jd0, fr0, tk)
+        fr = fr0 + tk / 86400.0
+        ea, ra, va = sa.sgp4(jd0, fr)
+        eb, rb, vb = sb.sgp4(jd0, fr)
         if ea or eb:
             continue
         ok[k] = True
         tca[k] = tk
-        states[k] = (*xa, *xb)
+        states[k] = (*ra, *va, *rb, *vb)
     return ok, tca, states
 
 
