@@ -7,12 +7,12 @@ approach (TCA) refined on exact SGP4. It works in four stages:
 1. **Knots.** Every object is propagated with SGP4 (``SatrecArray``) at knots ``knot_s`` apart,
    giving positions and velocities; time is cut into blocks of knots to bound memory.
 2. **Interpolation.** Between two knots each trajectory is the cubic Hermite polynomial through
-   the two positions and velocities; it is sampled every ``step_s`` seconds with one matrix
-   product per knot interval.
-3. **Spatial search.** At each sample a KD-tree (``scipy.spatial.cKDTree``) finds the pairs
-   closer than the threshold plus how far each object can move in half a step (its speed times
-   ``step_s``/2) plus an interpolation-error pad. Each pair is then tested with straight-line
-   relative motion over the half-step on either side; survivors seed stage 4.
+   the two positions and velocities, sampled every ``step_s`` seconds.
+3. **Spatial search.** At each sample, the pairs closer than the threshold plus how far each
+   object can move in half a step (its speed times ``step_s``/2) plus an interpolation-error
+   pad, whose distances from the Earth's centre are close enough, and whose straight-line
+   relative motion over the half-step on either side comes within the threshold: these seed
+   stage 4. Stages 2 and 3 are compiled (:mod:`kizuna.space._pairs`, a grid search).
 4. **Refinement.** TCA is where the range rate ``Δr·Δv`` crosses zero from below; Newton's
    method finds it on exact SGP4 states (two-body accelerations give the derivative).
 
