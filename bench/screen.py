@@ -173,9 +173,7 @@ def _pool(workers: int) -> ProcessPoolExecutor:
     return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"))
 
 
-def floor(
-    cat: catalog.Catalog, hours: float, workers: int, knot_s: float, step_s: float
-) -> float:
+def floor(cat: catalog.Catalog, hours: float, workers: int, knot_s: float, step_s: float) -> float:
     with _pool(workers) as pool:
         t = time.perf_counter()
         plan = _plan(hours, workers, CHUNK_HOURS, knot_s, step_s)
