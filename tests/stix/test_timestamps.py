@@ -8,7 +8,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from kizuna.stix.timestamps import TimestampError, _parse, format_micros, to_micros
+from kizuna.stix.timestamps import (
+    TimestampError,
+    _parse,
+    _parse_slowly,
+    format_micros,
+    to_micros,
+)
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -50,3 +56,32 @@ def test_round_trip_and_leap_second() -> None:
 def test_refuses_with_reason(text: str, reason: str) -> None:
     with pytest.raises(TimestampError, match=reason):
         to_micros(text)
+
+
+@given(
+    st.tuples(
+        st.integers(0, 9999),
+        st.integers(0, 99),
+        st.integers(0, 99),
+        st.integers(0, 99),
+        st.integers(0, 99),
+        st.integers(0, 99),
+    ),
+    st.text(alphabet="0123456789", max_size=12),
+)
+def test_fast_path_agrees_with_the_slow_one_on_every_well_formed_string(
+    fields: tuple[int, int, int, int, int, int], frac: str
+) -> None:
+    """datetime.fromisoformat does the arithmetic for valid values; anything it refuses (leap
+    seconds, impossible dates) goes to the slow path, which accepts or explains."""
+    y, mo, d, h, mi, sec = fields
+    text = f"{y:04d}-{mo:02d}-{d:02d}T{h:02d}:{mi:02d}:{sec:02d}" + (f".{frac}" if frac else "") + "Z"
+    try:
+        expected: int | str = _parse_slowly(text)
+    except TimestampError as exc:
+        expected = str(exc)
+    try:
+        got: int | str = _parse.__wrapped__(text)
+    except TimestampError as exc:
+        got = str(exc)
+    assert got == expected

@@ -16,12 +16,12 @@ from __future__ import annotations
 import functools
 import re
 import time
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 
 _TIMESTAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.(\d+))?Z\Z")
-_EPOCH_DAY = date(1970, 1, 1).toordinal()
-#: Microseconds at the start of each calendar day met (values share few dates).
-_DAYS: dict[str, int] = {}
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_EPOCH_DAY = _EPOCH.toordinal()
+_MICROSECOND = timedelta(microseconds=1)
 
 EXPECTED = "YYYY-MM-DDTHH:MM:SS[.s+]Z (UTC, e.g. 2026-05-19T12:00:00.000Z)"
 
@@ -44,33 +44,35 @@ def to_micros(value: object) -> int:
 
 @functools.lru_cache(maxsize=65_536)
 def _parse(value: str) -> int:
-    m = _TIMESTAMP.match(value)
-    if m is None:
+    if _TIMESTAMP.match(value) is None:
         raise TimestampError(f"expected {EXPECTED}, got {value!r}")
-    day = _DAYS.get(value[:10])
-    if day is None:
-        day = _day(value)
+    try:
+        # The form is checked; datetime's C parser does the arithmetic (it truncates digits
+        # beyond the microsecond, as STIX versions compare here).
+        return (datetime.fromisoformat(value) - _EPOCH) // _MICROSECOND
+    except ValueError:
+        return _parse_slowly(value)  # a leap second, or the reason the date is invalid
+
+
+def _parse_slowly(value: str) -> int:
+    try:
+        days = date(int(value[0:4]), int(value[5:7]), int(value[8:10])).toordinal()
+    except ValueError as exc:
+        raise TimestampError(f"{value!r} is not a valid date and time: {exc}") from None
     hours, minutes = int(value[11:13]), int(value[14:16])
     if hours > 23:
         raise TimestampError(f"{value!r} is not a valid date and time: hour must be in 0..23")
     if minutes > 59:
         raise TimestampError(f"{value!r} is not a valid date and time: minute must be in 0..59")
     seconds = min(int(value[17:19]), 59)  # a leap second (60) counts as 59
-    frac = m.group(1)
+    frac = value[20:-1]
     micros = int(frac[:6].ljust(6, "0")) if frac else 0
-    return day + (hours * 60 + minutes) * 60_000_000 + seconds * 1_000_000 + micros
-
-
-def _day(value: str) -> int:
-    try:
-        # date() checks the calendar (month lengths, leap years).
-        days = date(int(value[0:4]), int(value[5:7]), int(value[8:10])).toordinal()
-    except ValueError as exc:
-        raise TimestampError(f"{value!r} is not a valid date and time: {exc}") from None
-    micros = (days - _EPOCH_DAY) * 86_400_000_000
-    if len(_DAYS) < 100_000:
-        _DAYS[value[:10]] = micros
-    return micros
+    return (
+        (days - _EPOCH_DAY) * 86_400_000_000
+        + (hours * 60 + minutes) * 60_000_000
+        + seconds * 1_000_000
+        + micros
+    )
 
 
 def format_micros(micros: int) -> str:
