@@ -7,6 +7,7 @@ was expected beside what was given.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -82,18 +83,25 @@ def reference(
     if not isinstance(value, str):
         out.append(Problem(path, f"expected an identifier 'type--uuid', got {kind(value)}"))
         return
-    m = R.STRICT_IDENTIFIER.match(value)
-    if m is None:
+    target = _referenced_type(value)
+    if target is None:
         out.append(
             Problem(path, f"expected an identifier 'type--uuid' (RFC 4122 UUID), got {show(value)}")
         )
         return
-    target = m["type"]
     if allowed is not None and target not in allowed:
         expected = " or ".join(sorted(allowed)) if len(allowed) < 6 else "a cyber-observable"
         out.append(Problem(path, f"must refer to {expected}, got a {target} ({value})"))
     elif forbidden is not None and target in forbidden:
         out.append(Problem(path, f"may not refer to a {target} ({value})"))
+
+
+@functools.lru_cache(maxsize=16_384)
+def _referenced_type(value: str) -> str | None:
+    """The type part of identifier *value*, or None when it is not one (remembered: objects
+    repeat the ids they refer to, markings and authors above all)."""
+    m = R.STRICT_IDENTIFIER.match(value)
+    return None if m is None else m["type"]
 
 
 def references(
