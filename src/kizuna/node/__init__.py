@@ -34,7 +34,8 @@ from kizuna.stix.markings import (
     tlp_level,
 )
 from kizuna.stix.timestamps import format_micros, now_micros, to_micros
-from kizuna.store.sql import SqlStore, open_store
+from kizuna.store.adapters import open_store
+from kizuna.store.sql import SqlStore
 from kizuna.store.types import Collection, Grant, NewVersion, Org, Peer, User
 
 DEFINITIONS_ALIAS = "kizuna-definitions"

@@ -1,5 +1,6 @@
 """The store: object versions, collections, organizations, users, grants, markings, statuses."""
 
-from kizuna.store.sql import PostgresStore, SqliteStore, SqlStore, open_store
+from kizuna.store.adapters import PostgresStore, SqliteStore, open_store
+from kizuna.store.sql import SqlStore
 
 __all__ = ["PostgresStore", "SqlStore", "SqliteStore", "open_store"]

@@ -1,4 +1,4 @@
-"""The store: one interface over SQLAlchemy Core, with a SQLite and a PostgreSQL adapter.
+"""The store: one interface over SQLAlchemy Core (the adapters are in ``store.adapters``).
 
 Writes are serialized (a process lock plus the database's own: ``BEGIN IMMEDIATE`` on SQLite,
 an advisory transaction lock on PostgreSQL), and every version gets its ``added_us`` inside
@@ -8,28 +8,21 @@ take the write lock.
 
 from __future__ import annotations
 
-import fcntl
-import os
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from sqlalchemy import (
     Connection,
     and_,
-    create_engine,
     delete,
-    event,
     exists,
     func,
     insert,
     or_,
     select,
 )
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql.elements import ColumnElement
 
-from kizuna.errors import ConfigError
 from kizuna.stix.timestamps import now_micros
 from kizuna.store import schema as t
 from kizuna.store._directory import Directory
@@ -42,7 +35,6 @@ from kizuna.store.types import (
     VersionMatch,
 )
 
-_WRITE_LOCK_KEY = 0x6B697A75  # "kizu": the PostgreSQL advisory lock all writers share
 #: Indexes of older databases that the current ones replace.
 _OBSOLETE_INDEXES = ("ix_versions_collection_added", "ix_versions_id")
 
@@ -412,114 +404,4 @@ def _version_condition(m: VersionMatch, visible: list[int] | None) -> ColumnElem
     return or_(*options)
 
 
-
-class SqliteStore(SqlStore):
-    """The embedded default: one file, WAL journal.
-
-    ``synchronous`` is NORMAL by default: in WAL mode a committed transaction is in the log
-    (the operating system's cache) when the commit returns, so it survives the process being
-    killed; only a power cut or kernel crash may roll back the last transactions. FULL also
-    fsyncs every commit, which costs 2-4 ms per transaction on this kind of disk.
-    """
-
-    dialect = "sqlite"
-
-    def __init__(self, url: str, *, synchronous: str = "normal") -> None:
-        if synchronous.lower() not in ("normal", "full"):
-            raise ConfigError(f"sqlite_synchronous is {synchronous!r}; expected normal or full")
-        args = {"check_same_thread": False, "timeout": 60}
-        read = create_engine(url, connect_args=args, pool_size=8, max_overflow=8)
-        write = create_engine(url, connect_args=args, pool_size=1, max_overflow=0)
-        pragmas = _sqlite_pragmas(synchronous.upper())
-        for engine in (read, write):
-            event.listen(engine, "connect", pragmas)
-        event.listen(write, "connect", _sqlite_autocommit)
-        event.listen(write, "begin", _sqlite_begin_immediate)
-        super().__init__(read, write)
-        # Writers of several processes (``serve --workers``, a CLI import beside a server)
-        # queue on an flock beside the database: a waiter wakes when the lock is released,
-        # where SQLite's own busy handler polls with sleeps of up to 100 ms.
-        database = make_url(url).database
-        self._flock_path: str | None = None
-        self._flock_fd: int | None = None
-        self._flock_pid = 0
-        if database and database != ":memory:" and not database.startswith("file:"):
-            self._flock_path = f"{database}-writer.lock"
-
-    def _lock_writers(self) -> None:
-        if self._flock_path is None:
-            return
-        if self._flock_fd is None or self._flock_pid != os.getpid():
-            # Opened per process: a forked child must not share its parent's open file (an
-            # flock belongs to the open file, so the two would not exclude each other).
-            self._flock_fd = os.open(self._flock_path, os.O_RDWR | os.O_CREAT, 0o600)
-            self._flock_pid = os.getpid()
-        fcntl.flock(self._flock_fd, fcntl.LOCK_EX)
-
-    def _unlock_writers(self) -> None:
-        if self._flock_fd is not None:
-            fcntl.flock(self._flock_fd, fcntl.LOCK_UN)
-
-    def close(self) -> None:
-        super().close()
-        if self._flock_fd is not None and self._flock_pid == os.getpid():
-            os.close(self._flock_fd)
-        self._flock_fd = None
-
-
-def _sqlite_pragmas(synchronous: str) -> Callable[[Any, Any], None]:
-    def connect(dbapi_conn: Any, _record: Any) -> None:
-        cur = dbapi_conn.cursor()
-        cur.execute("PRAGMA journal_mode=WAL")
-        cur.execute(f"PRAGMA synchronous={synchronous}")
-        cur.execute("PRAGMA foreign_keys=ON")
-        cur.execute("PRAGMA busy_timeout=60000")
-        cur.execute("PRAGMA cache_size=-65536")
-        cur.close()
-
-    return connect
-
-
-def _sqlite_autocommit(dbapi_conn: Any, _record: Any) -> None:
-    # Let SQLAlchemy's "begin" event emit BEGIN IMMEDIATE instead of pysqlite's implicit BEGIN.
-    dbapi_conn.isolation_level = None
-
-
-def _sqlite_begin_immediate(conn: Connection) -> None:
-    conn.exec_driver_sql("BEGIN IMMEDIATE")
-
-
-class PostgresStore(SqlStore):
-    """PostgreSQL for scale: several stateless API processes can share one database."""
-
-    dialect = "postgresql"
-    _mark = "%s"
-
-    def __init__(self, url: str) -> None:
-        read = create_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)
-        write = create_engine(url, pool_size=2, max_overflow=2, pool_pre_ping=True)
-        super().__init__(read, write)
-
-    def _begin_write(self, conn: Connection) -> None:
-        conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_WRITE_LOCK_KEY})")
-
-
-def open_store(url: str, *, sqlite_synchronous: str = "normal") -> SqlStore:
-    """The store adapter for a database URL (``sqlite:///PATH`` or ``postgresql://...``)."""
-    try:
-        parsed = make_url(url)
-    except Exception as exc:  # SQLAlchemy raises ArgumentError with a terse text
-        raise ConfigError(f"not a database URL: {url!r} ({exc})") from None
-    backend = parsed.get_backend_name()
-    if backend == "sqlite":
-        return SqliteStore(url, synchronous=sqlite_synchronous)
-    if backend in ("postgresql", "postgres"):
-        fixed = parsed.set(drivername="postgresql+psycopg")
-        return PostgresStore(fixed.render_as_string(hide_password=False))
-    raise ConfigError(
-        f"unsupported database {backend!r} in {url!r}: use sqlite:///PATH or postgresql://..."
-    )
-
-
-__all__ = ["IntegrityError", "PostgresStore", "SqlStore", "SqliteStore", "open_store"]
-
+__all__ = ["SqlStore"]

@@ -1,0 +1,133 @@
+"""The store's two adapters: SQLite (embedded, the default) and PostgreSQL (for scale).
+
+Both are :class:`~kizuna.store.sql.SqlStore` with engines and a write lock of their own:
+SQLite takes ``BEGIN IMMEDIATE`` behind an flock that queues the writers of several
+processes; PostgreSQL takes an advisory transaction lock. :func:`open_store` picks one by URL.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import Connection, create_engine, event
+from sqlalchemy.engine import make_url
+
+from kizuna.errors import ConfigError
+from kizuna.store.sql import SqlStore
+
+__all__ = ["PostgresStore", "SqliteStore", "open_store"]
+
+_WRITE_LOCK_KEY = 0x6B697A75  # "kizu": the PostgreSQL advisory lock all writers share
+
+
+class SqliteStore(SqlStore):
+    """The embedded default: one file, WAL journal.
+
+    ``synchronous`` is NORMAL by default: in WAL mode a committed transaction is in the log
+    (the operating system's cache) when the commit returns, so it survives the process being
+    killed; only a power cut or kernel crash may roll back the last transactions. FULL also
+    fsyncs every commit, which costs 2-4 ms per transaction on this kind of disk.
+    """
+
+    dialect = "sqlite"
+
+    def __init__(self, url: str, *, synchronous: str = "normal") -> None:
+        if synchronous.lower() not in ("normal", "full"):
+            raise ConfigError(f"sqlite_synchronous is {synchronous!r}; expected normal or full")
+        args = {"check_same_thread": False, "timeout": 60}
+        read = create_engine(url, connect_args=args, pool_size=8, max_overflow=8)
+        write = create_engine(url, connect_args=args, pool_size=1, max_overflow=0)
+        pragmas = _sqlite_pragmas(synchronous.upper())
+        for engine in (read, write):
+            event.listen(engine, "connect", pragmas)
+        event.listen(write, "connect", _sqlite_autocommit)
+        event.listen(write, "begin", _sqlite_begin_immediate)
+        super().__init__(read, write)
+        # Writers of several processes (``serve --workers``, a CLI import beside a server)
+        # queue on an flock beside the database: a waiter wakes when the lock is released,
+        # where SQLite's own busy handler polls with sleeps of up to 100 ms.
+        database = make_url(url).database
+        self._flock_path: str | None = None
+        self._flock_fd: int | None = None
+        self._flock_pid = 0
+        if database and database != ":memory:" and not database.startswith("file:"):
+            self._flock_path = f"{database}-writer.lock"
+
+    def _lock_writers(self) -> None:
+        if self._flock_path is None:
+            return
+        if self._flock_fd is None or self._flock_pid != os.getpid():
+            # Opened per process: a forked child must not share its parent's open file (an
+            # flock belongs to the open file, so the two would not exclude each other).
+            self._flock_fd = os.open(self._flock_path, os.O_RDWR | os.O_CREAT, 0o600)
+            self._flock_pid = os.getpid()
+        fcntl.flock(self._flock_fd, fcntl.LOCK_EX)
+
+    def _unlock_writers(self) -> None:
+        if self._flock_fd is not None:
+            fcntl.flock(self._flock_fd, fcntl.LOCK_UN)
+
+    def close(self) -> None:
+        super().close()
+        if self._flock_fd is not None and self._flock_pid == os.getpid():
+            os.close(self._flock_fd)
+        self._flock_fd = None
+
+
+def _sqlite_pragmas(synchronous: str) -> Callable[[Any, Any], None]:
+    def connect(dbapi_conn: Any, _record: Any) -> None:
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute(f"PRAGMA synchronous={synchronous}")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA busy_timeout=60000")
+        cur.execute("PRAGMA cache_size=-65536")
+        cur.close()
+
+    return connect
+
+
+def _sqlite_autocommit(dbapi_conn: Any, _record: Any) -> None:
+    # Let SQLAlchemy's "begin" event emit BEGIN IMMEDIATE instead of pysqlite's implicit BEGIN.
+    dbapi_conn.isolation_level = None
+
+
+def _sqlite_begin_immediate(conn: Connection) -> None:
+    conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+class PostgresStore(SqlStore):
+    """PostgreSQL for scale: several stateless API processes can share one database."""
+
+    dialect = "postgresql"
+    _mark = "%s"
+
+    def __init__(self, url: str) -> None:
+        read = create_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)
+        write = create_engine(url, pool_size=2, max_overflow=2, pool_pre_ping=True)
+        super().__init__(read, write)
+
+    def _begin_write(self, conn: Connection) -> None:
+        conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_WRITE_LOCK_KEY})")
+
+
+def open_store(url: str, *, sqlite_synchronous: str = "normal") -> SqlStore:
+    """The store adapter for a database URL (``sqlite:///PATH`` or ``postgresql://...``)."""
+    try:
+        parsed = make_url(url)
+    except Exception as exc:  # SQLAlchemy raises ArgumentError with a terse text
+        raise ConfigError(f"not a database URL: {url!r} ({exc})") from None
+    backend = parsed.get_backend_name()
+    if backend == "sqlite":
+        return SqliteStore(url, synchronous=sqlite_synchronous)
+    if backend in ("postgresql", "postgres"):
+        fixed = parsed.set(drivername="postgresql+psycopg")
+        return PostgresStore(fixed.render_as_string(hide_password=False))
+    raise ConfigError(
+        f"unsupported database {backend!r} in {url!r}: use sqlite:///PATH or postgresql://..."
+    )
+
+
