@@ -6,12 +6,14 @@ import dataclasses
 import doctest
 import math
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from kizuna.errors import InvalidInput
+from kizuna.space import _cdm_model
 from kizuna.space import cdm as cdm_module
 from kizuna.space.cdm import (
     COVARIANCE_KEYWORDS,
@@ -32,8 +34,9 @@ ALL_CDMS = sorted(DATA.glob("*/*.cdm"))
 HST = DATA / "PcTestCaseCDMs" / "000020580_conj_000002017_20230613_001923_20230608_063715.cdm"
 
 
-def test_doctests() -> None:
-    result = doctest.testmod(cdm_module)
+@pytest.mark.parametrize("module", [cdm_module, _cdm_model])
+def test_doctests(module: ModuleType) -> None:
+    result = doctest.testmod(module)
     assert result.attempted > 0
     assert result.failed == 0
 

@@ -1,0 +1,228 @@
+"""The CDM model (header, relative section, two object sections), its error, CCSDS epochs, and
+:func:`build_cdm`, which assembles a CDM from two states. Re-exported by
+:mod:`kizuna.space.cdm`, which documents the whole format."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+import numpy as np
+import numpy.typing as npt
+
+from kizuna.errors import InvalidInput
+
+
+class CdmError(InvalidInput, ValueError):
+    """A CDM that cannot be used, with where and what was expected.
+
+    >>> str(CdmError("unknown keyword 'FOO'", source="a.cdm", where="line 3",
+    ...              line="FOO = 1", expected="MISS_DISTANCE = 715 [m]"))
+    "a.cdm line 3: unknown keyword 'FOO'\\n    got:      FOO = 1\\n    expected: MISS_DISTANCE = 715 [m]"
+    """
+
+    def __init__(
+        self,
+        problem: str,
+        *,
+        source: str = "<cdm>",
+        where: str = "",
+        line: str = "",
+        expected: str = "",
+    ) -> None:
+        head = f"{source} {where}".strip() + f": {problem}"
+        parts = [head]
+        if line:
+            parts.append(f"    got:      {line}")
+        if expected:
+            parts.append(f"    expected: {expected}")
+        super().__init__("\n".join(parts), details={"source": source, "where": where})
+        self.problem = problem
+        self.source = source
+        self.where = where
+        self.line = line
+        self.expected = expected
+
+
+# --------------------------------------------------------------------------------------------
+# Epochs
+
+_EPOCH = re.compile(r"^(\d{4})-(?:(\d{2})-(\d{2})|(\d{3}))T(\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?Z?$")
+
+
+def parse_epoch(text: str) -> datetime:
+    """Parse a CCSDS epoch (calendar or day-of-year form, UTC) into an aware datetime.
+
+    >>> parse_epoch("2017-033T23:14:54.330")
+    datetime.datetime(2017, 2, 2, 23, 14, 54, 330000, tzinfo=datetime.timezone.utc)
+    >>> parse_epoch("2010-03-13T22:37:52.6185")
+    datetime.datetime(2010, 3, 13, 22, 37, 52, 618500, tzinfo=datetime.timezone.utc)
+    """
+    m = _EPOCH.match(text.strip())
+    if m is None:
+        raise ValueError(f"not a CCSDS epoch: {text!r}")
+    year, month, day, doy, hh, mi, ss, frac = m.groups()
+    micro = int(((frac or "") + "000000")[:6])
+    if doy is not None:
+        base = datetime(int(year), 1, 1, tzinfo=UTC) + timedelta(days=int(doy) - 1)
+        if base.year != int(year):
+            raise ValueError(f"day of year out of range: {text!r}")
+        return base.replace(hour=int(hh), minute=int(mi), second=int(ss), microsecond=micro)
+    return datetime(int(year), int(month), int(day), int(hh), int(mi), int(ss), micro, tzinfo=UTC)
+
+
+def format_epoch(when: datetime) -> str:
+    """Format an aware datetime as a CCSDS calendar epoch, milliseconds unless finer is needed.
+
+    >>> format_epoch(datetime(2024, 1, 2, 3, 4, 5, 600000, tzinfo=UTC))
+    '2024-01-02T03:04:05.600'
+    """
+    when = when.astimezone(UTC)
+    frac = f"{when.microsecond:06d}"
+    frac = frac[:3] if frac.endswith("000") else frac
+    return when.strftime("%Y-%m-%dT%H:%M:%S") + "." + frac
+
+
+# --------------------------------------------------------------------------------------------
+# The model
+
+
+@dataclass(frozen=True)
+class CdmHeader:
+    """Header: who made the message, when, and its identifier."""
+
+    creation_date: datetime
+    originator: str
+    message_id: str
+    message_for: str | None = None
+    version: str = "1.0"
+    comments: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class CdmRelative:
+    """Relative metadata/data: TCA, miss distance, relative state (Object2 - Object1 in
+    Object1's RTN frame, m and m/s), the producer's Pc and the hard-body radius if stated.
+    ``extra`` keeps the other relative keywords (screening volume and period) as text."""
+
+    tca: datetime
+    miss_distance_m: float
+    relative_speed_m_s: float | None = None
+    relative_position_rtn_m: tuple[float, float, float] | None = None
+    relative_velocity_rtn_m_s: tuple[float, float, float] | None = None
+    collision_probability: float | None = None
+    collision_probability_method: str | None = None
+    hbr_m: float | None = None
+    extra: Mapping[str, str] = field(default_factory=dict)
+    comments: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class CdmObject:
+    """One object's section: identity, state at TCA (km, km/s, in ``ref_frame``) and the 21
+    lower-triangle terms of its 6x6 RTN covariance in CDM order (m**2, m**2/s, m**2/s**2), or
+    ``None`` when the producer had no covariance. ``metadata`` and ``data`` keep every other
+    keyword of the section as text (OD parameters, areas, drag/SRP/thrust covariance rows)."""
+
+    object: str
+    object_designator: str
+    object_name: str
+    international_designator: str
+    position_km: tuple[float, float, float]
+    velocity_km_s: tuple[float, float, float]
+    covariance: tuple[float, ...] | None = None
+    catalog_name: str = "SATCAT"
+    ephemeris_name: str = "NONE"
+    covariance_method: str = "CALCULATED"
+    maneuverable: str = "N/A"
+    ref_frame: str = "EME2000"
+    metadata: Mapping[str, str] = field(default_factory=dict)
+    data: Mapping[str, str] = field(default_factory=dict)
+    metadata_comments: tuple[str, ...] = ()
+    data_comments: tuple[str, ...] = ()
+
+    def covariance_matrix(self) -> npt.NDArray[np.float64] | None:
+        """The full symmetric 6x6 RTN covariance (m, m/s), or ``None``."""
+        if self.covariance is None:
+            return None
+        out = np.zeros((6, 6))
+        out[np.tril_indices(6)] = self.covariance
+        return out + np.tril(out, -1).T
+
+
+@dataclass(frozen=True)
+class Cdm:
+    """A whole Conjunction Data Message. ``notes`` lists producer quirks the parser tolerated
+    (they take no part in equality)."""
+
+    header: CdmHeader
+    relative: CdmRelative
+    object1: CdmObject
+    object2: CdmObject
+    notes: tuple[str, ...] = field(default=(), compare=False)
+
+
+# --------------------------------------------------------------------------------------------
+# Building a CDM from two states (what screening writes)
+
+
+def rtn_basis(r: npt.ArrayLike, v: npt.ArrayLike) -> npt.NDArray[np.float64]:
+    """Rows R, T, N of the radial/transverse/normal frame of a state (any length unit).
+
+    >>> rtn_basis((7000.0, 0.0, 0.0), (0.0, 7.5, 0.0)).round(12).tolist()
+    [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]]
+    """
+    rr, vv = np.asarray(r, dtype=float), np.asarray(v, dtype=float)
+    rhat = rr / np.linalg.norm(rr)
+    h = np.cross(rr, vv)
+    nhat = h / np.linalg.norm(h)
+    return np.array([rhat, np.cross(nhat, rhat), nhat])
+
+
+def build_cdm(
+    *,
+    tca: str | datetime,
+    originator: str,
+    message_id: str,
+    object1: CdmObject,
+    object2: CdmObject,
+    creation_date: str | datetime | None = None,
+    hbr_m: float | None = None,
+    collision_probability: float | None = None,
+    collision_probability_method: str | None = None,
+    message_for: str | None = None,
+    comments: Iterable[str] = (),
+) -> Cdm:
+    """Assemble a CDM from two object sections, deriving miss distance, relative speed and the
+    relative state in Object1's RTN frame from their states (both at TCA, same frame)."""
+    when = tca if isinstance(tca, datetime) else parse_epoch(tca)
+    if creation_date is None:
+        created = datetime.now(UTC)
+    else:
+        created = (
+            creation_date if isinstance(creation_date, datetime) else parse_epoch(creation_date)
+        )
+    r1, v1 = np.array(object1.position_km), np.array(object1.velocity_km_s)
+    dr = (np.array(object2.position_km) - r1) * 1e3
+    dv = (np.array(object2.velocity_km_s) - v1) * 1e3
+    basis = rtn_basis(r1, v1)
+    pos, vel = basis @ dr, basis @ dv
+    return Cdm(
+        header=CdmHeader(created, originator, message_id, message_for),
+        relative=CdmRelative(
+            tca=when,
+            miss_distance_m=float(np.linalg.norm(dr)),
+            relative_speed_m_s=float(np.linalg.norm(dv)),
+            relative_position_rtn_m=(float(pos[0]), float(pos[1]), float(pos[2])),
+            relative_velocity_rtn_m_s=(float(vel[0]), float(vel[1]), float(vel[2])),
+            collision_probability=collision_probability,
+            collision_probability_method=collision_probability_method,
+            hbr_m=hbr_m,
+            comments=tuple(comments),
+        ),
+        object1=dataclasses.replace(object1, object="OBJECT1"),
+        object2=dataclasses.replace(object2, object="OBJECT2"),
+    )
