@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import doctest
 import json
 from dataclasses import replace
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
-from kizuna.space import catalog, omm
+from kizuna.space import _omm_json_csv, _omm_kvn, _omm_model, catalog, omm
 
 GPCONF = Path(__file__).parent.parent / "data" / "space" / "gpconf"
 VARIANTS = sorted((GPCONF / "kvn-variants").iterdir())
@@ -238,3 +240,11 @@ def test_kvn_line_without_equals_rejects_its_message_only() -> None:
     result = omm.parse_kvn(KVN + second, source="x.kvn")
     assert [r.norad_cat_id for r in result.records] == [25544]
     assert result.errors[0].problem == "not a KEYWORD = value line"
+
+
+@pytest.mark.parametrize("module", [omm, _omm_model, _omm_kvn, _omm_json_csv])
+def test_doctests(module: ModuleType) -> None:
+    """The examples of the OMM modules run (with the public module's names, as users see them)."""
+    result = doctest.testmod(module, extraglobs=vars(omm))
+    assert result.attempted > 0
+    assert result.failed == 0
