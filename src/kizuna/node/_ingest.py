@@ -73,6 +73,7 @@ def ingest(
     view = snap.view(collection)
     results: list[ObjectResult | None] = []
     accepted: list[tuple[int, NewVersion]] = []
+    accepted_versions: list[str | None] = []  # each accepted object's modified (or created)
     new_markings: dict[str, Marking] = {}
     new_marking_bodies: list[tuple[str, bytes]] = []
     parsed: list[tuple[int, dict[str, Any], bytes]] = []
@@ -199,6 +200,7 @@ def ingest(
                 ),
             )
         )
+        accepted_versions.append(version)
 
     done: list[ObjectResult] = []
 
@@ -206,8 +208,10 @@ def ingest(
         """The results, once: for the status inside the transaction, then for the caller."""
         if done or not results:
             return done
-        for (index, item), (outcome, added_us) in zip(accepted, outcomes, strict=True):
-            obj_version = _version_text_of(item)
+        for (index, item), text, (outcome, added_us) in zip(
+            accepted, accepted_versions, outcomes, strict=True
+        ):
+            obj_version = _version_text_of(item, text)
             if outcome is Outcome.STORED:
                 results[index] = ObjectResult(
                     True, item.stix_id, obj_version, "stored", added_us, True
@@ -336,7 +340,14 @@ def _version_text(obj: dict[str, Any]) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def _version_text_of(item: NewVersion) -> str | None:
+def _version_text_of(item: NewVersion, text: str | None) -> str | None:
+    """The version as the status resource shows it: the canonical form of ``version_us``.
+
+    *text*, the object's own ``modified`` (or ``created``), is that form already when it has
+    exactly milliseconds (and no leap second), which is how nearly every producer writes it.
+    """
+    if text is not None and len(text) == 24 and text[19] == "." and text[17:19] != "60":
+        return text
     return format_micros(item.version_us) if item.version_us else None
 
 
