@@ -6,11 +6,13 @@ import csv
 import doctest
 import math
 from pathlib import Path
+from types import ModuleType
 
 import numpy as np
 import pytest
 from scipy import integrate, stats
 
+from kizuna.space import _pc_geometry
 from kizuna.space import pc as pc_module
 from kizuna.space.cdm import Cdm, parse_kvn
 from kizuna.space.pc import (
@@ -36,8 +38,9 @@ def _cdm(path: Path) -> Cdm:
     return parse_kvn(path.read_text(), source=path.name)
 
 
-def test_doctests() -> None:
-    result = doctest.testmod(pc_module)
+@pytest.mark.parametrize("module", [pc_module, _pc_geometry])
+def test_doctests(module: ModuleType) -> None:
+    result = doctest.testmod(module)
     assert result.attempted > 0
     assert result.failed == 0
 
