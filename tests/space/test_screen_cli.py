@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import csv
+import doctest
 import io
 import json
 import re
 from datetime import UTC, datetime
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 from click.testing import CliRunner
@@ -15,7 +17,7 @@ from click.testing import CliRunner
 from kizuna.node import Node
 from kizuna.node._ingest import ingest
 from kizuna.node._read import read_page
-from kizuna.space import catalog, screen, stix, tle
+from kizuna.space import _screen_cdm, _screen_csv, catalog, screen, screen_cli, stix, tle
 from kizuna.space.cli import space
 from kizuna.stix.markings import TLP2_IDS, releasability_id, releasability_marking
 from kizuna.store.types import ObjectQuery
@@ -221,3 +223,10 @@ def test_tca_is_rounded_to_the_millisecond() -> None:
     assert format_tca(start, 0.9996) == "2026-05-21T00:00:00.000Z"
     assert format_tca(start, 0.0004) == "2026-05-20T23:59:59.000Z"
     assert format_tca(start, 0.1235) == "2026-05-20T23:59:59.124Z"
+
+
+@pytest.mark.parametrize("module", [screen_cli, _screen_csv, _screen_cdm])
+def test_doctests(module: ModuleType) -> None:
+    result = doctest.testmod(module)
+    assert result.attempted > 0
+    assert result.failed == 0
