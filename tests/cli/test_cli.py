@@ -128,3 +128,48 @@ def test_import_loads_definitions_before_the_objects_they_mark(tmp_path: Path) -
     cid = run("collection", "add", d, "C").stdout.strip()
     proc = run("import", d, cid, f, "--batch", "100")
     assert f"stored {len(objects)}, duplicates 0, rejected 0" in proc.stderr
+
+
+def test_two_imports_at_once_both_land(tmp_path: Path) -> None:
+    """Writers of two processes queue for the database (an flock before BEGIN IMMEDIATE):
+    neither fails with 'database is locked', and every object of both arrives once."""
+    import uuid
+
+    d = tmp_path / "n"
+    run("init", d, "--name", "nato", "--org", "NATO-CERT", "--country", "BEL")
+    cid = run("collection", "add", d, "feeds").stdout.strip()
+    files = []
+    for k in range(2):
+        objects = [
+            {
+                "type": "indicator",
+                "spec_version": "2.1",
+                "id": f"indicator--{uuid.uuid4()}",
+                "created": "2026-01-01T00:00:00.000Z",
+                "modified": "2026-01-01T00:00:00.000Z",
+                "name": f"feed {k} domain {i}",
+                "pattern": f"[domain-name:value = 'f{k}-{i}.example']",
+                "pattern_type": "stix",
+                "valid_from": "2026-01-01T00:00:00Z",
+            }
+            for i in range(3000)
+        ]
+        path = tmp_path / f"feed{k}.json"
+        path.write_text(json.dumps({"type": "bundle", "id": f"bundle--{uuid.uuid4()}", "objects": objects}))
+        files.append(path)
+    procs = [
+        subprocess.Popen(
+            [*KIZUNA, "import", str(d), cid, str(f), "--batch", "100"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for f in files
+    ]
+    for p in procs:
+        _, stderr = p.communicate(timeout=300)
+        assert p.returncode == 0, stderr
+        assert "stored 3000" in stderr, stderr
+    exported = json.loads(run("export", d, cid).stdout)["objects"]
+    assert len(exported) == 6000
+    assert len({o["id"] for o in exported}) == 6000
