@@ -6,6 +6,7 @@ import csv
 import doctest
 import io
 import json
+import os
 import re
 from datetime import UTC, datetime
 from pathlib import Path
@@ -230,3 +231,28 @@ def test_doctests(module: ModuleType) -> None:
     result = doctest.testmod(module)
     assert result.attempted > 0
     assert result.failed == 0
+
+
+def test_first_run_says_the_kernel_is_being_compiled(monkeypatch: pytest.MonkeyPatch) -> None:
+    args = ("--catalog", str(SAMPLE), "--start", "2026-05-20T00:00:00Z", "--hours", "0.05",
+            "--threshold-km", "5", "--workers", "1", "--quiet")  # fmt: skip
+    monkeypatch.setattr(screen_cli, "is_cached", lambda: False)
+    code, _, stderr = _run(*args)
+    assert code == 0, stderr
+    assert "compiling the screening kernel" in stderr
+    monkeypatch.setattr(screen_cli, "is_cached", lambda: True)
+    code, _, stderr = _run(*args)
+    assert code == 0, stderr
+    assert "compiling" not in stderr
+
+
+@pytest.mark.skipif(
+    bool(os.environ.get("NUMBA_CACHE_DIR") or os.environ.get("NUMBA_DISABLE_JIT")),
+    reason="numba caches elsewhere (or compiles nothing) here",
+)
+def test_the_compiled_search_is_found_in_the_cache_after_a_run() -> None:
+    from kizuna.space import _pairs
+
+    cat = catalog.build(catalog.read(SAMPLE.read_text()).records).catalog
+    screen.screen(cat, datetime(2026, 5, 20, tzinfo=UTC), 0.05, 5.0)  # compiles or loads
+    assert _pairs.is_cached()

@@ -32,14 +32,16 @@ plain Python with ``NUMBA_DISABLE_JIT=1``.
 from __future__ import annotations
 
 import math
+import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, TypeVar, cast
 
 import numba
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["MU", "PAD_FLOOR_KM", "RADIAL_ACC", "STEEP_KM", "TIDE", "search_block"]
+__all__ = ["MU", "PAD_FLOOR_KM", "RADIAL_ACC", "STEEP_KM", "TIDE", "is_cached", "search_block"]
 
 F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]
@@ -53,6 +55,15 @@ RADIAL_ACC = 5e-5  # km/s^2 margin on radial acceleration beyond two-body (J2 is
 STEEP_KM = 25.0
 
 _GRID_MAX = 64  # cells per axis at most (small search steps get cells wider than the radius)
+
+
+def is_cached() -> bool:
+    """Whether numba's disk cache next to this module holds the compiled search for this
+    Python (if not, the first call compiles it: about 7 s). Numba may cache elsewhere
+    (``NUMBA_CACHE_DIR``, or a user directory when this one is read-only): then this says False
+    although the next call is fast, which only costs a needless message."""
+    tag = f"py{sys.version_info.major}{sys.version_info.minor}"
+    return any(Path(__file__).parent.joinpath("__pycache__").glob(f"_pairs.search_block-*.{tag}.nbi"))
 
 
 def _jit(f: _F) -> _F:

@@ -22,6 +22,7 @@ import click
 
 from kizuna.errors import InvalidInput
 from kizuna.space import catalog as catalogs
+from kizuna.space._pairs import is_cached
 from kizuna.space._screen_cdm import _ARCSEC as _ARCSEC
 from kizuna.space._screen_cdm import _NUTATION as _NUTATION
 from kizuna.space._screen_cdm import _rot as _rot
@@ -176,6 +177,8 @@ def screen_command(
         f"screening {len(cat)} objects, {when.isoformat()} + {hours:g} h, {threshold_km:g} km"
         + (f" ({len(problems) + len(built.errors)} record(s) not read)" if problems else "")
     )
+    if not is_cached():
+        err.print("compiling the screening kernel (first run here: about 10 s, then cached)")
     t0, c0 = time.perf_counter(), time.process_time()
     with _progress("screening", quiet) as bar:
         task = bar.add_task("screening", total=1.0) if bar is not None else None
