@@ -31,11 +31,9 @@ from kizuna.policy.gate import (
     Access,
     CollectionView,
     Gate,
-    needs_redaction,
-    referenced_ids,
-    visibility_refs,
 )
 from kizuna.policy.principal import Principal
+from kizuna.policy.refs import needs_redaction, referenced_ids, visibility_refs
 from kizuna.stix.markings import (
     TLP1_IDS,
     TLP2_IDS,

@@ -28,7 +28,7 @@ from hypothesis import strategies as st
 
 from kizuna.node import Node
 from kizuna.node._read import read_page
-from kizuna.policy.gate import needs_redaction, visibility_refs
+from kizuna.policy.refs import needs_redaction, visibility_refs
 from kizuna.stix.markings import TLP2_IDS, exercise_marking, releasability_marking
 from kizuna.stix.timestamps import to_micros
 from kizuna.store.types import Collection, Grant, NewVersion, ObjectQuery, VersionMatch

@@ -19,8 +19,8 @@ from kizuna.errors import Forbidden
 from kizuna.node._snapshot import Snapshot
 from kizuna.policy.combine import no_more_releasable, summarize
 from kizuna.policy.countries import is_country
-from kizuna.policy.gate import needs_redaction, visibility_refs
 from kizuna.policy.principal import Principal
+from kizuna.policy.refs import needs_redaction, visibility_refs
 from kizuna.stix.markings import Exercise, Marking, RelTo, Unknown, exercise_marking, parse_marking
 from kizuna.stix.timestamps import format_micros, to_micros
 from kizuna.stix.validate import validate_object

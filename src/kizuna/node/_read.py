@@ -14,8 +14,8 @@ from dataclasses import dataclass, replace
 import msgspec
 
 from kizuna.node._snapshot import Snapshot
-from kizuna.policy.gate import identifiers_in, releases_unchanged
 from kizuna.policy.principal import Principal
+from kizuna.policy.refs import identifiers_in, releases_unchanged
 from kizuna.store.sql import SqlStore
 from kizuna.store.types import Collection, ObjectQuery, StoredVersion
 

@@ -1,0 +1,130 @@
+"""What an object refers to, and what a reader needs to know before releasing it.
+
+Read from its JSON bytes where that is enough (a scan of the bytes is much cheaper than a walk
+of the decoded object), else from its properties. The gate (``policy.gate``) decides who may
+see what; these functions say which ids and markings an object involves.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from kizuna.policy.required import is_required
+
+__all__ = [
+    "identifiers_in",
+    "needs_redaction",
+    "referenced_ids",
+    "releases_unchanged",
+    "visibility_refs",
+]
+
+
+def visibility_refs(obj: Mapping[str, Any]) -> tuple[str, ...]:
+    """The markings that decide whether *obj* is visible at all (sorted, unique).
+
+    Object-level markings, plus granular markings on a required property: if a principal may
+    not see those, the object would lose a required property and is withheld, so the decision
+    belongs in the coarse (SQL) filter.
+    """
+    refs = set(_str_list(obj.get("object_marking_refs")))
+    otype = str(obj.get("type", ""))
+    for entry in obj.get("granular_markings") or ():
+        if not isinstance(entry, dict) or not isinstance(entry.get("marking_ref"), str):
+            continue
+        for selector in entry.get("selectors") or ():
+            if isinstance(selector, str) and is_required(otype, selector.split(".", 1)[0]):
+                refs.add(entry["marking_ref"])
+    return tuple(sorted(refs))
+
+
+def needs_redaction(obj: Mapping[str, Any], body: bytes | None = None) -> bool:
+    """True when :meth:`Gate.release` may change *obj* for some principal.
+
+    With the object's JSON *body*, most objects are answered from the bytes: no ``_ref`` in
+    them but those of ``object_marking_refs`` means no references (a \\u escape could spell a
+    key, so any escape takes the full test). A top-level property holding a reference
+    answers without walking nested properties.
+    """
+    if body is not None and _plain(body):
+        refs = body.count(b"_ref")
+        if refs == 0 or refs == body.count(b"object_marking_refs"):
+            return False  # every "_ref" in the bytes is an object_marking_refs
+    if obj.get("granular_markings"):
+        return True
+    for key, value in obj.items():
+        if key in NOT_REFS:
+            continue
+        if key.endswith("_ref") and isinstance(value, str):
+            return True
+        if (
+            key.endswith("_refs")
+            and isinstance(value, list)
+            and any(isinstance(v, str) for v in value)
+        ):
+            return True
+    return bool(referenced_ids(obj))
+
+
+def identifiers_in(body: bytes) -> set[str]:
+    """Every STIX identifier written as a JSON string in *body*: a superset of its references.
+
+    An identifier behind a \\u escape is missed; :func:`releases_unchanged` refuses such
+    bodies, so the gate then parses the object and asks for it.
+    """
+    return {m.decode() for m in _ID.findall(body)}
+
+
+def releases_unchanged(body: bytes, any_hidden: bool) -> bool:
+    """True when :meth:`Gate.release` would return the object of *body* as it is.
+
+    For an object that passed the coarse gate (its object markings are visible): without
+    granular markings, without escapes, and with none of :func:`identifiers_in` hidden from
+    the principal (*any_hidden* False), nothing is removed or withheld, so it can go out as
+    stored without being parsed.
+    """
+    return _plain(body) and not any_hidden
+
+
+def _plain(body: bytes) -> bool:
+    """No granular markings, and no escape that could spell a key or an identifier."""
+    return b"granular_markings" not in body and b"\\u" not in body
+
+
+#: A STIX identifier as a JSON string: "type--UUID".
+_ID = re.compile(
+    rb'"([a-z0-9][a-z0-9-]*--[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-'
+    rb'[0-9a-fA-F]{12})"'
+)
+
+
+NOT_REFS = frozenset({"object_marking_refs", "marking_ref"})
+
+
+def _str_list(value: object) -> list[str]:
+    if isinstance(value, list):
+        return [v for v in value if isinstance(v, str)]
+    return []
+
+
+def referenced_ids(obj: Any) -> set[str]:
+    """Ids in ``*_ref`` and ``*_refs`` properties, at any depth (markings excluded)."""
+    found: set[str] = set()
+    stack: list[Any] = [obj]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key in NOT_REFS or key == "granular_markings":
+                    continue
+                if key.endswith("_ref") and isinstance(value, str):
+                    found.add(value)
+                elif key.endswith("_refs") and isinstance(value, list):
+                    found.update(v for v in value if isinstance(v, str))
+                elif isinstance(value, dict | list):
+                    stack.append(value)
+        elif isinstance(node, list):
+            stack.extend(v for v in node if isinstance(v, dict | list))
+    return found
