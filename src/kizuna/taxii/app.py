@@ -7,8 +7,6 @@ rendered by one handler from the exception's status and message.
 from __future__ import annotations
 
 import asyncio
-import base64
-import binascii
 import logging
 import uuid
 from collections.abc import Awaitable, Callable
@@ -27,9 +25,7 @@ from kizuna.errors import (
     Forbidden,
     InvalidJSON,
     KizunaError,
-    NotAcceptable,
     NotFound,
-    Unauthorized,
     UnsupportedMediaType,
 )
 from kizuna.node import Node
@@ -40,16 +36,20 @@ from kizuna.policy.gate import DENIED, Access
 from kizuna.policy.principal import Principal
 from kizuna.stix.timestamps import format_micros, now_micros
 from kizuna.store.types import Collection, ObjectQuery, VersionMatch
+from kizuna.taxii._auth import authenticate, check_accept
 from kizuna.taxii._resources import (
     Envelope,
     TaxiiResponse,
+    collection_resource,
+    envelope,
     error_response,
+    page_headers,
     read_body,
     status_resource,
 )
 from kizuna.taxii.cursor import CursorCodec, filters_digest
 from kizuna.taxii.filters import Filters, parse_filters
-from kizuna.taxii.media import STIX, TAXII, acceptable, is_taxii_content
+from kizuna.taxii.media import STIX, TAXII, is_taxii_content
 
 log = logging.getLogger("kizuna.taxii")
 
@@ -78,36 +78,7 @@ def create_app(node: Node) -> Starlette:
     local_store = node.store.dialect == "sqlite"
 
     def principal_of(request: Request, snap: Snapshot | None = None) -> Principal:
-        header = request.headers.get("authorization")
-        if not header:
-            raise Unauthorized(
-                "this server needs credentials: HTTP Basic with your user name and API token "
-                "as password, or 'Authorization: Bearer TOKEN'"
-            )
-        scheme, _, value = header.partition(" ")
-        principal = None
-        if scheme.lower() == "bearer" and value.strip():
-            principal = node.authenticate(value.strip(), snap=snap)
-        elif scheme.lower() == "basic":
-            try:
-                user, _, token = base64.b64decode(value.strip()).decode("utf-8").partition(":")
-            except (binascii.Error, UnicodeDecodeError):
-                raise Unauthorized(
-                    "the Basic credentials are not valid base64 of user:token"
-                ) from None
-            principal = node.authenticate(token, user, snap)
-        else:
-            raise Unauthorized(f"unsupported authorization scheme {scheme!r}; use Basic or Bearer")
-        if principal is None:
-            raise Unauthorized("unknown user or wrong token")
-        return principal
-
-    def check_accept(request: Request) -> None:
-        accept = request.headers.get("accept")
-        if not acceptable(accept):
-            raise NotAcceptable(
-                f"this endpoint answers only {TAXII}; the request's Accept header was {accept!r}"
-            )
+        return authenticate(node, request, snap)
 
     def sync(fn: Callable[[Request, Principal], Response]) -> Handler:
         def handle(request: Request) -> Response:
@@ -163,14 +134,6 @@ def create_app(node: Node) -> Starlette:
             return f.added_after
         return cursors.decode(f.next, collection.id, principal.key, digest)
 
-    def page_headers(page: Page) -> dict[str, str]:
-        if not page.items:
-            return {}
-        return {
-            "X-TAXII-Date-Added-First": format_micros(page.items[0].row.added_us),
-            "X-TAXII-Date-Added-Last": format_micros(page.items[-1].row.added_us),
-        }
-
     def paged_read(
         request: Request,
         principal: Principal,
@@ -198,14 +161,6 @@ def create_app(node: Node) -> Starlette:
             next_token = cursors.encode(collection.id, principal.key, digest, page.last_added)
         return collection, f, page, next_token
 
-    def envelope(page: Page, next_token: str | None) -> bytes:
-        head = b'{"more":' + (b"true" if page.more else b"false")
-        if next_token:
-            head += b',"next":' + msgspec.json.encode(next_token)
-        if not page.items:
-            return head + b"}"
-        return head + b',"objects":[' + b",".join(i.body for i in page.items) + b"]}"
-
     # -- endpoints ---------------------------------------------------------------------------
 
     def discovery(request: Request, principal: Principal) -> Response:
@@ -229,20 +184,6 @@ def create_app(node: Node) -> Starlette:
                 "max_content_length": cfg.max_body_bytes,
             }
         )
-
-    def collection_resource(c: Collection, access: Access) -> dict[str, Any]:
-        out: dict[str, Any] = {
-            "id": c.id,
-            "title": c.title,
-            "can_read": access.can_read,
-            "can_write": access.can_write,
-            "media_types": [STIX],
-        }
-        if c.description:
-            out["description"] = c.description
-        if c.alias:
-            out["alias"] = c.alias
-        return out
 
     def collections(request: Request, principal: Principal) -> Response:
         snap = node.snapshot()
