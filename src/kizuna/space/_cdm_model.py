@@ -13,10 +13,10 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 import numpy.typing as npt
 
-from kizuna.errors import InvalidInput
+from kizuna.space._record_error import RecordError
 
 
-class CdmError(InvalidInput, ValueError):
+class CdmError(RecordError):
     """A CDM that cannot be used, with where and what was expected.
 
     >>> str(CdmError("unknown keyword 'FOO'", source="a.cdm", where="line 3",
@@ -24,27 +24,7 @@ class CdmError(InvalidInput, ValueError):
     "a.cdm line 3: unknown keyword 'FOO'\\n    got:      FOO = 1\\n    expected: MISS_DISTANCE = 715 [m]"
     """
 
-    def __init__(
-        self,
-        problem: str,
-        *,
-        source: str = "<cdm>",
-        where: str = "",
-        line: str = "",
-        expected: str = "",
-    ) -> None:
-        head = f"{source} {where}".strip() + f": {problem}"
-        parts = [head]
-        if line:
-            parts.append(f"    got:      {line}")
-        if expected:
-            parts.append(f"    expected: {expected}")
-        super().__init__("\n".join(parts), details={"source": source, "where": where})
-        self.problem = problem
-        self.source = source
-        self.where = where
-        self.line = line
-        self.expected = expected
+    default_source = "<cdm>"
 
 
 # --------------------------------------------------------------------------------------------

@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from kizuna.errors import InvalidInput
+from kizuna.space._record_error import RecordError
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,7 +53,7 @@ class ElementSet:
     comments: tuple[str, ...] = field(default=(), compare=False)
 
 
-class OmmError(InvalidInput, ValueError):
+class OmmError(RecordError):
     """One OMM record that cannot be used: where it is, what is wrong, what was expected.
 
     >>> print(OmmError("not a number", source="a.kvn", where="line 12",
@@ -63,26 +63,7 @@ class OmmError(InvalidInput, ValueError):
         expected: ECCENTRICITY = .0125362
     """
 
-    def __init__(
-        self,
-        problem: str,
-        *,
-        source: str = "<omm>",
-        where: str = "",
-        line: str = "",
-        expected: str = "",
-    ) -> None:
-        parts = [f"{source} {where}".strip() + f": {problem}"]
-        if line:
-            parts.append(f"    got:      {line}")
-        if expected:
-            parts.append(f"    expected: {expected}")
-        super().__init__("\n".join(parts), details={"source": source, "where": where})
-        self.problem = problem
-        self.source = source
-        self.where = where
-        self.line = line
-        self.expected = expected
+    default_source = "<omm>"
 
 
 @dataclass(frozen=True, slots=True)
