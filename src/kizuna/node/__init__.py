@@ -215,12 +215,7 @@ class Node:
         self.store.set_setting(COMMUNITIES_SETTING, json.dumps(current))
 
     def principal_for(self, user: User) -> Principal:
-        org = self.store.org(user.org)
-        if org is None:
-            raise ConfigError(f"user {user.name!r} belongs to a missing organization {user.org!r}")
-        return self.principal_for_org(
-            org, user.name, is_admin=user.is_admin, peer=user.name if user.is_peer else None
-        )
+        return self.snapshot().principal_of(user)
 
     def principal_for_org(
         self, org: Org, name: str, *, is_admin: bool = False, peer: str | None = None

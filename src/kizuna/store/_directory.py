@@ -112,11 +112,6 @@ class Directory(StoreBase):
             )
             self._bump(conn)  # the policy snapshot caches users (authentication)
 
-    def user_by_token_hash(self, token_hash: str) -> User | None:
-        with self._read.connect() as conn:
-            row = conn.execute(select(t.users).where(t.users.c.token_hash == token_hash)).first()
-        return None if row is None else _user(row._mapping)
-
     def users_by_token_hash(self) -> dict[str, User]:
         """Every user, by the hash of its API token."""
         with self._read.connect() as conn:
