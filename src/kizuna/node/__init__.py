@@ -272,7 +272,7 @@ class Node:
         return c
 
     def collection(self, collection_id: str) -> Collection:
-        c = self.store.collection(collection_id)
+        c = self.snapshot().collection(collection_id)
         if c is None:
             raise NotFound(f"no collection {collection_id!r} on this node")
         return c
