@@ -43,6 +43,9 @@ class StoreBase:
     def _unlock_writers(self) -> None:
         """Let the writers of other processes go on (adapter hook)."""
 
+    def _committed(self) -> None:
+        """A write transaction has just committed; the write lock is still held (adapter hook)."""
+
     #: The driver's parameter placeholder (``?`` for sqlite3, ``%s`` for psycopg).
     _mark = "?"
 
@@ -105,7 +108,6 @@ class StoreBase:
         return _Writing(self)
 
 
-
 class _Writing:
     """Context manager: process lock, transaction, database write lock, cache commit."""
 
@@ -139,6 +141,7 @@ class _Writing:
             if exc_type is None:
                 self._conn.commit()
                 self._store._marking_set_cache.update(self._store._pending_cache)
+                self._store._committed()
             else:
                 self._conn.rollback()
         finally:
@@ -146,5 +149,3 @@ class _Writing:
             self._store._pending_cache = {}
             self._store._unlock_writers()
             self._store._lock.release()
-
-

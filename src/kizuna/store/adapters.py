@@ -7,15 +7,17 @@ processes; PostgreSQL takes an advisory transaction lock. :func:`open_store` pic
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from sqlalchemy import Connection, create_engine, event
 from sqlalchemy.engine import make_url
 
 from kizuna.errors import ConfigError
+from kizuna.store._checkpoint import THRESHOLD, Checkpointer
 from kizuna.store.sql import SqlStore
 
 __all__ = ["PostgresStore", "SqliteStore", "open_store"]
@@ -30,17 +32,22 @@ class SqliteStore(SqlStore):
     (the operating system's cache) when the commit returns, so it survives the process being
     killed; only a power cut or kernel crash may roll back the last transactions. FULL also
     fsyncs every commit, which costs 2-4 ms per transaction on this kind of disk.
+
+    The log is checkpointed by a thread of the store once it holds *checkpoint_bytes*, not
+    inside a writer's commit (``store/_checkpoint.py``).
     """
 
     dialect = "sqlite"
 
-    def __init__(self, url: str, *, synchronous: str = "normal") -> None:
+    def __init__(
+        self, url: str, *, synchronous: str = "normal", checkpoint_bytes: int = THRESHOLD
+    ) -> None:
         if synchronous.lower() not in ("normal", "full"):
             raise ConfigError(f"sqlite_synchronous is {synchronous!r}; expected normal or full")
         args = {"check_same_thread": False, "timeout": 60}
         read = create_engine(url, connect_args=args, pool_size=8, max_overflow=8)
         write = create_engine(url, connect_args=args, pool_size=1, max_overflow=0)
-        pragmas = _sqlite_pragmas(synchronous.upper())
+        pragmas = _sqlite_pragmas(synchronous.upper(), checkpoint_bytes)
         for engine in (read, write):
             event.listen(engine, "connect", pragmas)
         event.listen(write, "connect", _sqlite_autocommit)
@@ -53,8 +60,24 @@ class SqliteStore(SqlStore):
         self._flock_path: str | None = None
         self._flock_fd: int | None = None
         self._flock_pid = 0
+        self._checkpointer: Checkpointer | None = None
         if database and database != ":memory:" and not database.startswith("file:"):
             self._flock_path = f"{database}-writer.lock"
+            self._checkpointer = Checkpointer(database, self._exclusive, checkpoint_bytes)
+
+    @contextlib.contextmanager
+    def _exclusive(self) -> Iterator[None]:
+        """Hold the write lock without a transaction (for the WAL checkpointer)."""
+        with self._lock:
+            self._lock_writers()
+            try:
+                yield
+            finally:
+                self._unlock_writers()
+
+    def _committed(self) -> None:
+        if self._checkpointer is not None:
+            self._checkpointer.committed()
 
     def _lock_writers(self) -> None:
         if self._flock_path is None:
@@ -71,13 +94,15 @@ class SqliteStore(SqlStore):
             fcntl.flock(self._flock_fd, fcntl.LOCK_UN)
 
     def close(self) -> None:
+        if self._checkpointer is not None:
+            self._checkpointer.close()
         super().close()
         if self._flock_fd is not None and self._flock_pid == os.getpid():
             os.close(self._flock_fd)
         self._flock_fd = None
 
 
-def _sqlite_pragmas(synchronous: str) -> Callable[[Any, Any], None]:
+def _sqlite_pragmas(synchronous: str, checkpoint_bytes: int) -> Callable[[Any, Any], None]:
     def connect(dbapi_conn: Any, _record: Any) -> None:
         cur = dbapi_conn.cursor()
         cur.execute("PRAGMA journal_mode=WAL")
@@ -85,6 +110,10 @@ def _sqlite_pragmas(synchronous: str) -> Callable[[Any, Any], None]:
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute("PRAGMA busy_timeout=60000")
         cur.execute("PRAGMA cache_size=-65536")
+        # Checkpoints run in the store's own thread (store/_checkpoint.py): SQLite's, inside a
+        # commit, only if that thread falls far behind; a restarted log is truncated.
+        cur.execute(f"PRAGMA wal_autocheckpoint={4 * checkpoint_bytes // 4096}")
+        cur.execute(f"PRAGMA journal_size_limit={checkpoint_bytes}")
         cur.close()
 
     return connect
@@ -129,5 +158,3 @@ def open_store(url: str, *, sqlite_synchronous: str = "normal") -> SqlStore:
     raise ConfigError(
         f"unsupported database {backend!r} in {url!r}: use sqlite:///PATH or postgresql://..."
     )
-
-

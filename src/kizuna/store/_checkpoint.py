@@ -1,0 +1,114 @@
+"""SQLite's WAL checkpoints, moved off the request path.
+
+In WAL mode a commit appends the pages it changed to the log (``kizuna.db-wal``), and a
+checkpoint copies them back into the database file, with two fsyncs. SQLite runs that
+checkpoint inside the commit that takes the log past ``wal_autocheckpoint`` pages, so one POST
+in a few pays for everybody's writes, and its client waits. A :class:`Checkpointer` runs it in
+a thread of its own instead:
+
+1. after each commit, the writer (still holding the write lock) looks at the log's size on
+   disk; once it passes *threshold* bytes, it wakes the thread, and answers its client;
+2. the thread takes the write lock, so that no writer appends meanwhile and the checkpoint
+   copies the whole log; the next writer then restarts the log from its beginning;
+3. meanwhile the next request parses and validates its objects (SQLite checkpoints without
+   holding Python's GIL, so both run at once on two cores) and waits for the lock only to
+   insert them.
+
+``journal_size_limit`` (set to *threshold* on every connection) makes SQLite truncate a longer
+log to that size when it restarts it, so the log on disk is longer than *threshold* only while
+it holds more than that since the last complete checkpoint (and a restarted log overwrites
+space already allocated, which is cheaper than growing a file). A checkpoint that cannot copy
+everything (a reader still uses old pages) leaves the log to grow, and the next one is asked for
+only after another *threshold* bytes. SQLite's own automatic checkpoint stays on as a backstop,
+at four times the size (``adapters._sqlite_pragmas``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import sqlite3
+import threading
+from collections.abc import Callable
+
+log = logging.getLogger(__name__)
+
+#: The log's size that asks for a checkpoint: about 1,000 pages of 4 KiB, SQLite's own default.
+THRESHOLD = 4 * 1024 * 1024
+
+
+class Checkpointer:
+    """Checkpoints the WAL of the database at *path* in a thread, under *exclusive*.
+
+    *exclusive* returns a context manager that holds the store's write lock (the lock of its
+    own threads and the flock that queues other processes' writers).
+    """
+
+    def __init__(
+        self,
+        path: str,
+        exclusive: Callable[[], contextlib.AbstractContextManager[object]],
+        threshold: int = THRESHOLD,
+    ) -> None:
+        self._path = path
+        self._wal = path + "-wal"
+        self._exclusive = exclusive
+        self._threshold = threshold
+        self._base = 0  # the log's size when a checkpoint was last asked for
+        self._wake = threading.Event()
+        self._stopping = False
+        self._thread: threading.Thread | None = None
+        self._pid = 0
+        #: Checkpoints run so far (for tests and logs).
+        self.runs = 0
+
+    def committed(self) -> None:
+        """Note a commit (called with the write lock held); wake the thread when it is time."""
+        try:
+            size = os.stat(self._wal).st_size
+        except FileNotFoundError:
+            return
+        if size <= self._threshold:
+            self._base = 0  # short, or restarted (and truncated) since the last request
+            return
+        if size - self._base < self._threshold:
+            return
+        self._base = size
+        if self._thread is None or self._pid != os.getpid():
+            # Started on first need, and again in a forked child (threads do not survive fork).
+            self._stopping = False
+            self._thread = threading.Thread(
+                target=self._run, name="kizuna-wal-checkpoint", daemon=True
+            )
+            self._pid = os.getpid()
+            self._thread.start()
+        self._wake.set()
+
+    def close(self) -> None:
+        """Stop the thread (after the checkpoint it may be running)."""
+        thread = self._thread
+        if thread is None or self._pid != os.getpid():
+            return
+        self._stopping = True
+        self._wake.set()
+        thread.join()
+        self._thread = None
+
+    def _run(self) -> None:
+        conn = sqlite3.connect(self._path, isolation_level=None, check_same_thread=False)
+        try:
+            while True:
+                self._wake.wait()
+                self._wake.clear()
+                if self._stopping:
+                    return
+                with self._exclusive():
+                    busy, frames, copied = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+                self.runs += 1
+                log.debug("WAL checkpoint: %d of %d frames copied (busy=%d)", copied, frames, busy)
+        except sqlite3.Error as exc:  # the database went away (a test's directory, a disk error)
+            log.warning("WAL checkpoints stopped: %s; SQLite's own take over", exc)
+        finally:
+            with contextlib.suppress(sqlite3.Error):
+                conn.close()
