@@ -98,6 +98,7 @@ def serve(directory: Path, host: str, port: int, database: str | None, workers: 
 
     from kizuna.sync.scheduler import Scheduler
     from kizuna.taxii.app import create_app
+    from kizuna.taxii.asgi import serving
 
     node = Node.open(directory, database)
     scheme = "https" if node.config.tls_cert else "http"
@@ -111,7 +112,7 @@ def serve(directory: Path, host: str, port: int, database: str | None, workers: 
             os.environ["KIZUNA_DATABASE"] = database
         target: object = "kizuna.taxii.asgi:app"
     else:
-        target = create_app(node)
+        target = serving(create_app(node))
     scheduler = None
     if node.config.sync_interval_seconds > 0:
         scheduler = Scheduler(node, node.config.sync_interval_seconds)
