@@ -39,9 +39,9 @@ ANNOTATIONS = frozenset({"note", "opinion"})
 _NO_DEFAULTS = frozenset({"marking-definition", "extension-definition"})
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class ObjectResult:
-    """The outcome for one object of a batch."""
+    """The outcome for one object of a batch (not frozen, as :class:`NewVersion`)."""
 
     ok: bool
     id: str | None
@@ -87,9 +87,9 @@ def ingest(
             results.append(ObjectResult(False, None, None, f"not valid JSON: {exc}"))
             continue
         problems = validate_object(obj)
-        oid = obj.get("id") if isinstance(obj, dict) else None
-        version = _version_text(obj) if isinstance(obj, dict) else None
         if problems:
+            oid = obj.get("id") if isinstance(obj, dict) else None
+            version = _version_text(obj) if isinstance(obj, dict) else None
             text = "; ".join(f"{p.path}: {p.message}" if p.path else p.message for p in problems)
             results.append(ObjectResult(False, _str(oid), version, f"invalid STIX 2.1: {text}"))
             continue
@@ -97,7 +97,7 @@ def ingest(
         if obj["type"] == "marking-definition":
             failure = check_marking_definition(store, snap, obj)
             if failure:
-                results.append(ObjectResult(False, obj["id"], version, failure))
+                results.append(ObjectResult(False, obj["id"], _version_text(obj), failure))
                 refused_markings.add(obj["id"])
                 continue
             new_markings[obj["id"]] = parse_marking(obj)
@@ -150,7 +150,7 @@ def ingest(
     checked: dict[tuple[str, ...], str | None] = {}
     for index, obj, raw in parsed:
         oid = obj["id"]
-        version = _version_text(obj)
+        version = obj.get("modified") or obj.get("created")  # validated: a timestamp or None
         body = raw
         if (
             collection.default_markings
@@ -166,7 +166,12 @@ def ingest(
             if exercise not in current:
                 obj["object_marking_refs"] = [*current, exercise]
                 body = msgspec.json.encode(obj)
-        refs = tuple(_all_marking_refs(obj))
+        if "granular_markings" in obj:
+            refs = tuple(_all_marking_refs(obj))
+            visibility = visibility_refs(obj)
+        else:
+            # Object markings only (nearly every object): both lists are the same.
+            refs = visibility = _object_marking_refs(obj)
         if refs in checked:
             failure = checked[refs]
         else:
@@ -190,13 +195,13 @@ def ingest(
             (
                 index,
                 NewVersion(
-                    stix_id=oid,
-                    type=obj["type"],
-                    version_us=_version_us(obj),
-                    spec_version=str(obj.get("spec_version", "2.1")),
-                    marking_refs=visibility_refs(obj),
-                    needs_redaction=needs_redaction(obj, body),
-                    body=body,
+                    oid,
+                    obj["type"],
+                    to_micros(version) if version else 0,
+                    obj.get("spec_version", "2.1"),
+                    visibility,
+                    needs_redaction(obj, body),
+                    body,
                 ),
             )
         )
@@ -322,17 +327,22 @@ def _exercise_marking(collection: Collection) -> str | None:
     return str(exercise_marking(collection.kind.split(":", 1)[1])["id"])
 
 
+def _object_marking_refs(obj: dict[str, Any]) -> tuple[str, ...]:
+    """The object's ``object_marking_refs``, sorted and unique (validation made them strings)."""
+    refs = obj.get("object_marking_refs")
+    if not refs:
+        return ()
+    if len(refs) == 1:
+        return (refs[0],)
+    return tuple(sorted(set(refs)))
+
+
 def _all_marking_refs(obj: dict[str, Any]) -> list[str]:
     refs = list(obj.get("object_marking_refs") or ())
     for entry in obj.get("granular_markings") or ():
         if isinstance(entry, dict) and isinstance(entry.get("marking_ref"), str):
             refs.append(entry["marking_ref"])
     return sorted(set(refs))
-
-
-def _version_us(obj: dict[str, Any]) -> int:
-    stamp = obj.get("modified") or obj.get("created")
-    return to_micros(stamp) if stamp else 0
 
 
 def _version_text(obj: dict[str, Any]) -> str | None:

@@ -194,19 +194,26 @@ class SqlStore(Directory):
             next_us = max(now_micros(), last + 1)
             rows: list[tuple[Any, ...]] = []
             results: list[tuple[Outcome, int]] = []
+            set_ids: dict[tuple[str, ...], int] = {}  # objects of a batch share few sets
             for item in items:
+                marking_set = set_ids.get(item.marking_refs)
+                if marking_set is None:
+                    marking_set = self._marking_set_id(conn, item.marking_refs)
+                    set_ids[item.marking_refs] = marking_set
                 key = (item.stix_id, item.version_us)
-                prior = existing.setdefault(key, [])
-                marking_set = self._marking_set_id(conn, item.marking_refs)
-                same = [
-                    added
-                    for added, ms in prior
-                    if visible is None or ms in visible or ms == marking_set
-                ]
-                if same:
-                    results.append((Outcome.DUPLICATE, same[0]))
-                    continue
-                prior.append((next_us, marking_set))
+                prior = existing.get(key)
+                if prior is None:
+                    existing[key] = [(next_us, marking_set)]
+                else:
+                    same = [
+                        added
+                        for added, ms in prior
+                        if visible is None or ms in visible or ms == marking_set
+                    ]
+                    if same:
+                        results.append((Outcome.DUPLICATE, same[0]))
+                        continue
+                    prior.append((next_us, marking_set))
                 rows.append(
                     (
                         next_us,

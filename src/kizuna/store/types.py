@@ -6,9 +6,13 @@ from dataclasses import dataclass, field
 from enum import Enum
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class NewVersion:
-    """One validated object version, ready to store."""
+    """One validated object version, ready to store.
+
+    Not frozen: one is made per object stored, and a frozen dataclass takes twice as long to
+    make (about 0.7 us more, measurable in a POST). Nothing changes it after it is made.
+    """
 
     stix_id: str
     type: str
