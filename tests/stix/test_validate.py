@@ -8,9 +8,11 @@ import doctest
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from kizuna.stix import _properties, validate
-from kizuna.stix._rules import REQUIRED
+from kizuna.stix._rules import REQUIRED, STRICT_IDENTIFIER
 from kizuna.stix.validate import Problem, validate_object
 
 from ._objects import (
@@ -681,3 +683,30 @@ def test_doctests(module: object) -> None:
     result = doctest.testmod(module)  # type: ignore[arg-type]
     assert result.attempted > 0
     assert result.failed == 0
+
+
+# --- identifiers ---------------------------------------------------------------------------------
+
+_ID_PARTS = st.lists(
+    st.sampled_from(
+        ["indicator", "x-mitre-tactic", "--", "-", "a", "9", "Z", "\n", "_", "8e2e2d2b",
+         "17d4", "4cbf", "938f", "98ee46b3cd3f", "-4cbf-", "c", "f"]
+    ),
+    max_size=12,
+).map("".join)
+_A_UUID = "8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f"
+
+
+@given(st.one_of(_ID_PARTS, _ID_PARTS.map(lambda s: s + "--" + _A_UUID), st.text(max_size=60)))
+def test_identifier_type_reads_ids_as_the_strict_pattern_does(value: str) -> None:
+    m = STRICT_IDENTIFIER.match(value)
+    expected = None if m is None or value.endswith("\n") else m["type"]
+    assert _properties.identifier_type(value) == expected
+
+
+def test_an_identifier_with_a_trailing_newline_is_refused() -> None:
+    obj = minimal()["malware"]
+    assert paths(obj) == []
+    assert "id" in paths(dict(obj, id=obj["id"] + "\n"))
+    assert "created_by_ref" in paths(dict(obj, created_by_ref=IDENTITY + "\n"))
+    assert paths(dict(obj, created_by_ref=IDENTITY)) == []

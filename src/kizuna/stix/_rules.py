@@ -73,6 +73,12 @@ NOT_RELATABLE = frozenset(
 )
 
 #: The UUID of a STIX identifier: RFC 4122, so version 1-5 and the 10xx variant.
+UUID = re.compile(
+    r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[1-5][0-9a-fA-F]{3}-[89abAB][0-9a-fA-F]{3}-[0-9a-fA-F]{12}"
+)
+#: The type part of an identifier, as STRICT_IDENTIFIER reads it.
+IDENTIFIER_TYPE = re.compile(r"[a-z][a-z0-9-]*[a-z0-9]")
+#: A STIX identifier, 'type--uuid' (``_properties.identifier_type`` checks the same, faster).
 STRICT_IDENTIFIER = re.compile(
     r"^(?P<type>[a-z][a-z0-9-]*[a-z0-9])--"
     r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[1-5][0-9a-fA-F]{3}-[89abAB][0-9a-fA-F]{3}-[0-9a-fA-F]{12}$"

@@ -107,8 +107,8 @@ def _common(out: list[Problem], obj: dict[str, Any], otype: str, sco: bool) -> N
         if not isinstance(oid, str):
             out.append(Problem("id", f"expected an identifier 'type--uuid', got {P.kind(oid)}"))
         else:
-            m = R.STRICT_IDENTIFIER.match(oid)
-            if m is None:
+            id_type = P.identifier_type(oid)
+            if id_type is None:
                 out.append(
                     Problem(
                         "id",
@@ -117,11 +117,11 @@ def _common(out: list[Problem], obj: dict[str, Any], otype: str, sco: bool) -> N
                         f"8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f), got {P.show(oid)}",
                     )
                 )
-            elif otype and m["type"] != otype:
+            elif otype and id_type != otype:
                 out.append(
                     Problem(
                         "id",
-                        f"the type part {m['type']!r} differs from the object's type {otype!r}",
+                        f"the type part {id_type!r} differs from the object's type {otype!r}",
                     )
                 )
     spec = obj.get("spec_version")
