@@ -38,6 +38,7 @@ class SqliteStore(SqlStore):
     """
 
     dialect = "sqlite"
+    _keep_write_connection = True
 
     def __init__(
         self, url: str, *, synchronous: str = "normal", checkpoint_bytes: int = THRESHOLD

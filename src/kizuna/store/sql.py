@@ -78,10 +78,10 @@ class SqlStore(Directory):
     # -- lifecycle ---------------------------------------------------------------------------
 
     def create_schema(self) -> None:
-        t.metadata.create_all(self._write)
-        # Databases made before an index was added get it here (create_all skips tables
-        # that exist); the indexes they replaced go.
-        with self._write.begin() as conn:
+        with self._writing() as conn:
+            t.metadata.create_all(conn)
+            # Databases made before an index was added get it here (create_all skips tables
+            # that exist); the indexes they replaced go.
             for table in t.metadata.sorted_tables:
                 for index in table.indexes:
                     index.create(conn, checkfirst=True)
@@ -89,6 +89,7 @@ class SqlStore(Directory):
                 conn.exec_driver_sql(f"DROP INDEX IF EXISTS {name}")
 
     def close(self) -> None:
+        self._close_writer()
         self._read.dispose()
         self._write.dispose()
 
