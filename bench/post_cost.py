@@ -1,13 +1,16 @@
 """Where a POST's time goes: validation per object, in-process ingest, server CPU per request.
 
-Three measurements on the synthetic objects of bench/taxii.py (13 indicators, 6 relationships and
+Four measurements on the synthetic objects of bench/taxii.py (13 indicators, 6 relationships and
 1 malware per 20, mixed markings), each printed on its own:
 
 1. ``validate_object`` alone, microseconds per object (20,000 objects);
 2. in-process ``ingest`` into a fresh SQLite node, objects/s in batches of 100 and 1,000
    (40,000 objects each, after a warm-up), and ``Node.snapshot()`` / ``Node.authenticate()``
    in microseconds;
-3. ``kizuna serve`` in its own process, driven by one keep-alive ``http.client`` connection:
+3. the SQLite floor: the same rows as 2., inserted straight through ``sqlite3`` into the same
+   schema (one ``executemany`` and one commit per transaction of 100 or 1,000), split into
+   insert and commit time: what no POST on SQLite can beat;
+4. ``kizuna serve`` in its own process, driven by one keep-alive ``http.client`` connection:
    the server process's CPU time (utime + stime from /proc) and the wall time per request for
    ``GET /taxii2/`` and POSTs of 1, 100 and 1,000 objects.
 
@@ -23,6 +26,7 @@ import argparse
 import functools
 import os
 import shutil
+import sqlite3
 import tempfile
 import time
 import timeit
@@ -32,7 +36,9 @@ import msgspec
 
 import taxii as tb  # bench/taxii.py: data, node set-up, server, client
 from kizuna.node._ingest import ingest
+from kizuna.stix.timestamps import to_micros
 from kizuna.stix.validate import validate_object
+from kizuna.store.sql import _INSERT_COLUMNS
 
 
 def validation() -> None:
@@ -66,6 +72,53 @@ def in_process(root: Path) -> None:
             auth = auth / 2000 * 1e6
             print(f"Node.snapshot(): {snap:.0f} us; Node.authenticate(): {auth:.0f} us")
         node.close()
+
+
+def sqlite_floor(root: Path) -> None:
+    """The rows of the in-process ingest, written straight through sqlite3: Kizuna's schema
+    and pragmas, one ``executemany`` and one commit per transaction, no validation, no
+    Python in between. What a POST cannot beat on SQLite (SQLite's own checkpoints included,
+    which the store otherwise runs in its thread)."""
+    for size in (100, 1000):
+        directory = root / f"floor-{size}"
+        node = tb.init_kizuna(directory)
+        user = node.store.user("admin")
+        assert user is not None
+        admin = node.principal_for(user)
+        collection = node.collection("bench")
+        ingest(node.store, node.snapshot(), admin, collection, [msgspec.json.encode(tb.REL)], "x")
+        warm = list(tb.synthetic(20_000_000, 2000))
+        for i in range(0, len(warm), size):
+            ingest(node.store, node.snapshot(), admin, collection, warm[i : i + size], "x")
+        node.close()
+        added = 10**16
+        rows = []
+        for raw in tb.synthetic(10_000_000, 40_000):
+            obj = msgspec.json.decode(raw)
+            added += 1
+            version = to_micros(obj["modified"])
+            rows.append((added, collection.id, obj["id"], obj["type"], version, "2.1", 1, 0, "x", raw))
+        conn = sqlite3.connect(directory / "kizuna.db", isolation_level=None)
+        for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "cache_size=-65536"):
+            conn.execute(f"PRAGMA {pragma}")
+        columns = ", ".join(_INSERT_COLUMNS)  # the statement the store runs
+        insert = f"INSERT INTO versions ({columns}) VALUES ({', '.join('?' * len(_INSERT_COLUMNS))})"
+        spent_insert = spent_commit = 0.0
+        for i in range(0, len(rows), size):
+            conn.execute("BEGIN IMMEDIATE")
+            t0 = time.perf_counter()
+            conn.executemany(insert, rows[i : i + size])
+            t1 = time.perf_counter()
+            conn.execute("COMMIT")
+            spent_insert += t1 - t0
+            spent_commit += time.perf_counter() - t1
+        conn.close()
+        per_row = (spent_insert + spent_commit) / len(rows) * 1e6
+        print(
+            f"SQLite floor, transactions of {size}: {len(rows) / (spent_insert + spent_commit):,.0f}"
+            f" rows/s ({per_row:.1f} us/row: insert {spent_insert / len(rows) * 1e6:.1f},"
+            f" commit {spent_commit / len(rows) * 1e6:.1f})"
+        )
 
 
 def _cpu_seconds(pid: int) -> float:
@@ -113,6 +166,7 @@ def main() -> None:
     try:
         validation()
         in_process(root)
+        sqlite_floor(root)
         per_request(root)
     finally:
         shutil.rmtree(root, ignore_errors=True)
