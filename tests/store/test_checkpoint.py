@@ -60,11 +60,15 @@ def test_the_thread_keeps_the_log_short_and_loses_nothing(tmp_path: Path) -> Non
     for batch in range(60):
         _write(store, batch)
         time.sleep(0.002)  # as between two requests: the thread gets the lock
-    _wait_for(lambda: checkpointer.runs >= 3)
-    with store._exclusive():
-        pass  # a checkpoint in progress has finished
-    # Far more than LIMIT was written (60 x 20 KB), yet once checkpointed the log restarts,
+    _wait_for(lambda: checkpointer.runs >= 3 and checkpointer.idle())
+    # Far more than LIMIT was written (60 x 20 KB), yet the log stayed within SQLite's own
+    # backstop (4 x LIMIT) and a commit: checkpoints kept restarting it.
+    assert wal.stat().st_size <= 4 * LIMIT + 80 * 1024
+    # Once a checkpoint has run with no writer beside it, the next commit restarts the log,
     # truncated back to the limit.
+    runs = checkpointer.runs
+    checkpointer._wake.set()
+    _wait_for(lambda: checkpointer.runs > runs and checkpointer.idle())
     _write(store, 999, count=1)
     assert wal.stat().st_size <= LIMIT
     rows = store.query(ObjectQuery("c", versions=VersionMatch(all=True), limit=10_000))
@@ -93,10 +97,10 @@ def test_a_reader_that_pins_the_log_does_not_make_every_commit_checkpoint(
     assert checkpointer is not None
     for batch in range(10):
         _write(store, batch)
-    _wait_for(lambda: not checkpointer._wake.is_set())
-    with store._exclusive():
-        pass
-    # A reader in the middle of a long read keeps the log from being restarted.
+    _wait_for(checkpointer.idle)
+    # A reader in the middle of a long read keeps the log from being restarted: one that
+    # started while the log held pages not yet copied (else it reads the database file only).
+    _write(store, 99, count=2)
     reader = sqlite3.connect(tmp_path / "k.db", isolation_level=None)
     reader.execute("BEGIN")
     reader.execute("SELECT count(*) FROM versions").fetchone()
@@ -105,9 +109,7 @@ def test_a_reader_that_pins_the_log_does_not_make_every_commit_checkpoint(
     for batch in range(10, 40):
         _write(store, batch, count=2)  # a few pages each, far less than LIMIT
         time.sleep(0.002)
-    _wait_for(lambda: not checkpointer._wake.is_set())
-    with store._exclusive():
-        pass
+    _wait_for(checkpointer.idle)
     grown = wal.stat().st_size - size
     assert grown > 4 * LIMIT  # the log could not restart: it grew
     # A checkpoint per LIMIT bytes of growth at most, not one per commit.

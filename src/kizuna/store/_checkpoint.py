@@ -9,7 +9,10 @@ a thread of its own instead:
 1. after each commit, the writer (still holding the write lock) looks at the log's size on
    disk; once it passes *threshold* bytes, it wakes the thread, and answers its client;
 2. the thread takes the write lock, so that no writer appends meanwhile and the checkpoint
-   copies the whole log; the next writer then restarts the log from its beginning;
+   copies the whole log; the next writer then restarts the log from its beginning (a
+   checkpoint beside a writer that never stops would never complete, and the log would only
+   grow; copying most of the log first without the lock was measured, and gained nothing
+   beyond the noise);
 3. meanwhile the next request parses and validates its objects (SQLite checkpoints without
    holding Python's GIL, so both run at once on two cores) and waits for the lock only to
    insert them.
@@ -60,8 +63,13 @@ class Checkpointer:
         self._stopping = False
         self._thread: threading.Thread | None = None
         self._pid = 0
+        self._busy = False
         #: Checkpoints run so far (for tests and logs).
         self.runs = 0
+
+    def idle(self) -> bool:
+        """True when no checkpoint is asked for or running."""
+        return not self._wake.is_set() and not self._busy
 
     def committed(self) -> None:
         """Note a commit (called with the write lock held); wake the thread when it is time."""
@@ -99,7 +107,9 @@ class Checkpointer:
         conn = sqlite3.connect(self._path, isolation_level=None, check_same_thread=False)
         try:
             while True:
+                self._busy = False
                 self._wake.wait()
+                self._busy = True  # before the event is cleared: idle() is never wrong
                 self._wake.clear()
                 if self._stopping:
                     return
