@@ -1,0 +1,153 @@
+"""The TAXII endpoints that write: POST objects (and the status resources it leaves), DELETE an
+object.
+
+A POST authenticates on the event loop when the store is SQLite (its one query is a read from
+the page cache) and in a worker thread otherwise, reads the body there, then makes one hop to a
+worker thread for everything that touches the store: decoding the envelope, ``ingest``, and the
+status resource stored in the same transaction as the objects.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+
+import msgspec
+from starlette.requests import Request
+from starlette.responses import Response
+
+from kizuna.errors import BadRequest, InvalidJSON, KizunaError, NotFound, UnsupportedMediaType
+from kizuna.node._ingest import ObjectResult, ingest
+from kizuna.node._read import read_page
+from kizuna.node._snapshot import Snapshot
+from kizuna.policy.principal import Principal
+from kizuna.stix.timestamps import now_micros
+from kizuna.store.types import Collection, ObjectQuery, VersionMatch
+from kizuna.taxii._auth import check_accept
+from kizuna.taxii._context import Context, in_thread
+from kizuna.taxii._resources import (
+    Envelope,
+    TaxiiResponse,
+    error_response,
+    read_body,
+    status_resource,
+)
+from kizuna.taxii.media import TAXII, is_taxii_content
+
+log = logging.getLogger("kizuna.taxii")
+
+
+class Writes:
+    """The write endpoints of one node's API."""
+
+    def __init__(self, ctx: Context) -> None:
+        self._ctx = ctx
+
+    def delete_object(self, request: Request, principal: Principal) -> Response:
+        """DELETE an object's versions (all, or those ``match[version]`` names)."""
+        oid = request.path_params["oid"]
+        cid = request.path_params["cid"]
+        collection = self._ctx.readable_collection(principal, cid, write=True)
+        f, _ = self._ctx.filters_of(request, ("match[version]", "match[spec_version]"))
+        query = ObjectQuery(
+            collection_id=collection.id,
+            ids=(oid,),
+            spec_versions=f.spec_versions,
+            versions=f.versions
+            if request.query_params.get("match[version]")
+            else VersionMatch(all=True),
+        )
+        page = read_page(
+            self._ctx.node.store, self._ctx.node.snapshot(), principal, collection, query, 100_000
+        )
+        if not page.items:
+            raise NotFound(f"no object {oid} in collection {cid}")
+        self._ctx.node.store.delete_versions(collection.id, [i.row.added_us for i in page.items])
+        log.info(
+            "deleted %d version(s) of %s from %s as %s", len(page.items), oid, cid, principal.key
+        )
+        return Response(status_code=200, media_type=TAXII)
+
+    async def add_objects(self, request: Request) -> Response:
+        """POST an envelope: every object judged on its own, one status resource."""
+        try:
+            check_accept(request)
+            if self._ctx.local_store:
+                # SQLite: the one query authentication needs (the policy generation) is a read
+                # from the page cache, cheaper here than a hop to a thread and back.
+                principal, collection, snap = self._writable(request)
+            else:
+                principal, collection, snap = await in_thread(self._writable, request)
+            body = await self._read_envelope(request)
+            # One hop to a worker thread for everything that touches the store.
+            return await in_thread(self._store_objects, principal, collection, snap, body)
+        except KizunaError as exc:
+            return error_response(exc)
+
+    async def _read_envelope(self, request: Request) -> bytes:
+        if not is_taxii_content(request.headers.get("content-type")):
+            raise UnsupportedMediaType(
+                f"send the envelope as Content-Type: {TAXII}; got "
+                f"{request.headers.get('content-type')!r}"
+            )
+        return await read_body(request, self._ctx.cfg.max_body_bytes)
+
+    def _writable(self, request: Request) -> tuple[Principal, Collection, Snapshot]:
+        snap = self._ctx.node.snapshot()
+        principal = self._ctx.principal_of(request, snap)
+        cid = request.path_params["cid"]
+        return principal, self._ctx.readable_collection(principal, cid, write=True, snap=snap), snap
+
+    def _store_objects(
+        self, principal: Principal, collection: Collection, snap: Snapshot, body: bytes
+    ) -> Response:
+        """Decode, ingest and record the status, in one thread."""
+        try:
+            env = msgspec.json.decode(body, type=Envelope)
+        except msgspec.DecodeError as exc:
+            raise InvalidJSON(f"the request body is not a TAXII envelope: {exc}") from None
+        if env.type == "bundle":
+            raise BadRequest(
+                'expected a TAXII 2.1 envelope {"objects": [...]}, got a STIX bundle; send its '
+                '"objects" list in an envelope'
+            )
+        if env.objects is None:
+            raise BadRequest('expected a TAXII 2.1 envelope with an "objects" list')
+        raw = [bytes(o) for o in env.objects]
+        request_time = now_micros()
+        status_id = str(uuid.uuid4())
+        encoded = b""
+
+        def status_row(results: list[ObjectResult]) -> tuple[str, str, str, bytes]:
+            nonlocal encoded
+            encoded = msgspec.json.encode(status_resource(status_id, request_time, results))
+            return status_id, collection.id, principal.key, encoded
+
+        # The status is stored in the same transaction as the objects: one commit per POST.
+        results = ingest(
+            self._ctx.node.store,
+            snap,
+            principal,
+            collection,
+            raw,
+            principal.origin,
+            status=status_row,
+        )
+        stored = sum(1 for r in results if r.stored)
+        failed = sum(1 for r in results if not r.ok)
+        log.info(
+            "POST %s by %s: %d object(s), %d stored, %d failed",
+            collection.id,
+            principal.key,
+            len(results),
+            stored,
+            failed,
+        )
+        return TaxiiResponse(encoded, status_code=202)
+
+    def get_status(self, request: Request, principal: Principal) -> Response:
+        """GET a status resource (its writer's, or any for an administrator)."""
+        found = self._ctx.node.store.status(request.path_params["sid"])
+        if found is None or (found[1] != principal.key and not principal.is_admin):
+            raise NotFound(f"no status {request.path_params['sid']!r}")
+        return TaxiiResponse(found[2])
