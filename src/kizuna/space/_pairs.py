@@ -292,6 +292,9 @@ def _search_sample(
                 for h in range(nhit):
                     q = hits[h]
                     tau = _tau(s, p, q, radius, threshold, half)
+                    # The same four lines record a seed in the two loops below. In a helper,
+                    # even one numba inlines, they cost 2-4 % of a screening run's CPU
+                    # (bench/screen.py --scenario 30k, alternating, 2026-11-29).
                     if tau == tau:
                         a, b = ids[p], ids[q]
                         out_i.append(min(a, b))
