@@ -51,6 +51,19 @@ class Context:
         #: SQLite: the store is a file of this process, its reads come from the page cache.
         self.local_store = node.store.dialect == "sqlite"
 
+    #: Requests of this app being handled now (counted on the event loop's thread).
+    active = 0
+
+    async def run(self, fn: Callable[..., _T], *args: Any) -> _T:
+        """``fn(*args)`` for the request being handled: in a worker thread while other requests
+        are in flight, so that they go on meanwhile; on the event loop's own thread when it is
+        the only one. A hop to a thread and back costs about 160 us on a small virtual machine
+        (4 % of a POST of 100 objects), and alone there is nothing to overlap it with. A
+        request that arrives meanwhile waits for this one to finish before it is read."""
+        if self.active == 1:
+            return fn(*args)
+        return await in_thread(fn, *args)
+
     def principal_of(self, request: Request, snap: Snapshot | None = None) -> Principal:
         return authenticate(self.node, request, snap)
 
@@ -61,12 +74,15 @@ class Context:
             return fn(request, self.principal_of(request))
 
         async def endpoint(request: Request) -> Response:
+            self.active += 1
             try:
                 check_accept(request)
-                # One hop to a worker thread per request: authentication and the handler.
-                return await in_thread(handle, request)
+                # Authentication and the handler in one step (one hop, if any).
+                return await self.run(handle, request)
             except KizunaError as exc:
                 return error_response(exc)
+            finally:
+                self.active -= 1
 
         return endpoint
 

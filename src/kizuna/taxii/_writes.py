@@ -24,7 +24,7 @@ from kizuna.policy.principal import Principal
 from kizuna.stix.timestamps import now_micros
 from kizuna.store.types import Collection, ObjectQuery, VersionMatch
 from kizuna.taxii._auth import check_accept
-from kizuna.taxii._context import Context, in_thread
+from kizuna.taxii._context import Context
 from kizuna.taxii._resources import (
     Envelope,
     TaxiiResponse,
@@ -70,19 +70,23 @@ class Writes:
 
     async def add_objects(self, request: Request) -> Response:
         """POST an envelope: every object judged on its own, one status resource."""
+        ctx = self._ctx
+        ctx.active += 1
         try:
             check_accept(request)
-            if self._ctx.local_store:
+            if ctx.local_store:
                 # SQLite: the one query authentication needs (the policy generation) is a read
                 # from the page cache, cheaper here than a hop to a thread and back.
                 principal, collection, snap = self._writable(request)
             else:
-                principal, collection, snap = await in_thread(self._writable, request)
+                principal, collection, snap = await ctx.run(self._writable, request)
             body = await self._read_envelope(request)
-            # One hop to a worker thread for everything that touches the store.
-            return await in_thread(self._store_objects, principal, collection, snap, body)
+            # One step for everything that touches the store (one hop, if any).
+            return await ctx.run(self._store_objects, principal, collection, snap, body)
         except KizunaError as exc:
             return error_response(exc)
+        finally:
+            ctx.active -= 1
 
     async def _read_envelope(self, request: Request) -> bytes:
         if not is_taxii_content(request.headers.get("content-type")):

@@ -223,4 +223,5 @@ def create_app(node: Node) -> Starlette:
         exception_handlers={HTTPException: http_error, Exception: server_error},
     )
     app.state.node = node
+    app.state.context = ctx
     return app
