@@ -68,7 +68,8 @@ class Context:
         return authenticate(self.node, request, snap)
 
     def sync(self, fn: Callable[[Request, Principal], Response]) -> Handler:
-        """An endpoint from *fn*, which runs (with authentication) in one worker thread."""
+        """An endpoint from *fn*, which runs with the caller's authentication in one step
+        (see :meth:`run`)."""
 
         def handle(request: Request) -> Response:
             return fn(request, self.principal_of(request))
