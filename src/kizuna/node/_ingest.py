@@ -150,7 +150,7 @@ def ingest(
     checked: dict[tuple[str, ...], str | None] = {}
     for index, obj, raw in parsed:
         oid = obj["id"]
-        version = obj.get("modified") or obj.get("created")  # validated: a timestamp or None
+        version = _version_text(obj)
         body = raw
         if (
             collection.default_markings
@@ -166,12 +166,9 @@ def ingest(
             if exercise not in current:
                 obj["object_marking_refs"] = [*current, exercise]
                 body = msgspec.json.encode(obj)
-        if "granular_markings" in obj:
-            refs = tuple(_all_marking_refs(obj))
-            visibility = visibility_refs(obj)
-        else:
-            # Object markings only (nearly every object): both lists are the same.
-            refs = visibility = _object_marking_refs(obj)
+        visibility = visibility_refs(obj)
+        # With object markings only (nearly every object) the refs to check are the same.
+        refs = tuple(_all_marking_refs(obj)) if "granular_markings" in obj else visibility
         if refs in checked:
             failure = checked[refs]
         else:
@@ -325,16 +322,6 @@ def _exercise_marking(collection: Collection) -> str | None:
     if not collection.kind.startswith("exercise:"):
         return None
     return str(exercise_marking(collection.kind.split(":", 1)[1])["id"])
-
-
-def _object_marking_refs(obj: dict[str, Any]) -> tuple[str, ...]:
-    """The object's ``object_marking_refs``, sorted and unique (validation made them strings)."""
-    refs = obj.get("object_marking_refs")
-    if not refs:
-        return ()
-    if len(refs) == 1:
-        return (refs[0],)
-    return tuple(sorted(set(refs)))
 
 
 def _all_marking_refs(obj: dict[str, Any]) -> list[str]:

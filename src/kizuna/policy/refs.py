@@ -29,9 +29,16 @@ def visibility_refs(obj: Mapping[str, Any]) -> tuple[str, ...]:
     not see those, the object would lose a required property and is withheld, so the decision
     belongs in the coarse (SQL) filter.
     """
-    refs = set(_str_list(obj.get("object_marking_refs")))
+    marks = obj.get("object_marking_refs")
+    granular = obj.get("granular_markings")
+    if not granular and isinstance(marks, list) and len(marks) < 2:
+        # Nearly every object: one object marking or none (as strings, validation saw to it).
+        if not marks:
+            return ()
+        return (marks[0],) if isinstance(marks[0], str) else ()
+    refs = set(_str_list(marks))
     otype = str(obj.get("type", ""))
-    for entry in obj.get("granular_markings") or ():
+    for entry in granular or ():
         if not isinstance(entry, dict) or not isinstance(entry.get("marking_ref"), str):
             continue
         for selector in entry.get("selectors") or ():
