@@ -6,6 +6,7 @@ import os
 import sqlite3
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from kizuna.store.adapters import SqliteStore
@@ -41,9 +42,9 @@ def _write(store: SqliteStore, batch: int, count: int = 20) -> None:
     )
 
 
-def _wait_for(condition: object, seconds: float = 10.0) -> None:
+def _wait_for(condition: Callable[[], bool], seconds: float = 10.0) -> None:
     deadline = time.monotonic() + seconds
-    while not condition():  # type: ignore[operator]
+    while not condition():
         assert time.monotonic() < deadline, "timed out"
         time.sleep(0.01)
 
