@@ -28,7 +28,6 @@ from pathlib import Path
 import msgspec
 
 import taxii as tb  # bench/taxii.py: data, node set-up, server, client
-from kizuna.node._ingest import ingest
 
 SIZES = (100, 1000)
 
@@ -43,16 +42,7 @@ def _variant(text: str) -> tuple[str, dict[str, str]]:
 
 
 def _round(root: Path, env: dict[str, str], stored: int, objects: int, seed: int) -> list[float]:
-    node = tb.init_kizuna(root)
-    user = node.store.user("admin")
-    assert user is not None
-    admin = node.principal_for(user)
-    collection = node.collection("bench")
-    ingest(node.store, node.snapshot(), admin, collection, [msgspec.json.encode(tb.REL)], "x")
-    preload = list(tb.synthetic(30_000_000, stored))
-    for i in range(0, len(preload), 1000):
-        ingest(node.store, node.snapshot(), admin, collection, preload[i : i + 1000], "x")
-    node.close()
+    tb.loaded_kizuna(root, list(tb.synthetic(30_000_000, stored))).node.close()
     saved = dict(os.environ)
     os.environ.update(env)
     try:

@@ -1,6 +1,6 @@
 """Where a POST's time goes: validation per object, in-process ingest, server CPU per request.
 
-Four measurements on the synthetic objects of bench/taxii.py (13 indicators, 6 relationships and
+Measurements on the synthetic objects of bench/taxii.py (13 indicators, 6 relationships and
 1 malware per 20, mixed markings), each printed on its own:
 
 1. ``validate_object`` alone, microseconds per object (20,000 objects);
@@ -12,7 +12,13 @@ Four measurements on the synthetic objects of bench/taxii.py (13 indicators, 6 r
    insert and commit time: what no POST on SQLite can beat;
 4. ``kizuna serve`` in its own process, driven by one keep-alive ``http.client`` connection:
    the server process's CPU time (utime + stime from /proc) and the wall time per request for
-   ``GET /taxii2/`` and POSTs of 1, 100 and 1,000 objects.
+   ``GET /taxii2/`` and POSTs of 1, 100 and 1,000 objects;
+5. the small costs the POST path was shaped by: a hop to a worker thread and back (asyncio's
+   and uvloop's executors, a no-op), making a frozen dataclass against a plain one, and an
+   identifier checked by ``STRICT_IDENTIFIER`` against ``identifier_type``;
+6. with ``--overlap-bound``: the upper bound of overlapping the ``versions`` insert with
+   validation in a second thread (each batch's ``add_versions`` handed to a thread while the
+   next batch is validated, which a POST could not even do), against the plain loop.
 
 The machine is shared and noisy: compare two commits by running this alternately on each
 (e.g. ``PYTHONPATH=/path/to/other/checkout/src``), not against a number from another day.
@@ -30,15 +36,17 @@ import sqlite3
 import tempfile
 import time
 import timeit
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import msgspec
 
 import taxii as tb  # bench/taxii.py: data, node set-up, server, client
-from kizuna.node._ingest import ingest
 from kizuna.stix.timestamps import to_micros
 from kizuna.stix.validate import validate_object
 from kizuna.store.sql import _INSERT_COLUMNS
+from kizuna.store.types import Outcome
 
 
 def validation() -> None:
@@ -50,19 +58,11 @@ def validation() -> None:
 def in_process(root: Path) -> None:
     for size in (100, 1000):
         directory = root / f"ingest-{size}"
-        node = tb.init_kizuna(directory)
-        user = node.store.user("admin")
-        assert user is not None
-        admin = node.principal_for(user)
-        collection = node.collection("bench")
-        ingest(node.store, node.snapshot(), admin, collection, [msgspec.json.encode(tb.REL)], "x")
-        warm = list(tb.synthetic(20_000_000, 2000))
-        for i in range(0, len(warm), size):
-            ingest(node.store, node.snapshot(), admin, collection, warm[i : i + size], "x")
+        loaded = tb.loaded_kizuna(directory, list(tb.synthetic(20_000_000, 2000)), size)
+        node = loaded.node
         new = list(tb.synthetic(10_000_000, 40_000))
         t0 = time.perf_counter()
-        for i in range(0, len(new), size):
-            ingest(node.store, node.snapshot(), admin, collection, new[i : i + size], "x")
+        loaded.ingest(new, size)
         rate = len(new) / (time.perf_counter() - t0)
         print(f"in-process ingest, batches of {size}: {rate:,.0f} objects/s")
         if size == 100:
@@ -81,16 +81,9 @@ def sqlite_floor(root: Path) -> None:
     which the store otherwise runs in its thread)."""
     for size in (100, 1000):
         directory = root / f"floor-{size}"
-        node = tb.init_kizuna(directory)
-        user = node.store.user("admin")
-        assert user is not None
-        admin = node.principal_for(user)
-        collection = node.collection("bench")
-        ingest(node.store, node.snapshot(), admin, collection, [msgspec.json.encode(tb.REL)], "x")
-        warm = list(tb.synthetic(20_000_000, 2000))
-        for i in range(0, len(warm), size):
-            ingest(node.store, node.snapshot(), admin, collection, warm[i : i + size], "x")
-        node.close()
+        loaded = tb.loaded_kizuna(directory, list(tb.synthetic(20_000_000, 2000)), size)
+        loaded.node.close()
+        collection = loaded.collection
         added = 10**16
         rows = []
         for raw in tb.synthetic(10_000_000, 40_000):
@@ -157,17 +150,117 @@ def per_request(root: Path) -> None:
         server.stop()
 
 
+def small_costs() -> None:
+    import asyncio
+    from dataclasses import dataclass
+
+    import uvloop
+
+    from kizuna.stix._properties import identifier_type
+    from kizuna.stix._rules import STRICT_IDENTIFIER
+
+    pool = ThreadPoolExecutor(1)
+
+    async def hops(n: int) -> float:
+        loop = asyncio.get_running_loop()
+        for _ in range(100):
+            await loop.run_in_executor(pool, int)
+        t0 = time.perf_counter()
+        for _ in range(n):
+            await loop.run_in_executor(pool, int)
+        return (time.perf_counter() - t0) / n * 1e6
+
+    print(
+        f"thread hop and back: asyncio {asyncio.run(hops(5000)):.0f} us, "
+        f"uvloop {uvloop.run(hops(5000)):.0f} us"
+    )
+    pool.shutdown()
+
+    @dataclass(frozen=True, slots=True)
+    class Frozen:
+        a: str
+        b: str
+        c: int
+        d: str
+        e: tuple[str, ...]
+        f: bool
+        g: bytes
+
+    @dataclass(slots=True)
+    class Plain:
+        a: str
+        b: str
+        c: int
+        d: str
+        e: tuple[str, ...]
+        f: bool
+        g: bytes
+
+    n = 200_000
+    for cls in (Frozen, Plain):
+        make = functools.partial(cls, "x", "y", 1, "2.1", (), False, b"")
+        spent = timeit.timeit(make, number=n)
+        print(f"make a {cls.__name__.lower()} dataclass of 7 fields: {spent / n * 1e6:.2f} us")
+    oid = "indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f"
+    old = timeit.timeit(lambda: STRICT_IDENTIFIER.match(oid)["type"], number=n) / n * 1e6
+    new = timeit.timeit(lambda: identifier_type(oid), number=n) / n * 1e6
+    print(f"identifier check: STRICT_IDENTIFIER {old:.2f} us, identifier_type {new:.2f} us")
+
+
+def _hand_over(store: Any, pending: list[Future[Any]]) -> None:
+    """Make *store*'s ``add_versions`` return at once and run in a thread of its own."""
+    pool = ThreadPoolExecutor(1)
+    real = store.add_versions
+
+    def handed_over(cid: str, items: Any, origin: str, **kw: Any) -> Any:
+        pending.append(pool.submit(real, cid, items, origin, **kw))
+        return [(Outcome.STORED, 1)] * len(items)
+
+    store.add_versions = handed_over
+
+
+def overlap_bound(root: Path) -> None:
+    for size in (100, 1000):
+        rates = []
+        for overlap in (False, True):
+            loaded = tb.loaded_kizuna(
+                root / f"overlap-{size}-{overlap}", list(tb.synthetic(20_000_000, 20_000))
+            )
+            pending: list[Future[Any]] = []
+            if overlap:
+                _hand_over(loaded.node.store, pending)
+            new = list(tb.synthetic(10_000_000, 30_000))
+            t0 = time.perf_counter()
+            loaded.ingest(new, size)
+            for f in pending:
+                f.result()
+            rates.append((time.perf_counter() - t0) / len(new) * 1e6)
+            loaded.node.close()
+        print(
+            f"insert overlapped with validation, batches of {size}: {rates[0]:.1f} -> "
+            f"{rates[1]:.1f} us/object (upper bound)"
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.parse_args()
+    parser.add_argument(
+        "--overlap-bound",
+        action="store_true",
+        help="also measure the upper bound of overlapping the insert with validation",
+    )
+    args = parser.parse_args()
     root = Path(tempfile.mkdtemp(prefix="kizuna-bench-post-"))
     try:
         validation()
         in_process(root)
         sqlite_floor(root)
         per_request(root)
+        small_costs()
+        if args.overlap_bound:
+            overlap_bound(root)
     finally:
         shutil.rmtree(root, ignore_errors=True)
 

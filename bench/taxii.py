@@ -63,7 +63,9 @@ import msgspec
 
 from kizuna.node import Node
 from kizuna.node._ingest import ingest
+from kizuna.policy.principal import Principal
 from kizuna.stix.markings import TLP2_IDS, releasability_marking
+from kizuna.store.types import Collection
 
 ATTACK = Path("/work/shared/data/stix/enterprise-attack-18.1-from-cti-2.1.json.gz")
 TAXII = "application/taxii+json;version=2.1"
@@ -228,6 +230,38 @@ def init_kizuna(directory: Path) -> Node:
     node.add_collection("bench", alias="bench")
     (directory / "bench-token").write_text(token)
     return node
+
+
+@dataclass
+class Loaded:
+    """A bench node opened in process, with its administrator and its collection."""
+
+    node: Node
+    admin: Principal
+    collection: Collection
+
+    def ingest(self, objs: list[bytes], batch: int) -> None:
+        """Store *objs* through the ingest a POST uses, *batch* at a time."""
+        for i in range(0, len(objs), batch):
+            ingest(
+                self.node.store,
+                self.node.snapshot(),
+                self.admin,
+                self.collection,
+                objs[i : i + batch],
+                "file:bench",
+            )
+
+
+def loaded_kizuna(directory: Path, preload: list[bytes], batch: int = 1000) -> Loaded:
+    """A new bench node holding the REL TO marking-definition, then *preload*."""
+    node = init_kizuna(directory)
+    user = node.store.user("admin")
+    assert user is not None
+    loaded = Loaded(node, node.principal_for(user), node.collection("bench"))
+    loaded.ingest([msgspec.json.encode(REL)], 1)
+    loaded.ingest(preload, batch)
+    return loaded
 
 
 def start_medallion(directory: Path) -> Server:
