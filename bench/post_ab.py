@@ -4,16 +4,19 @@ The machine is shared and its speed moves by 20 % from one quarter hour to the n
 change to the POST path is judged against the code before it in the same run, not against a
 figure from another day. Each variant is a name and, optionally, a source tree to run instead
 of this checkout (``NAME=PATH``, e.g. a ``git worktree`` of the previous commit) and environment
-settings for its server (``NAME=PATH:KEY=VALUE,KEY=VALUE``). Each round, every variant in turn
-gets a fresh node preloaded with ``--stored`` synthetic objects (in process, the same ingest a
-POST uses), a ``kizuna serve`` process, and one keep-alive ``http.client`` connection that
-POSTs ``--objects`` new objects in envelopes of 100, then as many in envelopes of 1,000.
+settings for its server (``NAME=PATH:KEY=VALUE,KEY=VALUE``). Every variant gets a node preloaded
+with ``--stored`` synthetic objects (in process, the same ingest a POST uses), its own
+``kizuna serve`` process and one keep-alive ``http.client`` connection, all running at once.
+Each round, the variants take turns (in an order that rotates from round to round), each
+POSTing ``--objects`` new objects in envelopes of 100, then as many in envelopes of 1,000, so
+that a slow minute of the machine falls on every variant alike.
 
     git worktree add /tmp/kizuna-before HEAD~1
     .venv/bin/python bench/post_ab.py before=/tmp/kizuna-before/src now
 
-prints, per variant, the median objects/s per envelope size with every round's figure, and
-each variant's ratio to the first.
+prints, per variant and envelope size, the median objects/s and the median server CPU time per
+object (the server process's threads' time on the CPU, from /proc: less moved by other processes
+than the wall clock), each with every round's figure and its ratio to the first variant.
 """
 
 from __future__ import annotations
@@ -41,26 +44,31 @@ def _variant(text: str) -> tuple[str, dict[str, str]]:
     return name, env
 
 
-def _round(root: Path, env: dict[str, str], stored: int, objects: int, seed: int) -> list[float]:
-    tb.loaded_kizuna(root, list(tb.synthetic(30_000_000, stored))).node.close()
-    saved = dict(os.environ)
-    os.environ.update(env)
-    try:
-        server = tb.start_kizuna(root)
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
-    client = tb.Http(server)
-    try:
-        tb.post_one(client, server, tb.envelope([msgspec.json.encode(tb.REL)]))
-        rates = []
-        for size in SIZES:
-            new = list(tb.synthetic(40_000_000 + seed * 1_000_000 + size * 100_000, objects))
-            rates.append(tb.post_all(client, server, new, size))
-        return rates
-    finally:
-        client.close()
-        server.stop()
+class _Running:
+    """One variant's server, preloaded and warmed up, with its client."""
+
+    def __init__(self, root: Path, env: dict[str, str], stored: int) -> None:
+        tb.loaded_kizuna(root, list(tb.synthetic(30_000_000, stored))).node.close()
+        saved = dict(os.environ)
+        os.environ.update(env)
+        try:
+            self.server = tb.start_kizuna(root)
+        finally:
+            os.environ.clear()
+            os.environ.update(saved)
+        self.client = tb.Http(self.server)
+        tb.post_one(self.client, self.server, tb.envelope([msgspec.json.encode(tb.REL)]))
+        tb.post_all(self.client, self.server, list(tb.synthetic(35_000_000, 1000)), 100)
+
+    def post(self, objs: list[bytes], size: int) -> tuple[float, float]:
+        """objects/s and server CPU microseconds per object, POSTing *objs* *size* at a time."""
+        cpu = tb.cpu_seconds(self.server.proc.pid)
+        rate = tb.post_all(self.client, self.server, objs, size)
+        return rate, (tb.cpu_seconds(self.server.proc.pid) - cpu) / len(objs) * 1e6
+
+    def stop(self) -> None:
+        self.client.close()
+        self.server.stop()
 
 
 def main() -> None:
@@ -73,28 +81,41 @@ def main() -> None:
     parser.add_argument("--objects", type=int, default=20_000, help="objects POSTed per size")
     args = parser.parse_args()
     variants = [_variant(v) for v in args.variants]
-    results: dict[str, dict[int, list[float]]] = {n: {s: [] for s in SIZES} for n, _ in variants}
+    names = [n for n, _ in variants]
+    rates: dict[tuple[str, int], list[float]] = {(n, s): [] for n in names for s in SIZES}
+    cpus: dict[tuple[str, int], list[float]] = {(n, s): [] for n in names for s in SIZES}
     root = Path(tempfile.mkdtemp(prefix="kizuna-bench-ab-"))
+    running: dict[str, _Running] = {}
     try:
-        seed = 0
+        for name, env in variants:
+            running[name] = _Running(root / name, env, args.stored)
+        batch = 40_000_000
         for r in range(args.rounds):
-            for name, env in variants:
-                seed += 1
-                rates = _round(root / f"{name}-{r}", env, args.stored, args.objects, seed)
-                for size, rate in zip(SIZES, rates, strict=True):
-                    results[name][size].append(rate)
-                print(f"round {r + 1} {name}: " + ", ".join(f"{x:,.0f}" for x in rates))
+            for name in names[r % len(names) :] + names[: r % len(names)]:
+                got = []
+                for size in SIZES:
+                    batch += 1_000_000
+                    rate, cpu = running[name].post(list(tb.synthetic(batch, args.objects)), size)
+                    rates[name, size].append(rate)
+                    cpus[name, size].append(cpu)
+                    got.append(f"{rate:,.0f}/s {cpu:.1f} us")
+                print(f"round {r + 1} {name}: " + ", ".join(got), flush=True)
     finally:
+        for run in running.values():
+            run.stop()
         shutil.rmtree(root, ignore_errors=True)
-    first = variants[0][0]
-    for name, _ in variants:
-        cells = []
+    first = names[0]
+    for name in names:
         for size in SIZES:
-            median = statistics.median(results[name][size])
-            ratio = median / statistics.median(results[first][size])
-            runs = ", ".join(f"{x:,.0f}" for x in results[name][size])
-            cells.append(f"envelopes of {size:,}: {median:,.0f} objects/s ({ratio:.2f}x) [{runs}]")
-        print(f"{name}: " + "; ".join(cells))
+            rate = statistics.median(rates[name, size])
+            cpu = statistics.median(cpus[name, size])
+            print(
+                f"{name}, envelopes of {size:,}: {rate:,.0f} objects/s "
+                f"({rate / statistics.median(rates[first, size]):.2f}x) "
+                f"[{', '.join(f'{x:,.0f}' for x in rates[name, size])}]; server CPU "
+                f"{cpu:.1f} us/object ({cpu / statistics.median(cpus[first, size]):.2f}x) "
+                f"[{', '.join(f'{x:.1f}' for x in cpus[name, size])}]"
+            )
 
 
 if __name__ == "__main__":

@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import argparse
 import functools
-import os
 import shutil
 import sqlite3
 import tempfile
@@ -114,11 +113,6 @@ def sqlite_floor(root: Path) -> None:
         )
 
 
-def _cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 def per_request(root: Path) -> None:
     directory = root / "serve"
     tb.init_kizuna(directory).close()
@@ -135,14 +129,14 @@ def per_request(root: Path) -> None:
                 bodies: list[bytes | None] = [tb.envelope(c) for c in tb.chunks(objs, size)]
             else:
                 bodies = [None] * n
-            c0, t0 = _cpu_seconds(server.proc.pid), time.perf_counter()
+            c0, t0 = tb.cpu_seconds(server.proc.pid), time.perf_counter()
             for body in bodies:
                 if body is None:
                     code, _, _ = client.request("GET", discovery)
                     assert code == 200
                 else:
                     tb.post_one(client, server, body)
-            cpu = (_cpu_seconds(server.proc.pid) - c0) / len(bodies) * 1e6
+            cpu = (tb.cpu_seconds(server.proc.pid) - c0) / len(bodies) * 1e6
             wall = (time.perf_counter() - t0) / len(bodies) * 1e6
             print(f"{label}: server CPU {cpu:,.0f} us/request, wall {wall:,.0f} us/request")
     finally:
