@@ -6,12 +6,12 @@ go to stderr, so scripts can capture tokens and ids with ``$(...)``.
 
 from __future__ import annotations
 
-import logging
 import sys
 from pathlib import Path
 
 import click
 
+from kizuna import logs
 from kizuna._cli_admin import collection, community, grant, marking, org, user
 from kizuna._cli_common import err, node_dir
 from kizuna._cli_data import export, import_
@@ -41,11 +41,7 @@ def main(verbose: bool) -> None:
     Each organization runs a node that keeps STIX 2.1 objects and serves them over TAXII 2.1;
     every object's markings (TLP 2.0, REL TO) decide who may receive it, on every path out.
     """
-    logging.basicConfig(
-        level=logging.INFO if verbose else logging.WARNING,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
+    logs.configure(verbose)
 
 
 @main.command()
@@ -90,7 +86,15 @@ def init(
     type=click.IntRange(1, 64),
     help="API processes (writes stay serialized; validation and reads run in parallel).",
 )
-def serve(directory: Path, host: str, port: int, database: str | None, workers: int) -> None:
+@click.option(
+    "--access-log/--no-access-log",
+    default=True,
+    show_default=True,
+    help="Log one line per request (client, request, status, time, principal) to stderr.",
+)
+def serve(
+    directory: Path, host: str, port: int, database: str | None, workers: int, access_log: bool
+) -> None:
     """Serve the node's TAXII 2.1 API (and sync with peers in the background)."""
     import os
 
@@ -100,6 +104,7 @@ def serve(directory: Path, host: str, port: int, database: str | None, workers: 
     from kizuna.taxii.app import create_app
     from kizuna.taxii.asgi import serving
 
+    logs.enable_access_log(access_log)
     node = Node.open(directory, database)
     scheme = "https" if node.config.tls_cert else "http"
     err.print(
@@ -108,6 +113,7 @@ def serve(directory: Path, host: str, port: int, database: str | None, workers: 
     )
     if workers > 1:
         os.environ["KIZUNA_NODE_DIR"] = str(directory.resolve())
+        logs.export()
         if database:
             os.environ["KIZUNA_DATABASE"] = database
         target: object = "kizuna.taxii.asgi:app"
@@ -126,6 +132,7 @@ def serve(directory: Path, host: str, port: int, database: str | None, workers: 
             host=host,
             port=port,
             log_level="info",
+            access_log=False,  # kizuna.access logs requests, with their principal
             ssl_certfile=node.config.tls_cert or None,
             ssl_keyfile=node.config.tls_key or None,
         )

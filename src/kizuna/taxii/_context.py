@@ -20,6 +20,7 @@ from kizuna.node._snapshot import Snapshot
 from kizuna.policy.gate import DENIED, Access
 from kizuna.policy.principal import Principal
 from kizuna.store.types import Collection, ObjectQuery
+from kizuna.taxii._access import PRINCIPAL
 from kizuna.taxii._auth import authenticate, check_accept
 from kizuna.taxii._resources import error_response
 from kizuna.taxii.cursor import CursorCodec, filters_digest
@@ -65,7 +66,9 @@ class Context:
         return await in_thread(fn, *args)
 
     def principal_of(self, request: Request, snap: Snapshot | None = None) -> Principal:
-        return authenticate(self.node, request, snap)
+        principal = authenticate(self.node, request, snap)
+        request.scope[PRINCIPAL] = principal.key  # for the request log
+        return principal
 
     def sync(self, fn: Callable[[Request, Principal], Response]) -> Handler:
         """An endpoint from *fn*, which runs with the caller's authentication in one step

@@ -11,6 +11,7 @@ from typing import Any
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -21,6 +22,7 @@ from kizuna.node._read import read_page
 from kizuna.policy.principal import Principal
 from kizuna.stix.timestamps import format_micros
 from kizuna.store.types import ObjectQuery, VersionMatch
+from kizuna.taxii._access import AccessLog
 from kizuna.taxii._context import API_ROOT, Context
 from kizuna.taxii._resources import (
     TaxiiResponse,
@@ -221,6 +223,7 @@ def create_app(node: Node) -> Starlette:
     app = Starlette(
         routes=routes,
         exception_handlers={HTTPException: http_error, Exception: server_error},
+        middleware=[Middleware(AccessLog)],
     )
     app.state.node = node
     app.state.context = ctx

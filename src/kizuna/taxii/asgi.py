@@ -12,12 +12,14 @@ import os
 
 from starlette.applications import Starlette
 
+from kizuna import logs
 from kizuna.errors import ConfigError
 from kizuna.node import Node
 from kizuna.taxii.app import create_app
 
 
 def app() -> Starlette:
+    logs.configure_from_environment()
     directory = os.environ.get("KIZUNA_NODE_DIR")
     if not directory:
         raise ConfigError("KIZUNA_NODE_DIR is not set (kizuna serve sets it for its workers)")
