@@ -6,12 +6,13 @@ Measurements on the synthetic objects of bench/taxii.py (13 indicators, 6 relati
 1. ``validate_object`` alone, microseconds per object (20,000 objects);
 2. in-process ``ingest`` into a fresh SQLite node, objects/s in batches of 100 and 1,000
    (40,000 objects each, after a warm-up), and ``Node.snapshot()`` / ``Node.authenticate()``
-   in microseconds;
+   in microseconds; then the policy generation read right after a commit, on the SQLite
+   store's kept read connection and on one from its pool;
 3. the SQLite floor: the same rows as 2., inserted straight through ``sqlite3`` into the same
    schema (one ``executemany`` and one commit per transaction of 100 or 1,000), split into
    insert and commit time: what no POST on SQLite can beat;
 4. ``kizuna serve`` in its own process, driven by one keep-alive ``http.client`` connection:
-   the server process's CPU time (utime + stime from /proc) and the wall time per request for
+   the server process's CPU time (its threads' time on the CPU, from /proc) and the wall time per request for
    ``GET /taxii2/`` and POSTs of 1, 100 and 1,000 objects;
 5. the small costs the POST path was shaped by: a hop to a worker thread and back (asyncio's
    and uvloop's executors, a no-op), making a frozen dataclass against a plain one, and an
@@ -32,6 +33,7 @@ import argparse
 import functools
 import shutil
 import sqlite3
+import statistics
 import tempfile
 import time
 import timeit
@@ -44,6 +46,7 @@ import msgspec
 import taxii as tb  # bench/taxii.py: data, node set-up, server, client
 from kizuna.stix.timestamps import to_micros
 from kizuna.stix.validate import validate_object
+from kizuna.store._base import StoreBase
 from kizuna.store.sql import _INSERT_COLUMNS
 from kizuna.store.types import Outcome
 
@@ -70,7 +73,32 @@ def in_process(root: Path) -> None:
             auth = timeit.timeit(functools.partial(node.authenticate, token), number=2000)
             auth = auth / 2000 * 1e6
             print(f"Node.snapshot(): {snap:.0f} us; Node.authenticate(): {auth:.0f} us")
+            _generation_after_writes(loaded)
         node.close()
+
+
+def _generation_after_writes(loaded: tb.Loaded) -> None:
+    """The policy generation read right after a POST of 100 has committed (as every request
+    after a POST reads it), on the store's kept connection and on one from the read pool."""
+    store = loaded.node.store
+    new = list(tb.synthetic(12_000_000, 20_000))
+    kept: list[float] = []
+    pooled: list[float] = []
+    for i in range(0, len(new), 200):
+        loaded.ingest(new[i : i + 100], 100)
+        t0 = time.perf_counter()
+        store.policy_generation()
+        t1 = time.perf_counter()
+        loaded.ingest(new[i + 100 : i + 200], 100)
+        t2 = time.perf_counter()
+        StoreBase.policy_generation(store)
+        t3 = time.perf_counter()
+        kept.append(t1 - t0)
+        pooled.append(t3 - t2)
+    print(
+        "policy generation right after a commit: kept connection "
+        f"{statistics.median(kept) * 1e6:.0f} us, pooled {statistics.median(pooled) * 1e6:.0f} us"
+    )
 
 
 def sqlite_floor(root: Path) -> None:

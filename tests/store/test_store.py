@@ -136,6 +136,26 @@ def test_concurrent_writers_get_unique_increasing_added(store: SqlStore) -> None
     assert len(added) == 40 and len(set(added)) == 40 and added == sorted(added)
 
 
+def test_the_policy_generation_of_another_writer_is_seen_at_once(
+    database: str, tmp_path: Path, store: SqlStore
+) -> None:
+    """Two stores on one database, as two processes of a node: each read of the generation
+    sees the other's latest commit (SQLite's kept read connection holds no transaction
+    between reads), and the objects written meanwhile do not hide it."""
+    other = open_store(database or f"sqlite:///{tmp_path / 'store.db'}")
+    try:
+        for i in range(3):
+            before = store.policy_generation()
+            other.set_setting("k", str(i))
+            store.add_versions("c1", [v(f"indicator--{i}", 1)], "user:u")
+            assert store.policy_generation() == other.policy_generation() > before
+        kept = getattr(store, "_generation_conn", None)
+        if kept is not None:  # SQLite
+            assert not kept.driver_connection.in_transaction
+    finally:
+        other.close()
+
+
 def test_orgs_users_grants_settings(store: SqlStore) -> None:
     g0 = store.policy_generation()
     store.add_org(Org("JPN-CERT", "JPN", ("IP4",), "identity--x"))

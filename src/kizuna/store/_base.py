@@ -22,7 +22,9 @@ from sqlalchemy import (
 
 from kizuna.store import schema as t
 
-_GENERATION = "policy_generation"
+GENERATION = "policy_generation"
+#: The policy generation's read (``?``: sqlite3's placeholder; see StoreBase._query).
+GENERATION_SQL = 'SELECT value FROM settings WHERE "key" = ?'
 
 
 class StoreBase:
@@ -105,19 +107,19 @@ class StoreBase:
         every API process in front of one PostgreSQL) can cache its gate per generation.
         """
         with self._read.connect() as conn:
-            rows = self._query(conn, 'SELECT value FROM settings WHERE "key" = ?', (_GENERATION,))
+            rows = self._query(conn, GENERATION_SQL, (GENERATION,))
         return int(rows[0][0]) if rows else 0
 
     def _bump(self, conn: Connection) -> None:
         current = conn.execute(
-            select(t.settings.c.value).where(t.settings.c.key == _GENERATION)
+            select(t.settings.c.value).where(t.settings.c.key == GENERATION)
         ).scalar()
         if current is None:
-            conn.execute(insert(t.settings).values(key=_GENERATION, value="1"))
+            conn.execute(insert(t.settings).values(key=GENERATION, value="1"))
         else:
             conn.execute(
                 update(t.settings)
-                .where(t.settings.c.key == _GENERATION)
+                .where(t.settings.c.key == GENERATION)
                 .values(value=str(int(current) + 1))
             )
 
