@@ -8,7 +8,9 @@ Measurements on the synthetic objects of bench/taxii.py (13 indicators, 6 relati
    (40,000 objects each, after a warm-up), and ``Node.snapshot()`` / ``Node.authenticate()``
    in microseconds; then the policy generation read right after a commit, on the SQLite
    store's kept read connection and on one from its pool;
-3. the SQLite floor: the same rows as 2., inserted straight through ``sqlite3`` into the same
+3. the SQLite floor (and what the order of the ids costs it: log frames per commit, time
+   per row, with ids in counting order against scattered ones; ``--page-sizes`` tries other
+   page sizes with scattered ids): the same rows as 2., inserted straight through ``sqlite3`` into the same
    schema (one ``executemany`` and one commit per transaction of 100 or 1,000), split into
    insert and commit time: what no POST on SQLite can beat;
 4. ``kizuna serve`` in its own process, driven by one keep-alive ``http.client`` connection:
@@ -101,6 +103,70 @@ def _generation_after_writes(loaded: tb.Loaded) -> None:
     )
 
 
+#: The statement the store runs to insert versions.
+_INSERT = (
+    f"INSERT INTO versions ({', '.join(_INSERT_COLUMNS)}) "
+    f"VALUES ({', '.join('?' * len(_INSERT_COLUMNS))})"
+)
+
+
+def _rows(
+    cid: str, start: int, count: int, first: int, counting: bool | None = None
+) -> list[tuple[Any, ...]]:
+    """``versions`` rows of synthetic objects, ``added_us`` counting from *first*."""
+    out = []
+    for n, raw in enumerate(tb.synthetic(start, count, counting)):
+        obj = msgspec.json.decode(raw)
+        version = to_micros(obj["modified"])
+        out.append((first + n, cid, obj["id"], obj["type"], version, "2.1", 1, 0, "x", raw))
+    return out
+
+
+def id_order(root: Path, page_sizes: list[int]) -> None:
+    """What the order of the ids costs SQLite: Kizuna's schema holding 100,000 synthetic rows,
+    then 5,000 more in transactions of 100, straight through ``sqlite3`` with SQLite's own
+    checkpoints off, once with ids in counting order and once with scattered ones (as real
+    ids are): the log's frames (pages) per commit and the time per row. With *page_sizes*,
+    the scattered ids again for each page size (the database rebuilt with it first)."""
+    runs = [(True, 4096), (False, 4096)] + [(False, p) for p in page_sizes if p != 4096]
+    for counting, page in runs:
+        directory = root / f"ids-{counting}-{page}"
+        node = tb.init_kizuna(directory)
+        cid = node.collection("bench").id
+        node.close()
+        conn = sqlite3.connect(directory / "kizuna.db", isolation_level=None)
+        if page != 4096:
+            conn.execute("PRAGMA journal_mode=DELETE")
+            conn.execute(f"PRAGMA page_size={page}")
+            conn.execute("VACUUM")
+        for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "cache_size=-65536"):
+            conn.execute(f"PRAGMA {pragma}")
+        conn.execute("PRAGMA wal_autocheckpoint=0")
+        conn.execute("BEGIN")
+        conn.executemany(_INSERT, _rows(cid, 20_000_000, 100_000, 10**16, counting))
+        conn.execute("COMMIT")
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        new = _rows(cid, 10_000_000, 5_000, 2 * 10**16, counting)
+        spent_insert = spent_commit = 0.0
+        for i in range(0, len(new), 100):
+            t0 = time.perf_counter()
+            conn.execute("BEGIN IMMEDIATE")
+            conn.executemany(_INSERT, new[i : i + 100])
+            t1 = time.perf_counter()
+            conn.execute("COMMIT")
+            spent_insert += t1 - t0
+            spent_commit += time.perf_counter() - t1
+        wal = (directory / "kizuna.db-wal").stat().st_size
+        conn.close()
+        frames = (wal - 32) / (page + 24) / (len(new) / 100)
+        print(
+            f"ids {'in counting order' if counting else 'scattered'}, page size {page:,}: "
+            f"{frames:.0f} log frames per commit of 100 rows, "
+            f"{(spent_insert + spent_commit) / len(new) * 1e6:.1f} us/row "
+            f"(insert {spent_insert / len(new) * 1e6:.1f}, commit {spent_commit / len(new) * 1e6:.1f})"
+        )
+
+
 def sqlite_floor(root: Path) -> None:
     """The rows of the in-process ingest, written straight through sqlite3: Kizuna's schema
     and pragmas, one ``executemany`` and one commit per transaction, no validation, no
@@ -110,24 +176,15 @@ def sqlite_floor(root: Path) -> None:
         directory = root / f"floor-{size}"
         loaded = tb.loaded_kizuna(directory, list(tb.synthetic(20_000_000, 2000)), size)
         loaded.node.close()
-        collection = loaded.collection
-        added = 10**16
-        rows = []
-        for raw in tb.synthetic(10_000_000, 40_000):
-            obj = msgspec.json.decode(raw)
-            added += 1
-            version = to_micros(obj["modified"])
-            rows.append((added, collection.id, obj["id"], obj["type"], version, "2.1", 1, 0, "x", raw))
+        rows = _rows(loaded.collection.id, 10_000_000, 40_000, 10**16 + 1)
         conn = sqlite3.connect(directory / "kizuna.db", isolation_level=None)
         for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "cache_size=-65536"):
             conn.execute(f"PRAGMA {pragma}")
-        columns = ", ".join(_INSERT_COLUMNS)  # the statement the store runs
-        insert = f"INSERT INTO versions ({columns}) VALUES ({', '.join('?' * len(_INSERT_COLUMNS))})"
         spent_insert = spent_commit = 0.0
         for i in range(0, len(rows), size):
             conn.execute("BEGIN IMMEDIATE")
             t0 = time.perf_counter()
-            conn.executemany(insert, rows[i : i + size])
+            conn.executemany(_INSERT, rows[i : i + size])
             t1 = time.perf_counter()
             conn.execute("COMMIT")
             spent_insert += t1 - t0
@@ -269,6 +326,11 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument(
+        "--page-sizes",
+        default="",
+        help="comma-separated page sizes to try with scattered ids (e.g. 1024,2048,8192)",
+    )
+    parser.add_argument(
         "--overlap-bound",
         action="store_true",
         help="also measure the upper bound of overlapping the insert with validation",
@@ -279,6 +341,7 @@ def main() -> None:
         validation()
         in_process(root)
         sqlite_floor(root)
+        id_order(root, [int(p) for p in args.page_sizes.split(",") if p])
         per_request(root)
         small_costs()
         if args.overlap_bound:
