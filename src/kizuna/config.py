@@ -38,6 +38,9 @@ class NodeConfig:
     #: SQLite only: "normal" (WAL; an acknowledged write survives the process being killed,
     #: the last ones may roll back on a power cut) or "full" (fsync on every commit).
     sqlite_synchronous: str = "normal"
+    #: SQLite only: the write-ahead log's size, in MiB, at which the store's thread copies it
+    #: back into the database file (a checkpoint: the write lock held, two fsyncs).
+    sqlite_checkpoint_mib: int = 64
     #: Largest request body accepted, in bytes (larger gives 413).
     max_body_bytes: int = 20 * 1024 * 1024
     #: Largest page a client may ask for with ``limit``.

@@ -9,6 +9,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
 from kizuna.store.adapters import SqliteStore
 from kizuna.store.types import Collection, NewVersion, ObjectQuery, VersionMatch
 
@@ -135,3 +137,23 @@ def test_close_stops_the_thread_and_a_new_store_starts_its_own(tmp_path: Path) -
     again.close()
     assert not _checkpoint_threads()
     assert os.path.exists(tmp_path / "k.db")
+
+
+def test_the_node_setting_sets_the_log_size_that_asks_for_a_checkpoint(tmp_path: Path) -> None:
+    from kizuna.config import load, save
+    from kizuna.errors import ConfigError
+    from kizuna.node import Node
+
+    node, _ = Node.init(tmp_path / "n", name="n", org="O", country="FRA")
+    assert node.store._checkpointer._threshold == 64 << 20  # type: ignore[attr-defined]
+    node.close()
+    cfg = load(tmp_path / "n")
+    cfg.sqlite_checkpoint_mib = 1
+    save(tmp_path / "n", cfg)
+    node = Node.open(tmp_path / "n")
+    assert node.store._checkpointer._threshold == 1 << 20  # type: ignore[attr-defined]
+    node.close()
+    cfg.sqlite_checkpoint_mib = 0
+    save(tmp_path / "n", cfg)
+    with pytest.raises(ConfigError, match="sqlite_checkpoint_mib is 0"):
+        Node.open(tmp_path / "n")

@@ -66,7 +66,9 @@ class Node:
         directory = Path(directory)
         cfg = config_mod.load(directory)
         store = open_store(
-            database or cfg.database_url(directory), sqlite_synchronous=cfg.sqlite_synchronous
+            database or cfg.database_url(directory),
+            sqlite_synchronous=cfg.sqlite_synchronous,
+            sqlite_checkpoint_mib=cfg.sqlite_checkpoint_mib,
         )
         store.create_schema()
         return cls(directory, cfg, store)
@@ -98,7 +100,11 @@ class Node:
             database=database,
         )
         config_mod.save(directory, cfg)
-        store = open_store(cfg.database_url(directory), sqlite_synchronous=cfg.sqlite_synchronous)
+        store = open_store(
+            cfg.database_url(directory),
+            sqlite_synchronous=cfg.sqlite_synchronous,
+            sqlite_checkpoint_mib=cfg.sqlite_checkpoint_mib,
+        )
         store.create_schema()
         node = cls(directory, cfg, store)
         store.set_setting(

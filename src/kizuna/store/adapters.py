@@ -20,7 +20,7 @@ from sqlalchemy.pool import PoolProxiedConnection
 
 from kizuna.errors import ConfigError
 from kizuna.store._base import GENERATION, GENERATION_SQL
-from kizuna.store._checkpoint import THRESHOLD, Checkpointer
+from kizuna.store._checkpoint import THRESHOLD, THRESHOLD_MIB, Checkpointer
 from kizuna.store.sql import SqlStore
 
 __all__ = ["PostgresStore", "SqliteStore", "open_store"]
@@ -179,7 +179,9 @@ class PostgresStore(SqlStore):
         conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_WRITE_LOCK_KEY})")
 
 
-def open_store(url: str, *, sqlite_synchronous: str = "normal") -> SqlStore:
+def open_store(
+    url: str, *, sqlite_synchronous: str = "normal", sqlite_checkpoint_mib: int = THRESHOLD_MIB
+) -> SqlStore:
     """The store adapter for a database URL (``sqlite:///PATH`` or ``postgresql://...``)."""
     try:
         parsed = make_url(url)
@@ -187,7 +189,14 @@ def open_store(url: str, *, sqlite_synchronous: str = "normal") -> SqlStore:
         raise ConfigError(f"not a database URL: {url!r} ({exc})") from None
     backend = parsed.get_backend_name()
     if backend == "sqlite":
-        return SqliteStore(url, synchronous=sqlite_synchronous)
+        if sqlite_checkpoint_mib < 1:
+            raise ConfigError(
+                f"sqlite_checkpoint_mib is {sqlite_checkpoint_mib}; expected a whole number of "
+                "MiB, at least 1 (64 by default)"
+            )
+        return SqliteStore(
+            url, synchronous=sqlite_synchronous, checkpoint_bytes=sqlite_checkpoint_mib << 20
+        )
     if backend in ("postgresql", "postgres"):
         fixed = parsed.set(drivername="postgresql+psycopg")
         return PostgresStore(fixed.render_as_string(hide_password=False))
