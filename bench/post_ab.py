@@ -4,7 +4,8 @@ The machine is shared and its speed moves by 20 % from one quarter hour to the n
 change to the POST path is judged against the code before it in the same run, not against a
 figure from another day. Each variant is a name and, optionally, a source tree to run instead
 of this checkout (``NAME=PATH``, e.g. a ``git worktree`` of the previous commit) and environment
-settings for its server (``NAME=PATH:KEY=VALUE,KEY=VALUE``). Every variant gets a node preloaded
+settings for its server (``NAME=PATH:KEY=VALUE,KEY=VALUE``; a KEY that names a node setting,
+such as ``sqlite_checkpoint_mib``, is written into the node's ``kizuna.toml`` instead). Every variant gets a node preloaded
 with ``--stored`` synthetic objects (in process, the same ingest a POST uses), its own
 ``kizuna serve`` process and one keep-alive ``http.client`` connection, all running at once.
 Each round, the variants take turns (in an order that rotates from round to round), each
@@ -31,13 +32,16 @@ from pathlib import Path
 import msgspec
 
 import taxii as tb  # bench/taxii.py: data, node set-up, server, client
+from kizuna import config
+from kizuna.config import NodeConfig
 
 SIZES = (100, 1000)
 
 
 def _variant(text: str) -> tuple[str, dict[str, str]]:
-    name, _, rest = text.partition("=")
-    tree, _, settings = rest.partition(":")
+    """NAME[=TREE][:KEY=VALUE,...] -> (NAME, its server's environment and settings)."""
+    head, _, settings = text.partition(":")
+    name, _, tree = head.partition("=")
     env = dict(kv.split("=", 1) for kv in settings.split(",") if kv)
     if tree:
         env["PYTHONPATH"] = tree
@@ -49,8 +53,15 @@ class _Running:
 
     def __init__(self, root: Path, env: dict[str, str], stored: int) -> None:
         tb.loaded_kizuna(root, list(tb.synthetic(30_000_000, stored))).node.close()
+        settings = {k: v for k, v in env.items() if k in NodeConfig.setting_names()}
+        if settings:
+            cfg = config.load(root)
+            for key, value in settings.items():
+                kind = type(getattr(cfg, key))
+                setattr(cfg, key, kind(value))
+            config.save(root, cfg)
         saved = dict(os.environ)
-        os.environ.update(env)
+        os.environ.update({k: v for k, v in env.items() if k not in settings})
         try:
             self.server = tb.start_kizuna(root)
         finally:
