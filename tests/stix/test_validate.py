@@ -700,8 +700,21 @@ _A_UUID = "8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f"
 @given(st.one_of(_ID_PARTS, _ID_PARTS.map(lambda s: s + "--" + _A_UUID), st.text(max_size=60)))
 def test_identifier_type_reads_ids_as_the_strict_pattern_does(value: str) -> None:
     m = STRICT_IDENTIFIER.match(value)
-    expected = None if m is None or value.endswith("\n") else m["type"]
-    assert _properties.identifier_type(value) == expected
+    assert _properties.identifier_type(value) == (None if m is None else m["type"])
+
+
+def test_names_and_values_with_a_trailing_newline_are_refused() -> None:
+    """A pattern's "$" matches before a trailing newline; the rules end with "\\Z"."""
+    obj = minimal()["malware"]
+    assert "x_custom\n" in paths(dict(obj, **{"x_custom\n": "v"}))
+    assert "type" in paths(dict(obj, type="malware\n"))
+    assert paths(dict(obj, lang="en")) == []
+    assert "lang" in paths(dict(obj, lang="en\n"))
+    ref = {"source_name": "cve", "external_id": "CVE-2024-12345"}
+    assert paths(dict(obj, external_references=[ref])) == []
+    assert "external_references[0].external_id" in paths(
+        dict(obj, external_references=[dict(ref, external_id="CVE-2024-12345\n")])
+    )
 
 
 def test_an_identifier_with_a_trailing_newline_is_refused() -> None:

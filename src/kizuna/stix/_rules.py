@@ -72,6 +72,9 @@ NOT_RELATABLE = frozenset(
     }
 )
 
+# The patterns that must match a whole value end with \Z: "$" also matches before a trailing
+# newline, so "name\n" would pass for a property name.
+
 #: The UUID of a STIX identifier: RFC 4122, so version 1-5 and the 10xx variant.
 UUID = re.compile(
     r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[1-5][0-9a-fA-F]{3}-[89abAB][0-9a-fA-F]{3}-[0-9a-fA-F]{12}"
@@ -81,32 +84,32 @@ IDENTIFIER_TYPE = re.compile(r"[a-z][a-z0-9-]*[a-z0-9]")
 #: A STIX identifier, 'type--uuid' (``_properties.identifier_type`` checks the same, faster).
 STRICT_IDENTIFIER = re.compile(
     r"^(?P<type>[a-z][a-z0-9-]*[a-z0-9])--"
-    r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[1-5][0-9a-fA-F]{3}-[89abAB][0-9a-fA-F]{3}-[0-9a-fA-F]{12}$"
+    r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[1-5][0-9a-fA-F]{3}-[89abAB][0-9a-fA-F]{3}-[0-9a-fA-F]{12}\Z"
 )
 #: A STIX type name (section 3.1): lowercase ASCII letters, digits, single hyphens, 3..250 chars.
-TYPE_NAME = re.compile(r"^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$")
+TYPE_NAME = re.compile(r"^[a-z][a-z0-9]*(?:-[a-z0-9]+)*\Z")
 #: A property name (section 3.1): a-z, 0-9 and underscore, 3..250 characters (``id`` excepted).
-PROPERTY_NAME = re.compile(r"^[a-z0-9_]{3,250}$")
+PROPERTY_NAME = re.compile(r"^[a-z0-9_]{3,250}\Z")
 #: The key of a predefined or custom extension named by suffix (section 7.3).
-EXTENSION_NAME = re.compile(r"^[a-z][a-z0-9]*(?:-[a-z0-9]+)*-ext$")
+EXTENSION_NAME = re.compile(r"^[a-z][a-z0-9]*(?:-[a-z0-9]+)*-ext\Z")
 #: A granular marking selector (section 7.2.3.1).
-SELECTOR = re.compile(r"^(?:[a-z0-9_-]{3,249}(?:\.(?:\[\d+\]|[a-z0-9_-]{1,250}))*|id)$")
+SELECTOR = re.compile(r"^(?:[a-z0-9_-]{3,249}(?:\.(?:\[\d+\]|[a-z0-9_-]{1,250}))*|id)\Z")
 #: An RFC 5646 language tag, by its syntax (language, script, region, variants, extensions).
 LANGUAGE_TAG = re.compile(
     r"^(?:[A-Za-z]{2,3}(?:-[A-Za-z]{3}){0,3}|[A-Za-z]{4,8})"
     r"(?:-[A-Za-z]{4})?(?:-(?:[A-Za-z]{2}|\d{3}))?"
     r"(?:-(?:[A-Za-z0-9]{5,8}|\d[A-Za-z0-9]{3}))*"
-    r"(?:-[0-9A-WY-Za-wy-z](?:-[A-Za-z0-9]{2,8})+)*(?:-[xX](?:-[A-Za-z0-9]{1,8})+)?$"
-    r"|^[xX](?:-[A-Za-z0-9]{1,8})+$"
+    r"(?:-[0-9A-WY-Za-wy-z](?:-[A-Za-z0-9]{2,8})+)*(?:-[xX](?:-[A-Za-z0-9]{1,8})+)?\Z"
+    r"|^[xX](?:-[A-Za-z0-9]{1,8})+\Z"
 )
 #: A URL: a scheme, then no whitespace or control characters anywhere.
-URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:[^\s\x00-\x1f\x7f]+$")
-CVE_ID = re.compile(r"^CVE-\d{4}-(?:0\d{3}|[1-9]\d{3,})$")
-CAPEC_ID = re.compile(r"^CAPEC-\d+$")
-HEX = re.compile(r"^(?:[0-9a-fA-F]{2})*$")
-BASE64 = re.compile(r"^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$")
+URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:[^\s\x00-\x1f\x7f]+\Z")
+CVE_ID = re.compile(r"^CVE-\d{4}-(?:0\d{3}|[1-9]\d{3,})\Z")
+CAPEC_ID = re.compile(r"^CAPEC-\d+\Z")
+HEX = re.compile(r"^(?:[0-9a-fA-F]{2})*\Z")
+BASE64 = re.compile(r"^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?\Z")
 #: created and modified must be precise to the millisecond (section 3.2).
-MILLIS = re.compile(r"\.\d{3,}Z$")
+MILLIS = re.compile(r"\.\d{3,}Z\Z")
 
 #: Timestamp-valued properties by object type, besides created and modified.
 TIMESTAMPS: dict[str, tuple[str, ...]] = {

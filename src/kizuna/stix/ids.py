@@ -15,8 +15,8 @@ import uuid
 
 _TYPE = r"[a-z0-9][a-z0-9-]{1,248}[a-z0-9]"
 _UUID = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
-IDENTIFIER = re.compile(rf"^(?P<type>{_TYPE})--(?P<uuid>{_UUID})$")
-TYPE_NAME = re.compile(rf"^{_TYPE}$")
+IDENTIFIER = re.compile(rf"^(?P<type>{_TYPE})--(?P<uuid>{_UUID})\Z")
+TYPE_NAME = re.compile(rf"^{_TYPE}\Z")
 
 #: The namespace STIX 2.1 fixes for deterministic SCO ids (section 2.9).
 STIX_SCO_NAMESPACE = uuid.UUID("00abedb4-aa42-466c-9c01-fed23315a9b7")

@@ -46,7 +46,7 @@ TLP1_IDS = {
     "marking-definition--5e57c739-391a-4eb3-b6be-7d15ca92d5ed": ("red", "red"),
 }
 
-_CODE = re.compile(r"^[A-Z][A-Z0-9_+-]{1,49}$")
+_CODE = re.compile(r"^[A-Z][A-Z0-9_+-]{1,49}\Z")
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,7 +14,7 @@ from kizuna.stix.timestamps import EXPECTED, TimestampError, to_micros
 from kizuna.store.types import VersionMatch
 
 SUPPORTED = ("match[id]", "match[type]", "match[version]", "match[spec_version]")
-_SPEC_VERSION = re.compile(r"^\d\.\d$")
+_SPEC_VERSION = re.compile(r"^\d\.\d\Z")
 
 
 @dataclass(frozen=True, slots=True)
