@@ -24,8 +24,9 @@ def configure(verbose: bool) -> None:
 
 
 def enable_access_log(on: bool = True) -> None:
-    """Write the request log (``kizuna.access``, one line per request) whatever the level."""
-    logging.getLogger("kizuna.access").setLevel(logging.INFO if on else logging.NOTSET)
+    """Write the request log (``kizuna.access``, one line per request) or not, whatever the
+    level of the other loggers (``kizuna -v serve --no-access-log`` writes none)."""
+    logging.getLogger("kizuna.access").setLevel(logging.INFO if on else logging.WARNING)
 
 
 def export() -> None:

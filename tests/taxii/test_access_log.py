@@ -117,3 +117,19 @@ def test_serve_no_access_log(tmp_path: Path) -> None:
     node.close()
     text = _serve_and_get(tmp_path / "n", token, ["--no-access-log"], tmp_path / "err")
     assert "serving n at" in text and "kizuna.access" not in text
+
+
+def test_no_access_log_holds_when_everything_else_is_verbose() -> None:
+    from kizuna import logs
+
+    access, root = logging.getLogger("kizuna.access"), logging.getLogger()
+    levels = access.level, root.level
+    try:
+        root.setLevel(logging.INFO)  # kizuna -v
+        logs.enable_access_log(False)
+        assert not access.isEnabledFor(logging.INFO)
+        logs.enable_access_log(True)
+        assert access.isEnabledFor(logging.INFO)
+    finally:
+        access.setLevel(levels[0])
+        root.setLevel(levels[1])
