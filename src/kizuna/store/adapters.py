@@ -77,8 +77,8 @@ class SqliteStore(SqlStore):
         connection of its own that stays open.
 
         Every request reads it first. Right after another connection's commit (every POST's),
-        a connection from the pool took about 95 us for this one-row read here, against about
-        30 us for the kept one (SQLite's page cache of a connection is dropped when the log
+        a connection from the pool took about 100 us for this one-row read here, against about
+        35 us for the kept one (SQLite's page cache of a connection is dropped when the log
         changes; the pool adds its checkout and check-in; ``bench/post_cost.py``). The read
         opens no transaction, so the next one sees the latest commit.
         """
