@@ -9,7 +9,8 @@ connection of the standard library's ``http.client`` per client (see :class:`Htt
    scans the whole collection on every read and every POST, so it is quadratic: it gets at
    most 2,000 objects.
 2. **Scale.** Kizuna alone with ``--sizes`` objects stored (default 10,000 and 100,000; add
-   1,000,000 with ``--sizes 10000,100000,1000000``).
+   1,000,000 with ``--sizes 10000,100000,1000000``), on SQLite, or on PostgreSQL with
+   ``--postgres URL`` (a new database per size on that server).
 3. **Import.** ``kizuna import`` of ATT&CK Enterprise (24,771 objects) into a fresh node.
 
 The workload, per server and size:
@@ -215,6 +216,19 @@ class Server:
 
 #: API processes of the Kizuna server (``--workers``).
 WORKERS = 1
+#: The PostgreSQL server of the scale runs (``--postgres``); empty: SQLite.
+POSTGRES = ""
+
+
+def fresh_postgres(name: str) -> str:
+    """The URL of a new, empty database *name* on the ``--postgres`` server."""
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    with psycopg.connect(POSTGRES, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return make_url(POSTGRES).set(database=name).render_as_string(hide_password=False)
 #: Clients POSTing at once, and the API processes serving them, for the concurrent rows.
 CLIENTS = 2
 CONCURRENT_WORKERS = 2
@@ -240,8 +254,9 @@ def start_kizuna(directory: Path, workers: int | None = None) -> Server:
 
 
 def cpu_seconds(pid: int) -> float:
-    """The CPU time process *pid*'s live threads have used, in nanoseconds from /proc (its
-    ``stat`` counts in clock ticks of 10 ms, too coarse for a few hundred requests)."""
+    """The CPU time process *pid*'s live threads have used, in seconds (from the nanoseconds
+    of ``/proc/PID/task/*/schedstat``; ``stat`` counts in clock ticks of 10 ms, too coarse for
+    a few hundred requests)."""
     total = 0
     for task in Path(f"/proc/{pid}/task").iterdir():
         try:
@@ -251,9 +266,15 @@ def cpu_seconds(pid: int) -> float:
     return total / 1e9
 
 
-def init_kizuna(directory: Path) -> Node:
+def init_kizuna(directory: Path, database: str = "") -> Node:
+    """A new bench node in *directory* (SQLite there, or the PostgreSQL *database* URL)."""
     node, token = Node.init(
-        directory, name="bench", org="NATO-CERT", country="BEL", communities=["NATO"]
+        directory,
+        name="bench",
+        org="NATO-CERT",
+        country="BEL",
+        communities=["NATO"],
+        database=database,
     )
     node.add_collection("bench", alias="bench")
     (directory / "bench-token").write_text(token)
@@ -540,7 +561,7 @@ def compare(root: Path, n: int, rng: random.Random) -> dict[str, Result]:
 def scale(root: Path, size: int, rng: random.Random) -> tuple[Result, float]:
     """Kizuna with *size* objects preloaded in-process, then the workload over HTTP."""
     directory = root / f"scale-{size}"
-    node = init_kizuna(directory)
+    node = init_kizuna(directory, fresh_postgres(f"kizuna_bench_{size}") if POSTGRES else "")
     admin = node.principal_for(node.store.user("admin"))  # type: ignore[arg-type]
     collection = node.collection("bench")
     ids: list[str] = []
@@ -643,11 +664,19 @@ def main() -> None:
         "--clients", type=int, default=2, help="clients POSTing at once (the concurrent rows)"
     )
     parser.add_argument(
+        "--postgres",
+        default="",
+        metavar="URL",
+        help="scale runs on PostgreSQL: a new database per size on this server (e.g. "
+        "postgresql://kizuna@127.0.0.1:55432/postgres, which scripts/postgres starts)",
+    )
+    parser.add_argument(
         "--concurrent-workers", type=int, default=2, help="kizuna serve --workers (concurrent rows)"
     )
     args = parser.parse_args()
-    global WORKERS, CLIENTS, CONCURRENT_WORKERS
+    global WORKERS, CLIENTS, CONCURRENT_WORKERS, POSTGRES
     WORKERS, CLIENTS, CONCURRENT_WORKERS = args.workers, args.clients, args.concurrent_workers
+    POSTGRES = args.postgres
     if args.compare > 2000:
         parser.error("medallion's memory backend is quadratic: --compare must be <= 2000")
     sizes = [int(s) for s in args.sizes.split(",") if s]
@@ -679,7 +708,8 @@ def main() -> None:
             print(f"scale run at {size:,} objects ...", file=sys.stderr)
             results[size], preloads[size] = scale(root, size, rng)
         if results:
-            print("\n## Kizuna alone (SQLite), by objects stored")
+            store = "PostgreSQL" if POSTGRES else "SQLite"
+            print(f"\n## Kizuna alone ({store}), by objects stored")
             print("| measure | " + " | ".join(f"{s:,}" for s in sizes) + " | target |")
             print("| --- |" + " ---: |" * (len(sizes) + 1))
             targets = {
