@@ -95,6 +95,26 @@ def test_version_history_from_two_releases(live: Live, collection_id: str) -> No
     assert len(every) == 2
 
 
+def test_an_object_without_a_version_has_its_date_added_as_version(
+    live: Live, collection_id: str
+) -> None:
+    """TAXII 2.1 status details require a version; for an SCO (no modified, no created) it is
+    the date_added, as in the manifest."""
+    coll = Collection(f"{live.api}collections/{collection_id}/", user="admin", password=live.token)
+    sco = {
+        "type": "domain-name",
+        "spec_version": "2.1",
+        "id": "domain-name--3c10e93f-798e-5a26-a0c1-08156efab7f5",
+        "value": "example.com",
+    }
+    for _ in range(2):  # stored, then already stored: the same version both times
+        status = coll.add_objects(json.dumps({"objects": [sco]}))
+        assert status.success_count == 1, status.failures
+        manifest = coll.get_manifest()["objects"]
+        assert [r["version"] for r in manifest] == [manifest[0]["date_added"]]
+        assert status.successes[0]["version"] == manifest[0]["date_added"]
+
+
 def test_custom_types_and_properties_survive_round_trip(live: Live, collection_id: str) -> None:
     url = f"{live.api}collections/{collection_id}/"
     coll = Collection(url, user="admin", password=live.token)

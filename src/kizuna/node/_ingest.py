@@ -213,7 +213,9 @@ def ingest(
         for (index, item), text, (outcome, added_us) in zip(
             accepted, accepted_versions, outcomes, strict=True
         ):
-            obj_version = _version_text_of(item, text)
+            # TAXII 2.1 requires a version in every status detail: for an object without
+            # modified or created (an SCO), its date_added, as the manifest gives it.
+            obj_version = _version_text_of(item, text) or format_micros(added_us)
             if outcome is Outcome.STORED:
                 results[index] = ObjectResult(
                     True, item.stix_id, obj_version, "stored", added_us, True
