@@ -588,6 +588,7 @@ def scale(root: Path, size: int, rng: random.Random) -> tuple[Result, float]:
     ids.extend(ids_of(batch))
     flush()
     preload = loaded / (time.perf_counter() - t0)
+    node.store.analyze()  # as `kizuna import` does after a bulk load
     node.close()
     new = list(synthetic(10_000_000, POST_OBJECTS + 10))
     server = start_kizuna(directory)

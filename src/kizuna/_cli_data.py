@@ -64,6 +64,8 @@ def import_(directory: Path, collection_id: str, files: tuple[Path, ...], batch:
                     else:
                         duplicates += 1
                 progress.advance(task, len(chunk))
+    if stored:
+        node.store.analyze()  # PostgreSQL plans with fresh statistics from the first request
     err.print(
         f"stored {stored}, duplicates {duplicates}, rejected {rejected}"
         + (f", unreadable files {bad_files}" if bad_files else "")

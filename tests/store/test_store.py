@@ -226,3 +226,19 @@ def test_a_version_hidden_from_the_writer_is_not_a_duplicate_for_it(store: SqlSt
     assert seen[0][0] is Outcome.DUPLICATE
     rows = store.query(ObjectQuery("c1", versions=VersionMatch(all=True)))
     assert sorted(r.marking_set for r in rows) == sorted([sets[red], green_set])
+
+
+def test_analyze_after_a_bulk_load(database: str, store: SqlStore) -> None:
+    """PostgreSQL gets fresh statistics at once (SQLite has nothing to do)."""
+    store.add_versions("c1", [v(f"indicator--{i}", 1) for i in range(200)], "file:x")
+    store.analyze()
+    if database:
+        import psycopg
+
+        with psycopg.connect(database) as conn:
+            row = conn.execute(
+                "SELECT last_analyze IS NOT NULL FROM pg_stat_user_tables "
+                "WHERE relname = 'versions'"
+            ).fetchone()
+        assert row == (True,)
+    assert len(store.query(ObjectQuery("c1", limit=1000))) == 200

@@ -79,6 +79,10 @@ class StoreBase:
     def _committed(self) -> None:
         """A write transaction has just committed; the write lock is still held (adapter hook)."""
 
+    def analyze(self) -> None:
+        """Refresh the statistics the database plans its queries with, after a bulk load
+        (adapter hook; SQLite plans these queries without statistics)."""
+
     #: The driver's parameter placeholder (``?`` for sqlite3, ``%s`` for psycopg).
     _mark = "?"
 
