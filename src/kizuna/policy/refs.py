@@ -99,8 +99,8 @@ def _plain(body: bytes) -> bool:
     """No granular markings, and no escape that could spell a key or an identifier.
 
     Most bodies hold no backslash at all, which one ``memchr`` (``find`` of one byte) tells
-    faster than a search for the two bytes of the escape: 0.08 against 0.6 us for a body of
-    450 bytes here.
+    faster than a search for the two bytes of the escape: 0.45 against 0.91 us for the whole
+    test of a synthetic body (``bench/post_cost.py``).
     """
     return b"granular_markings" not in body and (body.find(b"\\") < 0 or b"\\u" not in body)
 
