@@ -26,6 +26,8 @@ import argparse
 import os
 import shutil
 import statistics
+import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
@@ -52,7 +54,7 @@ class _Running:
     """One variant's server, preloaded and warmed up, with its client."""
 
     def __init__(self, root: Path, env: dict[str, str], stored: int) -> None:
-        tb.loaded_kizuna(root, list(tb.synthetic(30_000_000, stored))).node.close()
+        _preload(root, env, stored)
         settings = {k: v for k, v in env.items() if k in NodeConfig.setting_names()}
         if settings:
             cfg = config.load(root)
@@ -84,6 +86,23 @@ class _Running:
     def stop(self) -> None:
         self.client.close()
         self.server.stop()
+
+
+def _preload(root: Path, env: dict[str, str], stored: int) -> None:
+    """The variant's node, made and preloaded by the variant's own code (in a process of its
+    own, with its PYTHONPATH): a variant may store things differently."""
+    code = (
+        "import sys, taxii as tb; "
+        "tb.loaded_kizuna(tb.Path(sys.argv[1]), list(tb.synthetic(30_000_000, int(sys.argv[2]))))"
+        ".node.close()"
+    )
+    paths = [env["PYTHONPATH"]] if "PYTHONPATH" in env else []
+    paths.append(str(Path(__file__).parent))
+    subprocess.run(
+        [sys.executable, "-c", code, str(root), str(stored)],
+        env={**os.environ, "PYTHONPATH": os.pathsep.join(paths)},
+        check=True,
+    )
 
 
 def main() -> None:

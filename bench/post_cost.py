@@ -50,6 +50,7 @@ import taxii as tb  # bench/taxii.py: data, node set-up, server, client
 from kizuna.stix.timestamps import to_micros
 from kizuna.stix.validate import validate_object
 from kizuna.store._base import StoreBase
+from kizuna.store._keys import id_key
 from kizuna.store.sql import _INSERT_COLUMNS
 from kizuna.store.types import Outcome
 
@@ -119,7 +120,10 @@ def _rows(
     for n, raw in enumerate(tb.synthetic(start, count, counting)):
         obj = msgspec.json.decode(raw)
         version = to_micros(obj["modified"])
-        out.append((first + n, cid, obj["id"], obj["type"], version, "2.1", 1, 0, "x", raw))
+        stix_id = obj["id"]
+        out.append(
+            (first + n, cid, stix_id, obj["type"], version, "2.1", 1, 0, "x", raw, id_key(stix_id))
+        )
     return out
 
 

@@ -14,13 +14,16 @@ import threading
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from sqlalchemy import Connection, create_engine, event
+from sqlalchemy import Connection, MetaData, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import PoolProxiedConnection
+from sqlalchemy.schema import CreateTable
 
 from kizuna.errors import ConfigError
+from kizuna.store import schema as t
 from kizuna.store._base import GENERATION, GENERATION_SQL
 from kizuna.store._checkpoint import THRESHOLD, THRESHOLD_MIB, Checkpointer
+from kizuna.store._keys import id_key
 from kizuna.store.sql import SqlStore
 
 __all__ = ["PostgresStore", "SqliteStore", "open_store"]
@@ -96,6 +99,23 @@ class SqliteStore(SqlStore):
                 proxied.invalidate()
                 raise
         return int(rows[0][0]) if rows else 0
+
+    def _add_id_keys(self, conn: Connection) -> None:
+        """The versions table rebuilt with its id keys, and without the unique index of
+        (stix_id, collection_id, ...) that SQLite cannot drop; its indexes follow in
+        ``create_schema``."""
+        rebuilt = t.versions.to_metadata(MetaData(), name="versions_rebuilt")
+        conn.execute(CreateTable(rebuilt))
+        driver = conn.connection.driver_connection
+        assert driver is not None
+        driver.create_function("kizuna_id_key", 1, id_key, deterministic=True)
+        old = ", ".join(c.name for c in t.versions.columns if c.name != "id_key")
+        conn.exec_driver_sql(
+            f"INSERT INTO versions_rebuilt ({old}, id_key) "
+            f"SELECT {old}, kizuna_id_key(stix_id) FROM versions"
+        )
+        conn.exec_driver_sql("DROP TABLE versions")
+        conn.exec_driver_sql("ALTER TABLE versions_rebuilt RENAME TO versions")
 
     @contextlib.contextmanager
     def _exclusive(self) -> Iterator[None]:

@@ -8,6 +8,7 @@ take the write lock.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
@@ -17,6 +18,7 @@ from sqlalchemy import (
     delete,
     exists,
     func,
+    inspect,
     or_,
     select,
 )
@@ -25,6 +27,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from kizuna.stix.timestamps import now_micros
 from kizuna.store import schema as t
 from kizuna.store._directory import Directory
+from kizuna.store._keys import id_key, id_keys
 from kizuna.store._markings import Markings
 from kizuna.store.types import (
     NewVersion,
@@ -35,8 +38,10 @@ from kizuna.store.types import (
     VersionMatch,
 )
 
+log = logging.getLogger(__name__)
+
 #: Indexes of older databases that the current ones replace.
-_OBSOLETE_INDEXES = ("ix_versions_collection_added", "ix_versions_id")
+_OBSOLETE_INDEXES = ("ix_versions_collection_added", "ix_versions_id", "ix_versions_id_placement")
 
 _INSERT_COLUMNS = (
     "added_us",
@@ -49,6 +54,7 @@ _INSERT_COLUMNS = (
     "needs_redaction",
     "origin",
     "body",
+    "id_key",
 )
 
 #: Given the outcomes of a batch, the TAXII status row to store with it:
@@ -80,6 +86,9 @@ class SqlStore(Directory, Markings):
     def create_schema(self) -> None:
         with self._writing() as conn:
             t.metadata.create_all(conn)
+            if "id_key" not in {c["name"] for c in inspect(conn).get_columns("versions")}:
+                log.info("giving the stored versions their id keys (once: made before them)")
+                self._add_id_keys(conn)
             # Databases made before an index was added get it here (create_all skips tables
             # that exist); the indexes they replaced go.
             for table in t.metadata.sorted_tables:
@@ -87,6 +96,21 @@ class SqlStore(Directory, Markings):
                     index.create(conn, checkfirst=True)
             for name in _OBSOLETE_INDEXES:
                 conn.exec_driver_sql(f"DROP INDEX IF EXISTS {name}")
+
+    def _add_id_keys(self, conn: Connection) -> None:
+        """Give the versions of a database made before the id key (``store/_keys.py``) their
+        keys, and drop the unique index of (stix_id, collection_id, ...) it replaces.
+        The SQLite adapter rebuilds the table instead (SQLite cannot drop a constraint)."""
+        conn.exec_driver_sql("ALTER TABLE versions ADD COLUMN id_key BIGINT NOT NULL DEFAULT 0")
+        ids = [r[0] for r in conn.execute(select(t.versions.c.stix_id).distinct())]
+        mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+        for start in range(0, len(ids), 10_000):
+            chunk = ids[start : start + 10_000]
+            conn.exec_driver_sql(
+                f"UPDATE versions SET id_key = {mark} WHERE stix_id = {mark}",
+                [(id_key(i), i) for i in chunk],
+            )
+        conn.exec_driver_sql("ALTER TABLE versions DROP CONSTRAINT IF EXISTS uq_versions_object")
 
     def close(self) -> None:
         self._close_writer()
@@ -165,6 +189,7 @@ class SqlStore(Directory, Markings):
                         item.needs_redaction,
                         origin,
                         item.body,
+                        id_key(item.stix_id),
                     )
                 )
                 results.append((Outcome.STORED, next_us))
@@ -189,11 +214,14 @@ class SqlStore(Directory, Markings):
         ids = sorted({i.stix_id for i in items})
         for start in range(0, len(ids), 500):
             chunk = ids[start : start + 500]
+            keys = id_keys(chunk)
             rows = self._query(
                 conn,
                 "SELECT stix_id, version_us, added_us, marking_set FROM versions "
-                f"WHERE collection_id = ? AND stix_id IN ({','.join('?' * len(chunk))})",
-                (collection_id, *chunk),
+                # (|| '': not by the collection's index, which would walk the collection.)
+                f"WHERE id_key IN ({','.join('?' * len(keys))}) AND collection_id || '' = ? "
+                f"AND stix_id IN ({','.join('?' * len(chunk))})",
+                (*keys, collection_id, *chunk),
             )
             for stix_id, version_us, added_us, marking_set in rows:
                 found.setdefault((stix_id, version_us), []).append((added_us, marking_set))
@@ -224,7 +252,7 @@ class SqlStore(Directory, Markings):
                 chunk = list(ids[start : start + 500])
                 rows = conn.execute(
                     select(v.stix_id, v.collection_id, v.marking_set)
-                    .where(v.stix_id.in_(chunk))
+                    .where(v.id_key.in_(id_keys(chunk)), v.stix_id.in_(chunk))
                     .distinct()
                 )
                 found.update((r[0], r[1], r[2]) for r in rows)
@@ -239,7 +267,10 @@ class SqlStore(Directory, Markings):
                 found.update(
                     conn.execute(
                         select(t.versions.c.stix_id)
-                        .where(t.versions.c.stix_id.in_(chunk))
+                        .where(
+                            t.versions.c.id_key.in_(id_keys(chunk)),
+                            t.versions.c.stix_id.in_(chunk),
+                        )
                         .distinct()
                     ).scalars()
                 )
@@ -254,14 +285,13 @@ class SqlStore(Directory, Markings):
         """
         found: set[str] = set()
         v = t.versions
+        collection = v.c.collection_id.concat("")  # checked per row: see _conditions
         where: list[ColumnElement[bool]] = []
         for collection_id, sets in readable.items():
             if sets is None:
-                where.append(v.c.collection_id == collection_id)
+                where.append(collection == collection_id)
             elif sets:
-                where.append(
-                    and_(v.c.collection_id == collection_id, v.c.marking_set.in_(sorted(sets)))
-                )
+                where.append(and_(collection == collection_id, v.c.marking_set.in_(sorted(sets))))
         if not where:
             return found
         with self._read.connect() as conn:
@@ -269,7 +299,9 @@ class SqlStore(Directory, Markings):
                 chunk = list(ids[start : start + 500])
                 found.update(
                     conn.execute(
-                        select(v.c.stix_id).where(v.c.stix_id.in_(chunk), or_(*where)).distinct()
+                        select(v.c.stix_id)
+                        .where(v.c.id_key.in_(id_keys(chunk)), v.c.stix_id.in_(chunk), or_(*where))
+                        .distinct()
                     ).scalars()
                 )
         return found
@@ -308,12 +340,16 @@ class SqlStore(Directory, Markings):
 
 def _conditions(q: ObjectQuery) -> list[ColumnElement[bool]]:
     v = t.versions
-    conds: list[ColumnElement[bool]] = [v.c.collection_id == q.collection_id]
+    # With ids, the id index finds the rows: the collection is then checked on each (|| ''
+    # keeps SQLite from walking the whole collection by its index instead).
+    collection = v.c.collection_id.concat("") if q.ids else v.c.collection_id
+    conds: list[ColumnElement[bool]] = [collection == q.collection_id]
     if q.after_us is not None:
         conds.append(v.c.added_us > q.after_us)
     if q.types:
         conds.append(v.c.type.in_(list(q.types)))
     if q.ids:
+        conds.append(v.c.id_key.in_(id_keys(q.ids)))
         conds.append(v.c.stix_id.in_(list(q.ids)))
     if q.spec_versions:
         conds.append(v.c.spec_version.in_(list(q.spec_versions)))
@@ -336,6 +372,7 @@ def _version_condition(m: VersionMatch, visible: list[int] | None) -> ColumnElem
             continue
         other = t.versions.alias("other")
         inner = [
+            other.c.id_key == v.c.id_key,
             other.c.collection_id == v.c.collection_id,
             other.c.stix_id == v.c.stix_id,
             other.c.version_us > v.c.version_us if newer else other.c.version_us < v.c.version_us,

@@ -1,0 +1,151 @@
+"""The id index of 64-bit keys (store/_keys.py): used by every read by id, and given to
+databases made before it."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import Column, MetaData, Table, UniqueConstraint, create_engine, event, insert, text
+
+from kizuna.store import SqlStore, open_store
+from kizuna.store import schema as t
+from kizuna.store._keys import id_key
+from kizuna.store.types import Collection, NewVersion, ObjectQuery, Outcome, VersionMatch
+
+IDS = [f"indicator--00000000-0000-4000-8000-{n:012d}" for n in range(300)]
+
+
+def version(stix_id: str, v: int = 1) -> NewVersion:
+    return NewVersion(stix_id, "indicator", v, "2.1", (), False, b'{"id":"%s"}' % stix_id.encode())
+
+
+@pytest.fixture
+def sqlite_store(tmp_path: Path) -> Iterator[tuple[SqlStore, Path]]:
+    path = tmp_path / "store.db"
+    store = open_store(f"sqlite:///{path}")
+    store.create_schema()
+    for cid in ("c1", "c2"):
+        store.add_collection(Collection(cid, cid, "", None, (), "real"))
+        store.add_versions(cid, [version(i) for i in IDS], "file:x")
+    yield store, path
+    store.close()
+
+
+def test_reads_by_id_search_the_id_index(
+    sqlite_store: tuple[SqlStore, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each statement that asks for ids finds its rows by the id index. The collection's
+    index would also answer them, by walking the whole collection: SQLite chose it for the
+    duplicate check and match[id] until its collection term was kept out of the index."""
+    store, path = sqlite_store
+    seen: list[tuple[str, Any]] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, params: Any, *_: Any) -> None:
+        if "id_key IN" in statement:
+            seen.append((statement, params))
+
+    for engine in (store._read, store._write):
+        event.listen(engine, "before_cursor_execute", record)
+    driver_query = store._query  # the queries every POST runs skip SQLAlchemy's events
+
+    def query(conn: Any, statement: str, params: Any = ()) -> list[Any]:
+        record(None, None, statement, params)
+        return driver_query(conn, statement, params)
+
+    monkeypatch.setattr(store, "_query", query)
+    wanted = IDS[:3]
+    assert {r.stix_id for r in store.query(ObjectQuery("c1", ids=tuple(wanted)))} == set(wanted)
+    store.add_versions("c1", [version(IDS[0]), version("indicator--new")], "user:x")
+    assert {i for i, _, _ in store.id_placements(wanted)} == set(wanted)
+    assert store.known_ids(wanted) == set(wanted)
+    assert store.visible_ids(wanted, {"c2": None}) == set(wanted)
+    assert len(seen) == 5
+    with sqlite3.connect(path) as conn:
+        for statement, params in seen:
+            plan = [row[3] for row in conn.execute(f"EXPLAIN QUERY PLAN {statement}", params)]
+            assert plan[0].startswith("SEARCH versions USING INDEX ix_versions_key"), (
+                statement,
+                plan,
+            )
+
+
+def _old_database(url: str) -> None:
+    """A database as nodes made them before the id key: versions without it, and unique on
+    (stix_id, collection_id, version_us, marking_set)."""
+    md = MetaData()
+    for table in t.metadata.sorted_tables:
+        if table.name != "versions":
+            table.to_metadata(md)
+    columns = [
+        Column(c.name, c.type, primary_key=c.primary_key, nullable=c.nullable, autoincrement=False)
+        for c in t.versions.columns
+        if c.name != "id_key"
+    ]
+    old = Table(
+        "versions",
+        md,
+        *columns,
+        UniqueConstraint(
+            "stix_id", "collection_id", "version_us", "marking_set", name="uq_versions_object"
+        ),
+    )
+    engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://"))
+    with engine.begin() as conn:
+        md.create_all(conn)
+        conn.execute(insert(md.tables["collections"]).values(id="c1", title="One", created_us=1))
+        conn.execute(insert(md.tables["marking_sets"]).values(id=1, key=""))
+        conn.execute(
+            insert(old),
+            [
+                dict(
+                    added_us=n + 1,
+                    collection_id="c1",
+                    stix_id=stix_id,
+                    type="indicator",
+                    version_us=1,
+                    spec_version="2.1",
+                    marking_set=1,
+                    needs_redaction=False,
+                    origin="file:x",
+                    body=b"{}",
+                )
+                for n, stix_id in enumerate(IDS)
+            ],
+        )
+    engine.dispose()
+
+
+def test_a_database_made_before_the_id_key_gets_it(database: str, tmp_path: Path) -> None:
+    url = database or f"sqlite:///{tmp_path / 'old.db'}"
+    _old_database(url)
+    store = open_store(url)
+    try:
+        store.create_schema()
+        store.create_schema()  # once only
+        with store._read.connect() as conn:
+            rows = conn.execute(text("SELECT stix_id, id_key FROM versions")).all()
+            if database:
+                unique = conn.execute(
+                    text("SELECT count(*) FROM pg_constraint WHERE conname = 'uq_versions_object'")
+                ).scalar()
+            else:
+                unique = conn.execute(
+                    text(
+                        "SELECT count(*) FROM sqlite_master WHERE tbl_name = 'versions' "
+                        "AND name LIKE 'sqlite_autoindex%'"
+                    )
+                ).scalar()
+        assert sorted(rows) == sorted((i, id_key(i)) for i in IDS)
+        assert unique == 0
+        assert [r.stix_id for r in store.query(ObjectQuery("c1", ids=(IDS[7],)))] == [IDS[7]]
+        again = store.add_versions("c1", [version(IDS[7]), version(IDS[7], 2)], "user:x")
+        assert [o for o, _ in again] == [Outcome.DUPLICATE, Outcome.STORED]
+        latest = store.query(ObjectQuery("c1", ids=(IDS[7],), versions=VersionMatch(last=True)))
+        assert [r.version_us for r in latest] == [2]
+        assert store.count("c1") == len(IDS) + 1
+    finally:
+        store.close()
