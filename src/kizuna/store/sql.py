@@ -144,6 +144,7 @@ class SqlStore(Directory, Markings):
         """
         if not items and cursor is None and status is None:
             return []
+        keys = {i.stix_id: id_key(i.stix_id) for i in items}  # before the lock: once each
         with self._writing() as conn:
             if cursor is not None:
                 self._set_cursor(conn, cursor)
@@ -152,7 +153,7 @@ class SqlStore(Directory, Markings):
                     self._insert_status(conn, *status([]))
                 return []
             self._put_marking_definitions(conn, marking_definitions)
-            existing = self._existing(conn, collection_id, items)
+            existing = self._existing(conn, collection_id, keys)
             last = self._query(conn, "SELECT max(added_us) FROM versions")[0][0] or 0
             next_us = max(now_micros(), last + 1)
             rows: list[tuple[Any, ...]] = []
@@ -189,7 +190,7 @@ class SqlStore(Directory, Markings):
                         item.needs_redaction,
                         origin,
                         item.body,
-                        id_key(item.stix_id),
+                        keys[item.stix_id],
                     )
                 )
                 results.append((Outcome.STORED, next_us))
@@ -207,14 +208,15 @@ class SqlStore(Directory, Markings):
         return results
 
     def _existing(
-        self, conn: Connection, collection_id: str, items: Sequence[NewVersion]
+        self, conn: Connection, collection_id: str, keys_of: dict[str, int]
     ) -> dict[tuple[str, int], list[tuple[int, int]]]:
-        """Stored (added_us, marking_set) per (id, version) of *items* in the collection."""
+        """Stored (added_us, marking_set) per (id, version) in the collection, for the ids
+        that *keys_of* maps to their keys."""
         found: dict[tuple[str, int], list[tuple[int, int]]] = {}
-        ids = sorted({i.stix_id for i in items})
+        ids = sorted(keys_of)
         for start in range(0, len(ids), 500):
             chunk = ids[start : start + 500]
-            keys = id_keys(chunk)
+            keys = sorted({keys_of[i] for i in chunk})
             rows = self._query(
                 conn,
                 "SELECT stix_id, version_us, added_us, marking_set FROM versions "
