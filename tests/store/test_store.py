@@ -186,14 +186,17 @@ def test_marking_definitions_are_stored_once(store: SqlStore) -> None:
     assert store.marking_definitions() == {"marking-definition--1": b"a"}
 
 
-def test_known_and_visible_ids(store: SqlStore) -> None:
+def test_id_placements(store: SqlStore) -> None:
     red = ("marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1",)
-    store.add_versions("c1", [v(A, 1), v(B, 1, red)], "user:x")
-    assert store.known_ids([A, B, C]) == {A, B}
-    unmarked = {refs: sid for sid, refs in store.marking_sets().items()}[()]
-    assert store.visible_ids([A, B], {"c1": frozenset({unmarked})}) == {A}
-    assert store.visible_ids([A, B], {"c1": None}) == {A, B}
-    assert store.visible_ids([A, B], {"c2": None}) == set()
+    store.add_versions("c1", [v(A, 1), v(A, 2), v(B, 1, red)], "user:x")
+    store.add_versions("c2", [v(A, 1)], "user:x")
+    sets = {refs: sid for sid, refs in store.marking_sets().items()}
+    assert store.id_placements([A, B, C]) == {
+        (A, "c1", sets[()]),
+        (A, "c2", sets[()]),
+        (B, "c1", sets[red]),
+    }
+    assert store.id_placements([C]) == set()
 
 
 def test_delete_and_status(store: SqlStore) -> None:

@@ -245,7 +245,8 @@ class SqlStore(Directory, Markings):
     def id_placements(self, ids: Sequence[str]) -> set[tuple[str, str, int]]:
         """(id, collection, marking set) of every stored version of *ids*, without repeats.
 
-        One query answers both :meth:`known_ids` and :meth:`visible_ids` for a batch.
+        One query answers, for the gate, which of *ids* are stored here and which are
+        visible to a principal somewhere (``node/_read.py``).
         """
         v = t.versions.c
         found: set[tuple[str, str, int]] = set()
@@ -258,54 +259,6 @@ class SqlStore(Directory, Markings):
                     .distinct()
                 )
                 found.update((r[0], r[1], r[2]) for r in rows)
-        return found
-
-    def known_ids(self, ids: Sequence[str]) -> set[str]:
-        """Which of *ids* have at least one version stored on this node (any collection)."""
-        found: set[str] = set()
-        with self._read.connect() as conn:
-            for start in range(0, len(ids), 500):
-                chunk = list(ids[start : start + 500])
-                found.update(
-                    conn.execute(
-                        select(t.versions.c.stix_id)
-                        .where(
-                            t.versions.c.id_key.in_(id_keys(chunk)),
-                            t.versions.c.stix_id.in_(chunk),
-                        )
-                        .distinct()
-                    ).scalars()
-                )
-        return found
-
-    def visible_ids(
-        self, ids: Sequence[str], readable: dict[str, frozenset[int] | None]
-    ) -> set[str]:
-        """Which of *ids* have a version in a readable collection with a visible marking set.
-
-        *readable* maps collection id to the visible marking sets there (None: all).
-        """
-        found: set[str] = set()
-        v = t.versions
-        collection = v.c.collection_id.concat("")  # checked per row: see _conditions
-        where: list[ColumnElement[bool]] = []
-        for collection_id, sets in readable.items():
-            if sets is None:
-                where.append(collection == collection_id)
-            elif sets:
-                where.append(and_(collection == collection_id, v.c.marking_set.in_(sorted(sets))))
-        if not where:
-            return found
-        with self._read.connect() as conn:
-            for start in range(0, len(ids), 500):
-                chunk = list(ids[start : start + 500])
-                found.update(
-                    conn.execute(
-                        select(v.c.stix_id)
-                        .where(v.c.id_key.in_(id_keys(chunk)), v.c.stix_id.in_(chunk), or_(*where))
-                        .distinct()
-                    ).scalars()
-                )
         return found
 
     def latest_added(self, collection_id: str) -> int:
