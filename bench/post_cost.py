@@ -8,9 +8,10 @@ Measurements on the synthetic objects of bench/taxii.py (13 indicators, 6 relati
    (40,000 objects each, after a warm-up), and ``Node.snapshot()`` / ``Node.authenticate()``
    in microseconds; then the policy generation read right after a commit, on the SQLite
    store's kept read connection and on one from its pool;
-3. the SQLite floor (and what the order of the ids costs it: log frames per commit, time
-   per row, with ids in counting order against scattered ones; ``--page-sizes`` tries other
-   page sizes with scattered ids): the same rows as 2., inserted straight through ``sqlite3`` into the same
+3. the SQLite floor (and what the order of the ids and the id index's shape cost it: log
+   frames per commit, time per row, with ids in counting order against scattered ones, and
+   the index of id keys against the one before it; ``--page-sizes`` tries other page sizes
+   with scattered ids, ``--id-index-stored`` another table size): the same rows as 2., inserted straight through ``sqlite3`` into the same
    schema (one ``executemany`` and one commit per transaction of 100 or 1,000), split into
    insert and commit time: what no POST on SQLite can beat;
 4. ``kizuna serve`` in its own process, driven by one keep-alive ``http.client`` connection:
@@ -28,6 +29,7 @@ The machine is shared and noisy: compare two commits by running this alternately
 (e.g. ``PYTHONPATH=/path/to/other/checkout/src``), not against a number from another day.
 
     .venv/bin/python bench/post_cost.py
+    .venv/bin/python bench/post_cost.py --only-id-index --id-index-stored 1000000
 """
 
 from __future__ import annotations
@@ -127,15 +129,23 @@ def _rows(
     return out
 
 
-def id_order(root: Path, page_sizes: list[int]) -> None:
-    """What the order of the ids costs SQLite: Kizuna's schema holding 100,000 synthetic rows,
-    then 5,000 more in transactions of 100, straight through ``sqlite3`` with SQLite's own
-    checkpoints off, once with ids in counting order and once with scattered ones (as real
-    ids are): the log's frames (pages) per commit and the time per row. With *page_sizes*,
-    the scattered ids again for each page size (the database rebuilt with it first)."""
-    runs = [(True, 4096), (False, 4096)] + [(False, p) for p in page_sizes if p != 4096]
-    for counting, page in runs:
-        directory = root / f"ids-{counting}-{page}"
+def id_order(root: Path, page_sizes: list[int], stored: int = 100_000) -> None:
+    """What the order of the ids and the shape of the id index cost SQLite: Kizuna's schema
+    holding *stored* synthetic rows, then 10,000 more in transactions of 100, straight through
+    ``sqlite3`` with SQLite's own checkpoints off, then one checkpoint of the whole log:
+
+    - ids in counting order, the store's index of id keys (``store/_keys.py``);
+    - scattered ids, as real ids are, the same;
+    - scattered ids, the id index as it was before the keys: unique on (stix_id,
+      collection_id, version_us, marking_set), about 110 bytes an entry against 30;
+    - scattered ids for each page size of *page_sizes* (the database rebuilt with it first).
+
+    Printed per run: the log's frames (pages) per commit, and per row the time to insert, to
+    commit, and its share of the checkpoint (which the store's thread runs beside writers)."""
+    runs = [(True, 4096, "key"), (False, 4096, "key"), (False, 4096, "wide")]
+    runs += [(False, p, "key") for p in page_sizes if p != 4096]
+    for counting, page, index in runs:
+        directory = root / f"ids-{counting}-{page}-{index}"
         node = tb.init_kizuna(directory)
         cid = node.collection("bench").id
         node.close()
@@ -144,14 +154,24 @@ def id_order(root: Path, page_sizes: list[int]) -> None:
             conn.execute("PRAGMA journal_mode=DELETE")
             conn.execute(f"PRAGMA page_size={page}")
             conn.execute("VACUUM")
+        if index == "wide":
+            conn.execute("DROP INDEX ix_versions_key")
+            conn.execute(
+                "CREATE UNIQUE INDEX uq_versions_object "
+                "ON versions (stix_id, collection_id, version_us, marking_set)"
+            )
         for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "cache_size=-65536"):
             conn.execute(f"PRAGMA {pragma}")
         conn.execute("PRAGMA wal_autocheckpoint=0")
-        conn.execute("BEGIN")
-        conn.executemany(_INSERT, _rows(cid, 20_000_000, 100_000, 10**16, counting))
-        conn.execute("COMMIT")
-        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        new = _rows(cid, 10_000_000, 5_000, 2 * 10**16, counting)
+        for start in range(0, stored, 100_000):
+            count = min(100_000, stored - start)
+            conn.execute("BEGIN")
+            conn.executemany(
+                _INSERT, _rows(cid, 20_000_000 + start, count, 10**16 + start, counting)
+            )
+            conn.execute("COMMIT")
+            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        new = _rows(cid, 10_000_000, 10_000, 2 * 10**16, counting)
         spent_insert = spent_commit = 0.0
         for i in range(0, len(new), 100):
             t0 = time.perf_counter()
@@ -162,14 +182,23 @@ def id_order(root: Path, page_sizes: list[int]) -> None:
             spent_insert += t1 - t0
             spent_commit += time.perf_counter() - t1
         wal = (directory / "kizuna.db-wal").stat().st_size
+        t0 = time.perf_counter()
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        spent_checkpoint = time.perf_counter() - t0
         conn.close()
         frames = (wal - 32) / (page + 24) / (len(new) / 100)
+        what = "id keys" if index == "key" else "(stix_id, collection_id, ...)"
+        per_row = (spent_insert + spent_commit + spent_checkpoint) / len(new) * 1e6
         print(
-            f"ids {'in counting order' if counting else 'scattered'}, page size {page:,}: "
-            f"{frames:.0f} log frames per commit of 100 rows, "
-            f"{(spent_insert + spent_commit) / len(new) * 1e6:.1f} us/row "
-            f"(insert {spent_insert / len(new) * 1e6:.1f}, commit {spent_commit / len(new) * 1e6:.1f})"
+            f"ids {'in counting order' if counting else 'scattered'}, index of {what}, "
+            f"page size {page:,}, {stored:,} stored: "
+            f"{frames:.0f} log frames per commit of 100 rows, {per_row:.1f} us/row "
+            f"(insert {spent_insert / len(new) * 1e6:.1f}, commit "
+            f"{spent_commit / len(new) * 1e6:.1f}, checkpoint "
+            f"{spent_checkpoint / len(new) * 1e6:.1f})",
+            flush=True,
         )
+        shutil.rmtree(directory)
 
 
 def sqlite_floor(root: Path) -> None:
@@ -331,17 +360,30 @@ def main() -> None:
         help="comma-separated page sizes to try with scattered ids (e.g. 1024,2048,8192)",
     )
     parser.add_argument(
+        "--id-index-stored",
+        type=int,
+        default=100_000,
+        help="rows stored before the id index lines measure (default 100,000)",
+    )
+    parser.add_argument(
+        "--only-id-index", action="store_true", help="measure the id index lines only"
+    )
+    parser.add_argument(
         "--overlap-bound",
         action="store_true",
         help="also measure the upper bound of overlapping the insert with validation",
     )
     args = parser.parse_args()
     root = Path(tempfile.mkdtemp(prefix="kizuna-bench-post-"))
+    page_sizes = [int(p) for p in args.page_sizes.split(",") if p]
     try:
+        if args.only_id_index:
+            id_order(root, page_sizes, args.id_index_stored)
+            return
         validation()
         in_process(root)
         sqlite_floor(root)
-        id_order(root, [int(p) for p in args.page_sizes.split(",") if p])
+        id_order(root, page_sizes, args.id_index_stored)
         per_request(root)
         small_costs()
         if args.overlap_bound:
