@@ -30,7 +30,6 @@ import shutil
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -42,6 +41,7 @@ from kizuna.node._read import read_page
 from kizuna.policy.principal import Principal
 from kizuna.stix.markings import TLP2_IDS, releasability_marking
 from kizuna.store.types import Collection, ObjectQuery
+from taxii import object_uuid  # bench/taxii.py: scattered ids, as real producers make them
 
 #: Ten REL TO markings; the first five admit JPN-CERT (codes JPN, IP4), the last five do not.
 RELS = [
@@ -62,12 +62,14 @@ SETS = [sorted([m["id"], TLP2_IDS[tlp]]) for m in MARKINGS for tlp in ("green", 
 
 
 def objects(n: int) -> Iterator[bytes]:
-    """n objects in groups of 20 sharing a marking set, cycling through the 20 sets."""
+    """n objects in groups of 20 sharing a marking set, cycling through the 20 sets; ids as
+    ``bench/taxii.py`` makes them (scattered, or in counting order with
+    ``KIZUNA_BENCH_COUNTING_IDS=1``, as before 2026-11-29's fifth session)."""
     for i in range(n):
         s = f"2025-{1 + i % 12:02d}-{1 + i % 28:02d}T{i % 24:02d}:{i % 60:02d}:{(i // 60) % 60:02d}.{i % 1000:03d}Z"
         slot = i % 20
         group = i - slot
-        oid = uuid.UUID(int=i + 1, version=4)
+        oid = object_uuid(i)
         obj: dict[str, object]
         if slot == 0:
             obj = {
@@ -79,8 +81,8 @@ def objects(n: int) -> Iterator[bytes]:
             obj = {
                 "type": "relationship", "spec_version": "2.1", "id": f"relationship--{oid}",
                 "created": s, "modified": s, "relationship_type": "indicates",
-                "source_ref": f"indicator--{uuid.UUID(int=group + 7 + 1, version=4)}",
-                "target_ref": f"malware--{uuid.UUID(int=group + 1, version=4)}",
+                "source_ref": f"indicator--{object_uuid(group + 7)}",
+                "target_ref": f"malware--{object_uuid(group)}",
             }
         else:
             obj = {
