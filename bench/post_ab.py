@@ -92,8 +92,8 @@ def _preload(root: Path, env: dict[str, str], stored: int) -> None:
     """The variant's node, made and preloaded by the variant's own code (in a process of its
     own, with its PYTHONPATH): a variant may store things differently."""
     code = (
-        "import sys, taxii as tb; "
-        "tb.loaded_kizuna(tb.Path(sys.argv[1]), list(tb.synthetic(30_000_000, int(sys.argv[2]))))"
+        "import sys; from pathlib import Path; import taxii as tb; "
+        "tb.loaded_kizuna(Path(sys.argv[1]), list(tb.synthetic(30_000_000, int(sys.argv[2]))))"
         ".node.close()"
     )
     paths = [env["PYTHONPATH"]] if "PYTHONPATH" in env else []

@@ -3,9 +3,10 @@
 Real STIX ids are random (version-4 UUIDs), so every new object lands on a page of the id
 index of its own, and SQLite writes each changed page whole to its log and copies it again at
 the checkpoint. An index of ``(stix_id, collection_id, ...)`` held about 110 bytes per version
-and outgrew the page cache before a million objects; one of 64-bit keys holds about 30, so
-far fewer pages change per thousand new objects and the checkpoint copies a fraction of them
-(``bench/post_cost.py``, the "id index" lines; docs/benchmarks.md).
+and outgrew the page cache before a million objects; one of 64-bit keys holds about 30: fewer
+pages change per commit (fewer splits), the checkpoint copies fewer distinct ones, and the
+index stays cached (``bench/post_cost.py --only-id-index``: 1.31x at 100,000 stored, 1.36x at
+1,000,000; docs/benchmarks.md).
 
 A key is a hash, so two ids may share one: every query by id asks for the key *and* the id,
 and the key only finds the candidate rows. The hash is BLAKE2b, so ids made to collide

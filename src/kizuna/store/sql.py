@@ -110,6 +110,7 @@ class SqlStore(Directory, Markings):
                 f"UPDATE versions SET id_key = {mark} WHERE stix_id = {mark}",
                 [(id_key(i), i) for i in chunk],
             )
+        conn.exec_driver_sql("ALTER TABLE versions ALTER COLUMN id_key DROP DEFAULT")
         conn.exec_driver_sql("ALTER TABLE versions DROP CONSTRAINT IF EXISTS uq_versions_object")
 
     def close(self) -> None:
