@@ -71,6 +71,34 @@ def test_reads_by_id_search_the_id_index(
             )
 
 
+def test_the_newest_version_is_told_by_the_id_index(
+    sqlite_store: tuple[SqlStore, Path],
+) -> None:
+    """match[version]=last (every page's default) and =first ask, per row, whether the id has
+    a newer (older) version: the id index answers from its entries, never a walk of the
+    collection."""
+    store, path = sqlite_store
+    seen: list[tuple[str, Any]] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, params: Any, *_: Any) -> None:
+        seen.append((statement, params))
+
+    event.listen(store._read, "before_cursor_execute", record)
+    store.add_versions("c1", [version(IDS[5], 2)], "user:x")
+    for match in (VersionMatch(last=True), VersionMatch(first=True, last=False)):
+        for visible in (None, frozenset({1})):
+            rows = store.query(ObjectQuery("c1", versions=match, marking_sets=visible, limit=10))
+            assert rows
+    newest = store.query(ObjectQuery("c1", ids=(IDS[5],), versions=VersionMatch(last=True)))
+    assert [r.version_us for r in newest] == [2]
+    assert len(seen) == 5
+    with sqlite3.connect(path) as conn:
+        for statement, params in seen:
+            plan = [row[3] for row in conn.execute(f"EXPLAIN QUERY PLAN {statement}", params)]
+            inner = [line for line in plan if line.startswith("SEARCH other")]
+            assert inner and all("USING INDEX ix_versions_key" in line for line in inner), plan
+
+
 def _old_database(url: str) -> None:
     """A database as nodes made them before the id key: versions without it, and unique on
     (stix_id, collection_id, version_us, marking_set)."""
