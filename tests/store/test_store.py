@@ -74,8 +74,7 @@ def test_collections_are_separate(store: SqlStore) -> None:
     store.add_versions("c1", [v(A, 1)], "user:x")
     store.add_versions("c2", [v(A, 1)], "user:x")
     assert store.count("c1") == 1 and store.count("c2") == 1
-    assert store.collection("two") is not None and store.collection("two").id == "c2"  # type: ignore[union-attr]
-    assert store.collection("nope") is None
+    assert [(c.id, c.alias) for c in store.collections()] == [("c1", None), ("c2", "two")]
 
 
 def test_version_filters(store: SqlStore) -> None:

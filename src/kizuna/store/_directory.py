@@ -11,7 +11,6 @@ from sqlalchemy import (
     and_,
     delete,
     insert,
-    or_,
     select,
     update,
 )
@@ -57,15 +56,6 @@ class Directory(StoreBase):
                 .values(default_markings=json.dumps(list(markings)))
             )
             self._bump(conn)
-
-    def collection(self, collection_id: str) -> Collection | None:
-        with self._read.connect() as conn:
-            row = conn.execute(
-                select(t.collections).where(
-                    or_(t.collections.c.id == collection_id, t.collections.c.alias == collection_id)
-                )
-            ).first()
-        return None if row is None else _collection(row._mapping)
 
     def collections(self) -> list[Collection]:
         with self._read.connect() as conn:
