@@ -49,6 +49,9 @@ class NodeConfig:
     default_page_size: int = 1_000
     #: How long a ``next`` cursor stays valid, in seconds.
     cursor_ttl_seconds: int = 24 * 3600
+    #: How long the status resource of a POST is kept, in days; older ones are deleted
+    #: (0 keeps them for ever).
+    status_retention_days: int = 30
     #: Seconds between background sync rounds in ``kizuna serve`` (0 disables the scheduler).
     sync_interval_seconds: int = 300
     #: TLS certificate and key (PEM) for ``kizuna serve``; empty serves plain HTTP.

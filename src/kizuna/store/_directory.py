@@ -235,6 +235,12 @@ class Directory(StoreBase):
             (status_id, collection_id, principal, now_micros(), body),
         )
 
+    def prune_statuses(self, before_us: int) -> int:
+        """Delete the status resources made before *before_us*; how many went."""
+        with self._writing() as conn:
+            result = conn.execute(delete(t.statuses).where(t.statuses.c.created_us < before_us))
+        return int(result.rowcount)
+
     def status(self, status_id: str) -> tuple[str, str, bytes] | None:
         with self._read.connect() as conn:
             row = conn.execute(

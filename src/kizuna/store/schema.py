@@ -135,6 +135,8 @@ statuses = Table(
     Column("principal", String(200), nullable=False),
     Column("created_us", BigInteger, nullable=False),
     Column("body", LargeBinary, nullable=False),
+    # Statuses past the node's status_retention_days are deleted by age.
+    Index("ix_statuses_created", "created_us"),
 )
 
 peers = Table(

@@ -10,13 +10,21 @@ status resource stored in the same transaction as the objects.
 from __future__ import annotations
 
 import logging
+import time
 import uuid
 
 import msgspec
 from starlette.requests import Request
 from starlette.responses import Response
 
-from kizuna.errors import BadRequest, InvalidJSON, KizunaError, NotFound, UnsupportedMediaType
+from kizuna.errors import (
+    BadRequest,
+    ConfigError,
+    InvalidJSON,
+    KizunaError,
+    NotFound,
+    UnsupportedMediaType,
+)
 from kizuna.node._ingest import ObjectResult, ingest
 from kizuna.node._read import read_page
 from kizuna.node._snapshot import Snapshot
@@ -36,12 +44,22 @@ from kizuna.taxii.media import TAXII, is_taxii_content
 
 log = logging.getLogger("kizuna.taxii")
 
+#: Seconds between two deletions of expired status resources by one process.
+PRUNE_EVERY_SECONDS = 3600.0
+
 
 class Writes:
     """The write endpoints of one node's API."""
 
     def __init__(self, ctx: Context) -> None:
         self._ctx = ctx
+        self._retention_days = ctx.cfg.status_retention_days
+        if self._retention_days < 0:
+            raise ConfigError(
+                f"status_retention_days is {self._retention_days}; expected a number of days, "
+                "or 0 to keep status resources for ever"
+            )
+        self._next_prune = 0.0  # time.monotonic(): the first POST prunes
 
     def delete_object(self, request: Request, principal: Principal) -> Response:
         """DELETE an object's versions (all, or those ``match[version]`` names)."""
@@ -137,6 +155,7 @@ class Writes:
             principal.origin,
             status=status_row,
         )
+        self._prune_statuses()
         stored = sum(1 for r in results if r.stored)
         failed = sum(1 for r in results if not r.ok)
         log.info(
@@ -149,9 +168,28 @@ class Writes:
         )
         return TaxiiResponse(encoded, status_code=202)
 
+    def _prune_statuses(self) -> None:
+        """Delete the status resources past the node's retention: at most once every
+        PRUNE_EVERY_SECONDS in a process, after a POST (which makes them)."""
+        now = time.monotonic()
+        if self._retention_days == 0 or now < self._next_prune:
+            return
+        self._next_prune = now + PRUNE_EVERY_SECONDS
+        cutoff = now_micros() - self._retention_days * 86_400_000_000
+        gone = self._ctx.node.store.prune_statuses(cutoff)
+        if gone:
+            log.info(
+                "deleted %d status resource(s) older than %d day(s)", gone, self._retention_days
+            )
+
     def get_status(self, request: Request, principal: Principal) -> Response:
         """GET a status resource (its writer's, or any for an administrator)."""
         found = self._ctx.node.store.status(request.path_params["sid"])
         if found is None or (found[1] != principal.key and not principal.is_admin):
-            raise NotFound(f"no status {request.path_params['sid']!r}")
+            kept = (
+                f" (status resources are kept for {self._retention_days} days)"
+                if self._retention_days
+                else ""
+            )
+            raise NotFound(f"no status {request.path_params['sid']!r}{kept}")
         return TaxiiResponse(found[2])
