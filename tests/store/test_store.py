@@ -209,6 +209,21 @@ def test_delete_and_status(store: SqlStore) -> None:
     assert store.status("s2") is None
 
 
+def test_statuses_are_pruned_by_age(store: SqlStore) -> None:
+    from kizuna.stix.timestamps import now_micros
+
+    for n in range(3):
+        store.put_status(f"s{n}", "c1", "user:x", b"{}")
+    cutoff = now_micros() + 1
+    store.put_status("later", "c1", "user:x", b"{}")
+    with store._writing() as conn:  # "later" made after the cutoff
+        conn.exec_driver_sql(
+            f"UPDATE statuses SET created_us = {cutoff + 10**6} WHERE id = 'later'"
+        )
+    assert store.prune_statuses(cutoff, batch=2) == 3
+    assert store.status("s0") is None and store.status("later") is not None
+
+
 def test_open_store_rejects_unknown_urls(tmp_path: Path) -> None:
     from kizuna.errors import ConfigError
 

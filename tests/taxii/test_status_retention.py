@@ -83,10 +83,12 @@ def test_a_negative_retention_is_refused(node: Node) -> None:
         create_app(node)
 
 
-def test_the_store_prunes_by_age(node: Node) -> None:
-    node.store.put_status("s-old", "c", "user:x", b"{}")
+def test_the_store_prunes_by_age_in_batches(node: Node) -> None:
+    for n in range(5):
+        node.store.put_status(f"s-old-{n}", "c", "user:x", b"{}")
+        _age(node, f"s-old-{n}", 2)
     node.store.put_status("s-new", "c", "user:x", b"{}")
-    _age(node, "s-old", 2)
-    assert node.store.prune_statuses(now_micros() - DAY_US) == 1
-    assert node.store.status("s-old") is None
+    assert node.store.prune_statuses(now_micros() - DAY_US, batch=2) == 5
+    assert all(node.store.status(f"s-old-{n}") is None for n in range(5))
     assert node.store.status("s-new") is not None
+    assert node.store.prune_statuses(now_micros() - DAY_US, batch=2) == 0

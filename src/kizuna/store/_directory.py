@@ -235,11 +235,21 @@ class Directory(StoreBase):
             (status_id, collection_id, principal, now_micros(), body),
         )
 
-    def prune_statuses(self, before_us: int) -> int:
-        """Delete the status resources made before *before_us*; how many went."""
-        with self._writing() as conn:
-            result = conn.execute(delete(t.statuses).where(t.statuses.c.created_us < before_us))
-        return int(result.rowcount)
+    def prune_statuses(self, before_us: int, batch: int = 10_000) -> int:
+        """Delete the status resources made before *before_us*; how many went.
+
+        In transactions of *batch* statuses, so that a long backlog (the first pruning of a
+        node that kept them all) holds the write lock for short spells only.
+        """
+        s = t.statuses.c
+        gone = 0
+        while True:
+            oldest = select(s.id).where(s.created_us < before_us).limit(batch).scalar_subquery()
+            with self._writing() as conn:
+                count = int(conn.execute(delete(t.statuses).where(s.id.in_(oldest))).rowcount)
+            gone += count
+            if count < batch:
+                return gone
 
     def status(self, status_id: str) -> tuple[str, str, bytes] | None:
         with self._read.connect() as conn:
