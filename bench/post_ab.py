@@ -6,7 +6,7 @@ figure from another day. Each variant is a name and, optionally, a source tree t
 of this checkout (``NAME=PATH``, e.g. a ``git worktree`` of the previous commit) and environment
 settings for its server (``NAME=PATH:KEY=VALUE,KEY=VALUE``; a KEY that names a node setting,
 such as ``sqlite_checkpoint_mib``, is written into the node's ``kizuna.toml`` instead). Every variant gets a node preloaded
-with ``--stored`` synthetic objects (in process, the same ingest a POST uses), its own
+with ``--stored`` synthetic objects (by the variant's own code, in a process of its own: the same ingest a POST uses), its own
 ``kizuna serve`` process and one keep-alive ``http.client`` connection, all running at once.
 Each round, the variants take turns (in an order that rotates from round to round), each
 POSTing ``--objects`` new objects in envelopes of 100, then as many in envelopes of 1,000, so
