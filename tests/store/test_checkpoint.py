@@ -60,20 +60,25 @@ def test_the_thread_keeps_the_log_short_and_loses_nothing(tmp_path: Path) -> Non
     checkpointer = store._checkpointer
     assert checkpointer is not None
     wal = tmp_path / "k.db-wal"
-    for batch in range(60):
+    _write(store, 0)
+    assert checkpointer.limit_now == LIMIT  # a small database: the threshold as set
+    for batch in range(1, 60):
         _write(store, batch)
         time.sleep(0.002)  # as between two requests: the thread gets the lock
     _wait_for(lambda: checkpointer.runs >= 3 and checkpointer.idle())
-    # Far more than LIMIT was written (60 x 20 KB), yet the log stayed within SQLite's own
-    # backstop (4 x LIMIT) and a commit: checkpoints kept restarting it.
-    assert wal.stat().st_size <= 4 * LIMIT + 80 * 1024
+    # The database outgrew 16 x LIMIT, so the threshold grew to 4 x LIMIT (Checkpointer.limit).
+    assert (tmp_path / "k.db").stat().st_size > 16 * LIMIT
+    assert checkpointer.limit_now == 4 * LIMIT
+    # Far more than that was written (60 x 20 KB), yet the log stayed within twice the
+    # threshold (SQLite's own backstop) and a commit: checkpoints kept restarting it.
+    assert wal.stat().st_size <= 2 * checkpointer.limit_now + 80 * 1024
     # Once a checkpoint has run with no writer beside it, the next commit restarts the log,
-    # truncated back to the limit.
+    # truncated back to the threshold in use.
     runs = checkpointer.runs
     checkpointer._wake.set()
     _wait_for(lambda: checkpointer.runs > runs and checkpointer.idle())
     _write(store, 999, count=1)
-    assert wal.stat().st_size <= LIMIT
+    assert wal.stat().st_size <= checkpointer.limit_now
     rows = store.query(ObjectQuery("c", versions=VersionMatch(all=True), limit=10_000))
     assert len(rows) == 60 * 20 + 1
     store.close()

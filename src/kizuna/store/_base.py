@@ -76,8 +76,9 @@ class StoreBase:
     def _unlock_writers(self) -> None:
         """Let the writers of other processes go on (adapter hook)."""
 
-    def _committed(self) -> None:
-        """A write transaction has just committed; the write lock is still held (adapter hook)."""
+    def _committed(self, conn: Connection) -> None:
+        """A write transaction has just committed on *conn*; the write lock is still held
+        (adapter hook)."""
 
     def analyze(self) -> None:
         """Refresh the statistics the database plans its queries with, after a bulk load
@@ -179,7 +180,7 @@ class _Writing:
             if exc_type is None:
                 self._conn.commit()
                 self._store._marking_set_cache.update(self._store._pending_cache)
-                self._store._committed()
+                self._store._committed(self._conn)
             else:
                 self._conn.rollback()
             failed = False

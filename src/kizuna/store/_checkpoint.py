@@ -7,7 +7,8 @@ in a few pays for everybody's writes, and its client waits. A :class:`Checkpoint
 a thread of its own instead:
 
 1. after each commit, the writer (still holding the write lock) looks at the log's size on
-   disk; once it passes *threshold* bytes, it wakes the thread, and answers its client;
+   disk; once it passes the threshold in use (*threshold* bytes, more on a large database:
+   :meth:`Checkpointer.limit`), it wakes the thread, and answers its client;
 2. the thread first copies what the log holds without the write lock, beside the writers
    (SQLite checkpoints without holding Python's GIL, so requests go on meanwhile on the other
    core); then it takes the write lock, so that no writer appends, and copies the rest: the
@@ -19,13 +20,13 @@ a thread of its own instead:
    in two runs of ``bench/post_ab.py`` (POSTs of 100: 0.97x and 1.00x); with the 4 MiB log of
    before, it had gained nothing beyond the noise.
 
-``journal_size_limit`` (set to *threshold* on every connection) makes SQLite truncate a longer
-log to that size when it restarts it, so the log on disk is longer than *threshold* only while
-it holds more than that since the last complete checkpoint (and a restarted log overwrites
-space already allocated, which is cheaper than growing a file). A checkpoint that cannot copy
-everything (a reader still uses old pages) leaves the log to grow, and the next one is asked for
-only after another *threshold* bytes. SQLite's own automatic checkpoint stays on as a backstop,
-at four times the size (``adapters._sqlite_pragmas``).
+``journal_size_limit`` (set to the threshold in use on the writer's connection) makes SQLite
+truncate a longer log to that size when it restarts it, so the log on disk is longer than the
+threshold only while it holds more than that since the last complete checkpoint (and a
+restarted log overwrites space already allocated, which is cheaper than growing a file). A
+checkpoint that cannot copy everything (a reader still uses old pages) leaves the log to grow,
+and the next one is asked for only after another threshold's worth. SQLite's own automatic
+checkpoint stays on as a backstop, at eight times *threshold* (``adapters._sqlite_pragmas``).
 """
 
 from __future__ import annotations
@@ -66,6 +67,8 @@ class Checkpointer:
         self._wal = path + "-wal"
         self._exclusive = exclusive
         self._threshold = threshold
+        #: The threshold in use (see :meth:`limit`), as of the last commit.
+        self.limit_now = threshold
         self._base = 0  # the log's size when a checkpoint was last asked for
         self._wake = threading.Event()
         self._stopping = False
@@ -79,16 +82,33 @@ class Checkpointer:
         """True when no checkpoint is asked for or running."""
         return not self._wake.is_set() and not self._busy
 
+    def limit(self, database_bytes: int) -> int:
+        """The log's size that asks for a checkpoint of a database of *database_bytes*: the
+        threshold, or a quarter of the database when that is more, up to 4 times the threshold.
+
+        A checkpoint copies each page changed since the last one, once. New objects change
+        pages of the id index all over it, and the larger the database, the more distinct
+        pages a log of a given size touches: with 1,000,000 objects stored (about 1 GB), a
+        256 MiB log made POSTs 1.14x (envelopes of 100) and 1.19x (1,000) faster than a 64 MiB
+        one, where with 100,000 it had made little difference (docs/benchmarks.md).
+
+        >>> c = Checkpointer("k.db", contextlib.nullcontext, threshold=64 << 20)
+        >>> [c.limit(mib << 20) >> 20 for mib in (10, 256, 600, 1024, 4096)]
+        [64, 64, 150, 256, 256]
+        """
+        return min(max(self._threshold, database_bytes // 4), 4 * self._threshold)
+
     def committed(self) -> None:
         """Note a commit (called with the write lock held); wake the thread when it is time."""
         try:
             size = os.stat(self._wal).st_size
+            self.limit_now = self.limit(os.stat(self._path).st_size)
         except FileNotFoundError:
             return
-        if size <= self._threshold:
+        if size <= self.limit_now:
             self._base = 0  # short, or restarted (and truncated) since the last request
             return
-        if size - self._base < self._threshold:
+        if size - self._base < self.limit_now:
             return
         self._base = size
         if self._thread is None or self._pid != os.getpid():

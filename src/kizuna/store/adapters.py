@@ -68,6 +68,7 @@ class SqliteStore(SqlStore):
         self._flock_fd: int | None = None
         self._flock_pid = 0
         self._checkpointer: Checkpointer | None = None
+        self._journal_limit = (0, 0)  # (writer connection, its journal_size_limit) last set
         self._generation_lock = threading.Lock()
         self._generation_conn: PoolProxiedConnection | None = None
         self._generation_pid = 0
@@ -127,9 +128,17 @@ class SqliteStore(SqlStore):
             finally:
                 self._unlock_writers()
 
-    def _committed(self) -> None:
-        if self._checkpointer is not None:
-            self._checkpointer.committed()
+    def _committed(self, conn: Connection) -> None:
+        checkpointer = self._checkpointer
+        if checkpointer is None:
+            return
+        checkpointer.committed()
+        # The writer that restarts the log truncates it to journal_size_limit: keep that at
+        # the threshold in use, which grows with the database (Checkpointer.limit).
+        driver = conn.connection.driver_connection
+        if driver is not None and self._journal_limit != (id(driver), checkpointer.limit_now):
+            driver.execute(f"PRAGMA journal_size_limit={checkpointer.limit_now}")
+            self._journal_limit = (id(driver), checkpointer.limit_now)
 
     def _lock_writers(self) -> None:
         if self._flock_path is None:
@@ -166,9 +175,10 @@ def _sqlite_pragmas(synchronous: str, checkpoint_bytes: int) -> Callable[[Any, A
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute("PRAGMA busy_timeout=60000")
         cur.execute("PRAGMA cache_size=-65536")
-        # Checkpoints run in the store's own thread (store/_checkpoint.py): SQLite's, inside a
-        # commit, only if that thread falls far behind; a restarted log is truncated.
-        cur.execute(f"PRAGMA wal_autocheckpoint={4 * checkpoint_bytes // 4096}")
+        # Checkpoints run in the store's own thread (store/_checkpoint.py), once the log
+        # holds up to 4 times checkpoint_bytes on a large database: SQLite's, inside a commit,
+        # only if that thread falls far behind; a restarted log is truncated.
+        cur.execute(f"PRAGMA wal_autocheckpoint={8 * checkpoint_bytes // 4096}")
         cur.execute(f"PRAGMA journal_size_limit={checkpoint_bytes}")
         cur.close()
 
