@@ -88,9 +88,10 @@ class Checkpointer:
 
         A checkpoint copies each page changed since the last one, once. New objects change
         pages of the id index all over it, and the larger the database, the more distinct
-        pages a log of a given size touches: with 1,000,000 objects stored (about 1 GB), a
-        256 MiB log made POSTs 1.14x (envelopes of 100) and 1.19x (1,000) faster than a 64 MiB
-        one, where with 100,000 it had made little difference (docs/benchmarks.md).
+        pages a log of a given size touches: with 1,000,000 objects stored (about 1 GB), this
+        rule (256 MiB there) made POSTs 1.12x (envelopes of 100) and 1.10x (1,000) faster than
+        a fixed 64 MiB, over 600,000 objects POSTed; with 100,000 stored a longer log had made
+        little difference (docs/benchmarks.md).
 
         >>> c = Checkpointer("k.db", contextlib.nullcontext, threshold=64 << 20)
         >>> [c.limit(mib << 20) >> 20 for mib in (10, 256, 600, 1024, 4096)]
