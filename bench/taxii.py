@@ -222,6 +222,9 @@ class Server:
 WORKERS = 1
 #: The PostgreSQL server of the scale runs (``--postgres``); empty: SQLite.
 POSTGRES = ""
+#: False with --no-settle: POST rows as before 2026-11-29's fifth session, their log's copy
+#: left to whatever comes next (for comparison with the older tables).
+SETTLE = True
 
 
 def fresh_postgres(name: str) -> str:
@@ -583,6 +586,8 @@ def settle_log(directory: Path) -> float:
 def settled(directory: Path, count: int, run: Callable[[], float]) -> float:
     """objects/s of *run* (which POSTs *count* objects and returns its own objects/s), with the
     copy of the log it wrote counted: the log is emptied before it (untimed) and after it."""
+    if not SETTLE:
+        return run()
     settle_log(directory)
     rate = run()
     return count / (count / rate + settle_log(directory))
@@ -713,10 +718,16 @@ def main() -> None:
     parser.add_argument(
         "--concurrent-workers", type=int, default=2, help="kizuna serve --workers (concurrent rows)"
     )
+    parser.add_argument(
+        "--no-settle",
+        action="store_true",
+        help="POST rows without emptying the SQLite log before and after each (as before "
+        "2026-11-29's fifth session: a short row leaves its log's copy to what follows)",
+    )
     args = parser.parse_args()
-    global WORKERS, CLIENTS, CONCURRENT_WORKERS, POSTGRES
+    global WORKERS, CLIENTS, CONCURRENT_WORKERS, POSTGRES, SETTLE
     WORKERS, CLIENTS, CONCURRENT_WORKERS = args.workers, args.clients, args.concurrent_workers
-    POSTGRES = args.postgres
+    POSTGRES, SETTLE = args.postgres, not args.no_settle
     if args.compare > 2000:
         parser.error("medallion's memory backend is quadratic: --compare must be <= 2000")
     sizes = [int(s) for s in args.sizes.split(",") if s]
