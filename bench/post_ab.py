@@ -10,7 +10,9 @@ with ``--stored`` synthetic objects (by the variant's own code, in a process of 
 ``kizuna serve`` process and one keep-alive ``http.client`` connection, all running at once.
 Each round, the variants take turns (in an order that rotates from round to round), each
 POSTing ``--objects`` new objects in envelopes of 100, then as many in envelopes of 1,000, so
-that a slow minute of the machine falls on every variant alike.
+that a slow minute of the machine falls on every variant alike. Each turn starts with the
+node's SQLite log emptied and pays for copying what it wrote (as the POST rows of
+``bench/taxii.py`` do since 2026-11-29's fifth session).
 
     git worktree add /tmp/kizuna-before HEAD~1
     .venv/bin/python bench/post_ab.py before=/tmp/kizuna-before/src now
@@ -54,6 +56,7 @@ class _Running:
     """One variant's server, preloaded and warmed up, with its client."""
 
     def __init__(self, root: Path, env: dict[str, str], stored: int) -> None:
+        self.root = root
         _preload(root, env, stored)
         settings = {k: v for k, v in env.items() if k in NodeConfig.setting_names()}
         if settings:
@@ -80,7 +83,12 @@ class _Running:
         self.client.close()
         self.client = tb.Http(self.server)
         cpu = tb.cpu_seconds(self.server.proc.pid)
-        rate = tb.post_all(self.client, self.server, objs, size)
+        # Each turn pays for copying the log it wrote (bench/taxii.py's settled rows): a
+        # variant with a longer checkpoint interval would otherwise leave more of its copying
+        # after its turn. The copy runs in this process, so the CPU figure leaves it out.
+        rate = tb.settled(
+            self.root, len(objs), lambda: tb.post_all(self.client, self.server, objs, size)
+        )
         return rate, (tb.cpu_seconds(self.server.proc.pid) - cpu) / len(objs) * 1e6
 
     def stop(self) -> None:
