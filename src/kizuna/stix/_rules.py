@@ -82,10 +82,7 @@ UUID = re.compile(
 #: The type part of an identifier, as STRICT_IDENTIFIER reads it.
 IDENTIFIER_TYPE = re.compile(r"[a-z][a-z0-9-]*[a-z0-9]")
 #: A STIX identifier, 'type--uuid' (``_properties.identifier_type`` checks the same, faster).
-STRICT_IDENTIFIER = re.compile(
-    r"^(?P<type>[a-z][a-z0-9-]*[a-z0-9])--"
-    r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[1-5][0-9a-fA-F]{3}-[89abAB][0-9a-fA-F]{3}-[0-9a-fA-F]{12}\Z"
-)
+STRICT_IDENTIFIER = re.compile(rf"^(?P<type>{IDENTIFIER_TYPE.pattern})--{UUID.pattern}\Z")
 #: A STIX type name (section 3.1): lowercase ASCII letters, digits, single hyphens, 3..250 chars.
 TYPE_NAME = re.compile(r"^[a-z][a-z0-9]*(?:-[a-z0-9]+)*\Z")
 #: A property name (section 3.1): a-z, 0-9 and underscore, 3..250 characters (``id`` excepted).
