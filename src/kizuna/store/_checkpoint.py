@@ -99,18 +99,21 @@ class Checkpointer:
         """
         return min(max(self._threshold, database_bytes // 4), 4 * self._threshold)
 
-    def committed(self) -> None:
-        """Note a commit (called with the write lock held); wake the thread when it is time."""
+    def committed(self) -> bool:
+        """Note a commit (called with the write lock held); wake the thread when it is time.
+        True when it did: the caller then keeps its ``journal_size_limit`` at
+        :attr:`limit_now`, since the writer that restarts the log truncates it to that."""
         try:
             size = os.stat(self._wal).st_size
-            self.limit_now = self.limit(os.stat(self._path).st_size)
+            if size > self._threshold:  # the database's size matters only past it
+                self.limit_now = self.limit(os.stat(self._path).st_size)
         except FileNotFoundError:
-            return
-        if size <= self.limit_now:
+            return False
+        if size <= self.limit_now:  # never below the threshold
             self._base = 0  # short, or restarted (and truncated) since the last request
-            return
+            return False
         if size - self._base < self.limit_now:
-            return
+            return False
         self._base = size
         if self._thread is None or self._pid != os.getpid():
             # Started on first need, and again in a forked child (threads do not survive fork).
@@ -121,6 +124,7 @@ class Checkpointer:
             self._pid = os.getpid()
             self._thread.start()
         self._wake.set()
+        return True
 
     def close(self) -> None:
         """Stop the thread (after the checkpoint it may be running)."""

@@ -68,7 +68,6 @@ class SqliteStore(SqlStore):
         self._flock_fd: int | None = None
         self._flock_pid = 0
         self._checkpointer: Checkpointer | None = None
-        self._journal_limit = (0, 0)  # (writer connection, its journal_size_limit) last set
         self._generation_lock = threading.Lock()
         self._generation_conn: PoolProxiedConnection | None = None
         self._generation_pid = 0
@@ -130,15 +129,12 @@ class SqliteStore(SqlStore):
 
     def _committed(self, conn: Connection) -> None:
         checkpointer = self._checkpointer
-        if checkpointer is None:
-            return
-        checkpointer.committed()
-        # The writer that restarts the log truncates it to journal_size_limit: keep that at
-        # the threshold in use, which grows with the database (Checkpointer.limit).
-        driver = conn.connection.driver_connection
-        if driver is not None and self._journal_limit != (id(driver), checkpointer.limit_now):
-            driver.execute(f"PRAGMA journal_size_limit={checkpointer.limit_now}")
-            self._journal_limit = (id(driver), checkpointer.limit_now)
+        if checkpointer is not None and checkpointer.committed():
+            # A checkpoint is coming, after which this writer restarts the log, truncated to
+            # journal_size_limit: the threshold in use, which grows with the database.
+            driver = conn.connection.driver_connection
+            if driver is not None:
+                driver.execute(f"PRAGMA journal_size_limit={checkpointer.limit_now}")
 
     def _lock_writers(self) -> None:
         if self._flock_path is None:
