@@ -35,17 +35,28 @@ def sqlite_store(tmp_path: Path) -> Iterator[tuple[SqlStore, Path]]:
     store.close()
 
 
+def _plans(path: Path, seen: list[tuple[str, Any]]) -> list[list[str]]:
+    with sqlite3.connect(path) as conn:
+        return [
+            [row[3] for row in conn.execute(f"EXPLAIN QUERY PLAN {statement}", params)]
+            for statement, params in seen
+        ]
+
+
 def test_reads_by_id_search_the_id_index(
     sqlite_store: tuple[SqlStore, Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Each statement that asks for ids finds its rows by the id index. The collection's
-    index would also answer them, by walking the whole collection: SQLite chose it for the
-    duplicate check and match[id] until its collection term was kept out of the index."""
+    """Each read by id finds its rows' added_us in the id index, then the rows by added_us.
+    The collection's index would also answer them, by walking the whole collection: SQLite
+    chose it for the duplicate check and match[id] until its collection term was kept out of
+    the index."""
     store, path = sqlite_store
     seen: list[tuple[str, Any]] = []
 
     def record(_conn: Any, _cursor: Any, statement: str, params: Any, *_: Any) -> None:
-        if "id_key IN" in statement:
+        if statement.startswith("SELECT added_us FROM id_index") or (
+            "FROM versions" in statement and "added_us IN" in statement
+        ):
             seen.append((statement, params))
 
     for engine in (store._read, store._write):
@@ -61,14 +72,15 @@ def test_reads_by_id_search_the_id_index(
     assert {r.stix_id for r in store.query(ObjectQuery("c1", ids=tuple(wanted)))} == set(wanted)
     store.add_versions("c1", [version(IDS[0]), version("indicator--new")], "user:x")
     assert {i for i, _, _ in store.id_placements(wanted)} == set(wanted)
-    assert len(seen) == 3
-    with sqlite3.connect(path) as conn:
-        for statement, params in seen:
-            plan = [row[3] for row in conn.execute(f"EXPLAIN QUERY PLAN {statement}", params)]
-            assert plan[0].startswith("SEARCH versions USING INDEX ix_versions_key"), (
-                statement,
-                plan,
-            )
+    plans = _plans(path, seen)
+    pairs = list(zip(seen, plans, strict=True))
+    lookups = [p for (statement, _), p in pairs if statement.startswith("SELECT added_us")]
+    fetches = [p for (statement, _), p in pairs if not statement.startswith("SELECT added_us")]
+    assert len(lookups) == 3 and len(fetches) == 3, seen
+    for plan in lookups:
+        assert plan == ["SEARCH id_index USING PRIMARY KEY (id_key=?)"], plan
+    for plan in fetches:
+        assert plan[0] == "SEARCH versions USING INTEGER PRIMARY KEY (rowid=?)", plan
 
 
 def test_the_newest_version_is_told_by_the_id_index(
@@ -81,7 +93,8 @@ def test_the_newest_version_is_told_by_the_id_index(
     seen: list[tuple[str, Any]] = []
 
     def record(_conn: Any, _cursor: Any, statement: str, params: Any, *_: Any) -> None:
-        seen.append((statement, params))
+        if "LIMIT" in statement:
+            seen.append((statement, params))
 
     event.listen(store._read, "before_cursor_execute", record)
     store.add_versions("c1", [version(IDS[5], 2)], "user:x")
@@ -92,11 +105,11 @@ def test_the_newest_version_is_told_by_the_id_index(
     newest = store.query(ObjectQuery("c1", ids=(IDS[5],), versions=VersionMatch(last=True)))
     assert [r.version_us for r in newest] == [2]
     assert len(seen) == 5
-    with sqlite3.connect(path) as conn:
-        for statement, params in seen:
-            plan = [row[3] for row in conn.execute(f"EXPLAIN QUERY PLAN {statement}", params)]
-            inner = [line for line in plan if line.startswith("SEARCH other")]
-            assert inner and all("USING INDEX ix_versions_key" in line for line in inner), plan
+    for plan in _plans(path, seen):
+        entries = [line for line in plan if line.startswith(("SEARCH newer", "SEARCH older"))]
+        rows = [line for line in plan if line.startswith("SEARCH other")]
+        assert entries and all("USING PRIMARY KEY (id_key=? AND version_us" in e for e in entries)
+        assert rows and all("USING INTEGER PRIMARY KEY (rowid=?)" in r for r in rows), plan
 
 
 def _old_database(url: str) -> None:
@@ -104,7 +117,7 @@ def _old_database(url: str) -> None:
     (stix_id, collection_id, version_us, marking_set)."""
     md = MetaData()
     for table in t.metadata.sorted_tables:
-        if table.name != "versions":
+        if table.name not in ("versions", "id_index"):
             table.to_metadata(md)
     columns = [
         Column(c.name, c.type, primary_key=c.primary_key, nullable=c.nullable, autoincrement=False)

@@ -136,9 +136,12 @@ class StoreBase:
 
     def set_setting(self, key: str, value: str) -> None:
         with self._writing() as conn:
-            conn.execute(delete(t.settings).where(t.settings.c.key == key))
-            conn.execute(insert(t.settings).values(key=key, value=value))
+            self._put_setting(conn, key, value)
             self._bump(conn)
+
+    def _put_setting(self, conn: Connection, key: str, value: str) -> None:
+        conn.execute(delete(t.settings).where(t.settings.c.key == key))
+        conn.execute(insert(t.settings).values(key=key, value=value))
 
     # -- the write critical section ------------------------------------------------------------
 

@@ -24,6 +24,7 @@ from kizuna.store import schema as t
 from kizuna.store._base import GENERATION, GENERATION_SQL
 from kizuna.store._checkpoint import THRESHOLD, THRESHOLD_MIB, Checkpointer
 from kizuna.store._keys import id_key
+from kizuna.store._recent import RecentIds
 from kizuna.store.sql import SqlStore
 
 __all__ = ["PostgresStore", "SqliteStore", "open_store"]
@@ -41,6 +42,8 @@ class SqliteStore(SqlStore):
 
     The log is checkpointed by a thread of the store once it holds *checkpoint_bytes*, not
     inside a writer's commit (``store/_checkpoint.py``).
+
+    A new object enters the id index later, with many others (``store/_recent.py``).
     """
 
     dialect = "sqlite"
@@ -60,6 +63,7 @@ class SqliteStore(SqlStore):
         event.listen(write, "connect", _sqlite_autocommit)
         event.listen(write, "begin", _sqlite_begin_immediate)
         super().__init__(read, write)
+        self._recent_ids = RecentIds()
         # Writers of several processes (``serve --workers``, a CLI import beside a server)
         # queue on an flock beside the database: a waiter wakes when the lock is released,
         # where SQLite's own busy handler polls with sleeps of up to 100 ms.
@@ -211,6 +215,7 @@ class PostgresStore(SqlStore):
         POSTs of 100 right after loading 10,000 objects (docs/benchmarks.md)."""
         with self._write.connect() as conn:
             conn.exec_driver_sql("ANALYZE versions")
+            conn.exec_driver_sql("ANALYZE id_index")
             conn.commit()
 
 

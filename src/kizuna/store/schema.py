@@ -107,24 +107,33 @@ versions = Table(
     # Where this version came from: "user:NAME", "peer:NAME", "file:NAME", "computed:WHAT".
     Column("origin", Text, nullable=False),
     # stix_id as a 64-bit hash (store/_keys.py): what the id index holds instead of the id.
-    # Before the body: a query that compares it reads the row only up to here.
     Column("id_key", BigInteger, nullable=False),
     Column("body", LargeBinary, nullable=False),
-    # Every read by id (match[id], an object's versions, the gate's hidden-reference lookups,
-    # a POST's duplicate check) finds its rows here, and match[version]'s "is there a newer
-    # (older) version" from the index alone. Ids are random, so each new object changes a page
-    # of this index of its own: its entries are kept small (about 30 bytes against 110 for
-    # the stix_id and collection_id they replace), so that far fewer pages change per thousand
-    # objects and the index stays in the page cache at a million objects.
     # One row per version and marking set (a writer's copy of a version that exists only
     # under markings hidden from it is kept beside that one): SqlStore.add_versions checks
     # that under the write lock, as a key may be shared by two ids.
-    Index("ix_versions_key", "id_key", "version_us", "marking_set"),
+    #
     # Paging in added_us order; marking_set in the index lets the gate's IN (...) filter skip
     # hidden rows without reading them.
     Index("ix_versions_collection_added_set", "collection_id", "added_us", "marking_set"),
     # match[type] pages: a sparse type is found without scanning the collection.
     Index("ix_versions_collection_type_added", "collection_id", "type", "added_us"),
+)
+
+# The id index: every read by id (match[id], an object's versions, the gate's hidden-reference
+# lookups, a POST's duplicate check) finds its versions' added_us here, and match[version]'s "is
+# there a newer (older) version" is answered from its entries. A table of its own rather than an
+# index of versions, so that SQLite can enter fresh versions later, many at once
+# (store/_recent.py); its entries are small (about 30 bytes: four integers), so that few pages
+# change per merge and it stays in the page cache at a million objects.
+id_index = Table(
+    "id_index",
+    metadata,
+    Column("id_key", BigInteger, primary_key=True, autoincrement=False),
+    Column("version_us", BigInteger, primary_key=True, autoincrement=False),
+    Column("marking_set", Integer, primary_key=True, autoincrement=False),
+    Column("added_us", BigInteger, primary_key=True, autoincrement=False),
+    sqlite_with_rowid=False,
 )
 
 statuses = Table(

@@ -29,6 +29,7 @@ from kizuna.store import schema as t
 from kizuna.store._directory import Directory
 from kizuna.store._keys import id_key, id_keys
 from kizuna.store._markings import Markings
+from kizuna.store._recent import MERGE_ROWS, UPTO, RecentIds
 from kizuna.store.types import (
     NewVersion,
     ObjectQuery,
@@ -41,7 +42,12 @@ from kizuna.store.types import (
 log = logging.getLogger(__name__)
 
 #: Indexes of older databases that the current ones replace.
-_OBSOLETE_INDEXES = ("ix_versions_collection_added", "ix_versions_id", "ix_versions_id_placement")
+_OBSOLETE_INDEXES = (
+    "ix_versions_collection_added",
+    "ix_versions_id",
+    "ix_versions_id_placement",
+    "ix_versions_key",
+)
 
 _INSERT_COLUMNS = (
     "added_us",
@@ -81,14 +87,25 @@ class SqlStore(Directory, Markings):
 
     dialect = "generic"
 
+    #: Fresh versions kept out of the id index before a writer merges them into it.
+    merge_rows = MERGE_ROWS
+
+    #: The keys of the versions not yet in the id index (store/_recent.py), when the adapter
+    #: enters fresh versions later (SQLite); None: every version enters it as it is stored
+    #: (PostgreSQL).
+    _recent_ids: RecentIds | None = None
+
     # -- lifecycle ---------------------------------------------------------------------------
 
     def create_schema(self) -> None:
         with self._writing() as conn:
+            had_id_index = inspect(conn).has_table("id_index")
             t.metadata.create_all(conn)
             if "id_key" not in {c["name"] for c in inspect(conn).get_columns("versions")}:
                 log.info("giving the stored versions their id keys (once: made before them)")
                 self._add_id_keys(conn)
+            if not had_id_index:
+                self._fill_id_index(conn)
             # Databases made before an index was added get it here (create_all skips tables
             # that exist); the indexes they replaced go.
             for table in t.metadata.sorted_tables:
@@ -112,6 +129,17 @@ class SqlStore(Directory, Markings):
             )
         conn.exec_driver_sql("ALTER TABLE versions ALTER COLUMN id_key DROP DEFAULT")
         conn.exec_driver_sql("ALTER TABLE versions DROP CONSTRAINT IF EXISTS uq_versions_object")
+
+    def _fill_id_index(self, conn: Connection) -> None:
+        """Enter every stored version in a new id index (a database made before it had an
+        index of the versions table instead, which ``create_schema`` then drops)."""
+        conn.exec_driver_sql(
+            "INSERT INTO id_index (id_key, version_us, marking_set, added_us) "
+            "SELECT id_key, version_us, marking_set, added_us FROM versions "
+            "ORDER BY id_key, version_us, marking_set, added_us"
+        )
+        last = self._query(conn, "SELECT max(added_us) FROM versions")[0][0] or 0
+        self._put_setting(conn, UPTO, str(last))
 
     def close(self) -> None:
         self._close_writer()
@@ -146,6 +174,7 @@ class SqlStore(Directory, Markings):
         if not items and cursor is None and status is None:
             return []
         keys = {i.stix_id: id_key(i.stix_id) for i in items}  # before the lock: once each
+        recent = self._recent_ids
         with self._writing() as conn:
             if cursor is not None:
                 self._set_cursor(conn, cursor)
@@ -154,9 +183,9 @@ class SqlStore(Directory, Markings):
                     self._insert_status(conn, *status([]))
                 return []
             self._put_marking_definitions(conn, marking_definitions)
-            existing = self._existing(conn, collection_id, keys)
+            groups = self._existing(conn, collection_id, keys)
             last = self._query(conn, "SELECT max(added_us) FROM versions")[0][0] or 0
-            next_us = max(now_micros(), last + 1)
+            first_us = next_us = max(now_micros(), last + 1)
             rows: list[tuple[Any, ...]] = []
             results: list[tuple[Outcome, int]] = []
             set_ids: dict[tuple[str, ...], int] = {}  # objects of a batch share few sets
@@ -165,20 +194,17 @@ class SqlStore(Directory, Markings):
                 if marking_set is None:
                     marking_set = self._marking_set_id(conn, item.marking_refs)
                     set_ids[item.marking_refs] = marking_set
-                key = (item.stix_id, item.version_us)
-                prior = existing.get(key)
-                if prior is None:
-                    existing[key] = [(next_us, marking_set)]
-                else:
-                    same = [
-                        added
-                        for added, ms in prior
-                        if visible is None or ms in visible or ms == marking_set
-                    ]
-                    if same:
-                        results.append((Outcome.DUPLICATE, same[0]))
-                        continue
-                    prior.append((next_us, marking_set))
+                group = groups.setdefault(item.stix_id, [])
+                same = [
+                    added
+                    for version_us, added, ms in group
+                    if version_us == item.version_us
+                    and (visible is None or ms in visible or ms == marking_set)
+                ]
+                if same:
+                    results.append((Outcome.DUPLICATE, same[0]))
+                    continue
+                group.append((item.version_us, next_us, marking_set))
                 rows.append(
                     (
                         next_us,
@@ -196,6 +222,7 @@ class SqlStore(Directory, Markings):
                 )
                 results.append((Outcome.STORED, next_us))
                 next_us += 1
+            fresh: list[tuple[int, int]] = []
             if rows:
                 # The driver's executemany with plain tuples: per-row work stays in C.
                 mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
@@ -204,42 +231,151 @@ class SqlStore(Directory, Markings):
                     f"VALUES ({', '.join([mark] * len(_INSERT_COLUMNS))})",
                     rows,
                 )
+                fresh = self._index_new(conn, groups, keys, first_us)
+            upto = None
+            if recent is not None and fresh and len(recent) + len(fresh) >= self.merge_rows:
+                upto = next_us - 1
+                self._merge_recent(conn, upto, len(recent) + len(fresh))
             if status is not None:
                 self._insert_status(conn, *status(results))
+        if recent is not None and fresh:
+            with recent.lock:
+                if upto is None:
+                    recent.add(fresh)
+                else:
+                    recent.merged(upto)
         return results
+
+    def _index_new(
+        self,
+        conn: Connection,
+        groups: dict[str, list[tuple[int, int, int]]],
+        keys: dict[str, int],
+        first_us: int,
+    ) -> list[tuple[int, int]]:
+        """Enter the versions just stored (those from *first_us*) in the id index, and the
+        other versions of their ids that may not be in it yet; return the fresh versions
+        left out of it, as (added_us, key), when the adapter defers them (store/_recent.py).
+
+        *groups* holds every version of each id of the batch in the collection, as
+        (version_us, added_us, marking_set). An id with two or more of them has all of
+        them in the index (entered again, they are ignored), so that ``match[version]``'s
+        question is answered by the index alone.
+        """
+        defer = self._recent_ids is not None
+        entries: list[tuple[int, int, int, int]] = []
+        fresh: list[tuple[int, int]] = []
+        for stix_id, group in groups.items():
+            key = keys[stix_id]
+            if defer and len(group) == 1:
+                added = group[0][1]
+                if added >= first_us:
+                    fresh.append((added, key))
+                continue
+            entries.extend(
+                (key, version_us, ms, added)
+                for version_us, added, ms in group
+                if defer or added >= first_us
+            )
+        if entries:
+            mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+            conn.exec_driver_sql(
+                "INSERT INTO id_index (id_key, version_us, marking_set, added_us) "
+                f"VALUES ({mark}, {mark}, {mark}, {mark}) ON CONFLICT DO NOTHING",
+                sorted(entries),
+            )
+        fresh.sort()
+        return fresh
+
+    def _merge_recent(self, conn: Connection, upto: int, count: int) -> None:
+        """Enter every version stored since the last merge in the id index, sorted (each of
+        its pages then changes about once), and note that it holds them up to *upto*."""
+        recent = self._recent_ids
+        assert recent is not None
+        log.info("entering %d recent versions in the id index", count)
+        self._query(
+            conn,
+            "INSERT INTO id_index (id_key, version_us, marking_set, added_us) "
+            "SELECT id_key, version_us, marking_set, added_us FROM versions "
+            "WHERE added_us > ? ORDER BY id_key, version_us, marking_set, added_us "
+            "ON CONFLICT DO NOTHING",
+            (recent.upto,),
+        )
+        self._put_setting(conn, UPTO, str(upto))
 
     def _existing(
         self, conn: Connection, collection_id: str, keys_of: dict[str, int]
-    ) -> dict[tuple[str, int], list[tuple[int, int]]]:
-        """Stored (added_us, marking_set) per (id, version) in the collection, for the ids
-        that *keys_of* maps to their keys."""
-        found: dict[tuple[str, int], list[tuple[int, int]]] = {}
-        ids = sorted(keys_of)
-        for start in range(0, len(ids), 500):
-            chunk = ids[start : start + 500]
-            keys = sorted({keys_of[i] for i in chunk})
+    ) -> dict[str, list[tuple[int, int, int]]]:
+        """Every stored (version_us, added_us, marking_set) in the collection of each id
+        that *keys_of* maps to its key."""
+        found: dict[str, list[tuple[int, int, int]]] = {}
+        added = self._added_of(conn, sorted(set(keys_of.values())))
+        for start in range(0, len(added), 500):
+            chunk = added[start : start + 500]
             rows = self._query(
                 conn,
                 "SELECT stix_id, version_us, added_us, marking_set FROM versions "
-                # (|| '': not by the collection's index, which would walk the collection.)
-                f"WHERE id_key IN ({','.join('?' * len(keys))}) AND collection_id || '' = ? "
-                f"AND stix_id IN ({','.join('?' * len(chunk))})",
-                (*keys, collection_id, *chunk),
+                f"WHERE added_us IN ({','.join('?' * len(chunk))}) AND collection_id = ?",
+                (*chunk, collection_id),
             )
             for stix_id, version_us, added_us, marking_set in rows:
-                found.setdefault((stix_id, version_us), []).append((added_us, marking_set))
+                if stix_id in keys_of:  # not an id that only shares a key
+                    found.setdefault(stix_id, []).append((version_us, added_us, marking_set))
         return found
+
+    def _added_of(self, conn: Connection, keys: list[int]) -> list[int]:
+        """The ``added_us`` of every stored version whose id key is one of *keys*, sorted:
+        from the id index and the recent versions not yet in it."""
+        found: set[int] = set()
+        recent = self._recent_ids
+        if recent is not None:
+            with recent.lock:
+                self._read_recent(conn, recent)
+                found.update(recent.added(keys))
+        for start in range(0, len(keys), 500):
+            chunk = keys[start : start + 500]
+            rows = self._query(
+                conn,
+                f"SELECT added_us FROM id_index WHERE id_key IN ({','.join('?' * len(chunk))})",
+                chunk,
+            )
+            found.update(r[0] for r in rows)
+        return sorted(found)
+
+    def _read_recent(self, conn: Connection, recent: RecentIds) -> None:
+        """Bring *recent* up to the versions committed (called with ``recent.lock`` held)."""
+        if recent.stale():
+            recent.reset()
+        rows = self._query(conn, 'SELECT value FROM settings WHERE "key" = ?', (UPTO,))
+        recent.merged(int(rows[0][0]) if rows else 0)
+        recent.add(
+            self._query(
+                conn,
+                "SELECT added_us, id_key FROM versions WHERE added_us > ? ORDER BY added_us",
+                (recent.seen,),
+            )
+        )
 
     def query(self, q: ObjectQuery) -> list[StoredVersion]:
         """Versions matching *q*, in ``added_us`` order, at most ``q.limit`` of them."""
         if q.marking_sets is not None and not q.marking_sets:
             return []
-        # With ids, the (collection, id, version) index finds the few rows and they are
-        # sorted; ordering by the bare column would make SQLite walk the whole collection in
-        # added_us order instead (its planner favours the index that avoids the sort).
-        order = t.versions.c.added_us + 0 if q.ids else t.versions.c.added_us
-        stmt = select(*_VERSION_COLUMNS).where(*_conditions(q)).order_by(order).limit(q.limit)
         with self._read.connect() as conn:
+            added = None
+            if q.ids:
+                # The id index (and the recent versions) give the rows; they are sorted, and
+                # ordering by the bare column would make SQLite walk the whole collection in
+                # added_us order instead (its planner favours the index that avoids the sort).
+                added = self._added_of(conn, id_keys(q.ids))
+                if not added:
+                    return []
+            order = t.versions.c.added_us + 0 if q.ids else t.versions.c.added_us
+            stmt = (
+                select(*_VERSION_COLUMNS)
+                .where(*_conditions(q, added))
+                .order_by(order)
+                .limit(q.limit)
+            )
             rows = conn.execute(stmt).all()
         return [StoredVersion(*r[:9], bytes(r[9])) for r in rows]
 
@@ -254,9 +390,12 @@ class SqlStore(Directory, Markings):
         with self._read.connect() as conn:
             for start in range(0, len(ids), 500):
                 chunk = list(ids[start : start + 500])
+                added = self._added_of(conn, id_keys(chunk))
+                if not added:
+                    continue
                 rows = conn.execute(
                     select(v.stix_id, v.collection_id, v.marking_set)
-                    .where(v.id_key.in_(id_keys(chunk)), v.stix_id.in_(chunk))
+                    .where(v.added_us.in_(added), v.stix_id.in_(chunk))
                     .distinct()
                 )
                 found.update((r[0], r[1], r[2]) for r in rows)
@@ -279,24 +418,32 @@ class SqlStore(Directory, Markings):
             return int(conn.execute(stmt).scalar_one())
 
     def delete_versions(self, collection_id: str, added: Sequence[int]) -> int:
-        """Delete the versions with these ``added_us`` from a collection."""
+        """Delete the versions with these ``added_us`` from a collection, and their entries
+        in the id index (a process's recent versions may keep theirs: a lookup then finds no
+        row for them)."""
         if not added:
             return 0
+        v = t.versions.c
+        which = and_(v.collection_id == collection_id, v.added_us.in_(list(added)))
         with self._writing() as conn:
-            result = conn.execute(
-                delete(t.versions).where(
-                    and_(
-                        t.versions.c.collection_id == collection_id,
-                        t.versions.c.added_us.in_(list(added)),
-                    )
+            entries = conn.execute(
+                select(v.id_key, v.version_us, v.marking_set, v.added_us).where(which)
+            ).all()
+            result = conn.execute(delete(t.versions).where(which))
+            if entries:
+                mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+                conn.exec_driver_sql(
+                    f"DELETE FROM id_index WHERE id_key = {mark} AND version_us = {mark} "
+                    f"AND marking_set = {mark} AND added_us = {mark}",
+                    [tuple(e) for e in entries],
                 )
-            )
         return int(result.rowcount)
 
 
-def _conditions(q: ObjectQuery) -> list[ColumnElement[bool]]:
+def _conditions(q: ObjectQuery, added: list[int] | None) -> list[ColumnElement[bool]]:
+    """The WHERE terms of *q*; *added* are the ``added_us`` the id index found for its ids."""
     v = t.versions
-    # With ids, the id index finds the rows: the collection is then checked on each (|| ''
+    # With ids, the id index found the rows: the collection is then checked on each (|| ''
     # keeps SQLite from walking the whole collection by its index instead).
     collection = v.c.collection_id.concat("") if q.ids else v.c.collection_id
     conds: list[ColumnElement[bool]] = [collection == q.collection_id]
@@ -305,7 +452,7 @@ def _conditions(q: ObjectQuery) -> list[ColumnElement[bool]]:
     if q.types:
         conds.append(v.c.type.in_(list(q.types)))
     if q.ids:
-        conds.append(v.c.id_key.in_(id_keys(q.ids)))
+        conds.append(v.c.added_us.in_(added or []))
         conds.append(v.c.stix_id.in_(list(q.ids)))
     if q.spec_versions:
         conds.append(v.c.spec_version.in_(list(q.spec_versions)))
@@ -326,15 +473,20 @@ def _version_condition(m: VersionMatch, visible: list[int] | None) -> ColumnElem
     for wanted, newer in ((m.last, True), (m.first, False)):
         if not wanted:
             continue
+        # An id with two or more versions in a collection has all of them in the id index
+        # (store/_recent.py), so its entries answer; the row is read only to tell two ids
+        # that share a key apart.
+        entry = t.id_index.alias("newer" if newer else "older")
         other = t.versions.alias("other")
         inner = [
-            other.c.id_key == v.c.id_key,
+            entry.c.id_key == v.c.id_key,
+            entry.c.version_us > v.c.version_us if newer else entry.c.version_us < v.c.version_us,
+            other.c.added_us == entry.c.added_us,
             other.c.collection_id == v.c.collection_id,
             other.c.stix_id == v.c.stix_id,
-            other.c.version_us > v.c.version_us if newer else other.c.version_us < v.c.version_us,
         ]
         if visible is not None:
-            inner.append(other.c.marking_set.in_(visible))
+            inner.append(entry.c.marking_set.in_(visible))
         options.append(~exists().where(*inner))
     if m.at:
         options.append(v.c.version_us.in_(list(m.at)))
