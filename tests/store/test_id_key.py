@@ -1,5 +1,5 @@
-"""The id index of 64-bit keys (store/_keys.py): used by every read by id, and given to
-databases made before it."""
+"""The id index of 64-bit keys (store/_keys.py, store/_recent.py): used by every read by id,
+and given to databases made before it."""
 
 from __future__ import annotations
 
@@ -9,11 +9,22 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Column, MetaData, Table, UniqueConstraint, create_engine, event, insert, text
+from sqlalchemy import (
+    Column,
+    Index,
+    MetaData,
+    Table,
+    UniqueConstraint,
+    create_engine,
+    event,
+    insert,
+    text,
+)
 
 from kizuna.store import SqlStore, open_store
 from kizuna.store import schema as t
 from kizuna.store._keys import id_key
+from kizuna.store._recent import UPTO
 from kizuna.store.types import Collection, NewVersion, ObjectQuery, Outcome, VersionMatch
 
 IDS = [f"indicator--00000000-0000-4000-8000-{n:012d}" for n in range(300)]
@@ -112,26 +123,27 @@ def test_the_newest_version_is_told_by_the_id_index(
         assert rows and all("USING INTEGER PRIMARY KEY (rowid=?)" in r for r in rows), plan
 
 
-def _old_database(url: str) -> None:
-    """A database as nodes made them before the id key: versions without it, and unique on
-    (stix_id, collection_id, version_us, marking_set)."""
+def _old_database(url: str, layout: str) -> None:
+    """A database as nodes made them before the id index table. "no-keys": before the id key
+    too, versions unique on (stix_id, collection_id, version_us, marking_set); "keyed": with
+    the id key, and an index of (id_key, version_us, marking_set) on versions."""
     md = MetaData()
     for table in t.metadata.sorted_tables:
         if table.name not in ("versions", "id_index"):
             table.to_metadata(md)
+    keyed = layout == "keyed"
     columns = [
         Column(c.name, c.type, primary_key=c.primary_key, nullable=c.nullable, autoincrement=False)
         for c in t.versions.columns
-        if c.name != "id_key"
+        if keyed or c.name != "id_key"
     ]
-    old = Table(
-        "versions",
-        md,
-        *columns,
-        UniqueConstraint(
+    if keyed:
+        rule: Any = Index("ix_versions_key", "id_key", "version_us", "marking_set")
+    else:
+        rule = UniqueConstraint(
             "stix_id", "collection_id", "version_us", "marking_set", name="uq_versions_object"
-        ),
-    )
+        )
+    old = Table("versions", md, *columns, rule)
     engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://"))
     with engine.begin() as conn:
         md.create_all(conn)
@@ -151,6 +163,7 @@ def _old_database(url: str) -> None:
                     needs_redaction=False,
                     origin="file:x",
                     body=b"{}",
+                    **({"id_key": id_key(stix_id)} if keyed else {}),
                 )
                 for n, stix_id in enumerate(IDS)
             ],
@@ -158,18 +171,25 @@ def _old_database(url: str) -> None:
     engine.dispose()
 
 
-def test_a_database_made_before_the_id_key_gets_it(database: str, tmp_path: Path) -> None:
+@pytest.mark.parametrize("layout", ["no-keys", "keyed"])
+def test_a_database_made_before_gets_the_id_index(
+    database: str, tmp_path: Path, layout: str
+) -> None:
     url = database or f"sqlite:///{tmp_path / 'old.db'}"
-    _old_database(url)
+    _old_database(url, layout)
     store = open_store(url)
     try:
         store.create_schema()
         store.create_schema()  # once only
         with store._read.connect() as conn:
             rows = conn.execute(text("SELECT stix_id, id_key FROM versions")).all()
+            entries = conn.execute(text("SELECT id_key, added_us FROM id_index")).all()
             if database:
                 unique = conn.execute(
                     text("SELECT count(*) FROM pg_constraint WHERE conname = 'uq_versions_object'")
+                ).scalar()
+                old_index = conn.execute(
+                    text("SELECT count(*) FROM pg_indexes WHERE indexname = 'ix_versions_key'")
                 ).scalar()
             else:
                 unique = conn.execute(
@@ -178,8 +198,13 @@ def test_a_database_made_before_the_id_key_gets_it(database: str, tmp_path: Path
                         "AND name LIKE 'sqlite_autoindex%'"
                     )
                 ).scalar()
+                old_index = conn.execute(
+                    text("SELECT count(*) FROM sqlite_master WHERE name = 'ix_versions_key'")
+                ).scalar()
         assert sorted(rows) == sorted((i, id_key(i)) for i in IDS)
-        assert unique == 0
+        assert sorted(entries) == sorted((id_key(i), n + 1) for n, i in enumerate(IDS))
+        assert store.setting(UPTO) == str(len(IDS))  # every version is in the index
+        assert unique == 0 and old_index == 0
         assert [r.stix_id for r in store.query(ObjectQuery("c1", ids=(IDS[7],)))] == [IDS[7]]
         again = store.add_versions("c1", [version(IDS[7]), version(IDS[7], 2)], "user:x")
         assert [o for o, _ in again] == [Outcome.DUPLICATE, Outcome.STORED]
