@@ -38,6 +38,7 @@ def version(stix_id: str, v: int = 1) -> NewVersion:
 def sqlite_store(tmp_path: Path) -> Iterator[tuple[SqlStore, Path]]:
     path = tmp_path / "store.db"
     store = open_store(f"sqlite:///{path}")
+    store.merge_rows = 1  # every version in the index at once (store/_recent.py)
     store.create_schema()
     for cid in ("c1", "c2"):
         store.add_collection(Collection(cid, cid, "", None, (), "real"))

@@ -7,6 +7,7 @@ from __future__ import annotations
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -203,3 +204,25 @@ def _check(a: SqlStore, b: SqlStore, model: dict[tuple[str, str, int], int]) -> 
                 )
         placed = store.id_placements(IDS)
         assert placed == {(i, c, 1) for c, i, _ in model}
+
+
+def test_new_ids_are_not_looked_up_in_the_index(
+    stores: tuple[SqlStore, SqlStore], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The keys each process knows to be merged spare a POST of new objects the index's
+    lookup; an id with a merged version is looked up."""
+    a, b = stores
+    a.add_versions("c1", [version(i) for i in IDS[:4]], "user:x")  # merged
+    statements: list[str] = []
+    driver_query = a._query
+
+    def query(conn: Any, statement: str, params: Any = ()) -> list[Any]:
+        statements.append(statement)
+        return driver_query(conn, statement, params)
+
+    monkeypatch.setattr(a, "_query", query)
+    a.add_versions("c1", [version(IDS[5])], "user:x")
+    assert not [s for s in statements if "FROM id_index" in s]
+    a.add_versions("c1", [version(IDS[0], 2)], "user:x")
+    assert [s for s in statements if s.startswith("SELECT added_us FROM id_index")]
+    assert versions_of(b, IDS[0], VersionMatch(all=True)) == [1, 2]

@@ -222,7 +222,6 @@ class SqlStore(Directory, Markings):
                 )
                 results.append((Outcome.STORED, next_us))
                 next_us += 1
-            fresh: list[tuple[int, int]] = []
             if rows:
                 # The driver's executemany with plain tuples: per-row work stays in C.
                 mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
@@ -231,19 +230,20 @@ class SqlStore(Directory, Markings):
                     f"VALUES ({', '.join([mark] * len(_INSERT_COLUMNS))})",
                     rows,
                 )
-                fresh = self._index_new(conn, groups, keys, first_us)
+                self._index_new(conn, groups, keys, first_us)
+            new = [(r[0], r[10]) for r in rows]  # (added_us, key)
             upto = None
-            if recent is not None and fresh and len(recent) + len(fresh) >= self.merge_rows:
+            if recent is not None and new and len(recent) + len(new) >= self.merge_rows:
                 upto = next_us - 1
-                self._merge_recent(conn, upto, len(recent) + len(fresh))
+                self._merge_recent(conn, upto, len(recent) + len(new))
             if status is not None:
                 self._insert_status(conn, *status(results))
-        if recent is not None and fresh:
+        if recent is not None and new:
             with recent.lock:
                 if upto is None:
-                    recent.add(fresh)
+                    recent.add(new)
                 else:
-                    recent.merged(upto)
+                    recent.merged(upto, new)
         return results
 
     def _index_new(
@@ -252,10 +252,11 @@ class SqlStore(Directory, Markings):
         groups: dict[str, list[tuple[int, int, int]]],
         keys: dict[str, int],
         first_us: int,
-    ) -> list[tuple[int, int]]:
+    ) -> None:
         """Enter the versions just stored (those from *first_us*) in the id index, and the
-        other versions of their ids that may not be in it yet; return the fresh versions
-        left out of it, as (added_us, key), when the adapter defers them (store/_recent.py).
+        other versions of their ids that may not be in it yet. A fresh version (the only one
+        of its id in the collection) waits for the next merge when the adapter defers them
+        (store/_recent.py).
 
         *groups* holds every version of each id of the batch in the collection, as
         (version_us, added_us, marking_set). An id with two or more of them has all of
@@ -264,14 +265,10 @@ class SqlStore(Directory, Markings):
         """
         defer = self._recent_ids is not None
         entries: list[tuple[int, int, int, int]] = []
-        fresh: list[tuple[int, int]] = []
         for stix_id, group in groups.items():
-            key = keys[stix_id]
-            if defer and len(group) == 1:
-                added = group[0][1]
-                if added >= first_us:
-                    fresh.append((added, key))
+            if not any(added >= first_us for _, added, _ in group) or (defer and len(group) == 1):
                 continue
+            key = keys[stix_id]
             entries.extend(
                 (key, version_us, ms, added)
                 for version_us, added, ms in group
@@ -284,8 +281,6 @@ class SqlStore(Directory, Markings):
                 f"VALUES ({mark}, {mark}, {mark}, {mark}) ON CONFLICT DO NOTHING",
                 sorted(entries),
             )
-        fresh.sort()
-        return fresh
 
     def _merge_recent(self, conn: Connection, upto: int, count: int) -> None:
         """Enter every version stored since the last merge in the id index, sorted (each of
@@ -325,13 +320,14 @@ class SqlStore(Directory, Markings):
 
     def _added_of(self, conn: Connection, keys: list[int]) -> list[int]:
         """The ``added_us`` of every stored version whose id key is one of *keys*, sorted:
-        from the id index and the recent versions not yet in it."""
+        from the recent versions, and from the id index for the keys it may hold."""
         found: set[int] = set()
         recent = self._recent_ids
         if recent is not None:
             with recent.lock:
                 self._read_recent(conn, recent)
-                found.update(recent.added(keys))
+                added, keys = recent.lookup(keys)
+            found.update(added)
         for start in range(0, len(keys), 500):
             chunk = keys[start : start + 500]
             rows = self._query(
@@ -344,17 +340,20 @@ class SqlStore(Directory, Markings):
 
     def _read_recent(self, conn: Connection, recent: RecentIds) -> None:
         """Bring *recent* up to the versions committed (called with ``recent.lock`` held)."""
-        if recent.stale():
-            recent.reset()
         rows = self._query(conn, 'SELECT value FROM settings WHERE "key" = ?', (UPTO,))
-        recent.merged(int(rows[0][0]) if rows else 0)
-        recent.add(
-            self._query(
-                conn,
-                "SELECT added_us, id_key FROM versions WHERE added_us > ? ORDER BY added_us",
-                (recent.seen,),
+        upto = int(rows[0][0]) if rows else 0
+        since = "SELECT added_us, id_key FROM versions WHERE added_us > ?"
+        if not recent.started:
+            # The keys are read after upto: they hold at least those of every version up to it.
+            recent.start(upto, (r[0] for r in self._query(conn, "SELECT id_key FROM id_index")))
+        elif upto > recent.upto:
+            unseen = (
+                self._query(conn, f"{since} AND added_us <= ?", (recent.seen, upto))
+                if upto > recent.seen
+                else []
             )
-        )
+            recent.merged(upto, unseen)
+        recent.add(self._query(conn, f"{since} ORDER BY added_us", (recent.seen,)))
 
     def query(self, q: ObjectQuery) -> list[StoredVersion]:
         """Versions matching *q*, in ``added_us`` order, at most ``q.limit`` of them."""
