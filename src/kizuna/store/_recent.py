@@ -19,7 +19,8 @@ both in the same transaction. So ``match[version]``'s question "is there a newer
 version of this id?" is answered by the index alone, in SQL; only lookups by id consult the
 recent keys as well.
 
-PostgreSQL enters every version in the index as it is stored (its store has no recent ids).
+PostgreSQL keeps its id index as an index of the versions table (``ix_versions_key``), which it
+maintains as each version is stored; its store has no recent ids.
 """
 
 from __future__ import annotations

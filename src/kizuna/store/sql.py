@@ -42,12 +42,7 @@ from kizuna.store.types import (
 log = logging.getLogger(__name__)
 
 #: Indexes of older databases that the current ones replace.
-_OBSOLETE_INDEXES = (
-    "ix_versions_collection_added",
-    "ix_versions_id",
-    "ix_versions_id_placement",
-    "ix_versions_key",
-)
+_OBSOLETE_INDEXES = ("ix_versions_collection_added", "ix_versions_id", "ix_versions_id_placement")
 
 _INSERT_COLUMNS = (
     "added_us",
@@ -81,7 +76,6 @@ _VERSION_COLUMNS = (
 )
 
 
-
 class SqlStore(Directory, Markings):
     """A node's database. Use :func:`open_store` to get the adapter for a URL."""
 
@@ -95,6 +89,9 @@ class SqlStore(Directory, Markings):
     #: (PostgreSQL).
     _recent_ids: RecentIds | None = None
 
+    #: The adapter's own indexes of older databases that its current ones replace.
+    _obsolete_indexes: tuple[str, ...] = ()
+
     # -- lifecycle ---------------------------------------------------------------------------
 
     def create_schema(self) -> None:
@@ -104,14 +101,14 @@ class SqlStore(Directory, Markings):
             if "id_key" not in {c["name"] for c in inspect(conn).get_columns("versions")}:
                 log.info("giving the stored versions their id keys (once: made before them)")
                 self._add_id_keys(conn)
-            if not had_id_index:
+            if not had_id_index and self._recent_ids is not None:
                 self._fill_id_index(conn)
             # Databases made before an index was added get it here (create_all skips tables
             # that exist); the indexes they replaced go.
             for table in t.metadata.sorted_tables:
                 for index in table.indexes:
                     index.create(conn, checkfirst=True)
-            for name in _OBSOLETE_INDEXES:
+            for name in _OBSOLETE_INDEXES + self._obsolete_indexes:
                 conn.exec_driver_sql(f"DROP INDEX IF EXISTS {name}")
 
     def _add_id_keys(self, conn: Connection) -> None:
@@ -131,8 +128,8 @@ class SqlStore(Directory, Markings):
         conn.exec_driver_sql("ALTER TABLE versions DROP CONSTRAINT IF EXISTS uq_versions_object")
 
     def _fill_id_index(self, conn: Connection) -> None:
-        """Enter every stored version in a new id index (a database made before it had an
-        index of the versions table instead, which ``create_schema`` then drops)."""
+        """Enter every stored version in a new id index table (SQLite: a database made before
+        it had an index of the versions table instead, which ``create_schema`` then drops)."""
         conn.exec_driver_sql(
             "INSERT INTO id_index (id_key, version_us, marking_set, added_us) "
             "SELECT id_key, version_us, marking_set, added_us FROM versions "
@@ -253,32 +250,26 @@ class SqlStore(Directory, Markings):
         keys: dict[str, int],
         first_us: int,
     ) -> None:
-        """Enter the versions just stored (those from *first_us*) in the id index, and the
-        other versions of their ids that may not be in it yet. A fresh version (the only one
-        of its id in the collection) waits for the next merge when the adapter defers them
-        (store/_recent.py).
+        """SQLite: enter the versions of each id that now has two or more in the collection
+        (those from *first_us* were just stored) in the id index; a fresh version (the only
+        one of its id in the collection) waits for the next merge (store/_recent.py).
 
         *groups* holds every version of each id of the batch in the collection, as
         (version_us, added_us, marking_set). An id with two or more of them has all of
         them in the index (entered again, they are ignored), so that ``match[version]``'s
         question is answered by the index alone.
         """
-        defer = self._recent_ids is not None
+        if self._recent_ids is None:
+            return  # PostgreSQL: its index of the versions has them
         entries: list[tuple[int, int, int, int]] = []
         for stix_id, group in groups.items():
-            if not any(added >= first_us for _, added, _ in group) or (defer and len(group) == 1):
-                continue
-            key = keys[stix_id]
-            entries.extend(
-                (key, version_us, ms, added)
-                for version_us, added, ms in group
-                if defer or added >= first_us
-            )
+            if len(group) > 1 and any(added >= first_us for _, added, _ in group):
+                key = keys[stix_id]
+                entries.extend((key, version_us, ms, added) for version_us, added, ms in group)
         if entries:
-            mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
             conn.exec_driver_sql(
                 "INSERT INTO id_index (id_key, version_us, marking_set, added_us) "
-                f"VALUES ({mark}, {mark}, {mark}, {mark}) ON CONFLICT DO NOTHING",
+                "VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
                 sorted(entries),
             )
 
@@ -304,19 +295,36 @@ class SqlStore(Directory, Markings):
         """Every stored (version_us, added_us, marking_set) in the collection of each id
         that *keys_of* maps to its key."""
         found: dict[str, list[tuple[int, int, int]]] = {}
-        added = self._added_of(conn, sorted(set(keys_of.values())))
-        for start in range(0, len(added), 500):
-            chunk = added[start : start + 500]
+        keys = sorted(set(keys_of.values()))
+        if self._recent_ids is None:
+            # PostgreSQL: by its index of the versions' keys (|| '': not by the collection's
+            # index, which would walk the collection).
+            by, values = "id_key", keys
+            collection = "collection_id || ''"
+        else:
+            by, values = "added_us", self._added_of(conn, keys)
+            collection = "collection_id"
+        for start in range(0, len(values), 500):
+            chunk = values[start : start + 500]
             rows = self._query(
                 conn,
                 "SELECT stix_id, version_us, added_us, marking_set FROM versions "
-                f"WHERE added_us IN ({','.join('?' * len(chunk))}) AND collection_id = ?",
+                f"WHERE {by} IN ({','.join('?' * len(chunk))}) AND {collection} = ?",
                 (*chunk, collection_id),
             )
             for stix_id, version_us, added_us, marking_set in rows:
                 if stix_id in keys_of:  # not an id that only shares a key
                     found.setdefault(stix_id, []).append((version_us, added_us, marking_set))
         return found
+
+    def _of_keys(self, conn: Connection, keys: list[int]) -> ColumnElement[bool] | None:
+        """The versions whose id key is one of *keys*, as a condition; None when there are
+        none. PostgreSQL: by its index of the versions' keys; SQLite: the ``added_us`` that
+        its recent versions and its id index give."""
+        if self._recent_ids is None:
+            return t.versions.c.id_key.in_(keys)
+        added = self._added_of(conn, keys)
+        return t.versions.c.added_us.in_(added) if added else None
 
     def _added_of(self, conn: Connection, keys: list[int]) -> list[int]:
         """The ``added_us`` of every stored version whose id key is one of *keys*, sorted:
@@ -360,18 +368,18 @@ class SqlStore(Directory, Markings):
         if q.marking_sets is not None and not q.marking_sets:
             return []
         with self._read.connect() as conn:
-            added = None
+            of_ids = None
             if q.ids:
                 # The id index (and the recent versions) give the rows; they are sorted, and
                 # ordering by the bare column would make SQLite walk the whole collection in
                 # added_us order instead (its planner favours the index that avoids the sort).
-                added = self._added_of(conn, id_keys(q.ids))
-                if not added:
+                of_ids = self._of_keys(conn, id_keys(q.ids))
+                if of_ids is None:
                     return []
             order = t.versions.c.added_us + 0 if q.ids else t.versions.c.added_us
             stmt = (
                 select(*_VERSION_COLUMNS)
-                .where(*_conditions(q, added))
+                .where(*_conditions(q, of_ids, self._recent_ids is not None))
                 .order_by(order)
                 .limit(q.limit)
             )
@@ -389,12 +397,12 @@ class SqlStore(Directory, Markings):
         with self._read.connect() as conn:
             for start in range(0, len(ids), 500):
                 chunk = list(ids[start : start + 500])
-                added = self._added_of(conn, id_keys(chunk))
-                if not added:
+                of_ids = self._of_keys(conn, id_keys(chunk))
+                if of_ids is None:
                     continue
                 rows = conn.execute(
                     select(v.stix_id, v.collection_id, v.marking_set)
-                    .where(v.added_us.in_(added), v.stix_id.in_(chunk))
+                    .where(of_ids, v.stix_id.in_(chunk))
                     .distinct()
                 )
                 found.update((r[0], r[1], r[2]) for r in rows)
@@ -425,22 +433,25 @@ class SqlStore(Directory, Markings):
         v = t.versions.c
         which = and_(v.collection_id == collection_id, v.added_us.in_(list(added)))
         with self._writing() as conn:
-            entries = conn.execute(
-                select(v.id_key, v.version_us, v.marking_set, v.added_us).where(which)
-            ).all()
+            entries: list[tuple[int, int, int, int]] = []
+            if self._recent_ids is not None:  # SQLite's id index is a table of its own
+                found = select(v.id_key, v.version_us, v.marking_set, v.added_us).where(which)
+                entries = [(r[0], r[1], r[2], r[3]) for r in conn.execute(found)]
             result = conn.execute(delete(t.versions).where(which))
             if entries:
-                mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
                 conn.exec_driver_sql(
-                    f"DELETE FROM id_index WHERE id_key = {mark} AND version_us = {mark} "
-                    f"AND marking_set = {mark} AND added_us = {mark}",
-                    [tuple(e) for e in entries],
+                    "DELETE FROM id_index WHERE id_key = ? AND version_us = ? "
+                    "AND marking_set = ? AND added_us = ?",
+                    entries,
                 )
         return int(result.rowcount)
 
 
-def _conditions(q: ObjectQuery, added: list[int] | None) -> list[ColumnElement[bool]]:
-    """The WHERE terms of *q*; *added* are the ``added_us`` the id index found for its ids."""
+def _conditions(
+    q: ObjectQuery, of_ids: ColumnElement[bool] | None, in_table: bool
+) -> list[ColumnElement[bool]]:
+    """The WHERE terms of *q*; *of_ids* selects the versions of its ids (``_of_keys``);
+    *in_table*: the id index is the table ``id_index`` (SQLite), else an index of versions."""
     v = t.versions
     # With ids, the id index found the rows: the collection is then checked on each (|| ''
     # keeps SQLite from walking the whole collection by its index instead).
@@ -451,20 +462,23 @@ def _conditions(q: ObjectQuery, added: list[int] | None) -> list[ColumnElement[b
     if q.types:
         conds.append(v.c.type.in_(list(q.types)))
     if q.ids:
-        conds.append(v.c.added_us.in_(added or []))
+        assert of_ids is not None
+        conds.append(of_ids)
         conds.append(v.c.stix_id.in_(list(q.ids)))
     if q.spec_versions:
         conds.append(v.c.spec_version.in_(list(q.spec_versions)))
     visible = None if q.marking_sets is None else sorted(q.marking_sets)
     if visible is not None:
         conds.append(v.c.marking_set.in_(visible))
-    version = _version_condition(q.versions, visible)
+    version = _version_condition(q.versions, visible, in_table)
     if version is not None:
         conds.append(version)
     return conds
 
 
-def _version_condition(m: VersionMatch, visible: list[int] | None) -> ColumnElement[bool] | None:
+def _version_condition(
+    m: VersionMatch, visible: list[int] | None, in_table: bool
+) -> ColumnElement[bool] | None:
     if m.all:
         return None
     v = t.versions
@@ -472,20 +486,32 @@ def _version_condition(m: VersionMatch, visible: list[int] | None) -> ColumnElem
     for wanted, newer in ((m.last, True), (m.first, False)):
         if not wanted:
             continue
-        # An id with two or more versions in a collection has all of them in the id index
-        # (store/_recent.py), so its entries answer; the row is read only to tell two ids
-        # that share a key apart.
-        entry = t.id_index.alias("newer" if newer else "older")
         other = t.versions.alias("other")
-        inner = [
-            entry.c.id_key == v.c.id_key,
-            entry.c.version_us > v.c.version_us if newer else entry.c.version_us < v.c.version_us,
-            other.c.added_us == entry.c.added_us,
-            other.c.collection_id == v.c.collection_id,
-            other.c.stix_id == v.c.stix_id,
-        ]
+        if in_table:
+            # SQLite: an id with two or more versions in a collection has all of them in the
+            # id index (store/_recent.py), so its entries answer; the row is read only to tell
+            # two ids that share a key apart.
+            entry = t.id_index.alias("newer" if newer else "older")
+            inner = [
+                entry.c.id_key == v.c.id_key,
+                entry.c.version_us > v.c.version_us
+                if newer
+                else entry.c.version_us < v.c.version_us,
+                other.c.added_us == entry.c.added_us,
+            ]
+            marking_set = entry.c.marking_set
+        else:
+            # PostgreSQL: its index of the versions' keys.
+            inner = [
+                other.c.id_key == v.c.id_key,
+                other.c.version_us > v.c.version_us
+                if newer
+                else other.c.version_us < v.c.version_us,
+            ]
+            marking_set = other.c.marking_set
+        inner += [other.c.collection_id == v.c.collection_id, other.c.stix_id == v.c.stix_id]
         if visible is not None:
-            inner.append(entry.c.marking_set.in_(visible))
+            inner.append(marking_set.in_(visible))
         options.append(~exists().where(*inner))
     if m.at:
         options.append(v.c.version_us.in_(list(m.at)))
