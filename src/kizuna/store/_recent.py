@@ -53,9 +53,8 @@ class RecentIds:
     may still be here: a lookup then finds no row for it, which is harmless.
 
     The merged keys spare a POST the index's lookup for its new ids: a key that is in neither
-    has no version stored (at a million stored, that lookup cost 3.3 us per object, as the
-    index's pages compete for the page cache with the rows; ``bench/post_cost.py``). They take
-    8 bytes per version.
+    has no version stored (at a million stored, that lookup cost about 3.3 us per object in
+    the store alone; docs/benchmarks.md). They take 8 bytes per version.
     """
 
     def __init__(self) -> None:
