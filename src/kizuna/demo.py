@@ -188,6 +188,7 @@ def run(directory: Path, console: Console, stack: ExitStack, port: int) -> Demo:
 
     import uvicorn
 
+    from kizuna.errors import ConfigError
     from kizuna.taxii.app import create_app
 
     demo = build(directory, console)
@@ -198,6 +199,11 @@ def run(directory: Path, console: Console, stack: ExitStack, port: int) -> Demo:
         thread = threading.Thread(target=server.run, daemon=True)
         thread.start()
         while not server.started:
+            if not thread.is_alive():  # uvicorn logged why (a port in use, most often)
+                raise ConfigError(
+                    f"the {name} node could not serve on 127.0.0.1:{port + offset}; the demo "
+                    f"uses ports {port}-{port + 2}: choose free ones with --port"
+                )
             time.sleep(0.01)
         stack.callback(_stopper(server))
         demo.urls[name] = f"http://127.0.0.1:{port + offset}"
