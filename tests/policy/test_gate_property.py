@@ -237,8 +237,10 @@ class Switch:
         await self.app(scope, receive, send)
 
 
+# 240 examples: the worlds are random, and 180 gave 9,492 cases once (of the 10,000 the test
+# asks for), which failed a full run.
 @settings(
-    max_examples=180,
+    max_examples=240,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
