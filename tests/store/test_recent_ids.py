@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from kizuna.store import SqlStore, open_store
-from kizuna.store._recent import UPTO
+from kizuna.store._recent import UPTO, RecentIds
 from kizuna.store.types import Collection, NewVersion, ObjectQuery, Outcome, VersionMatch
 
 IDS = [f"indicator--00000000-0000-4000-8000-{n:012d}" for n in range(8)]
@@ -226,3 +226,21 @@ def test_new_ids_are_not_looked_up_in_the_index(
     a.add_versions("c1", [version(IDS[0], 2)], "user:x")
     assert [s for s in statements if s.startswith("SELECT added_us FROM id_index")]
     assert versions_of(b, IDS[0], VersionMatch(all=True)) == [1, 2]
+
+
+def test_recent_ids_follow_a_merge_they_read_past() -> None:
+    """A process that read versions past a merge's end (another writer's, committed just
+    after it) keeps those, and hands the merged ones' keys to its merged keys; a merge it
+    knows already, and versions it has read already, change nothing."""
+    recent = RecentIds()
+    recent.start(10, [5, 1])
+    recent.add([(11, 7), (12, 8), (13, 9)])
+    recent.merged(12, [])
+    assert (recent.upto, recent.seen, len(recent)) == (12, 13, 1)
+    assert recent.lookup([7, 8, 9, 5, 6]) == ([13], [7, 8, 5])
+    recent.merged(11, [(14, 3)])  # older than the merge it knows: ignored
+    recent.add([(13, 9), (14, 4)])  # 13 was read already
+    assert len(recent) == 2 and recent.lookup([9, 4, 3]) == ([13, 14], [])
+    recent.merged(20, [(15, 3), (16, 2)])  # versions 15 and 16 were merged before being read
+    assert (recent.upto, recent.seen, len(recent)) == (20, 20, 0)
+    assert recent.lookup([9, 4, 3, 2, 6]) == ([], [9, 4, 3, 2])

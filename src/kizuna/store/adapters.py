@@ -216,7 +216,6 @@ class PostgresStore(SqlStore):
         POSTs of 100 right after loading 10,000 objects (docs/benchmarks.md)."""
         with self._write.connect() as conn:
             conn.exec_driver_sql("ANALYZE versions")
-            conn.exec_driver_sql("ANALYZE id_index")
             conn.commit()
 
 

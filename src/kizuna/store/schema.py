@@ -107,6 +107,8 @@ versions = Table(
     # Where this version came from: "user:NAME", "peer:NAME", "file:NAME", "computed:WHAT".
     Column("origin", Text, nullable=False),
     # stix_id as a 64-bit hash (store/_keys.py): what the id index holds instead of the id.
+    # Before the body: reading the recent versions' keys (store/_recent.py) reads each row
+    # only up to here.
     Column("id_key", BigInteger, nullable=False),
     Column("body", LargeBinary, nullable=False),
     # One row per version and marking set (a writer's copy of a version that exists only
@@ -123,12 +125,12 @@ versions = Table(
     Index("ix_versions_key", "id_key", "version_us", "marking_set").ddl_if(dialect="postgresql"),
 )
 
-# SQLite's id index: every read by id (match[id], an object's versions, the gate's hidden-reference
-# lookups, a POST's duplicate check) finds its versions' added_us here, and match[version]'s "is
-# there a newer (older) version" is answered from its entries. A table of its own rather than an
-# index of versions, so that SQLite can enter fresh versions later, many at once
-# (store/_recent.py); its entries are small (about 30 bytes: four integers), so that few pages
-# change per merge and it stays in the page cache at a million objects. PostgreSQL enters
+# SQLite's id index: every read by id (match[id], an object's versions, the gate's
+# hidden-reference lookups, a POST's duplicate check) finds its versions' added_us here, and
+# match[version]'s "is there a newer (older) version" is answered from its entries. A table of
+# its own rather than an index of versions, so that SQLite can enter fresh versions later, many
+# at once (store/_recent.py); its entries are small (about 30 bytes: four integers), so that few
+# pages change per merge and it stays in the page cache at a million objects. PostgreSQL enters
 # every version as it is stored, in ix_versions_key, and leaves this table empty.
 id_index = Table(
     "id_index",
