@@ -18,6 +18,7 @@ from sqlalchemy import (
     create_engine,
     event,
     insert,
+    inspect,
     text,
 )
 
@@ -184,7 +185,12 @@ def test_a_database_made_before_gets_the_id_index(
         store.create_schema()  # once only
         with store._read.connect() as conn:
             rows = conn.execute(text("SELECT stix_id, id_key FROM versions")).all()
-            entries = conn.execute(text("SELECT id_key, added_us FROM id_index")).all()
+            has_table = inspect(conn).has_table("id_index")
+            entries = (
+                conn.execute(text("SELECT id_key, added_us FROM id_index")).all()
+                if has_table
+                else []
+            )
             if database:
                 unique = conn.execute(
                     text("SELECT count(*) FROM pg_constraint WHERE conname = 'uq_versions_object'")
@@ -205,7 +211,7 @@ def test_a_database_made_before_gets_the_id_index(
         assert sorted(rows) == sorted((i, id_key(i)) for i in IDS)
         assert unique == 0
         if database:  # PostgreSQL's id index is an index of the versions' keys
-            assert entries == [] and old_index == 1
+            assert not has_table and old_index == 1
         else:  # SQLite's is the table id_index, which holds every version
             assert sorted(entries) == sorted((id_key(i), n + 1) for n, i in enumerate(IDS))
             assert store.setting(UPTO) == str(len(IDS))

@@ -64,7 +64,6 @@ class SqliteStore(SqlStore):
         event.listen(write, "begin", _sqlite_begin_immediate)
         super().__init__(read, write)
         self._recent_ids = RecentIds()
-        self._obsolete_indexes = ("ix_versions_key",)  # the id index is a table of its own
         # Writers of several processes (``serve --workers``, a CLI import beside a server)
         # queue on an flock beside the database: a waiter wakes when the lock is released,
         # where SQLite's own busy handler polls with sleeps of up to 100 ms.

@@ -131,7 +131,7 @@ versions = Table(
 # its own rather than an index of versions, so that SQLite can enter fresh versions later, many
 # at once (store/_recent.py); its entries are small (about 30 bytes: four integers), so that few
 # pages change per merge and it stays in the page cache at a million objects. PostgreSQL enters
-# every version as it is stored, in ix_versions_key, and leaves this table empty.
+# every version as it is stored, in ix_versions_key, and has no such table.
 id_index = Table(
     "id_index",
     metadata,

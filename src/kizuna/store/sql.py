@@ -81,26 +81,30 @@ class SqlStore(Directory, Markings, IdIndex):
 
     dialect = "generic"
 
-    #: The adapter's own indexes of older databases that its current ones replace.
-    _obsolete_indexes: tuple[str, ...] = ()
-
     # -- lifecycle ---------------------------------------------------------------------------
 
     def create_schema(self) -> None:
+        # SQLite's id index is the table id_index, which replaces PostgreSQL's index of the
+        # versions (store/_ids.py); each adapter makes only its own.
+        id_table = self._recent_ids is not None
+        tables = [
+            table for table in t.metadata.sorted_tables if id_table or table is not t.id_index
+        ]
+        obsolete = _OBSOLETE_INDEXES + (("ix_versions_key",) if id_table else ())
         with self._writing() as conn:
             had_id_index = inspect(conn).has_table("id_index")
-            t.metadata.create_all(conn)
+            t.metadata.create_all(conn, tables=tables)
             if "id_key" not in {c["name"] for c in inspect(conn).get_columns("versions")}:
                 log.info("giving the stored versions their id keys (once: made before them)")
                 self._add_id_keys(conn)
-            if not had_id_index and self._recent_ids is not None:
+            if id_table and not had_id_index:
                 self._fill_id_index(conn)
             # Databases made before an index was added get it here (create_all skips tables
             # that exist); the indexes they replaced go.
-            for table in t.metadata.sorted_tables:
+            for table in tables:
                 for index in table.indexes:
                     index.create(conn, checkfirst=True)
-            for name in _OBSOLETE_INDEXES + self._obsolete_indexes:
+            for name in obsolete:
                 conn.exec_driver_sql(f"DROP INDEX IF EXISTS {name}")
 
     def _add_id_keys(self, conn: Connection) -> None:
