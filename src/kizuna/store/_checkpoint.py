@@ -45,7 +45,8 @@ log = logging.getLogger(__name__)
 #: nearly every one changes a page of the id index of its own, and a checkpoint copies each
 #: changed page once however often it changed since the last one. A longer log lets a page
 #: change many times per copy and spaces out the checkpoints' fsyncs: with 100,000 objects
-#: stored, POSTs of 100 went 1.56x faster than with 4 MiB (docs/benchmarks.md).
+#: stored, POSTs of 100 went 1.56x faster than with 4 MiB (docs/benchmarks.md). Measured
+#: before new objects left the id index until a merge (store/_recent.py); not measured since.
 THRESHOLD_MIB = 64
 THRESHOLD = THRESHOLD_MIB << 20
 
@@ -91,7 +92,9 @@ class Checkpointer:
         pages a log of a given size touches: with 1,000,000 objects stored (about 1 GB), this
         rule (256 MiB there) made POSTs 1.12x (envelopes of 100) and 1.10x (1,000) faster than
         a fixed 64 MiB, over 600,000 objects POSTed; with 100,000 stored a longer log had made
-        little difference (docs/benchmarks.md).
+        little difference (docs/benchmarks.md). Both were measured before new objects left the
+        id index until a merge (store/_recent.py), which removed most of those scattered pages;
+        the rule has not been measured again since.
 
         >>> c = Checkpointer("k.db", contextlib.nullcontext, threshold=64 << 20)
         >>> [c.limit(mib << 20) >> 20 for mib in (10, 256, 600, 1024, 4096)]
