@@ -127,6 +127,25 @@ def test_deleting_a_version_removes_its_index_entry(stores: tuple[SqlStore, SqlS
     assert versions_of(b, IDS[0], VersionMatch(last=True)) == [1]
 
 
+def test_a_larger_index_waits_for_more_recent_versions(tmp_path: Path) -> None:
+    """A merge rewrites about every page of the index: once the index is larger, it waits
+    until the recent versions number the merged ones over merge_fraction."""
+    a, b = two_stores(tmp_path / "store.db", merge_rows=2)
+    a.merge_fraction = 2
+    ids = [f"indicator--00000000-0000-4000-8000-{n:012d}" for n in range(19)]
+    entries = []
+    for stix_id in ids:
+        a.add_versions("c1", [version(stix_id)], "user:x")
+        entries.append(index_entries(a))
+    # Merges at 2 and 4 recent versions (at least merge_rows), then at 6 (4 merged / 2 = 2,
+    # so merge_rows still), 9 (6 / 2 = 3 recent), 13 (9 // 2 = 4) and 19 (13 // 2 = 6).
+    assert entries == [0, 2, 2, 4, 4, 6, 6, 6, 9, 9, 9, 9, 13, 13, 13, 13, 13, 13, 19]
+    for stix_id in ids:
+        assert versions_of(b, stix_id, VersionMatch(all=True)) == [1]
+    a.close()
+    b.close()
+
+
 # -- a model to compare with ------------------------------------------------------------------
 
 _op = st.one_of(
@@ -143,14 +162,19 @@ _op = st.one_of(
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(ops=st.lists(_op, min_size=1, max_size=12), merge_rows=st.integers(1, 6))
+@given(
+    ops=st.lists(_op, min_size=1, max_size=12),
+    merge_rows=st.integers(1, 6),
+    merge_fraction=st.sampled_from([1, 2, 4]),
+)
 def test_answers_are_those_of_a_store_that_indexes_at_once(
-    ops: list[tuple[object, ...]], merge_rows: int
+    ops: list[tuple[object, ...]], merge_rows: int, merge_fraction: int
 ) -> None:
     """Random writes and deletes by two processes, merges at random moments: every read by
     id, every match[version] and every placement equals the model's."""
     with tempfile.TemporaryDirectory() as tmp:
         a, b = two_stores(Path(tmp) / "store.db", merge_rows)
+        a.merge_fraction = b.merge_fraction = merge_fraction
         model: dict[tuple[str, str, int], int] = {}  # (collection, id, version) -> added_us
         try:
             for op in ops:
@@ -244,3 +268,18 @@ def test_recent_ids_follow_a_merge_they_read_past() -> None:
     recent.merged(20, [(15, 3), (16, 2)])  # versions 15 and 16 were merged before being read
     assert (recent.upto, recent.seen, len(recent)) == (20, 20, 0)
     assert recent.lookup([9, 4, 3, 2, 6]) == ([], [9, 4, 3, 2])
+
+
+def test_recent_ids_keep_every_version_of_a_key_across_a_merge() -> None:
+    """A key with several recent versions: a merge that enters some of them keeps the later
+    ones, whether one or several remain."""
+    recent = RecentIds()
+    recent.start(10, [])
+    recent.add([(11, 7), (12, 8), (13, 7), (14, 8), (15, 8), (16, 7)])
+    assert len(recent) == 6
+    assert recent.lookup([7, 8]) == ([11, 13, 16, 12, 14, 15], [])
+    recent.merged(13, [])  # 11, 12 and 13 are in the index now
+    assert (recent.upto, recent.seen, len(recent)) == (13, 16, 3)
+    assert recent.lookup([7, 8]) == ([16, 14, 15], [7, 8])
+    recent.merged(14, [])
+    assert len(recent) == 2 and recent.lookup([7, 8]) == ([16, 15], [7, 8])

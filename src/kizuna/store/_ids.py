@@ -16,7 +16,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from kizuna.store import schema as t
 from kizuna.store._base import StoreBase
-from kizuna.store._recent import MERGE_ROWS, UPTO, RecentIds
+from kizuna.store._recent import MERGE_FRACTION, MERGE_ROWS, UPTO, RecentIds
 
 log = logging.getLogger(__name__)
 
@@ -26,6 +26,8 @@ class IdIndex(StoreBase):
 
     #: Fresh versions kept out of the id index before a writer merges them into it.
     merge_rows = MERGE_ROWS
+    #: ... or, when that is more, the merged versions over this (store/_recent.py).
+    merge_fraction = MERGE_FRACTION
 
     #: The keys of the versions not yet in the id index (store/_recent.py), when the adapter
     #: enters fresh versions later (SQLite); None: every version enters it as it is stored

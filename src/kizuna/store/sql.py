@@ -215,7 +215,11 @@ class SqlStore(Directory, Markings, IdIndex):
                 self._index_new(conn, groups, keys, first_us)
             new = [(r[0], r[10]) for r in rows]  # (added_us, key)
             upto = None
-            if recent is not None and new and len(recent) + len(new) >= self.merge_rows:
+            if (
+                recent is not None
+                and new
+                and recent.merge_due(len(new), self.merge_rows, self.merge_fraction)
+            ):
                 upto = next_us - 1
                 self._merge_recent(conn, upto, len(recent) + len(new))
             if status is not None:
