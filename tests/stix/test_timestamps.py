@@ -28,7 +28,7 @@ def test_agrees_with_datetime(moment: datetime, frac: str) -> None:
     whole = moment.replace(microsecond=0, tzinfo=UTC) - _EPOCH
     expected = (whole.days * 86_400 + whole.seconds) * 1_000_000
     expected += int(frac[1:7].ljust(6, "0")) if frac else 0
-    assert _parse.__wrapped__(text) == expected  # the parser itself, not its cache
+    assert _parse(text) == expected  # the parser itself, not what to_micros remembers
     assert to_micros(text) == expected
 
 
@@ -81,7 +81,24 @@ def test_fast_path_agrees_with_the_slow_one_on_every_well_formed_string(
     except TimestampError as exc:
         expected = str(exc)
     try:
-        got: int | str = _parse.__wrapped__(text)
+        got: int | str = _parse(text)
     except TimestampError as exc:
         got = str(exc)
     assert got == expected
+
+
+def test_remembered_timestamps_are_forgotten_when_too_many() -> None:
+    from kizuna.stix import timestamps
+
+    timestamps._REMEMBERED.clear()
+    first = "2020-01-01T00:00:00.000Z"
+    assert to_micros(first) == to_micros(first) == 1577836800000000
+    assert first in timestamps._REMEMBERED
+    for n in range(timestamps._REMEMBER):  # fills the memory: it starts again
+        to_micros(format_micros(1577836800000000 + n + 1))
+    assert first not in timestamps._REMEMBERED
+    assert len(timestamps._REMEMBERED) <= timestamps._REMEMBER
+    assert to_micros(first) == 1577836800000000
+    with pytest.raises(TimestampError):
+        to_micros("2020-01-01")  # a refused value is not remembered
+    assert "2020-01-01" not in timestamps._REMEMBERED
