@@ -33,7 +33,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["MERGE_FRACTION", "MERGE_ROWS", "UPTO", "RecentIds"]
+__all__ = ["MERGE_FRACTION", "MERGE_ROWS", "MERGE_ROWS_MAX", "UPTO", "RecentIds"]
 
 #: Fresh versions kept out of the id index before a writer merges them into it. Each merge
 #: rewrites about every leaf page of the index once: at a million stored versions (about
@@ -47,8 +47,11 @@ MERGE_ROWS = 65_536
 #: MERGE_ROWS). The merges' pages then cost each version about the same at any size, and a
 #: process keeps at most about a fifth of the versions as recent ones (about 100 bytes each:
 #: 25 MB per process at a million). With a million stored, POSTs of 100 objects ran 1.10x as
-#: fast as with a merge every 65,536 (900,000 objects each, docs/benchmarks.md).
+#: fast as with a merge every 65,536 (900,000 objects each, docs/benchmarks.md). Up to
+#: MERGE_ROWS_MAX, which bounds the memory (about 55 MB per process) and a merge's pause in
+#: the POST that makes it (about 0.7 s for 250,000 at a million stored).
 MERGE_FRACTION = 4
+MERGE_ROWS_MAX = 524_288
 
 #: The setting that holds the ``added_us`` up to which every version is in the id index.
 UPTO = "id_index_upto"
@@ -85,15 +88,19 @@ class RecentIds:
 
     def merge_due(self, adding: int, minimum: int, fraction: int) -> bool:
         """True when *adding* more recent versions make a merge due: they would then number
-        *minimum*, or the merged ones over *fraction* when that is more.
+        *minimum*, or the merged ones over *fraction* when that is more (up to
+        :data:`MERGE_ROWS_MAX`).
 
         >>> recent = RecentIds()
         >>> recent.start(0, range(1_000_000))
         >>> recent.merge_due(65_536, 65_536, 4), recent.merge_due(250_000, 65_536, 4)
         (False, True)
+        >>> recent.start(0, range(4_000_000))
+        >>> recent.merge_due(524_287, 65_536, 4), recent.merge_due(524_288, 65_536, 4)
+        (False, True)
         """
         merged = 0 if self._merged is None else len(self._merged)
-        return self._count + adding >= max(minimum, merged // fraction)
+        return self._count + adding >= max(minimum, min(merged // fraction, MERGE_ROWS_MAX))
 
     @property
     def started(self) -> bool:
