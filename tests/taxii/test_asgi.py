@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import gc
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -88,14 +89,21 @@ def test_collect_if_due_keeps_the_generations_as_cpython_does(
 
 
 def test_serving_freezes_what_lives_long_and_moves_automatic_collection_out_of_the_way(
-    node: Node,
+    node: Node, tmp_path: Path
 ) -> None:
     thresholds = gc.get_threshold()
+    node.close()
+    node = Node.open(tmp_path / "node")  # as `kizuna serve` opens it: nothing read yet
+    recent = node.store._recent_ids
+    assert recent is not None and not recent.started
     try:
         served = serving(create_app(node))
+        # What the first request would wait for was read before it: the id index's keys.
+        assert recent.started
         assert isinstance(served, CollectBetweenRequests)
         assert gc.get_threshold() == (BACKSTOP, *thresholds[1:])
         assert gc.get_freeze_count() > 0
     finally:
         gc.unfreeze()
         gc.set_threshold(*thresholds)
+        node.close()

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import secrets
 import threading
+import time
 import uuid
 from pathlib import Path
 from typing import Any
@@ -37,6 +39,8 @@ from kizuna.stix.timestamps import format_micros, now_micros, to_micros
 from kizuna.store.adapters import open_store
 from kizuna.store.sql import SqlStore
 from kizuna.store.types import Collection, Grant, NewVersion, Org, Peer, User
+
+log = logging.getLogger(__name__)
 
 DEFINITIONS_ALIAS = "kizuna-definitions"
 
@@ -167,6 +171,14 @@ class Node:
                 )
             )
         self.store.add_versions(cid, items, "computed:kizuna", marking_definitions=mds)
+
+    def warm(self) -> None:
+        """Read now what the first request would otherwise wait for: the policy snapshot and
+        the store's id index keys (``SqlStore.warm``); for a process about to serve."""
+        started = time.perf_counter()
+        self.snapshot()
+        self.store.warm()
+        log.info("ready to serve: policy and id index read in %.2f s", time.perf_counter() - started)
 
     # -- the policy snapshot -------------------------------------------------------------------
 

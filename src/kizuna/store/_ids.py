@@ -34,6 +34,15 @@ class IdIndex(StoreBase):
     #: (PostgreSQL).
     _recent_ids: RecentIds | None = None
 
+    def warm(self) -> None:
+        """Read the id index's keys and the recent versions now (SQLite), rather than in the
+        first request that looks an id up: about a third of a second per million versions."""
+        recent = self._recent_ids
+        if recent is None:
+            return
+        with self._read.connect() as conn, recent.lock:
+            self._read_recent(conn, recent)
+
     def _fill_id_index(self, conn: Connection) -> None:
         """Enter every stored version in a new id index table (SQLite: a database made before
         it had an index of the versions table instead, which ``create_schema`` then drops)."""
