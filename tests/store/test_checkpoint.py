@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 import os
+import re
 import sqlite3
 import threading
 import time
@@ -55,7 +57,10 @@ def _checkpoint_threads() -> list[threading.Thread]:
     return [t for t in threading.enumerate() if t.name == "kizuna-wal-checkpoint"]
 
 
-def test_the_thread_keeps_the_log_short_and_loses_nothing(tmp_path: Path) -> None:
+def test_the_thread_keeps_the_log_short_and_loses_nothing(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="kizuna.store")
     store = _store(tmp_path)
     checkpointer = store._checkpointer
     assert checkpointer is not None
@@ -83,6 +88,14 @@ def test_the_thread_keeps_the_log_short_and_loses_nothing(tmp_path: Path) -> Non
     assert len(rows) == 60 * 20 + 1
     store.close()
     assert not _checkpoint_threads()
+    # Each checkpoint says what it copied and how long the writers waited for it.
+    said = [r.getMessage() for r in caplog.records if r.getMessage().startswith("WAL checkpoint")]
+    assert len(said) == checkpointer.runs
+    line = (
+        r"WAL checkpoint: (\d+) of \1 frames copied in [\d.]+ s, "
+        r"[\d.]+ s of it with the writers waiting"
+    )
+    assert re.fullmatch(line, said[-1])  # the last one, with no writer beside it: all of it
     # Everything is in the database file or its log: a fresh connection sees it all.
     with sqlite3.connect(tmp_path / "k.db") as conn:
         assert conn.execute("SELECT count(*) FROM versions").fetchone()[0] == 60 * 20 + 1

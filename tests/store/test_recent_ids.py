@@ -4,6 +4,7 @@ wrote it and in every other process of the node (here: another store on the same
 
 from __future__ import annotations
 
+import logging
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -127,9 +128,12 @@ def test_deleting_a_version_removes_its_index_entry(stores: tuple[SqlStore, SqlS
     assert versions_of(b, IDS[0], VersionMatch(last=True)) == [1]
 
 
-def test_a_larger_index_waits_for_more_recent_versions(tmp_path: Path) -> None:
+def test_a_larger_index_waits_for_more_recent_versions(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     """A merge rewrites about every page of the index: once the index is larger, it waits
     until the recent versions number the merged ones over merge_fraction."""
+    caplog.set_level(logging.INFO, logger="kizuna.store")
     a, b = two_stores(tmp_path / "store.db", merge_rows=2)
     a.merge_fraction = 2
     ids = [f"indicator--00000000-0000-4000-8000-{n:012d}" for n in range(19)]
@@ -140,6 +144,10 @@ def test_a_larger_index_waits_for_more_recent_versions(tmp_path: Path) -> None:
     # Merges at 2 and 4 recent versions (at least merge_rows), then at 6 (4 merged / 2 = 2,
     # so merge_rows still), 9 (6 / 2 = 3 recent), 13 (9 // 2 = 4) and 19 (13 // 2 = 6).
     assert entries == [0, 2, 2, 4, 4, 6, 6, 6, 9, 9, 9, 9, 13, 13, 13, 13, 13, 13, 19]
+    merges = [r.getMessage() for r in caplog.records if "recent versions" in r.getMessage()]
+    assert [m.split(" in the id index")[0] for m in merges] == [
+        f"entered {n} recent versions" for n in (2, 2, 2, 3, 4, 6)
+    ]
     for stix_id in ids:
         assert versions_of(b, stix_id, VersionMatch(all=True)) == [1]
     a.close()

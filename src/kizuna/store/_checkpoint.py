@@ -36,6 +36,7 @@ import logging
 import os
 import sqlite3
 import threading
+import time
 from collections.abc import Callable
 
 log = logging.getLogger(__name__)
@@ -149,11 +150,22 @@ class Checkpointer:
                 self._wake.clear()
                 if self._stopping:
                     return
+                started = time.perf_counter()
                 conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()  # beside writers
                 with self._exclusive():
-                    busy, frames, copied = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+                    locked = time.perf_counter()
+                    _, frames, copied = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+                done = time.perf_counter()
                 self.runs += 1
-                log.debug("WAL checkpoint: %d of %d frames copied (busy=%d)", copied, frames, busy)
+                log.info(
+                    "WAL checkpoint: %d of %d frames copied in %.2f s, %.2f s of it with the "
+                    "writers waiting%s",
+                    copied,
+                    frames,
+                    done - started,
+                    done - locked,
+                    " (a reader still uses the rest: the log grows)" if copied < frames else "",
+                )
         except sqlite3.Error as exc:  # the database went away (a test's directory, a disk error)
             log.warning("WAL checkpoints stopped: %s; SQLite's own take over", exc)
         finally:

@@ -10,6 +10,7 @@ and :meth:`IdIndex._of_keys`.
 from __future__ import annotations
 
 import logging
+import time
 
 from sqlalchemy import Connection
 from sqlalchemy.sql.elements import ColumnElement
@@ -89,7 +90,7 @@ class IdIndex(StoreBase):
         its pages then changes about once), and note that it holds them up to *upto*."""
         recent = self._recent_ids
         assert recent is not None
-        log.info("entering %d recent versions in the id index", count)
+        started = time.perf_counter()
         self._query(
             conn,
             "INSERT INTO id_index (id_key, version_us, marking_set, added_us) "
@@ -99,6 +100,11 @@ class IdIndex(StoreBase):
             (recent.upto,),
         )
         self._put_setting(conn, UPTO, str(upto))
+        log.info(
+            "entered %d recent versions in the id index in %.2f s",
+            count,
+            time.perf_counter() - started,
+        )
 
     def _existing(
         self, conn: Connection, collection_id: str, keys_of: dict[str, int]
