@@ -46,8 +46,9 @@ MERGE_ROWS = 65_536
 #: them: until the recent versions number the merged ones over this (when that is more than
 #: MERGE_ROWS). The merges' pages then cost each version about the same at any size, and a
 #: process keeps at most about a fifth of the versions as recent ones (about 100 bytes each:
-#: 25 MB per process at a million). With a million stored, POSTs of 100 objects ran 1.10x as
-#: fast as with a merge every 65,536 (900,000 objects each, docs/benchmarks.md). Up to
+#: 25 MB per process at a million). With a million stored, the time POSTs of 100 objects
+#: spent in merges beyond a typical request fell by about half, and their rate was 0.99x to
+#: 1.25x that with a merge every 65,536, in three runs (docs/benchmarks.md). Up to
 #: MERGE_ROWS_MAX, which bounds the memory (about 55 MB per process) and a merge's pause in
 #: the POST that makes it (about 0.7 s for 250,000 at a million stored).
 MERGE_FRACTION = 4
