@@ -60,7 +60,7 @@ class _Running:
 
     def __init__(self, root: Path, env: dict[str, str], stored: int) -> None:
         self.root = root
-        _preload(root, env, stored)
+        preload(root, env, stored)
         settings = {k: v for k, v in env.items() if k in NodeConfig.setting_names()}
         if settings:
             cfg = config.load(root)
@@ -99,7 +99,7 @@ class _Running:
         self.server.stop()
 
 
-def _preload(root: Path, env: dict[str, str], stored: int) -> None:
+def preload(root: Path, env: dict[str, str], stored: int) -> None:
     """The variant's node, made and preloaded by the variant's own code (in a process of its
     own, with its PYTHONPATH): a variant may store things differently."""
     code = (
@@ -163,15 +163,15 @@ def main() -> None:
             )
     for name in names:
         for size in SIZES:
-            overall = _overall(rates[name, size])
+            overall = overall_rate(rates[name, size])
             print(
                 f"{name}, envelopes of {size:,}, overall: {overall:,.0f} objects/s "
-                f"({overall / _overall(rates[first, size]):.2f}x) over "
+                f"({overall / overall_rate(rates[first, size]):.2f}x) over "
                 f"{args.objects * args.rounds:,} objects"
             )
 
 
-def _overall(rates: list[float]) -> float:
+def overall_rate(rates: list[float]) -> float:
     """Objects per second over rounds of equal numbers of objects, from their rates."""
     return len(rates) / sum(1 / r for r in rates)
 

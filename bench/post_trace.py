@@ -26,13 +26,10 @@ the ingest a POST uses) with ``--stored`` synthetic objects. The machine's speed
 from __future__ import annotations
 
 import argparse
-import os
 import re
 import shutil
 import sqlite3
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 from dataclasses import dataclass
@@ -40,7 +37,8 @@ from pathlib import Path
 
 import msgspec
 
-import taxii as tb  # bench/taxii.py: data, node set-up, client
+import post_ab as ab  # bench/post_ab.py: the preload, the overall rate
+import taxii as tb  # bench/taxii.py: data, node set-up, server, client
 
 _REQUEST = re.compile(r'kizuna\.access: \S+ "POST [^"]*" 202 ([\d.]+) ms')
 _MERGE = re.compile(r"(?:entering|entered) (\d+) recent versions in the id index(?: in ([\d.]+) s)?")
@@ -74,31 +72,8 @@ class Run:
         )
 
 
-def _serve(directory: Path, tree: str, log: Path) -> tb.Server:
-    port = tb.free_port()
-    env = dict(os.environ)
-    if tree:
-        env["PYTHONPATH"] = tree
-    with log.open("w") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "kizuna", "-v", "serve", str(directory), "--port", str(port)],
-            stdout=subprocess.DEVNULL,
-            stderr=out,
-            env=env,
-        )
-    base = f"http://127.0.0.1:{port}"
-    tb.wait_up(base + "/taxii2/", proc)
-    token = (directory / "bench-token").read_text()
-    return tb.Server(
-        "kizuna",
-        f"{base}/api/collections/bench/objects/",
-        {"Authorization": f"Bearer {token}", "Accept": tb.TAXII, "Content-Type": tb.TAXII},
-        proc,
-    )
-
-
 def _run(node: Path, tree: str, log: Path, objs: list[bytes], size: int) -> Run:
-    server = _serve(node, tree, log)
+    server = tb.start_kizuna(node, log=log, tree=tree)
     client = tb.Http(server)
     try:
         tb.post_one(client, server, tb.envelope([msgspec.json.encode(tb.REL)]))
@@ -139,17 +114,8 @@ def _run(node: Path, tree: str, log: Path, objs: list[bytes], size: int) -> Run:
 
 
 def _preload(directory: Path, tree: str, stored: int) -> None:
-    code = (
-        "import sys; from pathlib import Path; import taxii as tb; "
-        "tb.loaded_kizuna(Path(sys.argv[1]), list(tb.synthetic(30_000_000, int(sys.argv[2]))))"
-        ".node.close()"
-    )
-    paths = ([tree] if tree else []) + [str(Path(__file__).parent)]
-    subprocess.run(
-        [sys.executable, "-c", code, str(directory), str(stored)],
-        env={**os.environ, "PYTHONPATH": os.pathsep.join(paths)},
-        check=True,
-    )
+    """The node every run copies, preloaded by *tree*'s code, its log copied back."""
+    ab.preload(directory, {"PYTHONPATH": tree} if tree else {}, stored)
     conn = sqlite3.connect(directory / "kizuna.db")
     conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     conn.close()
@@ -191,7 +157,7 @@ def main() -> None:
     first = variants[0][0]
 
     def overall(name: str) -> float:
-        return len(runs[name]) / sum(1 / run.rate for run in runs[name])
+        return ab.overall_rate([run.rate for run in runs[name]])
 
     for name, _ in variants:
         medians = [run.median for run in runs[name]]

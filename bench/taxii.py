@@ -241,15 +241,23 @@ CLIENTS = 2
 CONCURRENT_WORKERS = 2
 
 
-def start_kizuna(directory: Path, workers: int | None = None) -> Server:
+def start_kizuna(
+    directory: Path, workers: int | None = None, *, log: Path | None = None, tree: str = ""
+) -> Server:
+    """``kizuna serve`` of *directory*; with *log*, verbose, its stderr written there; with
+    *tree*, that source tree's code (``PYTHONPATH``)."""
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "kizuna", "serve", str(directory), "--port", str(port),
-         "--workers", str(workers or WORKERS)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    verbose = ["-v"] if log is not None else []
+    env = {**os.environ, "PYTHONPATH": tree} if tree else None
+    with open(log or os.devnull, "w") as err:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "kizuna", *verbose, "serve", str(directory),
+             "--port", str(port), "--workers", str(workers or WORKERS)],
+            stdout=subprocess.DEVNULL,
+            stderr=err,
+            env=env,
+        )
     wait_up(base + "/taxii2/", proc)
     token = (directory / "bench-token").read_text()
     return Server(
