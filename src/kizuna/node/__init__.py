@@ -25,7 +25,7 @@ from kizuna.errors import BadRequest, ConfigError, NotFound
 from kizuna.node._snapshot import COMMUNITIES_SETTING, Snapshot, load_snapshot, make_principal
 from kizuna.policy.communities import DEFAULT_COMMUNITIES
 from kizuna.policy.countries import is_country
-from kizuna.policy.principal import Principal
+from kizuna.policy.principal import Kind, Principal
 from kizuna.stix.extensions import extension_definitions
 from kizuna.stix.ids import derived_id
 from kizuna.stix.markings import (
@@ -198,10 +198,17 @@ class Node:
     def add_org(self, name: str, country: str, communities: list[str] | None = None) -> Org:
         if self.store.org(name) is not None:
             raise BadRequest(f"organization {name!r} already exists")
+        declared = sorted({c.upper() for c in communities or []})
+        countries = [c for c in declared if is_country(c)]
+        if countries:
+            raise BadRequest(
+                f"{', '.join(countries)} is a country, not a community: an organization has one "
+                "country (its own) and declares communities (NATO, FVEY ...)"
+            )
         org = Org(
             name=name,
             country=_country(country),
-            communities=tuple(sorted({c.upper() for c in communities or []})),
+            communities=tuple(declared),
             identity_id=derived_id("identity", f"org:{name}"),
         )
         self.store.add_org(org)
@@ -228,6 +235,11 @@ class Node:
         return self.snapshot().communities
 
     def set_community(self, name: str, members: list[str]) -> None:
+        if is_country(name.strip().upper()):
+            raise BadRequest(
+                f"{name!r} is a country code: a community needs a name of its own, or REL TO "
+                f"{name.upper()} would admit organizations of other countries"
+            )
         current = {k: sorted(v) for k, v in self.communities().items()}
         current[name.upper()] = sorted({_country(m) for m in members})
         self.store.set_setting(COMMUNITIES_SETTING, json.dumps(current))
@@ -236,9 +248,17 @@ class Node:
         return self.snapshot().principal_of(user)
 
     def principal_for_org(
-        self, org: Org, name: str, *, is_admin: bool = False, peer: str | None = None
+        self,
+        org: Org,
+        name: str,
+        *,
+        is_admin: bool = False,
+        peer: str | None = None,
+        kind: Kind = Kind.ACCOUNT,
     ) -> Principal:
-        return make_principal(org, name, self.communities(), is_admin=is_admin, peer=peer)
+        return make_principal(
+            org, name, self.communities(), is_admin=is_admin, peer=peer, kind=kind
+        )
 
     def authenticate(
         self, token: str, username: str | None = None, snap: Snapshot | None = None
