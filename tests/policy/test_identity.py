@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from kizuna.errors import BadRequest
-from kizuna.node._read import read_page
+from kizuna.node import read_page
 from kizuna.policy.principal import Kind, Principal, PrincipalKey, releasability_codes
 from kizuna.store.types import ObjectQuery
 from kizuna.sync.engine import peer_principal
