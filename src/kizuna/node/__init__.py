@@ -1,8 +1,14 @@
 """A Kizuna node: its directory, settings, database, principals and the policy snapshot.
 
 ``Node`` is the service layer every adapter uses (the TAXII API, the CLI, sync, the UI):
-operators' actions (organizations, users, collections, grants), authentication, and through
-:mod:`kizuna.node._ingest` and :mod:`kizuna.node._read`, every way data enters and leaves.
+operators' actions (organizations, users, collections, grants) and authentication. Data enters
+and leaves through the functions exported here, and only through them:
+
+- :func:`ingest` validates and stores objects as a principal (returns :class:`ObjectResult`);
+- :func:`read_page` reads a page through the access gate (returns a :class:`Page` of
+  :class:`Released` versions);
+- :meth:`Node.snapshot` takes the policy :class:`Snapshot` both of them are given;
+- :func:`read_bundle` reads the objects of a bundle file, as :func:`ingest` takes them.
 """
 
 from __future__ import annotations
@@ -22,10 +28,13 @@ import msgspec
 from kizuna import config as config_mod
 from kizuna.config import NodeConfig
 from kizuna.errors import BadRequest, ConfigError, NotFound
+from kizuna.node._files import read_bundle
+from kizuna.node._ingest import ObjectResult, check_marking_definition, ingest
+from kizuna.node._read import Page, Released, read_page
 from kizuna.node._snapshot import COMMUNITIES_SETTING, Snapshot, load_snapshot, make_principal
 from kizuna.policy.communities import DEFAULT_COMMUNITIES
 from kizuna.policy.countries import is_country
-from kizuna.policy.principal import Principal
+from kizuna.policy.principal import Kind, Principal
 from kizuna.stix.extensions import extension_definitions
 from kizuna.stix.ids import derived_id
 from kizuna.stix.markings import (
@@ -39,6 +48,17 @@ from kizuna.stix.timestamps import format_micros, now_micros, to_micros
 from kizuna.store.adapters import open_store
 from kizuna.store.sql import SqlStore
 from kizuna.store.types import Collection, Grant, NewVersion, Org, Peer, User
+
+__all__ = [
+    "Node",
+    "ObjectResult",
+    "Page",
+    "Released",
+    "Snapshot",
+    "ingest",
+    "read_bundle",
+    "read_page",
+]
 
 log = logging.getLogger(__name__)
 
@@ -203,10 +223,17 @@ class Node:
     def add_org(self, name: str, country: str, communities: list[str] | None = None) -> Org:
         if self.store.org(name) is not None:
             raise BadRequest(f"organization {name!r} already exists")
+        declared = sorted({c.upper() for c in communities or []})
+        countries = [c for c in declared if is_country(c)]
+        if countries:
+            raise BadRequest(
+                f"{', '.join(countries)} is a country, not a community: an organization has one "
+                "country (its own) and declares communities (NATO, FVEY ...)"
+            )
         org = Org(
             name=name,
             country=_country(country),
-            communities=tuple(sorted({c.upper() for c in communities or []})),
+            communities=tuple(declared),
             identity_id=derived_id("identity", f"org:{name}"),
         )
         self.store.add_org(org)
@@ -249,6 +276,11 @@ class Node:
         return self.snapshot().communities
 
     def set_community(self, name: str, members: list[str]) -> None:
+        if is_country(name.strip().upper()):
+            raise BadRequest(
+                f"{name!r} is a country code: a community needs a name of its own, or REL TO "
+                f"{name.upper()} would admit organizations of other countries"
+            )
         current = {k: sorted(v) for k, v in self.communities().items()}
         current[name.upper()] = sorted({_country(m) for m in members})
         self.store.set_setting(COMMUNITIES_SETTING, json.dumps(current))
@@ -257,9 +289,17 @@ class Node:
         return self.snapshot().principal_of(user)
 
     def principal_for_org(
-        self, org: Org, name: str, *, is_admin: bool = False, peer: str | None = None
+        self,
+        org: Org,
+        name: str,
+        *,
+        is_admin: bool = False,
+        peer: str | None = None,
+        kind: Kind = Kind.ACCOUNT,
     ) -> Principal:
-        return make_principal(org, name, self.communities(), is_admin=is_admin, peer=peer)
+        return make_principal(
+            org, name, self.communities(), is_admin=is_admin, peer=peer, kind=kind
+        )
 
     def authenticate(
         self, token: str, username: str | None = None, snap: Snapshot | None = None
@@ -365,8 +405,6 @@ class Node:
 
         Checked as any incoming marking-definition is: known codes, immutable once stored.
         """
-        from kizuna.node._ingest import check_marking_definition
-
         try:
             obj = releasability_marking(codes)
         except ValueError as exc:
