@@ -245,7 +245,7 @@ def meaning_is_public(marking_id: str, marking: Marking) -> bool:
         return releasability_id(marking.codes) == marking_id
     if isinstance(marking, Exercise):
         try:
-            return exercise_marking(marking.name)["id"] == marking_id
+            return bool(exercise_marking(marking.name)["id"] == marking_id)
         except ValueError:  # a name no derived exercise marking has
             return False
     return False
