@@ -34,6 +34,7 @@ from kizuna.taxii._context import Context
 from kizuna.taxii._resources import (
     Envelope,
     TaxiiResponse,
+    check_depth,
     error_response,
     read_body,
     status_resource,
@@ -80,7 +81,7 @@ class Writes:
             raise NotFound(f"no object {oid} in collection {cid}")
         self._ctx.node.store.delete_versions(collection.id, [i.row.added_us for i in page.items])
         log.info(
-            "deleted %d version(s) of %s from %s as %s", len(page.items), oid, cid, principal.key
+            "deleted %d version(s) of %s from %s as %s", len(page.items), oid, cid, str(principal.key)
         )
         return Response(status_code=200, media_type=TAXII)
 
@@ -122,6 +123,7 @@ class Writes:
         self, principal: Principal, collection: Collection, snap: Snapshot, body: bytes
     ) -> Response:
         """Decode, ingest and record the status, in one thread."""
+        check_depth(body)
         try:
             env = msgspec.json.decode(body, type=Envelope)
         except msgspec.DecodeError as exc:
@@ -142,14 +144,14 @@ class Writes:
         with store.transaction() as tx:
             results = store_batch(tx, batch)
             encoded = msgspec.json.encode(status_resource(status_id, request_time, results))
-            tx.put_status(StatusRow(status_id, collection.id, principal.key, encoded))
+            tx.put_status(StatusRow(status_id, collection.id, str(principal.key), encoded))
         self._prune_statuses()
         stored = sum(1 for r in results if r.stored)
         failed = sum(1 for r in results if not r.ok)
         log.info(
             "POST %s by %s: %d object(s), %d stored, %d failed",
             collection.id,
-            principal.key,
+            str(principal.key),
             len(results),
             stored,
             failed,
@@ -173,7 +175,7 @@ class Writes:
     def get_status(self, request: Request, principal: Principal) -> Response:
         """GET a status resource (its writer's, or any for an administrator)."""
         found = self._ctx.node.store.status(request.path_params["sid"])
-        if found is None or (found[1] != principal.key and not principal.is_admin):
+        if found is None or (found[1] != str(principal.key) and not principal.is_admin):
             kept = (
                 f" (status resources are kept for {self._retention_days} days)"
                 if self._retention_days
