@@ -34,6 +34,7 @@ from kizuna.node._read import Page, Released, read_page
 from kizuna.node._snapshot import COMMUNITIES_SETTING, Snapshot, load_snapshot, make_principal
 from kizuna.policy.communities import DEFAULT_COMMUNITIES
 from kizuna.policy.countries import is_country
+from kizuna.policy.derived import DERIVED_MODES, REFUSE
 from kizuna.policy.principal import Kind, Principal
 from kizuna.stix.extensions import extension_definitions
 from kizuna.stix.ids import derived_id
@@ -325,6 +326,7 @@ class Node:
         kind: str = "real",
         default_markings: tuple[str, ...] = (),
         home_grant: bool = True,
+        derived: str = REFUSE,
     ) -> Collection:
         """Create a collection; ``kind="exercise:NAME"`` makes it a collection of that exercise.
 
@@ -332,7 +334,14 @@ class Node:
         (its marking-definition is stored here), so exercise data never mixes with real data.
         With *home_grant* (the default), the node's own organization may read and write it up
         to :data:`HOME_MAX_TLP`, granted in the same transaction (``kizuna grant`` changes it).
+        *derived* says what becomes of a sighting, note or opinion more releasable than one
+        of its sources: ``refuse`` it, or ``restrict`` it to what every source admits.
         """
+        if derived not in DERIVED_MODES:
+            raise BadRequest(
+                f"unknown treatment of derived products {derived!r}: expected "
+                f"{' or '.join(DERIVED_MODES)}"
+            )
         if kind.startswith("exercise:"):
             try:
                 marking = exercise_marking(kind.split(":", 1)[1])
@@ -356,6 +365,7 @@ class Node:
             alias=alias,
             default_markings=default_markings,
             kind=kind,
+            derived=derived,
         )
         grants = [Grant(c.id, self.config.org, True, True, HOME_MAX_TLP)] if home_grant else []
         self.store.add_collection(c, grants)

@@ -94,6 +94,7 @@ class SqlStore(Directory, Markings, IdIndex):
         with self._writing() as conn:
             had_id_index = inspect(conn).has_table("id_index")
             t.metadata.create_all(conn, tables=tables)
+            self._add_collection_columns(conn)
             if "id_key" not in {c["name"] for c in inspect(conn).get_columns("versions")}:
                 log.info("giving the stored versions their id keys (once: made before them)")
                 self._add_id_keys(conn)

@@ -10,9 +10,10 @@ import msgspec
 from starlette.requests import Request
 from starlette.responses import Response
 
-from kizuna.errors import KizunaError, PayloadTooLarge
+from kizuna.errors import BadRequest, KizunaError, PayloadTooLarge
 from kizuna.node import ObjectResult, Page
 from kizuna.policy.gate import Access
+from kizuna.stix.limits import MAX_JSON_DEPTH, MAX_OBJECT_DEPTH, json_depth
 from kizuna.stix.timestamps import format_micros
 from kizuna.store.types import Collection
 from kizuna.taxii.media import STIX, TAXII
@@ -67,6 +68,17 @@ async def read_body(request: Request, limit: int) -> bytes:
             )
         chunks.append(chunk)
     return b"".join(chunks)
+
+
+def check_depth(body: bytes) -> None:
+    """Refuse (400) a body nested deeper than :data:`~kizuna.stix.limits.MAX_JSON_DEPTH`,
+    before any decoder or other recursive code reads it."""
+    depth = json_depth(body)
+    if depth > MAX_JSON_DEPTH:
+        raise BadRequest(
+            f"the body nests arrays and objects {depth} levels deep; at most {MAX_JSON_DEPTH} "
+            f"are accepted (an object inside the envelope: {MAX_OBJECT_DEPTH})"
+        )
 
 
 def status_resource(status_id: str, request_us: int, results: list[ObjectResult]) -> dict[str, Any]:

@@ -34,6 +34,7 @@ from kizuna.taxii._context import Context
 from kizuna.taxii._resources import (
     Envelope,
     TaxiiResponse,
+    check_depth,
     error_response,
     read_body,
     status_resource,
@@ -123,6 +124,7 @@ class Writes:
         self, principal: Principal, collection: Collection, snap: Snapshot, body: bytes
     ) -> Response:
         """Decode, ingest and record the status, in one thread."""
+        check_depth(body)
         try:
             env = msgspec.json.decode(body, type=Envelope)
         except msgspec.DecodeError as exc:
