@@ -42,8 +42,9 @@ def error_response(exc: KizunaError) -> TaxiiResponse:
 
 
 class Envelope(msgspec.Struct):
+    """The body of a POST: a TAXII envelope, or a STIX bundle (whose id and type go unread)."""
+
     objects: list[msgspec.Raw] | None = None
-    type: str | None = None
     more: bool | None = None
     next: str | None = None
 
