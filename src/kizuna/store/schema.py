@@ -37,6 +37,8 @@ collections = Table(
     # "real" or "exercise:<NAME>": exercise collections never mix with real-world data.
     Column("kind", String(200), nullable=False, default="real"),
     Column("created_us", BigInteger, nullable=False),
+    # "refuse" or "restrict": a derived product more releasable than a source (policy.md).
+    Column("derived", String(20), nullable=False, default="refuse"),
 )
 
 orgs = Table(

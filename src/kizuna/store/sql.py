@@ -95,7 +95,7 @@ class SqlStore(Directory, Markings, IdIndex, ValueIndex):
         with self._writing() as conn:
             had_id_index = inspect(conn).has_table("id_index")
             t.metadata.create_all(conn, tables=tables)
-            self._prepare_value_index(conn)
+            self._add_collection_columns(conn)
             if "id_key" not in {c["name"] for c in inspect(conn).get_columns("versions")}:
                 log.info("giving the stored versions their id keys (once: made before them)")
                 self._add_id_keys(conn)
@@ -108,6 +108,7 @@ class SqlStore(Directory, Markings, IdIndex, ValueIndex):
                     index.create(conn, checkfirst=True)
             for name in obsolete:
                 conn.exec_driver_sql(f"DROP INDEX IF EXISTS {name}")
+            self._prepare_value_index(conn)
 
     def _add_id_keys(self, conn: Connection) -> None:
         """Give the versions of a database made before the id key (``store/_keys.py``) their
