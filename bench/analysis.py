@@ -198,7 +198,7 @@ def bench_store(stored: int, carriers: int, rounds: int) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         off, _, off_rate = _load(Path(tmp) / "off", objects, index=False)
         off.close()
-        node, cid, on_rate = _load(Path(tmp) / "on", objects, index=True)
+        node, _, on_rate = _load(Path(tmp) / "on", objects, index=True)
         print(
             f"ingest of {stored:,} objects (a third indicators), batches of 1,000: "
             f"{on_rate:,.0f} objects/s with the value index, {off_rate:,.0f} without: "
