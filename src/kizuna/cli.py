@@ -103,7 +103,7 @@ def serve(
     import uvicorn
 
     from kizuna.sync.scheduler import Scheduler
-    from kizuna.taxii._protocol import Protocol, limits_of
+    from kizuna.taxii.protocol import Protocol, limits_of
     from kizuna.taxii.app import create_app
     from kizuna.taxii.asgi import serving
 
@@ -141,7 +141,7 @@ def serve(
             port=port,
             log_level="info",
             access_log=False,  # kizuna.access logs requests, with their principal
-            http=Protocol,  # deadlines, sizes and the connection limit (taxii/_protocol.py)
+            http=Protocol,  # deadlines, sizes and the connection limit (taxii/protocol.py)
             ws="none",
             timeout_keep_alive=node.config.keep_alive_seconds,
             ssl_certfile=node.config.tls_cert or None,

@@ -19,7 +19,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from kizuna import logs
 from kizuna.errors import ConfigError
 from kizuna.node import Node
-from kizuna.taxii._protocol import Protocol, limits_of
+from kizuna.taxii.protocol import Protocol, limits_of
 from kizuna.taxii.app import create_app
 
 #: Automatic collections only once this many more container objects have been made than freed
