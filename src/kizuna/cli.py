@@ -103,9 +103,9 @@ def serve(
     import uvicorn
 
     from kizuna.sync.scheduler import Scheduler
-    from kizuna.taxii.protocol import Protocol, limits_of
     from kizuna.taxii.app import create_app
     from kizuna.taxii.asgi import serving
+    from kizuna.taxii.protocol import Protocol, limits_of
 
     logs.enable_access_log(access_log)
     node = Node.open(directory, database)
