@@ -22,7 +22,7 @@ from kizuna.policy.countries import is_country
 from kizuna.policy.principal import Principal
 from kizuna.policy.refs import needs_redaction, visibility_refs
 from kizuna.stix.markings import Exercise, Marking, RelTo, Unknown, exercise_marking, parse_marking
-from kizuna.stix.timestamps import format_micros, to_micros
+from kizuna.stix.timestamps import format_added, format_micros, to_micros
 from kizuna.stix.validate import validate_object
 from kizuna.store.sql import SqlStore
 from kizuna.store.types import (
@@ -215,7 +215,7 @@ def ingest(
         ):
             # TAXII 2.1 requires a version in every status detail: for an object without
             # modified or created (an SCO), its date_added, as the manifest gives it.
-            obj_version = _version_text_of(item, text) or format_micros(added_us)
+            obj_version = _version_text_of(item, text) or format_added(added_us)
             if outcome is Outcome.STORED:
                 results[index] = ObjectResult(
                     True, item.stix_id, obj_version, "stored", added_us, True
