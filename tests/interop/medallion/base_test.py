@@ -29,6 +29,7 @@ import base64
 import contextlib
 import json
 import shutil
+import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -36,7 +37,6 @@ from typing import Any, ClassVar
 
 import httpx
 
-import kizuna.store.sql
 from kizuna.node import Node, ingest
 from kizuna.stix.timestamps import to_micros
 from kizuna.store.types import Collection, Grant
@@ -136,13 +136,19 @@ class _Client:
 
 @contextlib.contextmanager
 def _clock(micros: int) -> Iterator[None]:
-    """The store's clock reads *micros* (a fixture's date_added) while a version is stored."""
-    real = kizuna.store.sql.now_micros
-    kizuna.store.sql.now_micros = lambda: micros
+    """The store's clock reads *micros* (a fixture's date_added) while a version is stored:
+    every module of kizuna.store that reads the clock, wherever the write path lives."""
+    modules = [m for name, m in list(sys.modules.items())
+               if name.startswith("kizuna.store") and hasattr(m, "now_micros")]
+    assert modules, "no module of kizuna.store reads now_micros: the adapter needs updating"
+    real = [m.now_micros for m in modules]
+    for m in modules:
+        m.now_micros = lambda: micros
     try:
         yield
     finally:
-        kizuna.store.sql.now_micros = real
+        for m, f in zip(modules, real, strict=True):
+            m.now_micros = f
 
 
 def load_fixture(directory: Path) -> tuple[Node, str, list[str]]:
