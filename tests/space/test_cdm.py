@@ -13,9 +13,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from kizuna.errors import InvalidInput
-from kizuna.space import _cdm_model
-from kizuna.space import cdm as cdm_module
-from kizuna.space.cdm import (
+from kizuna.space.formats import cdm as cdm_module
+from kizuna.space.formats.cdm import (
     COVARIANCE_KEYWORDS,
     Cdm,
     CdmError,
@@ -28,6 +27,7 @@ from kizuna.space.cdm import (
     parse_kvn,
     parse_xml,
 )
+from kizuna.space.formats.cdm import _model as _cdm_model
 
 DATA = Path(__file__).parent.parent / "data" / "space" / "cdm"
 ALL_CDMS = sorted(DATA.glob("*/*.cdm"))

@@ -10,7 +10,11 @@ from types import ModuleType
 
 import pytest
 
-from kizuna.space import _omm_json_csv, _omm_kvn, _omm_model, catalog, omm
+from kizuna.space import catalog
+from kizuna.space.formats import omm
+from kizuna.space.formats.omm import _json_csv as _omm_json_csv
+from kizuna.space.formats.omm import _kvn as _omm_kvn
+from kizuna.space.formats.omm import _model as _omm_model
 
 GPCONF = Path(__file__).parent.parent / "data" / "space" / "gpconf"
 VARIANTS = sorted((GPCONF / "kvn-variants").iterdir())

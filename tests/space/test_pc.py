@@ -12,10 +12,9 @@ import numpy as np
 import pytest
 from scipy import integrate, stats
 
-from kizuna.space import _pc_geometry
-from kizuna.space import pc as pc_module
-from kizuna.space.cdm import Cdm, parse_kvn
-from kizuna.space.pc import (
+from kizuna.space import probability as pc_module
+from kizuna.space.formats.cdm import Cdm, parse_kvn
+from kizuna.space.probability import (
     MESSAGES,
     PcStatus,
     cdm_arrays,
@@ -24,6 +23,7 @@ from kizuna.space.pc import (
     pc_monte_carlo,
     rtn_to_eci,
 )
+from kizuna.space.probability import _geometry as _pc_geometry
 
 DATA = Path(__file__).parent.parent / "data" / "space" / "cdm"
 CARA = DATA / "PcTestCaseCDMs"

@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 from sgp4.api import Satrec, SatrecArray
 
-from kizuna.space import catalog, tle
+from kizuna.space import catalog
+from kizuna.space.formats import tle
 
 DATA = Path(__file__).parent.parent / "data" / "space"
 SAMPLE = DATA / "tle" / "celestrak-active-2026-05-sample.tle"

@@ -11,9 +11,9 @@ import click
 
 from kizuna.errors import InvalidInput
 from kizuna.space import catalog as catalogs
-from kizuna.space._screen_console import _progress, err
 from kizuna.space._screen_node import _open_as
-from kizuna.space.cdm import parse as parse_cdm
+from kizuna.space.cli._console import _progress, err
+from kizuna.space.formats.cdm import parse as parse_cdm
 from kizuna.space.stix import from_cdm, space_object
 
 

@@ -7,12 +7,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kizuna.errors import InvalidInput
-from kizuna.space.omm import ElementSet
-from kizuna.space.screen import ScreenResult
+from kizuna.space.formats.omm import ElementSet
 from kizuna.space.stix import SPACE_OBJECT_TYPE, element_set_of, from_screening
+
+if TYPE_CHECKING:
+    from kizuna.space.screening import ScreenResult
 
 
 @dataclass

@@ -63,7 +63,9 @@ def is_cached() -> bool:
     (``NUMBA_CACHE_DIR``, or a user directory when this one is read-only): then this says False
     although the next call is fast, which only costs a needless message."""
     tag = f"py{sys.version_info.major}{sys.version_info.minor}"
-    return any(Path(__file__).parent.joinpath("__pycache__").glob(f"_pairs.search_block-*.{tag}.nbi"))
+    return any(
+        Path(__file__).parent.joinpath("__pycache__").glob(f"_kernel.search_block-*.{tag}.nbi")
+    )
 
 
 def _jit(f: _F) -> _F:

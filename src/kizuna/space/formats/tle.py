@@ -1,7 +1,7 @@
 """Two- and three-line element sets (TLE / 3LE), with Alpha-5 catalog numbers.
 
 A TLE is a fixed-column rendering of an OMM record; this module reads it into the same
-:class:`~kizuna.space.omm.ElementSet` and writes one back. Reading never stops at the first bad
+:class:`~kizuna.space.formats.omm.ElementSet` and writes one back. Reading never stops at the first bad
 record: :func:`parse` returns the element sets that parsed and one :class:`TleError` per record
 that did not, and each error prints the column template above the line it could not read.
 
@@ -32,9 +32,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TypeVar
 
-from kizuna.errors import InvalidInput
-from kizuna.space._tle_fields import alpha5_decode, alpha5_encode, checksum
-from kizuna.space.omm import ElementSet
+from kizuna.space.formats._record import RecordError
+from kizuna.space.formats._tle_fields import alpha5_decode, alpha5_encode, checksum
+from kizuna.space.formats.omm import ElementSet
 
 __all__ = [
     "LINE1_TEMPLATE",
@@ -57,11 +57,13 @@ LINE2_TEMPLATE = "2 NNNNN NNN.NNNN NNN.NNNN NNNNNNN NNN.NNNN NNN.NNNN NN.NNNNNNN
 _T = TypeVar("_T")
 
 
-class TleError(InvalidInput, ValueError):
+class TleError(RecordError):
     """A TLE record that cannot be read, shown under the template of the line it failed on.
 
     ``columns`` (1-based, inclusive) marks the offending field with carets.
     """
+
+    default_source = "<tle>"
 
     def __init__(
         self,
@@ -73,20 +75,15 @@ class TleError(InvalidInput, ValueError):
         template: str = "",
         columns: tuple[int, int] | None = None,
     ) -> None:
-        where = f" line {line_number}" if line_number else ""
-        parts = [f"{source}{where}: {problem}"]
-        if template:
-            parts.append(f"    expected: {template}")
-        if line:
-            parts.append(f"    got:      {line}")
-        if columns and line:
-            first, last = columns
-            parts.append(" " * (14 + first - 1) + "^" * (last - first + 1))
-        super().__init__("\n".join(parts), details={"source": source, "line": line_number})
-        self.problem = problem
-        self.source = source
+        super().__init__(
+            problem,
+            source=source,
+            where=f"line {line_number}" if line_number else "",
+            line=line,
+            expected=template,
+            columns=columns,
+        )
         self.line_number = line_number
-        self.line = line
 
 
 @dataclass(frozen=True, slots=True)
@@ -337,7 +334,7 @@ def _with_checksum(line: str) -> str:
 def format_tle(es: ElementSet) -> tuple[str, str]:
     """Write an element set as TLE lines 1 and 2 (Alpha-5 above 99,999).
 
-    >>> from kizuna.space.omm import parse_epoch
+    >>> from kizuna.space.formats.omm import parse_epoch
     >>> es = ElementSet(270449, parse_epoch("2026-05-20T00:00:00"), 15.2, .00056, 97.46, 154.1,
     ...                 270.5, 89.5, bstar=2.2159e-4, object_id="2026-067CY")
     >>> format_tle(es)[0]

@@ -9,8 +9,8 @@ import numpy as np
 import numpy.typing as npt
 from scipy import stats
 
-from kizuna.space._pc_geometry import F64, _covs, _rows, rtn_to_eci
-from kizuna.space._pc_status import PcStatus
+from kizuna.space.probability._geometry import F64, _covs, _rows, rtn_to_eci
+from kizuna.space.probability._status import PcStatus
 
 
 @dataclass(frozen=True)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 
-from kizuna.space._cdm_builder import _Builder, _Entry
-from kizuna.space._cdm_keywords import (
+from kizuna.space.formats.cdm._builder import _Builder, _Entry
+from kizuna.space.formats.cdm._keywords import (
     _DATA,
     _HEADER,
     _RELATIVE,
@@ -14,7 +14,7 @@ from kizuna.space._cdm_keywords import (
     _metadata_items,
     _relative_items,
 )
-from kizuna.space._cdm_model import Cdm, CdmError, format_epoch
+from kizuna.space.formats.cdm._model import Cdm, CdmError, format_epoch
 
 _KVN_LINE = re.compile(r"^([A-Za-z0-9_]+)\s*=\s*(.*?)\s*(?:\[([^\]]*)\])?\s*$")
 

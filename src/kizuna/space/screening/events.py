@@ -11,9 +11,11 @@ import numpy as np
 import numpy.typing as npt
 
 from kizuna.space import catalog as catalogs
-from kizuna.space.cdm import Cdm, CdmObject, build_cdm, dumps_kvn
-from kizuna.space.omm import ElementSet, format_epoch
-from kizuna.space.screen import ScreenResult
+from kizuna.space.formats.cdm import Cdm, CdmObject, build_cdm, dumps_kvn
+from kizuna.space.formats.omm import ElementSet, format_epoch
+from kizuna.space.screening._screen import ScreenResult
+
+__all__ = ["event_cdm", "teme_to_eme2000", "write_cdms"]
 
 
 def _rot(axis: int, angle: float) -> npt.NDArray[np.float64]:
@@ -132,7 +134,9 @@ def event_cdm(result: ScreenResult, k: int, records: Sequence[ElementSet]) -> Cd
     )
 
 
-def _write_cdms(result: ScreenResult, records: list[ElementSet], directory: Path) -> int:
+def write_cdms(result: ScreenResult, records: Sequence[ElementSet], directory: Path) -> int:
+    """One KVN CDM per event in *directory* (made if needed), named
+    ``<object1>_<object2>_<TCA>.cdm``; returns how many."""
     directory.mkdir(parents=True, exist_ok=True)
     for k in range(len(result)):
         cdm = event_cdm(result, k, records)

@@ -1,69 +1,42 @@
 """The CDM model (header, relative section, two object sections), its error, CCSDS epochs, and
 :func:`build_cdm`, which assembles a CDM from two states. Re-exported by
-:mod:`kizuna.space.cdm`, which documents the whole format."""
+:mod:`kizuna.space.formats.cdm`, which documents the whole format."""
 
 from __future__ import annotations
 
 import dataclasses
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import numpy as np
 import numpy.typing as npt
 
-from kizuna.space._record_error import RecordError
+from kizuna.space.formats import _epoch
+from kizuna.space.formats._epoch import parse_epoch
+from kizuna.space.formats._record import RecordError
 
 
 class CdmError(RecordError):
     """A CDM that cannot be used, with where and what was expected.
 
-    >>> str(CdmError("unknown keyword 'FOO'", source="a.cdm", where="line 3",
-    ...              line="FOO = 1", expected="MISS_DISTANCE = 715 [m]"))
-    "a.cdm line 3: unknown keyword 'FOO'\\n    got:      FOO = 1\\n    expected: MISS_DISTANCE = 715 [m]"
+    >>> print(CdmError("unknown keyword 'FOO'", source="a.cdm", where="line 3",
+    ...                line="FOO = 1", expected="MISS_DISTANCE = 715 [m]"))
+    a.cdm line 3: unknown keyword 'FOO'
+        expected: MISS_DISTANCE = 715 [m]
+        got:      FOO = 1
     """
 
     default_source = "<cdm>"
 
 
-# --------------------------------------------------------------------------------------------
-# Epochs
-
-_EPOCH = re.compile(r"^(\d{4})-(?:(\d{2})-(\d{2})|(\d{3}))T(\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?Z?$")
-
-
-def parse_epoch(text: str) -> datetime:
-    """Parse a CCSDS epoch (calendar or day-of-year form, UTC) into an aware datetime.
-
-    >>> parse_epoch("2017-033T23:14:54.330")
-    datetime.datetime(2017, 2, 2, 23, 14, 54, 330000, tzinfo=datetime.timezone.utc)
-    >>> parse_epoch("2010-03-13T22:37:52.6185")
-    datetime.datetime(2010, 3, 13, 22, 37, 52, 618500, tzinfo=datetime.timezone.utc)
-    """
-    m = _EPOCH.match(text.strip())
-    if m is None:
-        raise ValueError(f"not a CCSDS epoch: {text!r}")
-    year, month, day, doy, hh, mi, ss, frac = m.groups()
-    micro = int(((frac or "") + "000000")[:6])
-    if doy is not None:
-        base = datetime(int(year), 1, 1, tzinfo=UTC) + timedelta(days=int(doy) - 1)
-        if base.year != int(year):
-            raise ValueError(f"day of year out of range: {text!r}")
-        return base.replace(hour=int(hh), minute=int(mi), second=int(ss), microsecond=micro)
-    return datetime(int(year), int(month), int(day), int(hh), int(mi), int(ss), micro, tzinfo=UTC)
-
-
 def format_epoch(when: datetime) -> str:
-    """Format an aware datetime as a CCSDS calendar epoch, milliseconds unless finer is needed.
+    """An aware datetime as a CDM epoch: milliseconds, or microseconds when they are needed.
 
     >>> format_epoch(datetime(2024, 1, 2, 3, 4, 5, 600000, tzinfo=UTC))
     '2024-01-02T03:04:05.600'
     """
-    when = when.astimezone(UTC)
-    frac = f"{when.microsecond:06d}"
-    frac = frac[:3] if frac.endswith("000") else frac
-    return when.strftime("%Y-%m-%dT%H:%M:%S") + "." + frac
+    return _epoch.format_epoch(when, digits=3)
 
 
 # --------------------------------------------------------------------------------------------

@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import UTC, datetime
 
-from kizuna.space._omm_keywords import _build
-from kizuna.space._omm_model import ElementSet, OmmError, OmmResult, format_epoch
+from kizuna.space.formats._epoch import format_epoch
+from kizuna.space.formats.omm._keywords import _build
+from kizuna.space.formats.omm._model import ElementSet, OmmError, OmmResult
 
 
 def parse_kvn(text: str, *, source: str = "<omm>") -> OmmResult:

@@ -1,4 +1,4 @@
-"""``kizuna space screen`` and ``kizuna space import``: catalogs in, conjunctions out.
+"""``kizuna space screen``: a catalog in, conjunctions out.
 
 ``screen --catalog FILE...`` reads TLE/3LE or OMM files (KVN, XML, JSON, CSV), screens every pair
 over the window and writes one CSV row per event with the header ``CSV_HEADER``: catalog
@@ -22,31 +22,14 @@ import click
 
 from kizuna.errors import InvalidInput
 from kizuna.space import catalog as catalogs
-from kizuna.space._pairs import is_cached
-from kizuna.space._screen_cdm import _ARCSEC as _ARCSEC
-from kizuna.space._screen_cdm import _NUTATION as _NUTATION
-from kizuna.space._screen_cdm import _rot as _rot
-from kizuna.space._screen_cdm import _write_cdms, event_cdm, teme_to_eme2000
-from kizuna.space._screen_console import _progress, err
-from kizuna.space._screen_csv import CSV_HEADER, format_tca, write_csv
-from kizuna.space._screen_import import _objects_from_file as _objects_from_file
-from kizuna.space._screen_import import import_command
-from kizuna.space._screen_node import _derived_marking_definitions as _derived_marking_definitions
-from kizuna.space._screen_node import _NodeCatalog as _NodeCatalog
 from kizuna.space._screen_node import _open_as, _read_node, _store_conjunctions
-from kizuna.space.omm import ElementSet
-from kizuna.space.parallel import screen_parallel
-from kizuna.space.screen import STATUS_TEXT, ScreenResult
+from kizuna.space.cli._console import _progress, err
+from kizuna.space.formats.omm import ElementSet
+from kizuna.space.screening import STATUS_TEXT, ScreenResult, is_cached, screen_parallel
+from kizuna.space.screening.events import write_cdms
+from kizuna.space.screening.report import write_csv
 
-__all__ = [
-    "CSV_HEADER",
-    "event_cdm",
-    "format_tca",
-    "import_command",
-    "screen_command",
-    "teme_to_eme2000",
-    "write_csv",
-]
+__all__ = ["parse_start", "read_catalog_files", "screen_command"]
 
 
 def parse_start(text: str) -> datetime:
@@ -219,7 +202,7 @@ def screen_command(
         if len(lines) > 21:
             err.print(f"... {len(lines) - 21} more (use --csv PATH)")
     if cdm_dir is not None:
-        written = _write_cdms(result, built.records, cdm_dir)
+        written = write_cdms(result, built.records, cdm_dir)
         err.print(f"wrote {written} CDM(s) to {cdm_dir}")
     if from_node is not None:
         stored, refused = _store_conjunctions(

@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from kizuna.space.catalog import Catalog
-from kizuna.space.screen import ScreenResult, screen
+from kizuna.space.screening._screen import ScreenResult, screen
 
 __all__ = ["merge", "screen_parallel"]
 
@@ -156,7 +156,7 @@ def screen_parallel(
     progress: Callable[[float], None] | None = None,
     executor: Executor | None = None,
 ) -> ScreenResult:
-    """:func:`~kizuna.space.screen.screen` over time chunks run in parallel, merged.
+    """:func:`~kizuna.space.screening.screen` over time chunks run in parallel, merged.
 
     *scheduler* (``tcp://host:port``) runs the chunks on a Dask cluster; otherwise *workers*
     local processes (``forkserver``: a script that calls this needs the usual

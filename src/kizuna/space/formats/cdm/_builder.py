@@ -9,7 +9,8 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import NamedTuple
 
-from kizuna.space._cdm_keywords import (
+from kizuna.space.formats._epoch import parse_epoch
+from kizuna.space.formats.cdm._keywords import (
     _ALL,
     _COVARIANCE,
     _DATA,
@@ -30,7 +31,7 @@ from kizuna.space._cdm_keywords import (
     COVARIANCE_KEYWORDS,
     _Kw,
 )
-from kizuna.space._cdm_model import Cdm, CdmError, CdmHeader, CdmObject, CdmRelative, parse_epoch
+from kizuna.space.formats.cdm._model import Cdm, CdmError, CdmHeader, CdmObject, CdmRelative
 
 
 class _Entry(NamedTuple):

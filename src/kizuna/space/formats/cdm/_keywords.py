@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from typing import NamedTuple
 
-from kizuna.space._cdm_model import CdmObject, CdmRelative, format_epoch
+from kizuna.space.formats.cdm._model import CdmObject, CdmRelative, format_epoch
 
 #: The 21 lower-triangle terms of the 6x6 RTN position/velocity covariance, in CDM order.
 COVARIANCE_KEYWORDS: tuple[str, ...] = (

@@ -28,30 +28,15 @@ from __future__ import annotations
 
 import numpy as np  # noqa: F401 (the doctests above use np)
 
-from kizuna.space._pc_2d import _CHUNK as _CHUNK
-from kizuna.space._pc_2d import _FCLIP as _FCLIP
-from kizuna.space._pc_2d import _GL_W as _GL_W
-from kizuna.space._pc_2d import _GL_X as _GL_X
-from kizuna.space._pc_2d import _ORDER as _ORDER
-from kizuna.space._pc_2d import _TAIL as _TAIL
-from kizuna.space._pc_2d import SHORT_ENCOUNTER_LIMIT_S as SHORT_ENCOUNTER_LIMIT_S
-from kizuna.space._pc_2d import Pc2D, pc_2d
-from kizuna.space._pc_2d import _disk_integral as _disk_integral
-from kizuna.space._pc_2d import _erf_dif as _erf_dif
-from kizuna.space._pc_2d import _pc_chunk as _pc_chunk
-from kizuna.space._pc_cdm import CdmArrays, cdm_arrays, pc_2d_from_cdms
-from kizuna.space._pc_geometry import F64 as F64
-from kizuna.space._pc_geometry import _covs as _covs
-from kizuna.space._pc_geometry import _rows as _rows
-from kizuna.space._pc_geometry import _unit as _unit
-from kizuna.space._pc_geometry import encounter_frame, rtn_to_eci
-from kizuna.space._pc_monte_carlo import MonteCarloPc, pc_monte_carlo
-from kizuna.space._pc_monte_carlo import _replace_status as _replace_status
-from kizuna.space._pc_monte_carlo import _sampler as _sampler
-from kizuna.space._pc_status import MESSAGES, PcStatus
+from kizuna.space.probability._2d import SHORT_ENCOUNTER_LIMIT_S, Pc2D, pc_2d
+from kizuna.space.probability._cdm import CdmArrays, cdm_arrays, pc_2d_from_cdms
+from kizuna.space.probability._geometry import encounter_frame, rtn_to_eci
+from kizuna.space.probability._monte_carlo import MonteCarloPc, pc_monte_carlo
+from kizuna.space.probability._status import MESSAGES, PcStatus
 
 __all__ = [
     "MESSAGES",
+    "SHORT_ENCOUNTER_LIMIT_S",
     "CdmArrays",
     "MonteCarloPc",
     "Pc2D",

@@ -6,8 +6,10 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable
 
-from kizuna.space._cdm_builder import _Builder, _Entry
-from kizuna.space._cdm_keywords import (
+from kizuna.space.formats import _xml
+from kizuna.space.formats._xml import leaf, local
+from kizuna.space.formats.cdm._builder import _Builder, _Entry
+from kizuna.space.formats.cdm._keywords import (
     _DATA,
     _DATA_BLOCKS,
     _REL_POS,
@@ -18,32 +20,28 @@ from kizuna.space._cdm_keywords import (
     _metadata_items,
     _relative_items,
 )
-from kizuna.space._cdm_model import Cdm, CdmError, format_epoch
-
-
-def _local(tag: str) -> str:
-    return tag.rsplit("}", 1)[-1]
+from kizuna.space.formats.cdm._model import Cdm, CdmError, format_epoch
 
 
 def parse_xml(text: str, *, source: str = "<cdm>") -> Cdm:
     """Parse a CDM in the CCSDS NDM/XML form (``<cdm>`` root, possibly inside ``<ndm>``)."""
     try:
-        root = ET.fromstring(text)
-    except ET.ParseError as exc:
+        root = _xml.parse(text)
+    except ValueError as exc:
         raise CdmError(
-            f"not well-formed XML ({exc})",
+            str(exc),
             source=source,
             expected='<cdm id="CCSDS_CDM_VERS" version="1.0"><header>...</header>'
             "<body>...</body></cdm>",
         ) from None
     cdm = (
         root
-        if _local(root.tag) == "cdm"
-        else next((el for el in root.iter() if _local(el.tag) == "cdm"), None)
+        if local(root.tag) == "cdm"
+        else next((el for el in root.iter() if local(el.tag) == "cdm"), None)
     )
     if cdm is None:
         raise CdmError(
-            f"no <cdm> element (root is <{_local(root.tag)}>)",
+            f"no <cdm> element (root is <{local(root.tag)}>)",
             source=source,
             expected='<cdm id="CCSDS_CDM_VERS" version="1.0">',
         )
@@ -55,7 +53,7 @@ def parse_xml(text: str, *, source: str = "<cdm>") -> Cdm:
 
     def leaves(el: ET.Element, path: str, section: str, part: str, nested: Iterable[str]) -> None:
         for child in el:
-            name = _local(child.tag)
+            name = local(child.tag)
             where = f"<{path}/{name}>"
             if name in nested:
                 leaves(child, f"{path}/{name}", section, part, ())
@@ -67,7 +65,7 @@ def parse_xml(text: str, *, source: str = "<cdm>") -> Cdm:
                     where=where,
                     expected="a keyword element, e.g. <TCA>",
                 )
-            value = (child.text or "").strip()
+            value = _xml.text(child)
             shown = (
                 f"<{name}"
                 + (f' units="{child.get("units")}"' if child.get("units") else "")
@@ -79,7 +77,7 @@ def parse_xml(text: str, *, source: str = "<cdm>") -> Cdm:
 
     body = None
     for top in cdm:
-        name = _local(top.tag)
+        name = local(top.tag)
         if name == "header":
             leaves(top, "cdm/header", "header", "header", ())
         elif name == "body":
@@ -100,7 +98,7 @@ def parse_xml(text: str, *, source: str = "<cdm>") -> Cdm:
             "<segment>...</segment><segment>...</segment></body>",
         )
     for n, seg_or_rel in enumerate(body):
-        name = _local(seg_or_rel.tag)
+        name = local(seg_or_rel.tag)
         if name == "relativeMetadataData":
             leaves(
                 seg_or_rel,
@@ -117,7 +115,7 @@ def parse_xml(text: str, *, source: str = "<cdm>") -> Cdm:
                 where="<body>",
                 expected="<relativeMetadataData> then two <segment>",
             )
-        obj = next((c for c in seg_or_rel.iter() if _local(c.tag) == "OBJECT"), None)
+        obj = next((c for c in seg_or_rel.iter() if local(c.tag) == "OBJECT"), None)
         label = (obj.text or "").strip() if obj is not None else f"segment {n}"
         if label not in ("OBJECT1", "OBJECT2"):
             raise CdmError(
@@ -127,7 +125,7 @@ def parse_xml(text: str, *, source: str = "<cdm>") -> Cdm:
                 expected="<OBJECT>OBJECT1</OBJECT>",
             )
         for part in seg_or_rel:
-            pname = _local(part.tag)
+            pname = local(part.tag)
             if pname not in ("metadata", "data"):
                 raise CdmError(
                     f"unexpected element <{pname}>",
@@ -151,44 +149,39 @@ def dumps_xml(cdm: Cdm) -> str:
         },
     )
 
-    def add(parent: ET.Element, key: str, value: str, unit: str | None = None) -> None:
-        el = ET.SubElement(parent, key, {"units": unit} if unit else {})
-        el.text = value
-
     h, r = cdm.header, cdm.relative
     header = ET.SubElement(root, "header")
     for c in h.comments:
-        add(header, "COMMENT", c)
-    add(header, "CREATION_DATE", format_epoch(h.creation_date))
-    add(header, "ORIGINATOR", h.originator)
+        leaf(header, "COMMENT", c)
+    leaf(header, "CREATION_DATE", format_epoch(h.creation_date))
+    leaf(header, "ORIGINATOR", h.originator)
     if h.message_for is not None:
-        add(header, "MESSAGE_FOR", h.message_for)
-    add(header, "MESSAGE_ID", h.message_id)
+        leaf(header, "MESSAGE_FOR", h.message_for)
+    leaf(header, "MESSAGE_ID", h.message_id)
     body = ET.SubElement(root, "body")
     rel = ET.SubElement(body, "relativeMetadataData")
     comments = [*r.comments] + ([f"HBR = {_fmt(r.hbr_m)} [m]"] if r.hbr_m is not None else [])
     for c in comments:
-        add(rel, "COMMENT", c)
+        leaf(rel, "COMMENT", c)
     state: ET.Element | None = None
     for k, v in _relative_items(r):
         if k in _REL_POS or k in _REL_VEL:
             state = state if state is not None else ET.SubElement(rel, "relativeStateVector")
-            add(state, k, v, _RELATIVE[k].unit)
+            leaf(state, k, v, _RELATIVE[k].unit)
         else:
-            add(rel, k, v, _RELATIVE[k].unit)
+            leaf(rel, k, v, _RELATIVE[k].unit)
     for o in (cdm.object1, cdm.object2):
         seg = ET.SubElement(body, "segment")
         meta = ET.SubElement(seg, "metadata")
         for c in o.metadata_comments:
-            add(meta, "COMMENT", c)
+            leaf(meta, "COMMENT", c)
         for k, v in _metadata_items(o):
-            add(meta, k, v)
+            leaf(meta, k, v)
         data = ET.SubElement(seg, "data")
         for c in o.data_comments:
-            add(data, "COMMENT", c)
+            leaf(data, "COMMENT", c)
         for block, items in _data_blocks(o):
             sub = ET.SubElement(data, block)
             for k, v in items:
-                add(sub, k, v, _DATA[k].unit)
-    ET.indent(root)
-    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, "unicode") + "\n"
+                leaf(sub, k, v, _DATA[k].unit)
+    return _xml.document(root)

@@ -7,7 +7,9 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import TextIO
 
-from kizuna.space.screen import ScreenResult
+from kizuna.space.screening._screen import ScreenResult
+
+__all__ = ["CSV_HEADER", "format_tca", "write_csv"]
 
 #: The CSV header users' scripts rely on; do not change it.
 CSV_HEADER = (

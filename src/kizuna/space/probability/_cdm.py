@@ -8,14 +8,14 @@ from typing import TYPE_CHECKING
 import numpy as np
 import numpy.typing as npt
 
-from kizuna.space._pc_2d import Pc2D, pc_2d
-from kizuna.space._pc_geometry import F64
-from kizuna.space._pc_status import PcStatus
+from kizuna.space.probability._2d import Pc2D, pc_2d
+from kizuna.space.probability._geometry import F64
+from kizuna.space.probability._status import PcStatus
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-    from kizuna.space.cdm import Cdm
+    from kizuna.space.formats.cdm import Cdm
 
 
 @dataclass(frozen=True)

@@ -31,9 +31,10 @@ section. The parser lifts that comment into ``CdmRelative.hbr_m`` and the writer
 
 from __future__ import annotations
 
-from kizuna.space._cdm_keywords import COVARIANCE_KEYWORDS
-from kizuna.space._cdm_kvn import dumps_kvn, parse_kvn
-from kizuna.space._cdm_model import (
+from kizuna.space.formats._epoch import parse_epoch
+from kizuna.space.formats.cdm._keywords import COVARIANCE_KEYWORDS
+from kizuna.space.formats.cdm._kvn import dumps_kvn, parse_kvn
+from kizuna.space.formats.cdm._model import (
     Cdm,
     CdmError,
     CdmHeader,
@@ -41,10 +42,9 @@ from kizuna.space._cdm_model import (
     CdmRelative,
     build_cdm,
     format_epoch,
-    parse_epoch,
     rtn_basis,
 )
-from kizuna.space._cdm_xml import dumps_xml, parse_xml
+from kizuna.space.formats.cdm._xml import dumps_xml, parse_xml
 
 __all__ = [
     "COVARIANCE_KEYWORDS",

@@ -4,36 +4,34 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
-from kizuna.space._omm_keywords import _build
-from kizuna.space._omm_model import ElementSet, OmmError, OmmResult
-
-
-def _local(tag: str) -> str:
-    return tag.rsplit("}", 1)[-1]
+from kizuna.space.formats import _xml
+from kizuna.space.formats._xml import local
+from kizuna.space.formats.omm._keywords import _build
+from kizuna.space.formats.omm._model import ElementSet, OmmError, OmmResult
 
 
 def parse_xml(text: str, *, source: str = "<omm>") -> OmmResult:
     """Read OMMs in CCSDS NDM/XML: an ``<ndm>`` wrapping ``<omm>`` elements, or one ``<omm>``."""
     try:
-        root = ET.fromstring(text)
-    except ET.ParseError as exc:
+        root = _xml.parse(text)
+    except ValueError as exc:
         return OmmResult(
             [],
             [
                 OmmError(
-                    f"not well-formed XML ({exc})",
+                    str(exc),
                     source=source,
                     expected='<ndm><omm id="CCSDS_OMM_VERS" version="3.0">...</omm></ndm>',
                 )
             ],
         )
-    omms = [root] if _local(root.tag) == "omm" else [e for e in root if _local(e.tag) == "omm"]
+    omms = [root] if local(root.tag) == "omm" else [e for e in root if local(e.tag) == "omm"]
     records: list[ElementSet] = []
     errors: list[OmmError] = []
     if not omms:
         errors.append(
             OmmError(
-                f"no <omm> element under <{_local(root.tag)}>",
+                f"no <omm> element under <{local(root.tag)}>",
                 source=source,
                 expected="<ndm><omm>...</omm></ndm>",
             )
@@ -62,21 +60,21 @@ def parse_xml(text: str, *, source: str = "<omm>") -> OmmResult:
             comments: list[str] = comments,
         ) -> None:
             for child in el:
-                name = _local(child.tag)
+                name = local(child.tag)
                 if name.lower() in containers:
                     walk(child, where, items, comments)
                 elif name == "COMMENT":
-                    comments.append((child.text or "").strip())
+                    comments.append(_xml.text(child))
                 elif name == "USER_DEFINED":
                     items.append(
                         (
                             f"USER_DEFINED_{child.get('parameter', '')}",
-                            (child.text or "").strip(),
+                            _xml.text(child),
                             where,
                         )
                     )
                 else:
-                    value = (child.text or "").strip()
+                    value = _xml.text(child)
                     unit = child.get("units")
                     items.append((name, f"{value} [{unit}]" if unit else value, where))
 

@@ -1,5 +1,5 @@
 """The OMM keywords (how to read each one, an example shown beside a bad value), and the one
-path every syntax ends in: keyword/value pairs to an :class:`~kizuna.space.omm.ElementSet`."""
+path every syntax ends in: keyword/value pairs to an :class:`~kizuna.space.formats.omm.ElementSet`."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-from kizuna.space._omm_model import ElementSet, OmmError, parse_epoch
+from kizuna.space.formats._epoch import parse_epoch
+from kizuna.space.formats.omm._model import ElementSet, OmmError
 
 _FLOAT, _INT, _TEXT, _EPOCH_KIND = "float", "int", "text", "epoch"
 

@@ -1,5 +1,5 @@
 """The 2D encounter-plane Pc (Foster 1992, Alfano 2005, as CARA's ``PcCircle``); the method is
-described in :mod:`kizuna.space.pc`."""
+described in :mod:`kizuna.space.probability`."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ import numpy as np
 import numpy.typing as npt
 from scipy import special
 
-from kizuna.space._pc_geometry import F64, _covs, _rows, encounter_frame, rtn_to_eci
-from kizuna.space._pc_status import PcStatus
+from kizuna.space.probability._geometry import F64, _covs, _rows, encounter_frame, rtn_to_eci
+from kizuna.space.probability._status import PcStatus
 
 _ORDER = 64
 _TAIL = 40.0  # integrate where the along-axis Gaussian is within exp(-40) of its disk maximum

@@ -1,7 +1,7 @@
 """``kizuna space pc``: collision probability of conjunctions described by CDM files.
 
 For each CDM (KVN or XML) it prints the Pc computed here (2D method, see
-:mod:`kizuna.space.pc`), the method, and the Pc the CDM itself states. With ``--json`` each CDM
+:mod:`kizuna.space.probability`), the method, and the Pc the CDM itself states. With ``--json`` each CDM
 gives one JSON object on its own line, with at least ``file``, ``pc``, ``method`` and ``cdm_pc``
 (``null`` where unknown). A file that cannot be read or parsed gets a clear error (on stderr,
 and a JSON line with ``error`` under ``--json``); the others are still processed, and the exit
@@ -17,8 +17,8 @@ from typing import Any
 
 import click
 
-from kizuna.space.cdm import Cdm, CdmError, format_epoch, parse
-from kizuna.space.pc import (
+from kizuna.space.formats.cdm import Cdm, CdmError, format_epoch, parse
+from kizuna.space.probability import (
     MESSAGES,
     Pc2D,
     PcStatus,
@@ -26,6 +26,8 @@ from kizuna.space.pc import (
     pc_2d_from_cdms,
     pc_monte_carlo,
 )
+
+__all__ = ["METHOD", "pc"]
 
 METHOD = "2D-Pc (Foster/Alfano, CARA PcCircle)"
 

@@ -12,7 +12,7 @@ approach (TCA) refined on exact SGP4. It works in four stages:
    object can move in half a step (its speed times ``step_s``/2) plus an interpolation-error
    pad, whose distances from the Earth's centre are close enough, and whose straight-line
    relative motion over the half-step on either side comes within the threshold: these seed
-   stage 4. Stages 2 and 3 are compiled (:mod:`kizuna.space._pairs`, a grid search).
+   stage 4. Stages 2 and 3 are compiled (:mod:`kizuna.space.screening._kernel`, a grid search).
 4. **Refinement.** TCA is where the range rate ``Δr·Δv`` crosses zero from below; Newton's
    method finds it on exact SGP4 states (two-body accelerations give the derivative).
 
@@ -46,10 +46,10 @@ import numpy as np
 import numpy.typing as npt
 from sgp4.api import Satrec, SatrecArray
 
-from kizuna.space._pairs import MU as _MU
-from kizuna.space._pairs import PAD_FLOOR_KM as _PAD_FLOOR_KM
-from kizuna.space._pairs import search_block
 from kizuna.space.catalog import STATUS_BAD_ELEMENTS, Catalog, julian, satrecs
+from kizuna.space.screening._kernel import MU as _MU
+from kizuna.space.screening._kernel import PAD_FLOOR_KM as _PAD_FLOOR_KM
+from kizuna.space.screening._kernel import search_block
 
 __all__ = [
     "STATUS_TEXT",

@@ -40,16 +40,11 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from kizuna.space._omm_json_csv import dumps_csv, dumps_json, parse_csv, parse_json
-from kizuna.space._omm_kvn import dumps_kvn, parse_kvn
-from kizuna.space._omm_model import (
-    ElementSet,
-    OmmError,
-    OmmResult,
-    format_epoch,
-    parse_epoch,
-)
-from kizuna.space._omm_xml import parse_xml
+from kizuna.space.formats._epoch import format_epoch, parse_epoch
+from kizuna.space.formats.omm._json_csv import dumps_csv, dumps_json, parse_csv, parse_json
+from kizuna.space.formats.omm._kvn import dumps_kvn, parse_kvn
+from kizuna.space.formats.omm._model import ElementSet, OmmError, OmmResult
+from kizuna.space.formats.omm._xml import parse_xml
 
 __all__ = [
     "ElementSet",

@@ -10,8 +10,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import fields
 from typing import Any
 
-from kizuna.space._omm_keywords import _KEYWORDS, _build
-from kizuna.space._omm_model import ElementSet, OmmError, OmmResult, format_epoch
+from kizuna.space.formats._epoch import format_epoch
+from kizuna.space.formats.omm._keywords import _KEYWORDS, _build
+from kizuna.space.formats.omm._model import ElementSet, OmmError, OmmResult
 
 
 def _from_rows(rows: Iterable[tuple[str, Mapping[str, Any]]], source: str) -> OmmResult:

@@ -1,4 +1,7 @@
-"""The ``kizuna space`` command group. Each command lives in its own module and is added here.
+"""The ``kizuna space`` commands, and what joins the space domain to a node: reading the space
+objects a user may see through the gate, storing conjunctions as that user.
+
+The group is here; each command lives in its own module and is added here.
 
 The commands are imported when used: the numeric stack they need (numpy, scipy, sgp4) would
 otherwise add most of a second to every ``kizuna`` command, space or not.
@@ -10,11 +13,13 @@ import importlib
 
 import click
 
+__all__ = ["COMMANDS", "space"]
+
 #: command name -> "module:attribute"
 COMMANDS = {
-    "import": "kizuna.space.screen_cli:import_command",
-    "pc": "kizuna.space.pc_cli:pc",
-    "screen": "kizuna.space.screen_cli:screen_command",
+    "import": "kizuna.space._screen_import:import_command",
+    "pc": "kizuna.space.cli.pc:pc",
+    "screen": "kizuna.space.cli.screen:screen_command",
 }
 
 
