@@ -35,8 +35,7 @@ import numpy as np
 
 from kizuna.space import catalog
 from kizuna.space.formats.omm import ElementSet
-from kizuna.space.screening import propagate, screen_parallel
-from kizuna.space.screening._parallel import _plan
+from kizuna.space.screening import plan_chunks, propagate, screen_parallel
 
 REAL = Path("/work/shared/data/space/tle/celestrak-active-2026-05.tle")
 START = datetime(2026, 5, 20, tzinfo=UTC)
@@ -176,7 +175,7 @@ def _pool(workers: int) -> ProcessPoolExecutor:
 def floor(cat: catalog.Catalog, hours: float, workers: int, knot_s: float, step_s: float) -> float:
     with _pool(workers) as pool:
         t = time.perf_counter()
-        plan = _plan(hours, workers, CHUNK_HOURS, knot_s, step_s)
+        plan = plan_chunks(hours, workers, CHUNK_HOURS, knot_s, step_s)
         futures = [pool.submit(_floor_chunk, cat, START, span, knot_s) for _, span in plan]
         for f in futures:
             f.result()

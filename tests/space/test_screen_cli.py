@@ -15,9 +15,7 @@ from types import ModuleType
 import pytest
 from click.testing import CliRunner
 
-from kizuna.node import Node
-from kizuna.node._ingest import ingest
-from kizuna.node._read import read_page
+from kizuna.node import Node, ingest, read_page
 from kizuna.space import catalog, screening, stix
 from kizuna.space.cli import screen as screen_cli
 from kizuna.space.cli import space

@@ -17,7 +17,7 @@ __all__ = ["COMMANDS", "space"]
 
 #: command name -> "module:attribute"
 COMMANDS = {
-    "import": "kizuna.space._screen_import:import_command",
+    "import": "kizuna.space.cli.importer:import_command",
     "pc": "kizuna.space.cli.pc:pc",
     "screen": "kizuna.space.cli.screen:screen_command",
 }

@@ -12,7 +12,7 @@ err = Console(stderr=True, soft_wrap=True, highlight=False)
 
 
 @contextmanager
-def _progress(label: str, quiet: bool) -> Iterator[Progress | None]:
+def progress(label: str, quiet: bool) -> Iterator[Progress | None]:
     if quiet:
         yield None
         return

@@ -22,8 +22,8 @@ import click
 
 from kizuna.errors import InvalidInput
 from kizuna.space import catalog as catalogs
-from kizuna.space._screen_node import _open_as, _read_node, _store_conjunctions
-from kizuna.space.cli._console import _progress, err
+from kizuna.space.cli._console import err, progress
+from kizuna.space.cli._node import open_as, read_catalog, store_conjunctions
 from kizuna.space.formats.omm import ElementSet
 from kizuna.space.screening import STATUS_TEXT, ScreenResult, is_cached, screen_parallel
 from kizuna.space.screening.events import write_cdms
@@ -143,8 +143,8 @@ def screen_command(
         records, problems = read_catalog_files([*catalog_files, *extra])
         from_node = None
     elif len(args) == 2:
-        node, principal, collection = _open_as(Path(args[0]), args[1], as_user)
-        from_node = _read_node(node, principal, collection)
+        node, principal, collection = open_as(Path(args[0]), args[1], as_user)
+        from_node = read_catalog(node, principal, collection)
         records, problems = from_node.records, from_node.problems
     else:
         raise click.UsageError("give DIR COLLECTION_ID, or --catalog FILE...")
@@ -163,7 +163,7 @@ def screen_command(
     if not is_cached():
         err.print("compiling the screening kernel (first run here: about 10 s, then cached)")
     t0, c0 = time.perf_counter(), time.process_time()
-    with _progress("screening", quiet) as bar:
+    with progress("screening", quiet) as bar:
         task = bar.add_task("screening", total=1.0) if bar is not None else None
 
         def advance(fraction: float) -> None:
@@ -205,7 +205,7 @@ def screen_command(
         written = write_cdms(result, built.records, cdm_dir)
         err.print(f"wrote {written} CDM(s) to {cdm_dir}")
     if from_node is not None:
-        stored, refused = _store_conjunctions(
+        stored, refused = store_conjunctions(
             node, principal, collection, result, built.records, from_node.refs
         )
         err.print(f"stored {stored} conjunction object(s) in {collection.id}")

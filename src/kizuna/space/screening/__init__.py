@@ -8,7 +8,7 @@ for it. :mod:`.events` writes a CCSDS CDM per event, :mod:`.report` the screenin
 """
 
 from kizuna.space.screening._kernel import is_cached
-from kizuna.space.screening._parallel import merge, screen_parallel
+from kizuna.space.screening._parallel import merge, plan_chunks, screen_parallel
 from kizuna.space.screening._screen import (
     STATUS_TEXT,
     ScreenResult,
@@ -22,6 +22,7 @@ __all__ = [
     "ScreenResult",
     "is_cached",
     "merge",
+    "plan_chunks",
     "propagate",
     "screen",
     "screen_parallel",

@@ -27,7 +27,7 @@ import numpy as np
 from kizuna.space.catalog import Catalog
 from kizuna.space.screening._screen import ScreenResult, screen
 
-__all__ = ["merge", "screen_parallel"]
+__all__ = ["merge", "plan_chunks", "screen_parallel"]
 
 _ARRAYS = [
     f.name
@@ -43,7 +43,7 @@ def _chunks(hours: float, count: int) -> list[tuple[float, float]]:
     return [(float(a), float(b)) for a, b in itertools.pairwise(edges)]
 
 
-def _plan(
+def plan_chunks(
     hours: float, workers: int, chunk_hours: float, knot_s: float, step_s: float
 ) -> list[tuple[tuple[float, float], tuple[float, float]]]:
     """Each chunk's own interval and the span screened for it (the interval widened by two
@@ -164,7 +164,7 @@ def screen_parallel(
     *executor* of your own may be passed instead (it is not shut down).
     *progress* is called with the fraction of chunks done.
     """
-    plan = _plan(hours, workers, chunk_hours, knot_s, step_s)
+    plan = plan_chunks(hours, workers, chunk_hours, knot_s, step_s)
     count = len(plan)
     if executor is None and scheduler is None and workers == 1:
         parts = []

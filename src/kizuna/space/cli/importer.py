@@ -11,13 +11,15 @@ import click
 
 from kizuna.errors import InvalidInput
 from kizuna.space import catalog as catalogs
-from kizuna.space._screen_node import _open_as
-from kizuna.space.cli._console import _progress, err
+from kizuna.space.cli._console import err, progress
+from kizuna.space.cli._node import open_as
 from kizuna.space.formats.cdm import parse as parse_cdm
 from kizuna.space.stix import from_cdm, space_object
 
+__all__ = ["import_command", "objects_from_file"]
 
-def _objects_from_file(path: Path) -> tuple[list[dict[str, Any]], list[str]]:
+
+def objects_from_file(path: Path) -> tuple[list[dict[str, Any]], list[str]]:
     """STIX objects from one TLE/OMM (space objects) or CDM (a conjunction) file."""
     try:
         text = path.read_text(encoding="utf-8-sig")
@@ -49,14 +51,14 @@ def import_command(
     A space object's id comes from its catalog number, so importing newer elements makes a new
     version of the same object. Records that cannot be read are reported; the rest import.
     """
-    from kizuna.node._ingest import ingest
+    from kizuna.node import ingest
 
-    node, principal, collection = _open_as(directory, collection_id, as_user)
+    node, principal, collection = open_as(directory, collection_id, as_user)
     stored = duplicates = rejected = 0
     bad_records = 0
-    with _progress("importing", False) as bar:
+    with progress("importing", False) as bar:
         for path in files:
-            objects, problems = _objects_from_file(path)
+            objects, problems = objects_from_file(path)
             bad_records += len(problems)
             for problem in problems:
                 err.print(problem, markup=False)

@@ -16,15 +16,26 @@ from kizuna.space.stix import SPACE_OBJECT_TYPE, element_set_of, from_screening
 if TYPE_CHECKING:
     from kizuna.space.screening import ScreenResult
 
+__all__ = [
+    "NodeCatalog",
+    "derived_marking_definitions",
+    "open_as",
+    "read_catalog",
+    "store_conjunctions",
+]
+
 
 @dataclass
-class _NodeCatalog:
+class NodeCatalog:
+    """The element sets a user may see, records that could not be used, and each object's id
+    and markings by catalog number."""
+
     records: list[ElementSet]
     problems: list[str]
     refs: dict[int, tuple[str, tuple[str, ...]]]  # catalog number -> (STIX id, marking refs)
 
 
-def _open_as(directory: Path, collection_id: str, as_user: str) -> tuple[Any, Any, Any]:
+def open_as(directory: Path, collection_id: str, as_user: str) -> tuple[Any, Any, Any]:
     from kizuna.node import Node
 
     node = Node.open(directory)
@@ -34,15 +45,15 @@ def _open_as(directory: Path, collection_id: str, as_user: str) -> tuple[Any, An
     return node, node.principal_for(user), node.collection(collection_id)
 
 
-def _read_node(node: Any, principal: Any, collection: Any) -> _NodeCatalog:
+def read_catalog(node: Any, principal: Any, collection: Any) -> NodeCatalog:
     """The newest version of every space object *principal* may see in *collection*."""
-    from kizuna.node._read import read_page
+    from kizuna.node import read_page
     from kizuna.store.types import ObjectQuery
 
     snap = node.snapshot()
     if not snap.gate.access(principal, collection.id).can_read:
         raise InvalidInput(f"{principal.name} may not read collection {collection.id}")
-    out = _NodeCatalog([], [], {})
+    out = NodeCatalog([], [], {})
     after = None
     while True:
         query = ObjectQuery(collection.id, after_us=after, types=(SPACE_OBJECT_TYPE,))
@@ -63,7 +74,7 @@ def _read_node(node: Any, principal: Any, collection: Any) -> _NodeCatalog:
         after = page.last_added
 
 
-def _derived_marking_definitions(
+def derived_marking_definitions(
     sources: Sequence[Sequence[str]], refs: Sequence[str], snap: Any
 ) -> list[dict[str, Any]]:
     """Definitions of the REL TO / exercise markings in *refs* the node does not have yet."""
@@ -78,7 +89,7 @@ def _derived_marking_definitions(
     return [d for d in candidates if d["id"] in refs and d["id"] not in snap.markings]
 
 
-def _store_conjunctions(
+def store_conjunctions(
     node: Any,
     principal: Any,
     collection: Any,
@@ -88,7 +99,7 @@ def _store_conjunctions(
 ) -> tuple[int, list[str]]:
     """Conjunction objects for every event, each marked no more releasable than either of its
     two space objects (kizuna.policy.combine.derived_refs), ingested as *principal*."""
-    from kizuna.node._ingest import ingest
+    from kizuna.node import ingest
     from kizuna.policy.combine import derived_refs
 
     snap = node.snapshot()
@@ -99,7 +110,7 @@ def _store_conjunctions(
     def markings(a: str, b: str) -> list[str]:
         sources = [list(marks[a]), list(marks[b])]
         refs = derived_refs(sources, snap.markings, snap.communities)
-        for d in _derived_marking_definitions(sources, refs, snap):
+        for d in derived_marking_definitions(sources, refs, snap):
             definitions[d["id"]] = d
         return refs
 
