@@ -16,7 +16,7 @@ that did not, and each error prints the column template above the line it could 
 >>> format_tle(es)[1] == text.splitlines()[2]
 True
 >>> print(parse(text.replace("15.50103472", "15.5O103472")).errors[0])
-<tle> line 3: cannot read the mean motion (rev/day) in columns 53-63
+<tle> line 3: cannot read the mean motion (rev/day) in columns 53-63 (written NN.NNNNNNNN)
     expected: 2 NNNNN NNN.NNNN NNN.NNNN NNNNNNN NNN.NNNN NNN.NNNN NN.NNNNNNNNRRRRRC
     got:      2 25544  51.6416 247.4627 0006703 130.5360 325.0288 15.5O103472 44713
                                                                   ^^^^^^^^^^^
@@ -33,6 +33,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TypeVar
 
 from kizuna.space.formats._record import RecordError
+from kizuna.space.formats._tle_columns import bad_column, label_of, out_of_range
 from kizuna.space.formats._tle_fields import alpha5_decode, alpha5_encode, checksum
 from kizuna.space.formats.omm import ElementSet
 
@@ -98,8 +99,8 @@ class TleResult:
 # Reading
 
 
-def _records(lines: list[str]) -> Iterator[tuple[int, str, int, str, str] | TleError]:
-    """Group lines into (line number of line 1, name, _, line 1, line 2) or errors."""
+def _records(lines: list[str], source: str) -> Iterator[tuple[int, str, str, str] | TleError]:
+    """Group lines into (line number of line 1, name, line 1, line 2) or errors."""
     name = ""
     i = 0
     while i < len(lines):
@@ -111,11 +112,12 @@ def _records(lines: list[str]) -> Iterator[tuple[int, str, int, str, str] | TleE
         if stripped.startswith("1 "):
             nxt = lines[i + 1].rstrip() if i + 1 < len(lines) else ""
             if nxt.startswith("2 "):
-                yield (i + 1, name, 0, stripped, nxt)
+                yield (i + 1, name, stripped, nxt)
                 i += 2
             else:
                 yield TleError(
                     "line 1 is not followed by line 2",
+                    source=source,
                     line_number=i + 2 if i + 1 < len(lines) else i + 1,
                     line=nxt,
                     template=LINE2_TEMPLATE,
@@ -126,6 +128,7 @@ def _records(lines: list[str]) -> Iterator[tuple[int, str, int, str, str] | TleE
         if stripped.startswith("2 "):
             yield TleError(
                 "line 2 without a line 1 before it",
+                source=source,
                 line_number=i + 1,
                 line=stripped,
                 template=LINE1_TEMPLATE,
@@ -165,7 +168,8 @@ def _epoch(yy: str, day: str) -> datetime:
     y = int(yy)
     year = 1900 + y if y >= 57 else 2000 + y
     days = float(day)
-    if not 1.0 <= days < 367.0:
+    length = (datetime(year + 1, 1, 1) - datetime(year, 1, 1)).days
+    if not 1.0 <= days < length + 1.0:
         raise ValueError(day)
     return datetime(year, 1, 1, tzinfo=UTC) + timedelta(days=days - 1.0)
 
@@ -206,14 +210,23 @@ class _Lines:
             if not line[68].isdigit() or checksum(line) != int(line[68]):
                 problem = f"checksum: the digits give {checksum(line)}, column 69 says {line[68]}"
                 raise self.fail(line_no, problem, (69, 69))
+        for line_no, line in self.lines.items():
+            bad = bad_column(line_no, line)
+            if bad is not None:
+                raise self.fail(line_no, bad[0], bad[1])
 
     def field(self, line_no: int, first: int, last: int, parse: Callable[[str], _T]) -> _T:
         try:
-            return parse(self.lines[line_no][first - 1 : last])
+            value = parse(self.lines[line_no][first - 1 : last])
         except ValueError:
-            label = _FIELD_NAMES[(line_no, first)]
+            label = label_of(line_no, first)
             problem = f"cannot read the {label} in columns {first}-{last}"
             raise self.fail(line_no, problem, (first, last)) from None
+        if isinstance(value, float):
+            wrong = out_of_range(line_no, first, value)
+            if wrong is not None:
+                raise self.fail(line_no, wrong, (first, last))
+        return value
 
 
 def _eccentricity(text: str) -> float:
@@ -246,56 +259,26 @@ def _read(number: int, name: str, line1: str, line2: str, source: str) -> Elemen
         mean_motion_ddot=rec.field(1, 45, 52, _implied),
         object_name=name,
         object_id=rec.field(1, 10, 17, _designator),
-        ephemeris_type=int(ephemeris) if ephemeris.isdigit() else 0,
-        classification_type=line1[7].strip() or "U",
-        element_set_no=int(setno) if setno.isdigit() else 999,
-        rev_at_epoch=int(revs) if revs.isdigit() else 0,
+        ephemeris_type=int(ephemeris) if ephemeris else 0,
+        classification_type=line1[7],
+        element_set_no=int(setno) if setno else 999,
+        rev_at_epoch=int(revs) if revs else 0,
     )
-
-
-_FIELD_NAMES = {
-    (1, 3): "catalog number",
-    (2, 3): "catalog number",
-    (1, 19): "epoch (YYDDD.DDDDDDDD)",
-    (2, 53): "mean motion (rev/day)",
-    (2, 27): "eccentricity (7 digits, decimal point implied)",
-    (2, 9): "inclination (deg)",
-    (2, 18): "right ascension of the ascending node (deg)",
-    (2, 35): "argument of perigee (deg)",
-    (2, 44): "mean anomaly (deg)",
-    (1, 54): "BSTAR (NNNNN-N, decimal point implied)",
-    (1, 34): "first derivative of mean motion",
-    (1, 45): "second derivative of mean motion (NNNNN-N)",
-    (1, 10): "international designator (YYNNNAAA)",
-}
 
 
 def parse(text: str, *, source: str = "<tle>") -> TleResult:
     """Read TLEs or 3LEs (a name line before each pair; a leading ``0 `` is dropped)."""
     records: list[ElementSet] = []
     errors: list[TleError] = []
-    for item in _records(text.splitlines()):
+    for item in _records(text.splitlines(), source):
         if isinstance(item, TleError):
-            errors.append(
-                TleError(
-                    item.problem,
-                    source=source,
-                    line_number=item.line_number,
-                    line=item.line,
-                    template=_template_for(item.problem),
-                )
-            )
+            errors.append(item)
             continue
-        number, name, _, line1, line2 = item
         try:
-            records.append(_read(number, name, line1, line2, source))
+            records.append(_read(*item, source))
         except TleError as exc:
             errors.append(exc)
     return TleResult(records, errors)
-
-
-def _template_for(problem: str) -> str:
-    return LINE1_TEMPLATE if problem.startswith("line 2 without") else LINE2_TEMPLATE
 
 
 def looks_like_tle(text: str) -> bool:
