@@ -118,7 +118,7 @@ text = st.text(alphabet=st.characters(min_codepoint=33, max_codepoint=126,
 
 
 @settings(max_examples=40, deadline=None)
-@given(cov=st.one_of(st.none(), st.tuples(*[finite] * 21)), pc=st.one_of(st.none(), finite),
+@given(cov=st.one_of(st.none(), st.tuples(*[finite] * 21)), pc=st.one_of(st.none(), st.floats(0, 1)),
        hbr=st.one_of(st.none(), st.floats(0, 100)), name=text,
        micro=st.integers(0, 999_999))
 def test_write_read_round_trip(cov: tuple[float, ...] | None, pc: float | None,

@@ -92,7 +92,7 @@ def plot_conjunction(
             )
         extent = max(extent, 3 * math.sqrt(max(vals.max(), 0.0)))
     else:
-        right.text(0.02, 0.02, "no covariance", transform=right.transAxes)
+        right.text(0.02, 0.02, "no usable covariance", transform=right.transAxes)
     if hbr_m is not None and math.isfinite(hbr_m) and hbr_m > 0:
         right.add_patch(Circle((xm, zm), hbr_m, fill=False, color="tab:red", label="HBR"))
     right.set_xlim(-1.15 * extent, 1.15 * extent)

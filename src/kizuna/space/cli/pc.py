@@ -32,8 +32,20 @@ __all__ = ["METHOD", "pc"]
 METHOD = "2D-Pc (Foster/Alfano, CARA PcCircle)"
 
 
-def _num(x: float) -> float | None:
-    return float(x) if math.isfinite(x) else None
+def _num(x: float | None) -> float | None:
+    return float(x) if x is not None and math.isfinite(x) else None
+
+
+def _miss_disagrees(cdm: Cdm, computed: float) -> str | None:
+    """A caveat when the CDM's MISS_DISTANCE is not the distance between its own states (CDMs
+    round it to the metre; 1 m or 0.1 % is allowed)."""
+    stated = cdm.relative.miss_distance_m
+    if not math.isfinite(computed) or abs(stated - computed) <= max(1.0, 1e-3 * computed):
+        return None
+    return (
+        f"the CDM's MISS_DISTANCE ({stated:g} m) is not the distance between its states "
+        f"({computed:.1f} m): the states were used"
+    )
 
 
 def _record(path: Path, cdm: Cdm, res: Pc2D, i: int, hbr: float | None) -> dict[str, Any]:
@@ -46,6 +58,9 @@ def _record(path: Path, cdm: Cdm, res: Pc2D, i: int, hbr: float | None) -> dict[
         )
         if on and s is not status
     ]
+    disagreement = _miss_disagrees(cdm, float(res.miss_distance_m[i]))
+    if disagreement:
+        caveats.append(disagreement)
     return {
         "file": str(path),
         "pc": _num(res.pc[i]),
@@ -57,7 +72,7 @@ def _record(path: Path, cdm: Cdm, res: Pc2D, i: int, hbr: float | None) -> dict[
         "caveats": caveats,
         "miss_distance_m": _num(res.miss_distance_m[i]),
         "relative_speed_m_s": _num(res.relative_speed_m_s[i]),
-        "hbr_m": hbr if hbr is not None else cdm.relative.hbr_m,
+        "hbr_m": _num(hbr if hbr is not None else cdm.relative.hbr_m),
         "tca": format_epoch(cdm.relative.tca),
         "object1": cdm.object1.object_designator,
         "object2": cdm.object2.object_designator,
@@ -76,11 +91,13 @@ def _text(rec: dict[str, Any]) -> str:
     cdm = f"CDM states {_fmt(rec['cdm_pc'])}" + (
         f" ({rec['cdm_method']})" if rec["cdm_method"] else ""
     )
-    miss = f"miss {rec['miss_distance_m']:.1f} m"
+    miss_m = rec["miss_distance_m"]
+    miss = "miss unknown" if miss_m is None else f"miss {miss_m:.1f} m"
     if rec["pc"] is None:
-        line = f"{head} no Pc ({rec['message']}); {miss}; {cdm}"
+        line = f"{head} no Pc ({rec['status']}: {rec['message']}); {miss}; {cdm}"
     else:
-        line = f"{head} Pc {rec['pc']:.4e} [{rec['method']}]; {cdm}; {miss}, HBR {rec['hbr_m']:g} m"
+        hbr = "unbounded" if rec["hbr_m"] is None else f"{rec['hbr_m']:g} m"
+        line = f"{head} Pc {rec['pc']:.4e} [{rec['method']}]; {cdm}; {miss}, HBR {hbr}"
         if rec["status"] != "ok":
             line += f"\n    {rec['status']}: {rec['message']}"
     for caveat in rec["caveats"]:
@@ -95,7 +112,27 @@ def _text(rec: dict[str, Any]) -> str:
         )
     if rec.get("plot"):
         line += f"\n    plot: {rec['plot']}"
+    elif "plot" in rec:
+        line += "\n    plot: not drawn (the states cannot be drawn)"
     return line
+
+
+def _plot(cdm: Cdm, res: Pc2D, i: int, path: Path, hbr: float | None) -> str | None:
+    """The plot of one CDM, or None when its numbers cannot be drawn (said in its status)."""
+    if PcStatus(int(res.status[i])) is PcStatus.INVALID_INPUT:
+        return None
+    from kizuna.space.plot import plot_cdm  # matplotlib only when asked for
+
+    try:
+        return str(plot_cdm(cdm, res, i, path, hbr_m=hbr))
+    except (ValueError, OverflowError):  # coordinates matplotlib cannot place
+        return None
+
+
+def _finite_hbr(ctx: click.Context, param: click.Parameter, value: float | None) -> float | None:
+    if value is not None and not math.isfinite(value):
+        raise click.BadParameter(f"{value} is not a radius (expected metres, e.g. 10)")
+    return value
 
 
 @click.command("pc")
@@ -106,6 +143,7 @@ def _text(rec: dict[str, Any]) -> str:
     "hbr",
     type=click.FloatRange(min=0),
     default=None,
+    callback=_finite_hbr,
     help="Combined hard-body radius in m; overrides the CDM's (COMMENT HBR).",
 )
 @click.option(
@@ -185,14 +223,12 @@ def pc(
                 mc_status=mc.status.name.lower(),
             )
         if plot_dir is not None:
-            from kizuna.space.plot import plot_cdm  # matplotlib only when asked for
-
-            rec["plot"] = str(plot_cdm(cdm, res, i, plot_dir / f"{path.stem}.png", hbr_m=hbr))
+            rec["plot"] = _plot(cdm, res, i, plot_dir / f"{path.stem}.png", hbr)
         records[path] = rec
     for path in files:
         rec = records[path]
         if as_json:
-            click.echo(json.dumps(rec))
+            click.echo(json.dumps(rec, allow_nan=False))
         elif not rec.get("error"):
             click.echo(_text(rec))
     if failed:

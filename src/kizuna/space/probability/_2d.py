@@ -10,7 +10,14 @@ import numpy as np
 import numpy.typing as npt
 from scipy import special
 
-from kizuna.space.probability._geometry import F64, _covs, _rows, encounter_frame, rtn_to_eci
+from kizuna.space.probability._geometry import (
+    F64,
+    _covs,
+    _rows,
+    covariance_status,
+    encounter_frame,
+    rtn_to_eci,
+)
 from kizuna.space.probability._status import PcStatus
 
 _ORDER = 64
@@ -110,7 +117,10 @@ def pc_2d(
     for arr, nm in ((u1, "v1"), (p2, "r2"), (u2, "v2")):
         if arr.shape[0] != n:
             raise ValueError(f"{nm} has {arr.shape[0]} rows, r1 has {n}")
-    c1, c2 = _covs(cov1, n, "cov1")[:, :3, :3], _covs(cov2, n, "cov2")[:, :3, :3]
+    full1, full2 = _covs(cov1, n, "cov1"), _covs(cov2, n, "cov2")
+    (absent1, valid1), (absent2, valid2) = covariance_status(full1), covariance_status(full2)
+    cov_ok = (absent1 | valid1) & (absent2 | valid2)
+    c1, c2 = full1[:, :3, :3], full2[:, :3, :3]
     h = np.broadcast_to(np.asarray(hbr, dtype=np.float64), (n,)).copy()
     out = {
         k: np.full(n, np.nan) for k in ("pc", "miss", "speed", "dt", "xm", "zm", "sx", "sz", "dur")
@@ -122,8 +132,9 @@ def pc_2d(
         sl = slice(lo, min(n, lo + _CHUNK))
         with np.errstate(all="ignore"):  # bad rows get a status, not a warning
             res = _pc_chunk(
-                p1[sl], u1[sl], c1[sl], p2[sl], u2[sl], c2[sl], h[sl], cov_frame, adjust_tca
-            )
+                p1[sl], u1[sl], c1[sl], p2[sl], u2[sl], c2[sl], h[sl], cov_ok[sl], cov_frame,
+                adjust_tca,
+            )  # fmt: skip
         for k in out:
             out[k][sl] = res[k]
         plane[sl] = res["plane"]
@@ -147,7 +158,16 @@ def pc_2d(
 
 
 def _pc_chunk(
-    r1: F64, v1: F64, c1: F64, r2: F64, v2: F64, c2: F64, hbr: F64, cov_frame: str, adjust_tca: bool
+    r1: F64,
+    v1: F64,
+    c1: F64,
+    r2: F64,
+    v2: F64,
+    c2: F64,
+    hbr: F64,
+    cov_ok: npt.NDArray[np.bool_],
+    cov_frame: str,
+    adjust_tca: bool,
 ) -> dict[str, F64]:
     n = r1.shape[0]
     status = np.full(n, PcStatus.OK, dtype=np.int8)
@@ -202,7 +222,11 @@ def _pc_chunk(
     status[~moving] = PcStatus.ZERO_RELATIVE_VELOCITY
     status[~has_cov] = PcStatus.NO_COVARIANCE
     status[np.isnan(hbr)] = PcStatus.NO_HBR
-    status[~finite_states | (hbr < 0)] = PcStatus.INVALID_INPUT
+    status[~cov_ok] = PcStatus.INVALID_COVARIANCE
+    # A finite HBR whose clipping floor overflows, or states whose differences do, are numbers
+    # too large to compute with.
+    huge = (np.isfinite(hbr) & ~np.isfinite(lrem)) | ~np.isfinite(miss) | ~np.isfinite(speed)
+    status[~finite_states | (hbr < 0) | huge] = PcStatus.INVALID_INPUT
     good = status < 10
     pc = np.full(n, np.nan)
     finite_hbr = good & np.isfinite(hbr) & (hbr > 0)
@@ -211,6 +235,10 @@ def _pc_chunk(
         pc[idx] = _disk_integral(xm[idx], zm[idx], sx[idx], sz[idx], hbr[idx])
     pc[good & (hbr == 0)] = 0.0
     pc[good & np.isinf(hbr)] = 1.0
+    lost = good & ~np.isfinite(pc)  # the integral overflowed: no Pc rather than a wrong one
+    status[lost] = PcStatus.INVALID_INPUT
+    pc[lost] = np.nan
+    good &= ~lost
     pc = np.clip(pc, 0.0, 1.0)
     return {
         "pc": pc,
@@ -222,7 +250,7 @@ def _pc_chunk(
         "zm": zm,
         "sx": np.where(good, sx, np.nan),
         "sz": np.where(good, sz, np.nan),
-        "plane": np.where(has_cov[:, None, None], plane, np.nan),
+        "plane": np.where((has_cov & cov_ok)[:, None, None], plane, np.nan),
         "dur": duration,
         "flags": np.stack([remediated & good, long_encounter & good], 1),
     }

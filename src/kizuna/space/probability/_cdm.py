@@ -42,8 +42,9 @@ def cdm_arrays(cdms: Sequence[Cdm], hbr_m: float | None = None) -> CdmArrays:
     inertial = np.ones(n, dtype=bool)
     for i, cdm in enumerate(cdms):
         for obj, r, v, c in ((cdm.object1, r1, v1, c1), (cdm.object2, r2, v2, c2)):
-            r[i] = np.array(obj.position_km) * 1e3
-            v[i] = np.array(obj.velocity_km_s) * 1e3
+            with np.errstate(over="ignore"):  # a state too large becomes inf: INVALID_INPUT
+                r[i] = np.array(obj.position_km) * 1e3
+                v[i] = np.array(obj.velocity_km_s) * 1e3
             m = obj.covariance_matrix()
             if m is not None:
                 c[i] = m

@@ -30,6 +30,43 @@ def _covs(a: npt.ArrayLike, n: int, name: str) -> F64:
     return arr
 
 
+#: The largest standard deviations a covariance of an Earth orbit can mean: a position beyond
+#: the Earth's Hill sphere, a velocity beyond the escape velocity at its surface.
+MAX_SIGMA_M = 1.5e9
+MAX_SIGMA_M_S = 11.2e3
+#: How far past +-1 a correlation may be (CARA's non-positive-definite samples reach 1 + 1e-4).
+_RHO_SLACK = 1e-3
+
+
+def covariance_status(cov: npt.ArrayLike) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_]]:
+    """For (n, 3, 3) or (n, 6, 6) covariances (m, m/s): which rows are absent (every term NaN)
+    and which are valid (finite, no negative variance, every correlation within +-1, standard
+    deviations within :data:`MAX_SIGMA_M` and :data:`MAX_SIGMA_M_S`). A covariance that is
+    neither cannot be one; slightly non-positive-definite ones are valid (the 2D method clips
+    their eigenvalues, as CARA's does).
+
+    >>> good = np.diag([100.0, 400.0, 25.0])
+    >>> bad = good.copy(); bad[0, 1] = bad[1, 0] = 300.0   # correlation 1.5
+    >>> absent, valid = covariance_status(np.stack([good, bad, np.full((3, 3), np.nan)]))
+    >>> absent.tolist(), valid.tolist()
+    ([False, False, True], [True, False, False])
+    """
+    c = np.asarray(cov, dtype=np.float64)
+    if c.ndim == 2:
+        c = c[None]
+    absent = np.isnan(c).all(axis=(1, 2))
+    finite = np.isfinite(c).all(axis=(1, 2))
+    d = np.diagonal(c, axis1=1, axis2=2)
+    with np.errstate(all="ignore"):
+        limit = np.array([MAX_SIGMA_M] * 3 + [MAX_SIGMA_M_S] * 3)[: c.shape[1]] ** 2
+        in_range = ((d >= 0.0) & (d <= limit)).all(axis=1)
+        floor = (1e-9 * np.max(np.abs(d), axis=1)) ** 2  # rounding beside a zero variance
+        bound = (1.0 + _RHO_SLACK) ** 2 * d[:, :, None] * d[:, None, :] + floor[:, None, None]
+        correlated = (c * c <= bound).all(axis=(1, 2))
+    valid: npt.NDArray[np.bool_] = np.asarray(finite & in_range & correlated)
+    return np.asarray(absent), valid
+
+
 def _unit(a: F64) -> F64:
     with np.errstate(invalid="ignore", divide="ignore"):
         out: F64 = a / np.linalg.norm(a, axis=-1, keepdims=True)

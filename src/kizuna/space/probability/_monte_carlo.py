@@ -9,7 +9,7 @@ import numpy as np
 import numpy.typing as npt
 from scipy import stats
 
-from kizuna.space.probability._geometry import F64, _covs, _rows, rtn_to_eci
+from kizuna.space.probability._geometry import F64, _covs, _rows, covariance_status, rtn_to_eci
 from kizuna.space.probability._status import PcStatus
 
 
@@ -57,17 +57,24 @@ def pc_monte_carlo(
         _rows(a, 3, nm)[0] for a, nm in ((r1, "r1"), (v1, "v1"), (r2, "r2"), (v2, "v2"))
     )
     cs = []
+    nan = MonteCarloPc(math.nan, math.nan, math.nan, 0, 0, confidence, PcStatus.OK, False)
     for c, p, u, nm in ((cov1, p1, u1, "cov1"), (cov2, p2, u2, "cov2")):
         arr = _covs(c, 1, nm)[0]
+        absent, valid = covariance_status(arr)
+        if absent[0]:
+            return _replace_status(nan, PcStatus.NO_COVARIANCE)
+        if not valid[0]:
+            return _replace_status(nan, PcStatus.INVALID_COVARIANCE)
         if arr.shape == (3, 3):
             full = np.zeros((6, 6))
             full[:3, :3] = arr
             arr = full
         cs.append(rtn_to_eci(arr[None], p[None], u[None])[0] if cov_frame == "rtn" else arr)
-    nan = MonteCarloPc(math.nan, math.nan, math.nan, 0, 0, confidence, PcStatus.OK, False)
-    if not all(np.isfinite(c).all() for c in cs):
-        return _replace_status(nan, PcStatus.NO_COVARIANCE)
-    if not (math.isfinite(hbr) and hbr >= 0 and np.isfinite([*p1, *u1, *p2, *u2]).all()):
+    if not all(np.isfinite(c).all() for c in cs):  # the rotation of a state too large
+        return _replace_status(nan, PcStatus.INVALID_INPUT)
+    with np.errstate(over="ignore"):
+        too_large = not np.isfinite(np.float64(hbr) * np.float64(hbr))  # as the 2D method says
+    if too_large or not (hbr >= 0 and np.isfinite([*p1, *u1, *p2, *u2]).all()):
         return _replace_status(nan, PcStatus.NO_HBR if math.isnan(hbr) else PcStatus.INVALID_INPUT)
     (a1, k1), (a2, k2) = _sampler(cs[0]), _sampler(cs[1])
     rng = np.random.default_rng(seed)

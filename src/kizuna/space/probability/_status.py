@@ -17,6 +17,7 @@ class PcStatus(IntEnum):
     NO_HBR = 13
     INVALID_INPUT = 14
     UNSUPPORTED_FRAME = 15
+    INVALID_COVARIANCE = 16
 
 
 #: One sentence per status, for people.
@@ -34,6 +35,10 @@ MESSAGES: dict[PcStatus, str] = {
     PcStatus.ZERO_RELATIVE_VELOCITY: "relative velocity is zero, there is no encounter plane: "
     "Pc not computed",
     PcStatus.NO_HBR: "no hard-body radius (none in the CDM, none given): Pc not computed",
-    PcStatus.INVALID_INPUT: "non-finite state or covariance, or negative HBR: Pc not computed",
+    PcStatus.INVALID_INPUT: "non-finite state, negative HBR, or numbers too large to compute "
+    "with: Pc not computed",
     PcStatus.UNSUPPORTED_FRAME: "states not in an inertial frame (EME2000/GCRF): Pc not computed",
+    PcStatus.INVALID_COVARIANCE: "a covariance that cannot be one (a negative or infinite "
+    "variance, a correlation beyond +-1, or a standard deviation beyond 1.5e9 m or 11.2 km/s): "
+    "Pc not computed",
 }

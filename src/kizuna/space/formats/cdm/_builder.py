@@ -187,12 +187,16 @@ class _Builder:
             m = _HBR_COMMENT.match(c.value)
             if m and hbr is None:
                 try:
-                    hbr = float(m.group(1))
+                    value = float(m.group(1))
                 except ValueError:
-                    raise self.error(
-                        "HBR comment needs a number", c, "COMMENT HBR = 10 [m]"
-                    ) from None
-                continue
+                    value = math.nan
+                if math.isfinite(value) and value >= 0:
+                    hbr = value
+                    continue
+                self.notes.append(
+                    f"{c.where}: {c.value!r} is no hard-body radius (a finite number of metres, "
+                    "0 or more, is): kept as a comment"
+                )
             comments.append(c.value)
         vecs = []
         for names in (_REL_POS, _REL_VEL):
@@ -214,6 +218,17 @@ class _Builder:
 
         def opt(name: str) -> float | None:
             return float(rv[name]) if name in rv else None
+
+        for name, low, high in (
+            ("MISS_DISTANCE", 0.0, math.inf),
+            ("RELATIVE_SPEED", 0.0, math.inf),
+            ("COLLISION_PROBABILITY", 0.0, 1.0),
+        ):
+            if name in rv and not low <= float(rv[name]) <= high:
+                span = "0 or more" if high == math.inf else f"from {low:g} to {high:g}"
+                raise self.error(
+                    f"{name} needs a number {span}", seen[name], _example(name, _RELATIVE)
+                )
 
         return CdmRelative(
             tca=parse_epoch(rv["TCA"]),

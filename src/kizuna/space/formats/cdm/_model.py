@@ -151,6 +151,8 @@ def build_cdm(
 ) -> Cdm:
     """Assemble a CDM from two object sections, deriving miss distance, relative speed and the
     relative state in Object1's RTN frame from their states (both at TCA, same frame)."""
+    if collision_probability is not None and not 0.0 <= collision_probability <= 1.0:
+        raise ValueError(f"collision probability {collision_probability!r} is not in [0, 1]")
     when = tca if isinstance(tca, datetime) else parse_epoch(tca)
     if creation_date is None:
         created = datetime.now(UTC)

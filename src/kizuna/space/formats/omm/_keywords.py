@@ -122,6 +122,39 @@ def _split_unit(value: str) -> tuple[str, str | None]:
     return value.strip(), None
 
 
+def record_label(items: Iterable[tuple[str, str, str]]) -> str:
+    """How a person knows a record: its name and catalog number, as far as it gives them.
+
+    >>> record_label([("OBJECT_NAME", "ISS (ZARYA)", ""), ("NORAD_CAT_ID", "25544", "")])
+    'ISS (ZARYA), NORAD_CAT_ID 25544'
+    """
+    found: dict[str, str] = {}
+    for keyword, raw, _ in items:
+        key = keyword.strip().upper()
+        if key in ("OBJECT_NAME", "NORAD_CAT_ID", "OBJECT_ID") and key not in found:
+            text = "".join(ch for ch in raw.strip() if ch.isprintable())[:40]
+            if text:
+                found[key] = text
+    parts = [found["OBJECT_NAME"]] if "OBJECT_NAME" in found else []
+    parts += [f"{k} {found[k]}" for k in ("NORAD_CAT_ID", "OBJECT_ID") if k in found]
+    return ", ".join(parts[:2])
+
+
+def named(error: OmmError, items: Iterable[tuple[str, str, str]], record: str) -> OmmError:
+    """*error* with the record it is in named after its place (*record*: where it starts)."""
+    label = record_label(items)
+    whose = ", ".join(p for p in (record if record != error.where else "", label) if p)
+    if not whose:
+        return error
+    return OmmError(
+        error.problem,
+        source=error.source,
+        where=f"{error.where} ({whose})".strip(),
+        line=error.line,
+        expected=error.expected,
+    )
+
+
 def _build(
     items: Iterable[tuple[str, str, str]],
     *,
@@ -129,7 +162,22 @@ def _build(
     where: str,
     comments: Iterable[str] = (),
 ) -> ElementSet:
-    """One record from (keyword, value, where) triples; raises OmmError on the first problem."""
+    """One record from (keyword, value, where) triples; raises OmmError on the first problem,
+    naming the record (its place, name and catalog number) beside the line."""
+    pairs = list(items)
+    try:
+        return _record(pairs, source=source, where=where, comments=comments)
+    except OmmError as exc:
+        raise named(exc, pairs, where) from None
+
+
+def _record(
+    items: list[tuple[str, str, str]],
+    *,
+    source: str,
+    where: str,
+    comments: Iterable[str],
+) -> ElementSet:
     values: dict[str, Any] = {}
     seen: set[str] = set()
     user: list[tuple[str, str]] = []

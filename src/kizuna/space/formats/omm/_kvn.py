@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 
 from kizuna.space.formats._epoch import format_epoch
-from kizuna.space.formats.omm._keywords import _build
+from kizuna.space.formats.omm._keywords import _build, named
 from kizuna.space.formats.omm._model import ElementSet, OmmError, OmmResult
 
 
@@ -23,7 +23,7 @@ def parse_kvn(text: str, *, source: str = "<omm>") -> OmmResult:
         if not block and not bad:
             return
         if bad:
-            errors.append(bad[0])
+            errors.append(named(bad[0], block, f"record at line {start}"))
         else:
             try:
                 records.append(
