@@ -37,7 +37,7 @@ from kizuna.node._marking_rules import (
 from kizuna.node._snapshot import Snapshot
 from kizuna.policy.principal import Principal
 from kizuna.policy.refs import needs_redaction, visibility_refs
-from kizuna.stix.timestamps import format_micros, to_micros
+from kizuna.stix.timestamps import format_added, format_micros, to_micros
 from kizuna.stix.validate import validate_object
 from kizuna.store import SqlStore, Transaction
 from kizuna.store.types import (
@@ -76,7 +76,7 @@ class Batch:
         ):
             # TAXII 2.1 requires a version in every status detail: for an object without
             # modified or created (an SCO), its date_added, as the manifest gives it.
-            version = _version_text_of(item, accepted.version_text) or format_micros(added_us)
+            version = _version_text_of(item, accepted.version_text) or format_added(added_us)
             if outcome is Outcome.STORED:
                 results[accepted.index] = ObjectResult(
                     True, item.stix_id, version, "stored", added_us, True
