@@ -27,8 +27,9 @@ COOKIE = "kizuna_session"
 PRE_COOKIE = "kizuna_login"
 #: How long a session lasts after sign-in.
 LIFETIME_SECONDS = 8 * 3600
-#: Failed sign-ins allowed per client address and per user name in WINDOW_SECONDS.
+#: Failed sign-ins allowed per user name, and per client address, in WINDOW_SECONDS.
 MAX_FAILURES = 5
+MAX_FAILURES_PER_ADDRESS = 20
 WINDOW_SECONDS = 60.0
 
 

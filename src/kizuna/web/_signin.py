@@ -57,8 +57,7 @@ async def login(request: Request) -> Response:
     ):
         return _form(ui, request, 403, "The sign-in form had expired: try again.")
     client = request.client.host if request.client else "unknown"
-    keys = (f"addr:{client}", f"user:{username}")
-    if ui.limiter.blocked(*keys):
+    if ui.limiter.blocked(username) or ui.address_limiter.blocked(client):
         return _form(ui, request, 429, "Too many failed sign-ins: wait a minute and try again.")
 
     def check() -> tuple[Snapshot, bool]:
@@ -68,7 +67,8 @@ async def login(request: Request) -> Response:
 
     snap, ok = await run_in_threadpool(check)
     if not ok:
-        ui.limiter.failed(*keys)
+        ui.limiter.failed(username)
+        ui.address_limiter.failed(client)
         return _form(ui, request, 401, "That user name and token do not match.")
     response = RedirectResponse(safe_next(str(form.get("next", ""))), 303)
     response.set_cookie(

@@ -14,7 +14,13 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from kizuna.node import Node, Snapshot
 from kizuna.web import _views as views
-from kizuna.web._sessions import COOKIE, RateLimit, Session, Sessions
+from kizuna.web._sessions import (
+    COOKIE,
+    MAX_FAILURES_PER_ADDRESS,
+    RateLimit,
+    Session,
+    Sessions,
+)
 
 HERE = Path(__file__).parent
 PREFIX = "/ui"
@@ -35,7 +41,8 @@ class Ui:
     def __init__(self, node: Node) -> None:
         self.node = node
         self.sessions = Sessions(node.config.secret)
-        self.limiter = RateLimit()
+        self.limiter = RateLimit()  # per user name
+        self.address_limiter = RateLimit(MAX_FAILURES_PER_ADDRESS)
         self.env = jinja2.Environment(
             loader=jinja2.FileSystemLoader(HERE / "templates"),
             autoescape=True,
