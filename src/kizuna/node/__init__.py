@@ -8,7 +8,8 @@ and leaves through the functions exported here, and only through them:
 - :func:`read_page` reads a page through the access gate (returns a :class:`Page` of
   :class:`Released` versions);
 - :meth:`Node.snapshot` takes the policy :class:`Snapshot` both of them are given;
-- :func:`read_bundle` reads the objects of a bundle file, as :func:`ingest` takes them.
+- :func:`read_bundle` reads the objects of a bundle file, as :func:`ingest` takes them;
+  :class:`BundleFile` reads them incrementally (a large file, or a gzip bomb).
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ import msgspec
 from kizuna import config as config_mod
 from kizuna.config import NodeConfig
 from kizuna.errors import BadRequest, ConfigError, NotFound
-from kizuna.node._files import read_bundle
+from kizuna.node._files import BundleFile, read_bundle
 from kizuna.node._ingest import ObjectResult, check_marking_definition, ingest
 from kizuna.node._read import Page, Released, read_page
 from kizuna.node._snapshot import COMMUNITIES_SETTING, Snapshot, load_snapshot, make_principal
@@ -51,6 +52,7 @@ from kizuna.store.sql import SqlStore
 from kizuna.store.types import Collection, Grant, NewVersion, Org, Peer, User
 
 __all__ = [
+    "BundleFile",
     "Node",
     "ObjectResult",
     "Page",
