@@ -94,15 +94,21 @@ class Node:
     # -- lifecycle ---------------------------------------------------------------------------
 
     @classmethod
-    def open(cls, directory: Path | str, database: str | None = None) -> Node:
+    def open(
+        cls, directory: Path | str, database: str | None = None, *, read_only: bool = False
+    ) -> Node:
+        """The node in *directory*; *read_only*: its database is opened for reading only
+        (every write is refused by the database itself: ``kizuna serve --read-only``)."""
         directory = Path(directory)
         cfg = config_mod.load(directory)
         store = open_store(
             database or cfg.database_url(directory),
             sqlite_synchronous=cfg.sqlite_synchronous,
             sqlite_checkpoint_mib=cfg.sqlite_checkpoint_mib,
+            read_only=read_only,
         )
-        store.create_schema()
+        if not read_only:
+            store.create_schema()
         return cls(directory, cfg, store)
 
     @classmethod

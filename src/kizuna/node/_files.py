@@ -403,7 +403,9 @@ class _Splitter:
     def _carry(self, chunk: bytes, start: int, out: list[bytes]) -> None:
         """Keep what is left of *chunk* for the element (or the key) it belongs to."""
         if self.in_objects and self.depth >= 2:
-            self.element += chunk[start:]
+            # (Whitespace before an element is no part of it: a list of 1 GiB of spaces is
+            # refused for its size, not read as one huge element.)
+            self.element += chunk[start:] if self.element else chunk[start:].lstrip(_WHITESPACE)
             self._check_size(len(self.element))
         elif self.depth == 1:
             self._key(chunk, start, len(chunk))
