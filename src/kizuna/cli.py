@@ -16,6 +16,7 @@ from kizuna._cli_access import grant, user
 from kizuna._cli_admin import collection, community, marking, org
 from kizuna._cli_common import err, node_dir
 from kizuna._cli_data import export, import_
+from kizuna.cyber.cli import benign, match, related_command
 from kizuna.errors import KizunaError
 from kizuna.node import Node
 from kizuna.space.cli import space
@@ -122,9 +123,9 @@ def serve(
     import uvicorn
 
     from kizuna.sync.scheduler import Scheduler
-    from kizuna.taxii._protocol import Protocol, limits_of
     from kizuna.taxii.app import create_app
     from kizuna.taxii.asgi import serving
+    from kizuna.taxii.protocol import Protocol, limits_of
 
     logs.enable_access_log(access_log)
     node = Node.open(directory, database, read_only=read_only)
@@ -163,7 +164,7 @@ def serve(
             port=port,
             log_level="info",
             access_log=False,  # kizuna.access logs requests, with their principal
-            http=Protocol,  # deadlines, sizes and the connection limit (taxii/_protocol.py)
+            http=Protocol,  # deadlines, sizes and the connection limit (taxii/protocol.py)
             ws="none",
             timeout_keep_alive=node.config.keep_alive_seconds,
             ssl_certfile=node.config.tls_cert or None,
@@ -240,3 +241,5 @@ def demo(directory: Path, port: int, no_serve: bool) -> None:
 for command in (collection, user, org, grant, marking, community, import_, export, space, peer):
     main.add_command(command)
 main.add_command(sync_command)
+for command in (related_command, match, benign):
+    main.add_command(command)

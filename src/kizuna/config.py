@@ -70,6 +70,9 @@ class NodeConfig:
     #: TLS certificate and key (PEM) for ``kizuna serve``; empty serves plain HTTP.
     tls_cert: str = ""
     tls_key: str = ""
+    #: Keep the value index (kizuna.cyber's correlation and ``related``); turning it back on
+    #: fills it when the node next opens.
+    value_index: bool = True
 
     def database_url(self, directory: Path) -> str:
         """The SQLAlchemy URL of this node's database."""

@@ -19,8 +19,8 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from kizuna import logs
 from kizuna.errors import ConfigError
 from kizuna.node import Node
-from kizuna.taxii._protocol import Protocol, limits_of
 from kizuna.taxii.app import create_app
+from kizuna.taxii.protocol import Protocol, limits_of
 
 #: Automatic collections only once this many more container objects have been made than freed
 #: since the last collection: a backstop, for work outside requests (sync rounds) and for very
