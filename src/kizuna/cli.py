@@ -126,6 +126,7 @@ def serve(
     from kizuna.taxii.app import create_app
     from kizuna.taxii.asgi import serving
     from kizuna.taxii.protocol import Protocol, limits_of
+    from kizuna.web import mount
 
     logs.enable_access_log(access_log)
     node = Node.open(directory, database, read_only=read_only)
@@ -136,7 +137,8 @@ def serve(
     _check_port(host, port)
     scheme = "https" if node.config.tls_cert else "http"
     err.print(
-        f"serving {node.config.name} at {scheme}://{host}:{port}/taxii2/"
+        f"serving {node.config.name} at {scheme}://{host}:{port}/taxii2/ "
+        f"(the analysts' UI at {scheme}://{host}:{port}/ui/)"
         + (f" with {workers} worker processes" if workers > 1 else "")
         + (", read-only" if read_only else "")
     )
@@ -149,7 +151,7 @@ def serve(
             os.environ["KIZUNA_READ_ONLY"] = "1"
         target: object = "kizuna.taxii.asgi:app"
     else:
-        target = serving(create_app(node))
+        target = serving(mount(create_app(node), node))
     scheduler = None
     if node.config.sync_interval_seconds > 0 and not read_only:
         scheduler = Scheduler(node, node.config.sync_interval_seconds)
