@@ -56,6 +56,7 @@ class Ui:
             safe_url=views.safe_url,
             attack_url=views.attack_url,
             display_name=views.display_name,
+            type_name=views.type_name,
             origin_text=views.origin_text,
             number=views.number,
             obj_url=lambda sid: f"{PREFIX}/objects/{quote(str(sid), safe='')}",
