@@ -11,7 +11,8 @@ and leaves through the functions exported here, and only through them:
 - :func:`read_page` reads a page through the access gate (returns a :class:`Page` of
   :class:`Released` versions);
 - :meth:`Node.snapshot` takes the policy :class:`Snapshot` both of them are given;
-- :func:`read_bundle` reads the objects of a bundle file, as :func:`ingest` takes them.
+- :func:`read_bundle` reads the objects of a bundle file, as :func:`ingest` takes them;
+  :class:`BundleFile` reads them incrementally (a large file, or a gzip bomb).
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ from kizuna.config import NodeConfig
 from kizuna.cyber.values import body_keys
 from kizuna.errors import BadRequest, ConfigError, NotFound
 from kizuna.node._batch import ObjectResult
-from kizuna.node._files import read_bundle
+from kizuna.node._files import BundleFile, read_bundle
 from kizuna.node._ingest import Batch, check_batch, ingest, store_batch
 from kizuna.node._marking_rules import check_marking_definition
 from kizuna.node._read import Page, Released, read_page
@@ -58,6 +59,7 @@ from kizuna.store.types import Collection, Grant, NewVersion, Org, Peer, User
 
 __all__ = [
     "Batch",
+    "BundleFile",
     "Node",
     "ObjectResult",
     "Page",
@@ -101,16 +103,22 @@ class Node:
     # -- lifecycle ---------------------------------------------------------------------------
 
     @classmethod
-    def open(cls, directory: Path | str, database: str | None = None) -> Node:
+    def open(
+        cls, directory: Path | str, database: str | None = None, *, read_only: bool = False
+    ) -> Node:
+        """The node in *directory*; *read_only*: its database is opened for reading only
+        (every write is refused by the database itself: ``kizuna serve --read-only``)."""
         directory = Path(directory)
         cfg = config_mod.load(directory)
         store = open_store(
             database or cfg.database_url(directory),
             sqlite_synchronous=cfg.sqlite_synchronous,
             sqlite_checkpoint_mib=cfg.sqlite_checkpoint_mib,
+            read_only=read_only,
         )
         store.value_keys = body_keys if cfg.value_index else None
-        store.create_schema()
+        if not read_only:
+            store.create_schema()
         return cls(directory, cfg, store)
 
     @classmethod
