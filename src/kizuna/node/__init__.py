@@ -14,13 +14,14 @@ leaves through the functions exported here, and only through them:
 - :func:`read_page` reads a page through the access gate (returns a :class:`Page` of
   :class:`Released` versions);
 - :meth:`Node.snapshot` takes the policy :class:`Snapshot` both of them are given;
-- :func:`read_bundle` reads the objects of a bundle file, as :func:`ingest` takes them.
+- :func:`read_bundle` reads the objects of a bundle file, as :func:`ingest` takes them;
+  :class:`BundleFile` reads them incrementally (a large file, or a gzip bomb).
 """
 
 from kizuna.node._accounts import hash_token, new_token
 from kizuna.node._batch import ObjectResult
 from kizuna.node._collections import HOME_MAX_TLP
-from kizuna.node._files import read_bundle
+from kizuna.node._files import BundleFile, read_bundle
 from kizuna.node._ingest import Batch, check_batch, ingest, store_batch
 from kizuna.node._node import DEFINITIONS_ALIAS, Node
 from kizuna.node._read import Page, Released, read_page
@@ -30,6 +31,7 @@ __all__ = [
     "DEFINITIONS_ALIAS",
     "HOME_MAX_TLP",
     "Batch",
+    "BundleFile",
     "Node",
     "ObjectResult",
     "Page",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import shutil
 import time
 import uuid
 from pathlib import Path
@@ -27,6 +28,7 @@ from kizuna.stix.ids import derived_id
 from kizuna.stix.markings import builtin_markings
 from kizuna.stix.timestamps import to_micros
 from kizuna.store.adapters import open_store
+from kizuna.store.sql import SqlStore
 from kizuna.store.types import Collection, NewVersion
 
 log = logging.getLogger(__name__)
@@ -43,16 +45,22 @@ class Node(Accounts, Peers, Collections, Markings):
     """
 
     @classmethod
-    def open(cls, directory: Path | str, database: str | None = None) -> Node:
+    def open(
+        cls, directory: Path | str, database: str | None = None, *, read_only: bool = False
+    ) -> Node:
+        """The node in *directory*; *read_only*: its database is opened for reading only
+        (every write is refused by the database itself: ``kizuna serve --read-only``)."""
         directory = Path(directory)
         cfg = config_mod.load(directory)
         store = open_store(
             database or cfg.database_url(directory),
             sqlite_synchronous=cfg.sqlite_synchronous,
             sqlite_checkpoint_mib=cfg.sqlite_checkpoint_mib,
+            read_only=read_only,
         )
         store.value_keys = body_keys if cfg.value_index else None
-        store.create_schema()
+        if not read_only:
+            store.create_schema()
         return cls(directory, cfg, store)
 
     @classmethod
@@ -71,33 +79,45 @@ class Node(Accounts, Peers, Collections, Markings):
         if (directory / config_mod.CONFIG_NAME).exists():
             raise ConfigError(f"{directory} already holds a Kizuna node")
         country = country_code(country)
+        if directory.exists() and not directory.is_dir():
+            raise ConfigError(f"{directory} exists and is not a directory")
+        existed = directory.exists()
+        before = set(directory.iterdir()) if existed else set()
         directory.mkdir(parents=True, exist_ok=True)
-        cfg = NodeConfig(
-            name=name,
-            org=org,
-            country=country,
-            communities=[c.upper() for c in communities or []],
-            identity_id=derived_id("identity", f"org:{org}"),
-            secret=config_mod.new_secret(),
-            database=database,
-        )
-        config_mod.save(directory, cfg)
-        store = open_store(
-            cfg.database_url(directory),
-            sqlite_synchronous=cfg.sqlite_synchronous,
-            sqlite_checkpoint_mib=cfg.sqlite_checkpoint_mib,
-        )
-        store.value_keys = body_keys if cfg.value_index else None
-        store.create_schema()
-        node = cls(directory, cfg, store)
-        store.set_setting(
-            COMMUNITIES_SETTING,
-            json.dumps({k: list(v) for k, v in DEFAULT_COMMUNITIES.items()}),
-        )
-        store.set_setting("identity", json.dumps(node.identity()))
-        node.add_org(org, country, cfg.communities)
-        token = node.add_user("admin", org, admin=True)
-        node._install_definitions()
+        store: SqlStore | None = None
+        try:
+            cfg = NodeConfig(
+                name=name,
+                org=org,
+                country=country,
+                communities=[c.upper() for c in communities or []],
+                identity_id=derived_id("identity", f"org:{org}"),
+                secret=config_mod.new_secret(),
+                database=database,
+            )
+            config_mod.save(directory, cfg)
+            store = open_store(
+                cfg.database_url(directory),
+                sqlite_synchronous=cfg.sqlite_synchronous,
+                sqlite_checkpoint_mib=cfg.sqlite_checkpoint_mib,
+            )
+            store.value_keys = body_keys if cfg.value_index else None
+            store.create_schema()
+            node = cls(directory, cfg, store)
+            store.set_setting(
+                COMMUNITIES_SETTING,
+                json.dumps({k: list(v) for k, v in DEFAULT_COMMUNITIES.items()}),
+            )
+            store.set_setting("identity", json.dumps(node.identity()))
+            node.add_org(org, country, cfg.communities)
+            token = node.add_user("admin", org, admin=True)
+            node._install_definitions()
+        except BaseException:
+            # A failed init leaves nothing behind: a retry starts afresh.
+            if store is not None:
+                store.close()
+            _remove_new(directory, existed, before)
+            raise
         return node, token
 
     def close(self) -> None:
@@ -160,3 +180,15 @@ class Node(Accounts, Peers, Collections, Markings):
         log.info(
             "ready to serve: policy and id index read in %.2f s", time.perf_counter() - started
         )
+
+
+def _remove_new(directory: Path, existed: bool, before: set[Path]) -> None:
+    """Remove what an ``init`` made in *directory* (all of it, if it made the directory)."""
+    if not existed:
+        shutil.rmtree(directory, ignore_errors=True)
+        return
+    for path in set(directory.iterdir()) - before:
+        if path.is_dir():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)
