@@ -76,7 +76,9 @@ def page_position(
 def next_problem(token: str, seen: set[str]) -> str | None:
     """Why *token* cannot be sent back to the peer, or None."""
     if not token or len(token) > MAX_NEXT or not (token.isascii() and token.isprintable()):
-        return f"next {_show(token)} is not a usable token (1..{MAX_NEXT} printable ASCII characters)"
+        return (
+            f"next {_show(token)} is not a usable token (1..{MAX_NEXT} printable ASCII characters)"
+        )
     if token in seen:
         return f"the peer repeats next {_show(token)}: its pages loop"
     return None
