@@ -16,6 +16,9 @@ KEEP_REJECTIONS = 1000
 
 
 class SyncLog(StoreBase):
+    #: Rejections kept per peer (the newest).
+    kept_rejections = KEEP_REJECTIONS
+
     def record_sync_round(
         self, sync_round: SyncRound, rejections: Sequence[tuple[str | None, str]]
     ) -> None:

@@ -47,6 +47,28 @@ def decode_envelope(body: bytes | bytearray) -> Envelope:
     return Envelope(env.more, env.next, [bytes(o) for o in env.objects])
 
 
+_BRACKETS = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"|[\[\]{}]')
+
+
+def deeper_than(raw: bytes, limit: int) -> bool:
+    """Whether the arrays and objects of *raw* nest deeper than *limit* (the object is depth 1).
+
+    Counted without recursion, and only for objects with more brackets than *limit*.
+    """
+    if raw.count(b"[") + raw.count(b"{") <= limit:
+        return False
+    depth = 0
+    for m in _BRACKETS.finditer(raw):
+        c = raw[m.start()]
+        if c in b"[{":
+            depth += 1
+            if depth > limit:
+                return True
+        elif c in b"]}":
+            depth -= 1
+    return False
+
+
 def weight(raw: bytes) -> int:
     """At least the number of JSON values in *raw* (each but the first follows a comma or
     opens a container): what decoding it may cost, counted without decoding it."""

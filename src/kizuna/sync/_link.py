@@ -52,7 +52,13 @@ class LinkReport:
         return [f"{oid or '(no id)'}: {reason}" for oid, reason in self.rejections]
 
     def reject(self, oid: str | None, reason: str) -> None:
-        """Count one object refused (here, or by the peer in a push) and keep why."""
+        """Count one object refused (here, or by the peer in a push) and keep why.
+
+        Both may come from the peer: they are kept with control characters escaped and cut
+        short, as they will reach a log and the operator's terminal.
+        """
+        oid = None if oid is None else shown(oid, 120)
+        reason = shown(reason, 500)
         if self.direction == "pull":
             self.rejected += 1
         else:
@@ -98,3 +104,10 @@ class Round:
     @property
     def budget(self) -> Budget:
         return self.client.budget
+
+
+def shown(text: str, limit: int) -> str:
+    """*text* with what is not printable escaped (``\\x1b``), cut to about *limit* characters."""
+    if not text.isprintable():
+        text = "".join(c if c.isprintable() else repr(c)[1:-1] for c in text[: limit * 2])
+    return text if len(text) <= limit else text[: limit - 3] + "..."

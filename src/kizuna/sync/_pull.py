@@ -23,11 +23,12 @@ import msgspec
 from sqlalchemy.exc import SQLAlchemyError
 
 from kizuna.errors import KizunaError
-from kizuna.node._ingest import ObjectResult, ingest
+from kizuna.node import ObjectResult, ingest
+from kizuna.stix.limits import MAX_OBJECT_DEPTH
 from kizuna.stix.timestamps import format_micros
 from kizuna.store.types import Collection, SyncCursor
 from kizuna.sync._checks import next_problem, page_position
-from kizuna.sync._envelope import peek_id, weight
+from kizuna.sync._envelope import deeper_than, peek_id, weight
 from kizuna.sync._link import LinkReport, Round
 from kizuna.sync.client import AnswerTooLarge, Page, SyncError
 
@@ -197,6 +198,10 @@ class _Pull:
             values = weight(raw)
             if values > MAX_OBJECT_VALUES:
                 report.reject(peek_id(raw), f"holds more than {MAX_OBJECT_VALUES} JSON values")
+            elif deeper_than(raw, MAX_OBJECT_DEPTH):
+                report.reject(
+                    peek_id(raw), f"nested deeper than {MAX_OBJECT_DEPTH} levels (MAX_OBJECT_DEPTH)"
+                )
             else:
                 weighed.append((raw, values))
         fetched = self._missing_markings([raw for raw, _ in weighed])

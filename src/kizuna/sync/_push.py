@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 
 from kizuna.errors import KizunaError
-from kizuna.node._read import read_page
+from kizuna.node import read_page
 from kizuna.store.types import ObjectQuery, SyncCursor, VersionMatch
 from kizuna.sync._link import LinkReport, Round
 from kizuna.sync.client import SyncError

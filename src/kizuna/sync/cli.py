@@ -11,7 +11,6 @@ from rich.progress import Progress, TaskID, TextColumn, TimeElapsedColumn
 from kizuna._cli_common import err, node_dir
 from kizuna.node import Node
 from kizuna.stix.timestamps import format_micros
-from kizuna.store._sync_log import KEEP_REJECTIONS
 
 
 @click.group()
@@ -112,7 +111,7 @@ def peer_status_command(directory: Path, name: str | None, shown: int) -> None:
             if r.stopped:
                 click.echo(f"    stopped early: {r.stopped}")
         if status.rejections:
-            click.echo(f"  newest rejections (of up to {KEEP_REJECTIONS} kept):")
+            click.echo(f"  newest rejections (of up to {node.store.kept_rejections} kept):")
             for j in status.rejections:
                 click.echo(
                     f"    {format_micros(j.at_us)} {j.direction} {j.local_collection}<->"

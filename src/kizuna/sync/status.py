@@ -20,6 +20,7 @@ __all__ = ["LinkStatus", "PeerStatus", "peer_status", "reset_cursors"]
 @dataclass(frozen=True, slots=True)
 class LinkStatus:
     direction: str
+    #: The local collection: its alias when it has one, else its id.
     local: str
     remote: str
     #: The cursor as a date (``None``: the next round starts from the beginning).
@@ -56,6 +57,13 @@ def _collection_id(node: Node, local: str) -> str | None:
         return None
 
 
+def _label(node: Node, local: str) -> str:
+    try:
+        return node.collection(local).alias or local
+    except KizunaError:
+        return local
+
+
 def _shown(direction: str, position: str | None) -> str | None:
     """A cursor as a date: push positions are microseconds of this node's clock."""
     if position is None or direction == "pull" or not position.isdigit():
@@ -82,7 +90,7 @@ def peer_status(node: Node, name: str | None = None, rejections: int = 20) -> li
             links.append(
                 LinkStatus(
                     direction,
-                    local,
+                    _label(node, local),
                     remote,
                     _shown(direction, position),
                     rounds.get((direction, local, remote)),
@@ -125,7 +133,7 @@ def reset_cursors(
         changed.append(
             (
                 link_direction,
-                local,
+                _label(node, local),
                 remote,
                 _shown(link_direction, old),
                 _shown(link_direction, new),
