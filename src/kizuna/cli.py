@@ -12,7 +12,8 @@ from pathlib import Path
 import click
 
 from kizuna import logs
-from kizuna._cli_admin import collection, community, grant, marking, org, user
+from kizuna._cli_access import grant, user
+from kizuna._cli_admin import collection, community, marking, org
 from kizuna._cli_common import err, node_dir
 from kizuna._cli_data import export, import_
 from kizuna.errors import KizunaError
@@ -157,17 +158,13 @@ def demo(directory: Path, port: int, no_serve: bool) -> None:
     import contextlib
     import time
 
-    from kizuna.demo import run
+    from kizuna.demo import curl_line, run
 
     err.print(f"building three nodes in {directory}/ (NATO-CERT, JPN-CERT, AUS-ACSC) ...")
     with contextlib.ExitStack() as stack:
         d = run(directory, err, stack, port)
-        jpn = d.urls["jpn"]
         err.print("query the Japanese node as its analyst aiko (HTTP Basic, token as password):")
-        click.echo(
-            f'curl -s -u "aiko:{d.tokens["aiko"]}" -H "Accept: application/taxii+json;version=2.1" '
-            f'"{jpn}/api/collections/from-nato/objects/?limit=3&match[type]=malware"'
-        )
+        click.echo(curl_line(d))
         if no_serve:
             return
         err.print("serving the three nodes; Ctrl-C to stop")

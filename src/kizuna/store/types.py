@@ -97,6 +97,7 @@ class User:
     org: str
     is_admin: bool
     is_peer: bool = False
+    disabled: bool = False  # its token authenticates nothing (kizuna user disable)
 
 
 @dataclass(frozen=True, slots=True)

@@ -80,7 +80,7 @@ class Writes:
             raise NotFound(f"no object {oid} in collection {cid}")
         self._ctx.node.store.delete_versions(collection.id, [i.row.added_us for i in page.items])
         log.info(
-            "deleted %d version(s) of %s from %s as %s", len(page.items), oid, cid, principal.key
+            "deleted %d version(s) of %s from %s as %s", len(page.items), oid, cid, str(principal.key)
         )
         return Response(status_code=200, media_type=TAXII)
 
@@ -141,7 +141,7 @@ class Writes:
         def status_row(results: list[ObjectResult]) -> tuple[str, str, str, bytes]:
             nonlocal encoded
             encoded = msgspec.json.encode(status_resource(status_id, request_time, results))
-            return status_id, collection.id, principal.key, encoded
+            return status_id, collection.id, str(principal.key), encoded
 
         # The status is stored in the same transaction as the objects: one commit per POST.
         results = ingest(
@@ -159,7 +159,7 @@ class Writes:
         log.info(
             "POST %s by %s: %d object(s), %d stored, %d failed",
             collection.id,
-            principal.key,
+            str(principal.key),
             len(results),
             stored,
             failed,
@@ -183,7 +183,7 @@ class Writes:
     def get_status(self, request: Request, principal: Principal) -> Response:
         """GET a status resource (its writer's, or any for an administrator)."""
         found = self._ctx.node.store.status(request.path_params["sid"])
-        if found is None or (found[1] != principal.key and not principal.is_admin):
+        if found is None or (found[1] != str(principal.key) and not principal.is_admin):
             kept = (
                 f" (status resources are kept for {self._retention_days} days)"
                 if self._retention_days

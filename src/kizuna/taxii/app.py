@@ -120,7 +120,7 @@ def create_app(node: Node) -> Starlette:
             raise NotFound(f"no object {oid} in collection {cid}")
         body: dict[str, Any] = {"more": page.more}
         if page.more and page.last_added is not None:
-            body["next"] = ctx.cursors.encode(collection.id, principal.key, digest, page.last_added)
+            body["next"] = ctx.cursors.encode(collection.id, str(principal.key), digest, page.last_added)
         body["versions"] = [format_micros(i.row.version_us or i.row.added_us) for i in page.items]
         return TaxiiResponse(body, headers=page_headers(page))
 
