@@ -65,6 +65,7 @@ class FakePeer:
 
     def __init__(self, mode: str, objects: list[Any] | None = None, count: int = 50) -> None:
         self.mode = mode
+        self.count = count
         self.objects: list[Any] = (
             objects if objects is not None else [fake_indicator(i) for i in range(count)]
         )
@@ -138,9 +139,31 @@ class FakePeer:
         answer.headers = {}
         return answer
 
+    def mode_dates_only(self, query: dict[str, str]) -> Answer:
+        """Honest pages without next tokens: the client goes on with added_after."""
+        return _edit(self.page(self._start(query), query), next=None)
+
     def mode_more_forever(self, query: dict[str, str]) -> Answer:
         """more: true, no next token, and the same date headers on every page."""
         return _edit(self.page(0, query, more=True), next=None)
+
+    def mode_fat(self, query: dict[str, str]) -> Answer:
+        """``count`` indicators of about 1 KiB each, made as they are asked for (a large
+        honest collection: the benchmark's 1 GiB sync)."""
+        start = self._start(query)
+        limit = int(query.get("limit", "1000"))
+        end = min(start + limit, self.count)
+        chunk = [fake_indicator(i, description=_FILLER) for i in range(start, end)]
+        body: dict[str, Any] = {"more": end < self.count, "objects": chunk}
+        if end < self.count:
+            body["next"] = f"n{end}"
+        headers = {}
+        if chunk:
+            headers = {
+                "X-TAXII-Date-Added-First": added(start),
+                "X-TAXII-Date-Added-Last": added(end - 1),
+            }
+        return Answer(200, json.dumps(body).encode(), headers)
 
     # -- errors and garbage --------------------------------------------------------------------
 
@@ -213,6 +236,9 @@ class FakePeer:
     def stream_gzip_bomb(self, handler: BaseHTTPRequestHandler, query: dict[str, str]) -> None:
         """1 GiB of JSON whitespace, gzip-compressed to about a megabyte."""
         _stream(handler, _spaces(1 << 30), gzipped=True)
+
+
+_FILLER = "Seen in a phishing campaign against ministries. " * 14
 
 
 def _edit(answer: Answer, **changes: Any) -> Answer:

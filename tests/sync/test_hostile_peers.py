@@ -132,6 +132,13 @@ def test_pages_before_the_misbehaviour_are_kept(tmp_path: Path) -> None:
         assert ids_in(home.node, "from-bad") == {fake_indicator(i)["id"] for i in range(PAGE)}
 
 
+def test_a_peer_without_next_tokens_is_paged_by_its_dates(tmp_path: Path) -> None:
+    with home_with(tmp_path, FakePeer("dates_only")) as home:
+        _, bad = round_with(home)
+        assert bad.error is None and bad.stopped is None and bad.pages == 5
+        assert ids_in(home.node, "from-bad") == {fake_indicator(i)["id"] for i in range(50)}
+
+
 def test_a_date_that_cannot_be_a_cursor_is_never_committed(tmp_path: Path) -> None:
     for mode in ("bad_dates", "future_dates", "first_after_last"):
         with home_with(tmp_path / mode, FakePeer(mode)) as home:

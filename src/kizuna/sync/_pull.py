@@ -129,8 +129,8 @@ class _Pull:
         if problem is None and bound is None and page.more:
             if token is not None:
                 follow = self._fetch(token=token, limit=page.limit)
-            elif advanced:  # TAXII's other way of paging: added_after the page's last date
-                follow = self._fetch(after=page.last_added, limit=page.limit)
+            elif position.cursor_us is not None:  # TAXII's other way: added_after the last date
+                follow = self._fetch(after=format_micros(position.cursor_us), limit=page.limit)
         # The next page is fetched while this one is stored only when the cursor advanced:
         # whether a page that did not advance brought anything new is known once stored.
         pending = prefetch.submit(follow) if follow is not None and advanced else None
