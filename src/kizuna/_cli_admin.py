@@ -30,6 +30,14 @@ def collection() -> None:
     help="Marking-definition id stamped on unmarked objects (repeat).",
 )
 @click.option(
+    "--derived",
+    type=click.Choice(["refuse", "restrict"]),
+    default="refuse",
+    show_default=True,
+    help="A sighting, note or opinion more releasable than a source it names: refuse it, or "
+    "store it restricted to what every source admits.",
+)
+@click.option(
     "--home-grant/--no-home-grant",
     default=True,
     show_default=True,
@@ -42,6 +50,7 @@ def collection_add(
     alias: str | None,
     exercise: str | None,
     defaults: tuple[str, ...],
+    derived: str,
     home_grant: bool,
 ) -> None:
     """Create a collection; print its id.
@@ -58,6 +67,7 @@ def collection_add(
         kind=kind,
         default_markings=tuple(defaults),
         home_grant=home_grant,
+        derived=derived,
     )
     home = node.config.org
     err.print(

@@ -16,6 +16,7 @@ from kizuna._cli_access import grant, user
 from kizuna._cli_admin import collection, community, marking, org
 from kizuna._cli_common import err, node_dir
 from kizuna._cli_data import export, import_
+from kizuna.cyber.cli import benign, match, related_command
 from kizuna.errors import KizunaError
 from kizuna.node import Node
 from kizuna.space.cli import space
@@ -30,6 +31,15 @@ class _Group(click.Group):
             return super().invoke(ctx)
         except KizunaError as exc:
             err.print(f"[red]error:[/red] {exc.message}", highlight=False)
+            sys.exit(1)
+        except Exception as exc:
+            # A full disk or a database that cannot serve is said so, not a traceback.
+            from kizuna.store.errors import resource_error
+
+            named = resource_error(exc)
+            if named is None:
+                raise
+            err.print(f"[red]error:[/red] {named.message}", highlight=False)
             sys.exit(1)
 
 
@@ -93,8 +103,19 @@ def init(
     show_default=True,
     help="Log one line per request (client, request, status, time, principal) to stderr.",
 )
+@click.option(
+    "--read-only",
+    is_flag=True,
+    help="Open the database for reading only: serve reads, refuse writes (403), no sync.",
+)
 def serve(
-    directory: Path, host: str, port: int, database: str | None, workers: int, access_log: bool
+    directory: Path,
+    host: str,
+    port: int,
+    database: str | None,
+    workers: int,
+    access_log: bool,
+    read_only: bool,
 ) -> None:
     """Serve the node's TAXII 2.1 API (and sync with peers in the background)."""
     import os
@@ -104,24 +125,35 @@ def serve(
     from kizuna.sync.scheduler import Scheduler
     from kizuna.taxii.app import create_app
     from kizuna.taxii.asgi import serving
+    from kizuna.taxii.protocol import Protocol, limits_of
+    from kizuna.web import mount
 
     logs.enable_access_log(access_log)
-    node = Node.open(directory, database)
+    node = Node.open(directory, database, read_only=read_only)
+    limits, note = limits_of(node.config)
+    Protocol.limits = limits
+    if note:
+        err.print(note)
+    _check_port(host, port)
     scheme = "https" if node.config.tls_cert else "http"
     err.print(
-        f"serving {node.config.name} at {scheme}://{host}:{port}/taxii2/"
+        f"serving {node.config.name} at {scheme}://{host}:{port}/taxii2/ "
+        f"(the analysts' UI at {scheme}://{host}:{port}/ui/)"
         + (f" with {workers} worker processes" if workers > 1 else "")
+        + (", read-only" if read_only else "")
     )
     if workers > 1:
         os.environ["KIZUNA_NODE_DIR"] = str(directory.resolve())
         logs.export()
         if database:
             os.environ["KIZUNA_DATABASE"] = database
+        if read_only:
+            os.environ["KIZUNA_READ_ONLY"] = "1"
         target: object = "kizuna.taxii.asgi:app"
     else:
-        target = serving(create_app(node))
+        target = serving(mount(create_app(node), node))
     scheduler = None
-    if node.config.sync_interval_seconds > 0:
+    if node.config.sync_interval_seconds > 0 and not read_only:
         scheduler = Scheduler(node, node.config.sync_interval_seconds)
         scheduler.start()
         err.print(f"syncing with peers every {node.config.sync_interval_seconds} s")
@@ -134,12 +166,47 @@ def serve(
             port=port,
             log_level="info",
             access_log=False,  # kizuna.access logs requests, with their principal
+            http=Protocol,  # deadlines, sizes and the connection limit (taxii/protocol.py)
+            ws="none",
+            timeout_keep_alive=node.config.keep_alive_seconds,
             ssl_certfile=node.config.tls_cert or None,
             ssl_keyfile=node.config.tls_key or None,
         )
     finally:
         if scheduler is not None:
             scheduler.stop()
+
+
+def _check_port(host: str, port: int) -> None:
+    """Refuse, with what to do, an address ``serve`` could not listen on (before it says it
+    serves): a port in use, a privileged port, an address of another machine."""
+    import errno
+    import socket
+
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    try:
+        with socket.socket(family, socket.SOCK_STREAM) as sock:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+            sock.bind((host, port))
+    except socket.gaierror as exc:
+        raise KizunaError(f"cannot listen on {host}: not an address ({exc.strerror})") from None
+    except OSError as exc:
+        if exc.errno == errno.EADDRINUSE:
+            raise KizunaError(
+                f"port {port} on {host} is in use: another server listens there (another "
+                "kizuna serve?); stop it, or serve on another port with --port"
+            ) from None
+        if exc.errno == errno.EACCES:
+            raise KizunaError(
+                f"may not listen on port {port} as this user (ports below 1024 need "
+                "privileges); use --port 8443 or similar, behind a proxy if need be"
+            ) from None
+        if exc.errno == errno.EADDRNOTAVAIL:
+            raise KizunaError(
+                f"cannot listen on {host}: it is not an address of this machine "
+                "(--host 0.0.0.0 listens on all of them)"
+            ) from None
+        raise KizunaError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
 
 
 @main.command()
@@ -176,3 +243,5 @@ def demo(directory: Path, port: int, no_serve: bool) -> None:
 for command in (collection, user, org, grant, marking, community, import_, export, space, peer):
     main.add_command(command)
 main.add_command(sync_command)
+for command in (related_command, match, benign):
+    main.add_command(command)

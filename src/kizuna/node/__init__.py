@@ -5,10 +5,14 @@ operators' actions (organizations, users, collections, grants) and authenticatio
 and leaves through the functions exported here, and only through them:
 
 - :func:`ingest` validates and stores objects as a principal (returns :class:`ObjectResult`);
+  it is :func:`check_batch` (every pass but the store's, giving a :class:`Batch`) then
+  :func:`store_batch` in a store transaction, which a caller may hold itself to commit more
+  with the objects (a TAXII status);
 - :func:`read_page` reads a page through the access gate (returns a :class:`Page` of
   :class:`Released` versions);
 - :meth:`Node.snapshot` takes the policy :class:`Snapshot` both of them are given;
-- :func:`read_bundle` reads the objects of a bundle file, as :func:`ingest` takes them.
+- :func:`read_bundle` reads the objects of a bundle file, as :func:`ingest` takes them;
+  :class:`BundleFile` reads them incrementally (a large file, or a gzip bomb).
 """
 
 from __future__ import annotations
@@ -27,13 +31,17 @@ import msgspec
 
 from kizuna import config as config_mod
 from kizuna.config import NodeConfig
+from kizuna.cyber.values import body_keys
 from kizuna.errors import BadRequest, ConfigError, NotFound
-from kizuna.node._files import read_bundle
-from kizuna.node._ingest import ObjectResult, check_marking_definition, ingest
+from kizuna.node._batch import ObjectResult
+from kizuna.node._files import BundleFile, read_bundle
+from kizuna.node._ingest import Batch, check_batch, ingest, store_batch
+from kizuna.node._marking_rules import check_marking_definition
 from kizuna.node._read import Page, Released, read_page
 from kizuna.node._snapshot import COMMUNITIES_SETTING, Snapshot, load_snapshot, make_principal
 from kizuna.policy.communities import DEFAULT_COMMUNITIES
 from kizuna.policy.countries import is_country
+from kizuna.policy.derived import DERIVED_MODES, REFUSE
 from kizuna.policy.principal import Kind, Principal
 from kizuna.stix.extensions import extension_definitions
 from kizuna.stix.ids import derived_id
@@ -50,14 +58,18 @@ from kizuna.store.sql import SqlStore
 from kizuna.store.types import Collection, Grant, NewVersion, Org, Peer, User
 
 __all__ = [
+    "Batch",
+    "BundleFile",
     "Node",
     "ObjectResult",
     "Page",
     "Released",
     "Snapshot",
+    "check_batch",
     "ingest",
     "read_bundle",
     "read_page",
+    "store_batch",
 ]
 
 log = logging.getLogger(__name__)
@@ -91,15 +103,22 @@ class Node:
     # -- lifecycle ---------------------------------------------------------------------------
 
     @classmethod
-    def open(cls, directory: Path | str, database: str | None = None) -> Node:
+    def open(
+        cls, directory: Path | str, database: str | None = None, *, read_only: bool = False
+    ) -> Node:
+        """The node in *directory*; *read_only*: its database is opened for reading only
+        (every write is refused by the database itself: ``kizuna serve --read-only``)."""
         directory = Path(directory)
         cfg = config_mod.load(directory)
         store = open_store(
             database or cfg.database_url(directory),
             sqlite_synchronous=cfg.sqlite_synchronous,
             sqlite_checkpoint_mib=cfg.sqlite_checkpoint_mib,
+            read_only=read_only,
         )
-        store.create_schema()
+        store.value_keys = body_keys if cfg.value_index else None
+        if not read_only:
+            store.create_schema()
         return cls(directory, cfg, store)
 
     @classmethod
@@ -134,6 +153,7 @@ class Node:
             sqlite_synchronous=cfg.sqlite_synchronous,
             sqlite_checkpoint_mib=cfg.sqlite_checkpoint_mib,
         )
+        store.value_keys = body_keys if cfg.value_index else None
         store.create_schema()
         node = cls(directory, cfg, store)
         store.set_setting(
@@ -325,6 +345,7 @@ class Node:
         kind: str = "real",
         default_markings: tuple[str, ...] = (),
         home_grant: bool = True,
+        derived: str = REFUSE,
     ) -> Collection:
         """Create a collection; ``kind="exercise:NAME"`` makes it a collection of that exercise.
 
@@ -332,7 +353,14 @@ class Node:
         (its marking-definition is stored here), so exercise data never mixes with real data.
         With *home_grant* (the default), the node's own organization may read and write it up
         to :data:`HOME_MAX_TLP`, granted in the same transaction (``kizuna grant`` changes it).
+        *derived* says what becomes of a sighting, note or opinion more releasable than one
+        of its sources: ``refuse`` it, or ``restrict`` it to what every source admits.
         """
+        if derived not in DERIVED_MODES:
+            raise BadRequest(
+                f"unknown treatment of derived products {derived!r}: expected "
+                f"{' or '.join(DERIVED_MODES)}"
+            )
         if kind.startswith("exercise:"):
             try:
                 marking = exercise_marking(kind.split(":", 1)[1])
@@ -356,6 +384,7 @@ class Node:
             alias=alias,
             default_markings=default_markings,
             kind=kind,
+            derived=derived,
         )
         grants = [Grant(c.id, self.config.org, True, True, HOME_MAX_TLP)] if home_grant else []
         self.store.add_collection(c, grants)

@@ -12,6 +12,7 @@ from sqlalchemy import (
     and_,
     delete,
     insert,
+    inspect,
     select,
     update,
 )
@@ -49,11 +50,21 @@ class Directory(StoreBase):
                     default_markings=json.dumps(list(c.default_markings)),
                     kind=c.kind,
                     created_us=now_micros(),
+                    derived=c.derived,
                 )
             )
             for g in grants:
                 conn.execute(insert(t.grants).values(**_grant_row(g)))
             self._bump(conn)
+
+    def _add_collection_columns(self, conn: Connection) -> None:
+        """Give a collections table made before a column its column (create_all skips
+        tables that exist)."""
+        have = {c["name"] for c in inspect(conn).get_columns("collections")}
+        if "derived" not in have:
+            conn.exec_driver_sql(
+                "ALTER TABLE collections ADD COLUMN derived VARCHAR(20) NOT NULL DEFAULT 'refuse'"
+            )
 
     def set_collection_defaults(self, collection_id: str, markings: Sequence[str]) -> None:
         with self._writing() as conn:
@@ -316,6 +327,7 @@ def _collection(m: Any) -> Collection:
         alias=m["alias"],
         default_markings=tuple(json.loads(m["default_markings"])),
         kind=m["kind"],
+        derived=m["derived"],
     )
 
 

@@ -7,13 +7,14 @@ from __future__ import annotations
 from typing import Any
 
 import msgspec
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 
-from kizuna.errors import KizunaError, PayloadTooLarge
+from kizuna.errors import BadRequest, KizunaError, PayloadTooLarge, ServiceUnavailable
 from kizuna.node import ObjectResult, Page
 from kizuna.policy.gate import Access
-from kizuna.stix.timestamps import format_micros
+from kizuna.stix.limits import MAX_JSON_DEPTH, MAX_OBJECT_DEPTH, json_depth
+from kizuna.stix.timestamps import format_added, format_micros
 from kizuna.store.types import Collection
 from kizuna.taxii.media import STIX, TAXII
 
@@ -37,12 +38,15 @@ def error_response(exc: KizunaError) -> TaxiiResponse:
     if exc.details:
         body["details"] = exc.details
     headers = {"WWW-Authenticate": 'Basic realm="kizuna", Bearer'} if exc.status == 401 else None
+    if isinstance(exc, ServiceUnavailable):
+        headers = {"Retry-After": str(exc.retry_after)}
     return TaxiiResponse(body, status_code=exc.status, headers=headers)
 
 
 class Envelope(msgspec.Struct):
+    """The body of a POST: a TAXII envelope, or a STIX bundle (whose id and type go unread)."""
+
     objects: list[msgspec.Raw] | None = None
-    type: str | None = None
     more: bool | None = None
     next: str | None = None
 
@@ -57,15 +61,31 @@ async def read_body(request: Request, limit: int) -> bytes:
         )
     chunks = []
     size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise PayloadTooLarge(
-                f"the body exceeds {limit} bytes (max_content_length of the API root): split "
-                "the envelope"
-            )
-        chunks.append(chunk)
+    try:
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > limit:
+                raise PayloadTooLarge(
+                    f"the body exceeds {limit} bytes (max_content_length of the API root): "
+                    "split the envelope"
+                )
+            chunks.append(chunk)
+    except ClientDisconnect:
+        # The client went away, or its body took too long (body_timeout_seconds): no one
+        # reads this answer.
+        raise BadRequest(f"the connection closed after {size} bytes of the body") from None
     return b"".join(chunks)
+
+
+def check_depth(body: bytes) -> None:
+    """Refuse (400) a body nested deeper than :data:`~kizuna.stix.limits.MAX_JSON_DEPTH`,
+    before any decoder or other recursive code reads it."""
+    depth = json_depth(body)
+    if depth > MAX_JSON_DEPTH:
+        raise BadRequest(
+            f"the body nests arrays and objects {depth} levels deep; at most {MAX_JSON_DEPTH} "
+            f"are accepted (an object inside the envelope: {MAX_OBJECT_DEPTH})"
+        )
 
 
 def status_resource(status_id: str, request_us: int, results: list[ObjectResult]) -> dict[str, Any]:
@@ -112,13 +132,18 @@ def page_headers(page: Page) -> dict[str, str]:
     if not page.items:
         return {}
     return {
-        "X-TAXII-Date-Added-First": format_micros(page.items[0].row.added_us),
-        "X-TAXII-Date-Added-Last": format_micros(page.items[-1].row.added_us),
+        "X-TAXII-Date-Added-First": format_added(page.items[0].row.added_us),
+        "X-TAXII-Date-Added-Last": format_added(page.items[-1].row.added_us),
     }
 
 
 def envelope(page: Page, next_token: str | None) -> bytes:
-    """A page as a TAXII envelope: the stored bytes of its objects, spliced (no re-encoding)."""
+    """A page as a TAXII envelope: the stored bytes of its objects, spliced (no re-encoding).
+
+    An empty last page is the empty envelope ``{}`` ("more" defaults to false), as the OASIS
+    reference server answers it."""
+    if not page.items and not page.more and not next_token:
+        return b"{}"
     head = b'{"more":' + (b"true" if page.more else b"false")
     if next_token:
         head += b',"next":' + msgspec.json.encode(next_token)

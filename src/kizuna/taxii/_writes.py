@@ -25,15 +25,16 @@ from kizuna.errors import (
     NotFound,
     UnsupportedMediaType,
 )
-from kizuna.node import ObjectResult, Snapshot, ingest, read_page
+from kizuna.node import Snapshot, check_batch, read_page, store_batch
 from kizuna.policy.principal import Principal
 from kizuna.stix.timestamps import now_micros
-from kizuna.store.types import Collection, ObjectQuery, VersionMatch
+from kizuna.store.types import Collection, ObjectQuery, StatusRow, VersionMatch
 from kizuna.taxii._auth import check_accept
 from kizuna.taxii._context import Context
 from kizuna.taxii._resources import (
     Envelope,
     TaxiiResponse,
+    check_depth,
     error_response,
     read_body,
     status_resource,
@@ -85,7 +86,8 @@ class Writes:
         return Response(status_code=200, media_type=TAXII)
 
     async def add_objects(self, request: Request) -> Response:
-        """POST an envelope: every object judged on its own, one status resource."""
+        """POST an envelope (or a STIX bundle): every object judged on its own, one status
+        resource."""
         ctx = self._ctx
         ctx.active += 1
         try:
@@ -122,37 +124,29 @@ class Writes:
         self, principal: Principal, collection: Collection, snap: Snapshot, body: bytes
     ) -> Response:
         """Decode, ingest and record the status, in one thread."""
+        check_depth(body)
         try:
             env = msgspec.json.decode(body, type=Envelope)
         except msgspec.DecodeError as exc:
             raise InvalidJSON(f"the request body is not a TAXII envelope: {exc}") from None
-        if env.type == "bundle":
-            raise BadRequest(
-                'expected a TAXII 2.1 envelope {"objects": [...]}, got a STIX bundle; send its '
-                '"objects" list in an envelope'
-            )
+        # A STIX bundle is taken as the envelope of its objects (the OASIS stix2 library's
+        # TAXIICollectionSink, cytaxii2 and scripts posting an exported file send bundles);
+        # its own id and type are not read.
         if env.objects is None:
-            raise BadRequest('expected a TAXII 2.1 envelope with an "objects" list')
+            raise BadRequest(
+                'expected a TAXII 2.1 envelope {"objects": [...]} (or a STIX bundle) with an '
+                '"objects" list'
+            )
         raw = [bytes(o) for o in env.objects]
         request_time = now_micros()
         status_id = str(uuid.uuid4())
-        encoded = b""
-
-        def status_row(results: list[ObjectResult]) -> tuple[str, str, str, bytes]:
-            nonlocal encoded
-            encoded = msgspec.json.encode(status_resource(status_id, request_time, results))
-            return status_id, collection.id, str(principal.key), encoded
-
+        store = self._ctx.node.store
+        batch = check_batch(store, snap, principal, collection, raw, principal.origin)
         # The status is stored in the same transaction as the objects: one commit per POST.
-        results = ingest(
-            self._ctx.node.store,
-            snap,
-            principal,
-            collection,
-            raw,
-            principal.origin,
-            status=status_row,
-        )
+        with store.transaction() as tx:
+            results = store_batch(tx, batch)
+            encoded = msgspec.json.encode(status_resource(status_id, request_time, results))
+            tx.put_status(StatusRow(status_id, collection.id, str(principal.key), encoded))
         self._prune_statuses()
         stored = sum(1 for r in results if r.stored)
         failed = sum(1 for r in results if not r.ok)

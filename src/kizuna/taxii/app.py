@@ -7,8 +7,11 @@ rendered by one handler from the exception's status and message.
 from __future__ import annotations
 
 import logging
+import sqlite3
 from typing import Any
 
+import psycopg
+from sqlalchemy.exc import DBAPIError
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
@@ -19,8 +22,9 @@ from starlette.routing import Route
 from kizuna.errors import KizunaError, NotFound
 from kizuna.node import Node, read_page
 from kizuna.policy.principal import Principal
-from kizuna.stix.timestamps import format_micros
-from kizuna.store.types import ObjectQuery, VersionMatch
+from kizuna.stix.timestamps import format_added, format_micros
+from kizuna.store.errors import resource_error
+from kizuna.store.types import Collection, ObjectQuery, StoredVersion, VersionMatch
 from kizuna.taxii._access import AccessLog
 from kizuna.taxii._context import API_ROOT, Context
 from kizuna.taxii._resources import (
@@ -95,12 +99,19 @@ def create_app(node: Node) -> Starlette:
     def get_object(request: Request, principal: Principal) -> Response:
         oid = request.path_params["oid"]
         cid = request.path_params["cid"]
-        _, f, page, token = ctx.paged_read(
+        collection, f, page, token = ctx.paged_read(
             request, principal, cid, oid, ("match[version]", "match[spec_version]")
         )
-        if not page.items and f.next is None:
+        if not page.items and f.next is None and not visible(principal, collection, oid):
             raise NotFound(f"no object {oid} in collection {cid}")
         return TaxiiResponse(envelope(page, token), headers=page_headers(page))
+
+    def visible(principal: Principal, collection: Collection, oid: str) -> bool:
+        """Does *principal* see any version of *oid* here? A filter that matches none of them
+        answers an empty envelope (TAXII 2.1 sections 5.6 and 5.8); an object absent or hidden
+        answers 404, the same for both."""
+        query = ObjectQuery(collection_id=collection.id, ids=(oid,), versions=VersionMatch(all=True))
+        return bool(read_page(node.store, node.snapshot(), principal, collection, query, 1).items)
 
     def versions(request: Request, principal: Principal) -> Response:
         oid = request.path_params["oid"]
@@ -116,13 +127,14 @@ def create_app(node: Node) -> Starlette:
             versions=VersionMatch(all=True),
         )
         page = read_page(node.store, node.snapshot(), principal, collection, query, f.limit)
-        if not page.items and f.next is None:
+        if not page.items and f.next is None and not visible(principal, collection, oid):
             raise NotFound(f"no object {oid} in collection {cid}")
         body: dict[str, Any] = {"more": page.more}
         if page.more and page.last_added is not None:
             body["next"] = ctx.cursors.encode(collection.id, str(principal.key), digest, page.last_added)
-        body["versions"] = [format_micros(i.row.version_us or i.row.added_us) for i in page.items]
-        return TaxiiResponse(body, headers=page_headers(page))
+        if page.items:
+            body["versions"] = [_version(i.row) for i in page.items]
+        return TaxiiResponse(body if page.items or page.more else {}, headers=page_headers(page))
 
     def provenance(request: Request, principal: Principal) -> Response:
         """Kizuna extension: where each visible version of an object came from, and when."""
@@ -140,8 +152,8 @@ def create_app(node: Node) -> Starlette:
                 "id": oid,
                 "versions": [
                     {
-                        "version": format_micros(i.row.version_us or i.row.added_us),
-                        "date_added": format_micros(i.row.added_us),
+                        "version": _version(i.row),
+                        "date_added": format_added(i.row.added_us),
                         "origin": i.row.origin,
                     }
                     for i in page.items
@@ -157,6 +169,8 @@ def create_app(node: Node) -> Starlette:
             None,
             ("match[id]", "match[type]", "match[version]", "match[spec_version]"),
         )
+        if not page.items and not page.more and not token:
+            return TaxiiResponse({})  # the empty envelope, as for objects
         body: dict[str, Any] = {"more": page.more}
         if token:
             body["next"] = token
@@ -164,8 +178,8 @@ def create_app(node: Node) -> Starlette:
             body["objects"] = [
                 {
                     "id": i.row.stix_id,
-                    "date_added": format_micros(i.row.added_us),
-                    "version": format_micros(i.row.version_us or i.row.added_us),
+                    "date_added": format_added(i.row.added_us),
+                    "version": _version(i.row),
                     "media_type": STIX,
                 }
                 for i in page.items
@@ -219,11 +233,41 @@ def create_app(node: Node) -> Starlette:
         log.exception("unexpected error on %s %s", request.method, request.url.path)
         return error_response(KizunaError("the server hit an unexpected error; see its log"))
 
+    async def database_error(request: Request, exc: Exception) -> Response:
+        """A full disk (507) or a database that cannot serve now (503, Retry-After) is said
+        so; any other database error is a bug (500, with its traceback in the log)."""
+        err = resource_error(exc)
+        if err is None:
+            return await server_error(request, exc)
+        log.warning(
+            "%s %s answered %d: %s (%s: %s)",
+            request.method,
+            request.url.path,
+            err.status,
+            err.message,
+            type(exc).__name__,
+            str(exc).splitlines()[0] if str(exc) else "",
+        )
+        return error_response(err)
+
+    # The store's errors reach here raw (its hot queries use the driver's cursor) or wrapped
+    # by SQLAlchemy.
+    database_errors = (DBAPIError, sqlite3.Error, psycopg.Error, OSError)
     app = Starlette(
         routes=routes,
-        exception_handlers={HTTPException: http_error, Exception: server_error},
+        exception_handlers={
+            HTTPException: http_error,
+            **dict.fromkeys(database_errors, database_error),
+            Exception: server_error,
+        },
         middleware=[Middleware(AccessLog)],
     )
     app.state.node = node
     app.state.context = ctx
     return app
+
+
+def _version(row: StoredVersion) -> str:
+    """A version as TAXII lists it: the object's ``modified`` (or ``created``), else (an SCO)
+    its ``date_added``."""
+    return format_micros(row.version_us) if row.version_us else format_added(row.added_us)

@@ -2,7 +2,7 @@
 
 :func:`app` is the factory of ``kizuna serve --workers N`` (one per worker process); the node
 directory and database come from the environment that ``kizuna serve`` sets:
-``KIZUNA_NODE_DIR`` and, optionally, ``KIZUNA_DATABASE``.
+``KIZUNA_NODE_DIR`` and, optionally, ``KIZUNA_DATABASE`` and ``KIZUNA_READ_ONLY``.
 
 A serving process collects its garbage between requests rather than in the middle of them
 (:class:`CollectBetweenRequests`).
@@ -20,6 +20,8 @@ from kizuna import logs
 from kizuna.errors import ConfigError
 from kizuna.node import Node
 from kizuna.taxii.app import create_app
+from kizuna.taxii.protocol import Protocol, limits_of
+from kizuna.web import mount
 
 #: Automatic collections only once this many more container objects have been made than freed
 #: since the last collection: a backstop, for work outside requests (sync rounds) and for very
@@ -35,7 +37,13 @@ def app() -> ASGIApp:
     directory = os.environ.get("KIZUNA_NODE_DIR")
     if not directory:
         raise ConfigError("KIZUNA_NODE_DIR is not set (kizuna serve sets it for its workers)")
-    return serving(create_app(Node.open(directory, os.environ.get("KIZUNA_DATABASE") or None)))
+    node = Node.open(
+        directory,
+        os.environ.get("KIZUNA_DATABASE") or None,
+        read_only=os.environ.get("KIZUNA_READ_ONLY") == "1",
+    )
+    Protocol.limits, _ = limits_of(node.config)  # this worker's connections
+    return serving(mount(create_app(node), node))
 
 
 def serving(application: Starlette) -> ASGIApp:
