@@ -110,3 +110,21 @@ def test_what_a_peer_controls_is_shown_escaped(tmp_path: Path) -> None:
         assert chr(27) not in status
         assert "indicator--\\x1b[2J\\x1b[31mgotcha\\nxxx" in status  # escaped, on one line
         assert max(len(line) for line in status.splitlines()) < 2000
+
+
+def test_the_newest_rejections_are_kept_per_peer(tmp_path: Path) -> None:
+    from kizuna.store.types import SyncRound
+
+    node, _ = Node.init(tmp_path / "n", name="n", org="JPN-CERT", country="JPN")
+    kept = node.store.kept_rejections
+    for k in range(3):
+        rejections = [(f"indicator--{k}-{i}", "bad") for i in range(kept * 2 // 3)]
+        node.store.record_sync_round(SyncRound("p", "pull", "l", "r", k, k + 1), rejections)
+    node.store.record_sync_round(SyncRound("q", "pull", "l", "r", 0, 1), [(None, "other peer")])
+    newest = node.store.sync_rejections("p", limit=10 * kept)
+    assert len(newest) == kept
+    assert newest[0].object_id == f"indicator--2-{kept * 2 // 3 - 1}"
+    assert [r.reason for r in node.store.sync_rejections("q")] == ["other peer"]
+    (last,) = node.store.sync_rounds("p")
+    assert last.started_us == 2
+    node.close()
