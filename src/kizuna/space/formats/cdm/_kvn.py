@@ -58,7 +58,8 @@ def parse_kvn(text: str, *, source: str = "<cdm>") -> Cdm:
         if unit is not None and known is not None and known.unit is None and known.kind == "str":
             value = line.partition("=")[2].strip()  # a name such as STARLINK-11735 [DTC]
             unit = None
-        if unit is None and value.endswith("["):
+        takes_unit = known is None or known.unit is not None
+        if unit is None and value.endswith("[") and takes_unit:
             value = value[:-1].rstrip()
             quirks.append(f"line {no}: {key} has an unclosed unit bracket, read without a unit")
         if key == "OBJECT":
