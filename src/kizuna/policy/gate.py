@@ -20,14 +20,16 @@ from dataclasses import dataclass
 from typing import Any
 
 from kizuna.policy._redact import (
+    Path,
     mark_removed,
+    ref_removals,
     reindexed,
-    remove_refs,
     selectors_resolve,
+    steps,
     sweep,
 )
 from kizuna.policy.principal import Principal
-from kizuna.policy.refs import referenced_ids
+from kizuna.policy.refs import referenced_ids, required_slots
 from kizuna.policy.required import is_required
 from kizuna.stix.markings import TLP_LEVELS, Exercise, Marking, RelTo, Statement, Tlp, Unknown
 
@@ -196,43 +198,68 @@ class Gate:
         """*obj* as *principal* may receive it, or None if it must be withheld.
 
         *obj* is modified in place and returned. *hidden* answers, for a batch of ids, which
-        of them are objects stored on this node that the principal may not see.
+        of them are objects stored on this node that the principal may not receive (hidden
+        by their markings, or withheld by this pass: ``node/_hidden.py``).
         """
         if principal.is_admin:
             return obj
         access = self.access(principal, collection.id)
-        otype = str(obj.get("type", ""))
         if not self.set_visible(
             principal, obj.get("object_marking_refs") or (), access, collection
         ):
             return None
-        if not _redact_granular(self, principal, access, collection, obj, otype):
+        otype = str(obj.get("type", ""))
+        granular = _granular_removals(self, principal, access, collection, obj, otype)
+        if granular is None:
             return None
-        refs = sorted(referenced_ids(obj))
+        kept, removals = granular
+        refs = referenced_ids(obj)
         if refs:
-            gone = set(hidden(refs))
-            if gone and not remove_refs(obj, otype, gone):
-                return None
+            gone = set(hidden(sorted(refs)))
+            if gone:
+                if withheld_by_refs(obj, gone):
+                    return None
+                removals += ref_removals(obj, gone)
+        if removals:
+            for path in removals:
+                mark_removed(obj, path)
+            # Kept entries follow the list entries they mark (removing [0] makes [1] the new
+            # [0]); a selector through a removed place goes.
+            kept = [reindexed(obj, e) for e in kept]
+            sweep(obj)
+        if "granular_markings" in obj:
+            # Entries whose selectors now point at nothing go too.
+            remaining = [e for e in kept if selectors_resolve(obj, e)]
+            if remaining:
+                obj["granular_markings"] = remaining
+            else:
+                del obj["granular_markings"]
         return obj
+
+
+def withheld_by_refs(obj: dict[str, Any], gone: Collection[str]) -> bool:
+    """Would *obj* lose a required reference, every id it names being in *gone*?"""
+    return any(all(i in gone for i in slot) for slot in required_slots(obj))
 
 
 # -- helpers ---------------------------------------------------------------------------------
 
 
-def _redact_granular(
+def _granular_removals(
     gate: Gate,
     principal: Principal,
     access: Access,
     collection: CollectionView,
     obj: dict[str, Any],
     otype: str,
-) -> bool:
-    """Remove fields under granular markings the principal may not see; False to withhold."""
+) -> tuple[list[Any], list[Path]] | None:
+    """The granular-marking entries that stay, and the places of the fields the others mark;
+    None to withhold (a required property would go)."""
     entries = obj.get("granular_markings")
     if not entries:
-        return True
+        return [], []
     kept_entries = []
-    removals: list[str] = []
+    removals: list[Path] = []
     for entry in entries:
         ref = entry.get("marking_ref") if isinstance(entry, dict) else None
         if not isinstance(ref, str) or gate.marking_visible(principal, ref, access, collection):
@@ -240,21 +267,8 @@ def _redact_granular(
             continue
         for selector in entry.get("selectors") or ():
             if not isinstance(selector, str):
-                return False
+                return None
             if is_required(otype, selector.split(".", 1)[0]):
-                return False
-            removals.append(selector)
-    for selector in removals:
-        mark_removed(obj, selector)
-    # Kept entries follow the list entries they mark (removing [0] makes [1] the new [0]).
-    kept_entries = [reindexed(obj, e) for e in kept_entries] if removals else kept_entries
-    sweep(obj)
-    # Entries whose selectors now point at removed fields go too.
-    remaining = [e for e in kept_entries if selectors_resolve(obj, e)]
-    if remaining:
-        obj["granular_markings"] = remaining
-    else:
-        obj.pop("granular_markings", None)
-    return True
-
-
+                return None
+            removals.append(steps(selector))
+    return kept_entries, removals

@@ -384,6 +384,8 @@ def _version_condition(
         options.append(~exists().where(*inner))
     if m.at:
         options.append(v.c.version_us.in_(list(m.at)))
+    if m.every_version_of and options:
+        options.append(v.c.type.in_(list(m.every_version_of)))
     if not options:
         return None
     return or_(*options)
