@@ -35,9 +35,7 @@ from pathlib import Path
 
 import msgspec
 
-from kizuna.node import Node
-from kizuna.node._ingest import ingest
-from kizuna.node._read import read_page
+from kizuna.node import Node, ingest, read_page
 from kizuna.policy.principal import Principal
 from kizuna.stix.markings import TLP2_IDS, releasability_marking
 from kizuna.store.types import Collection, ObjectQuery

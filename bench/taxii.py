@@ -68,8 +68,7 @@ from urllib.parse import urlencode, urlsplit
 import httpx
 import msgspec
 
-from kizuna.node import Node
-from kizuna.node._ingest import ingest
+from kizuna.node import Node, ingest
 from kizuna.policy.principal import Principal
 from kizuna.stix.markings import TLP2_IDS, releasability_marking
 from kizuna.store.types import Collection

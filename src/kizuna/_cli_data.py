@@ -11,10 +11,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from kizuna._cli_common import err, node_dir
 from kizuna.errors import KizunaError
-from kizuna.node import Node
-from kizuna.node._files import read_bundle
-from kizuna.node._ingest import ingest
-from kizuna.node._read import read_page
+from kizuna.node import Node, ingest, read_bundle, read_page
 from kizuna.store.types import ObjectQuery, VersionMatch
 
 

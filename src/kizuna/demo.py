@@ -20,10 +20,7 @@ import msgspec
 from rich.console import Console
 from rich.table import Table
 
-from kizuna.node import Node
-from kizuna.node._files import read_bundle
-from kizuna.node._ingest import ingest
-from kizuna.node._read import read_page
+from kizuna.node import Node, ingest, read_bundle, read_page
 from kizuna.policy.gate import CollectionView
 from kizuna.stix.markings import TLP2_IDS, releasability_marking
 from kizuna.store.types import ObjectQuery, VersionMatch

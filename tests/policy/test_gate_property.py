@@ -26,8 +26,7 @@ import msgspec
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from kizuna.node import Node
-from kizuna.node._read import read_page
+from kizuna.node import Node, read_page
 from kizuna.policy.refs import needs_redaction, visibility_refs
 from kizuna.stix.markings import TLP2_IDS, exercise_marking, releasability_marking
 from kizuna.stix.timestamps import to_micros

@@ -15,9 +15,7 @@ from types import ModuleType
 import pytest
 from click.testing import CliRunner
 
-from kizuna.node import Node
-from kizuna.node._ingest import ingest
-from kizuna.node._read import read_page
+from kizuna.node import Node, ingest, read_page
 from kizuna.space import _screen_cdm, _screen_csv, catalog, screen, screen_cli, stix, tle
 from kizuna.space.cli import space
 from kizuna.stix.markings import TLP2_IDS, releasability_id, releasability_marking

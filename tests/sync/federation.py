@@ -17,8 +17,7 @@ from typing import Any
 
 import msgspec
 
-from kizuna.node import Node
-from kizuna.node._ingest import ingest
+from kizuna.node import Node, ingest
 from kizuna.stix.markings import TLP2_IDS, releasability_marking
 from tests.conftest import serve
 from tests.helpers import bundle_objects

@@ -1,8 +1,14 @@
 """A Kizuna node: its directory, settings, database, principals and the policy snapshot.
 
 ``Node`` is the service layer every adapter uses (the TAXII API, the CLI, sync, the UI):
-operators' actions (organizations, users, collections, grants), authentication, and through
-:mod:`kizuna.node._ingest` and :mod:`kizuna.node._read`, every way data enters and leaves.
+operators' actions (organizations, users, collections, grants) and authentication. Data enters
+and leaves through the functions exported here, and only through them:
+
+- :func:`ingest` validates and stores objects as a principal (returns :class:`ObjectResult`);
+- :func:`read_page` reads a page through the access gate (returns a :class:`Page` of
+  :class:`Released` versions);
+- :meth:`Node.snapshot` takes the policy :class:`Snapshot` both of them are given;
+- :func:`read_bundle` reads the objects of a bundle file, as :func:`ingest` takes them.
 """
 
 from __future__ import annotations
@@ -22,6 +28,9 @@ import msgspec
 from kizuna import config as config_mod
 from kizuna.config import NodeConfig
 from kizuna.errors import BadRequest, ConfigError, NotFound
+from kizuna.node._files import read_bundle
+from kizuna.node._ingest import ObjectResult, check_marking_definition, ingest
+from kizuna.node._read import Page, Released, read_page
 from kizuna.node._snapshot import COMMUNITIES_SETTING, Snapshot, load_snapshot, make_principal
 from kizuna.policy.communities import DEFAULT_COMMUNITIES
 from kizuna.policy.countries import is_country
@@ -39,6 +48,17 @@ from kizuna.stix.timestamps import format_micros, now_micros, to_micros
 from kizuna.store.adapters import open_store
 from kizuna.store.sql import SqlStore
 from kizuna.store.types import Collection, Grant, NewVersion, Org, Peer, User
+
+__all__ = [
+    "Node",
+    "ObjectResult",
+    "Page",
+    "Released",
+    "Snapshot",
+    "ingest",
+    "read_bundle",
+    "read_page",
+]
 
 log = logging.getLogger(__name__)
 
@@ -318,8 +338,6 @@ class Node:
 
         Checked as any incoming marking-definition is: known codes, immutable once stored.
         """
-        from kizuna.node._ingest import check_marking_definition
-
         try:
             obj = releasability_marking(codes)
         except ValueError as exc:

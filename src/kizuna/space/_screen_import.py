@@ -49,7 +49,7 @@ def import_command(
     A space object's id comes from its catalog number, so importing newer elements makes a new
     version of the same object. Records that cannot be read are reported; the rest import.
     """
-    from kizuna.node._ingest import ingest
+    from kizuna.node import ingest
 
     node, principal, collection = _open_as(directory, collection_id, as_user)
     stored = duplicates = rejected = 0

@@ -34,7 +34,7 @@ def _open_as(directory: Path, collection_id: str, as_user: str) -> tuple[Any, An
 
 def _read_node(node: Any, principal: Any, collection: Any) -> _NodeCatalog:
     """The newest version of every space object *principal* may see in *collection*."""
-    from kizuna.node._read import read_page
+    from kizuna.node import read_page
     from kizuna.store.types import ObjectQuery
 
     snap = node.snapshot()
@@ -86,7 +86,7 @@ def _store_conjunctions(
 ) -> tuple[int, list[str]]:
     """Conjunction objects for every event, each marked no more releasable than either of its
     two space objects (kizuna.policy.combine.derived_refs), ingested as *principal*."""
-    from kizuna.node._ingest import ingest
+    from kizuna.node import ingest
     from kizuna.policy.combine import derived_refs
 
     snap = node.snapshot()

@@ -40,7 +40,16 @@ from stix2patterns.v21.object_validator import HASHES_REGEX
 
 from kizuna.stix._rules import PROPERTY_NAME, TYPE_NAME
 
-__all__ = ["check_pattern"]
+__all__ = ["MAX_PATTERN_DEPTH", "MAX_PATTERN_LENGTH", "check_pattern", "pattern_limit"]
+
+#: The deepest nesting of parentheses and brackets a pattern may have. Real patterns nest a few
+#: levels; both parsers (this one and the ANTLR parser of ``stix2-patterns``) recurse once or
+#: more per level, and ``stix2-patterns`` ran out of Python's stack at 250 levels.
+MAX_PATTERN_DEPTH: Final = 100
+#: The longest pattern accepted, in characters (a pattern's tokens take about 40 times its
+#: length in memory while it is checked). Feeds' largest patterns (long ``OR`` lists of hashes)
+#: are a few kilobytes.
+MAX_PATTERN_LENGTH: Final = 262_144
 
 #: The grammar's whitespace (WS); comments are not taken (they match as bad characters).
 _WS: Final = (
@@ -271,12 +280,12 @@ class _Parser:
             elif kind == "[":
                 self.at += 1
                 kind, text = self.kinds[self.at], self.texts[self.at]
-                if kind == "ipos":
+                if kind == "ipos" and len(text) <= 18:
                     path.append(int(text))
                 elif kind == "*":
                     path.append(_STAR)
                 else:  # stix2-patterns fails on negative indexes: leave them to it
-                    raise self._expected("a list index (n or *)")
+                    raise self._expected("a list index (n or *, n of at most 18 digits)")
                 self.at += 1
                 self._take("]")
             else:
@@ -345,6 +354,39 @@ def _simple(pattern: str) -> bool:
     return 3 <= len(otype) <= 250 and TYPE_NAME.match(otype) is not None and (
         PROPERTY_NAME.match(path[0]) is not None
     )
+
+
+def pattern_limit(pattern: str) -> str | None:
+    """Why *pattern* is past a limit (its length, or how deep it nests), or None.
+
+    It costs a scan of the pattern's characters: the nesting is counted over its tokens only
+    when it has that many opening parentheses and brackets at all.
+
+    >>> pattern_limit("(" * 101 + "[ipv4-addr:value = '1']" + ")" * 101)
+    'the pattern nests 102 levels of parentheses and brackets; at most 100 are accepted'
+    >>> pattern_limit("[file:name = '" + "(" * 200 + "']") is None
+    True
+    """
+    if len(pattern) > MAX_PATTERN_LENGTH:
+        return (
+            f"the pattern has {len(pattern)} characters; at most {MAX_PATTERN_LENGTH} are "
+            "accepted (split it into several indicators)"
+        )
+    if pattern.count("(") + pattern.count("[") <= MAX_PATTERN_DEPTH:
+        return None
+    depth = deepest = 0
+    for token in _TOKEN.findall(pattern):
+        if token == "(" or token == "[":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif token == ")" or token == "]":
+            depth -= 1
+    if deepest > MAX_PATTERN_DEPTH:
+        return (
+            f"the pattern nests {deepest} levels of parentheses and brackets; at most "
+            f"{MAX_PATTERN_DEPTH} are accepted"
+        )
+    return None
 
 
 def check_pattern(pattern: str) -> str | None:

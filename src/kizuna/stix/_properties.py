@@ -50,10 +50,77 @@ def kind(value: object) -> str:
     return type(value).__name__
 
 
+def is_one_of(value: object, names: frozenset[str] | tuple[str, ...]) -> bool:
+    """Is *value* one of the strings *names*? (``in`` a set raises for a list or an object.)
+
+    >>> is_one_of(["new-sco"], frozenset({"new-sco"}))
+    False
+    """
+    return isinstance(value, str) and value in names
+
+
 def show(value: object, limit: int = 80) -> str:
-    """A short, quoted rendering of *value* for a message."""
-    text = repr(value)
-    return text if len(text) <= limit else text[: limit - 3] + "..."
+    """A short, quoted rendering of *value* for a message, at most *limit* characters.
+
+    It costs no more than *limit* whatever the value: a list of a million items, a value nested
+    thousands of levels deep or an integer of 5,000 digits (which ``repr`` refuses to write)
+    are shown by their beginning.
+
+    >>> show([1, "a", {"k": None}])
+    "[1, 'a', {'k': None}]"
+    >>> show(list(range(10**6)), 20)
+    '[0, 1, 2, 3, 4, 5...'
+    >>> show(10**5000)
+    'an integer of about 5001 digits'
+    """
+    parts: list[str] = []
+    size = 0
+    # A stack of what is left to write: values, and the text that closes a container.
+    todo: list[object] = [value]
+    while todo and size <= limit:
+        item = todo.pop()
+        if isinstance(item, _Text):
+            text = item.text
+        elif isinstance(item, list | tuple):
+            text = "["
+            todo.append(_Text("]"))
+            head = item[: limit // 2 + 1]  # each item takes 3 characters at least, with ", "
+            for i in range(len(head) - 1, -1, -1):
+                todo.append(head[i])
+                if i:
+                    todo.append(_Text(", "))
+        elif isinstance(item, dict):
+            text = "{"
+            todo.append(_Text("}"))
+            items = list(item.items())[: limit // 2 + 1]
+            for i in range(len(items) - 1, -1, -1):
+                todo.append(items[i][1])
+                todo.append(_Text(_scalar(items[i][0], limit) + ": "))
+                if i:
+                    todo.append(_Text(", "))
+        else:
+            text = _scalar(item, limit)
+        parts.append(text)
+        size += len(text)
+    text = "".join(parts)
+    return text if len(text) <= limit and not todo else text[: limit - 3] + "..."
+
+
+class _Text:
+    """Text :func:`show` writes as it is (punctuation between the values it renders)."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+
+def _scalar(value: object, limit: int) -> str:
+    if isinstance(value, str):
+        return repr(value[: limit + 1])
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 256:
+        return f"an integer of about {int(value.bit_length() * 0.30103) + 1} digits"
+    return repr(value)
 
 
 def timestamp(out: list[Problem], path: str, value: object, millis: bool = False) -> int | None:
@@ -226,7 +293,7 @@ def kill_chain_phases(out: list[Problem], value: object) -> None:
                 )
 
 
-_INDEX = re.compile(r"^\[(\d+)\]\Z")
+_INDEX = re.compile(r"^\[([0-9]+)\]\Z")
 
 
 def _resolves(obj: dict[str, Any], selector: str) -> str | None:
@@ -237,9 +304,11 @@ def _resolves(obj: dict[str, Any], selector: str) -> str | None:
         if m is not None:
             if not isinstance(node, list):
                 return f"{segment} indexes something that is not a list"
-            index = int(m[1])
-            if index >= len(node):
-                return f"index {index} is past the end of a list of {len(node)}"
+            digits = m[1]
+            if len(digits) > 18 or int(digits) >= len(node):
+                shown = digits if len(digits) <= 18 else f"{digits[:8]}... ({len(digits)} digits)"
+                return f"index {shown} is past the end of a list of {len(node)}"
+            index = int(digits)
             node = node[index]
         else:
             if not isinstance(node, dict) or segment not in node:
@@ -343,7 +412,7 @@ def extensions(out: list[Problem], value: object) -> None:
             continue
         if by_definition:
             etype = ext.get("extension_type")
-            if etype not in R.EXTENSION_TYPES:
+            if not is_one_of(etype, R.EXTENSION_TYPES):
                 out.append(
                     Problem(
                         f"{path}.extension_type",

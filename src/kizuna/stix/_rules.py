@@ -73,7 +73,8 @@ NOT_RELATABLE = frozenset(
 )
 
 # The patterns that must match a whole value end with \Z: "$" also matches before a trailing
-# newline, so "name\n" would pass for a property name.
+# newline, so "name\n" would pass for a property name. Digits are ASCII digits: in a str pattern
+# \d also matches the other scripts' digits ("٣"), so those with \d are compiled re.ASCII.
 
 #: The UUID of a STIX identifier: RFC 4122, so version 1-5 and the 10xx variant.
 UUID = re.compile(
@@ -90,23 +91,24 @@ PROPERTY_NAME = re.compile(r"^[a-z0-9_]{3,250}\Z")
 #: The key of a predefined or custom extension named by suffix (section 7.3).
 EXTENSION_NAME = re.compile(r"^[a-z][a-z0-9]*(?:-[a-z0-9]+)*-ext\Z")
 #: A granular marking selector (section 7.2.3.1).
-SELECTOR = re.compile(r"^(?:[a-z0-9_-]{3,249}(?:\.(?:\[\d+\]|[a-z0-9_-]{1,250}))*|id)\Z")
+SELECTOR = re.compile(r"^(?:[a-z0-9_-]{3,249}(?:\.(?:\[[0-9]+\]|[a-z0-9_-]{1,250}))*|id)\Z")
 #: An RFC 5646 language tag, by its syntax (language, script, region, variants, extensions).
 LANGUAGE_TAG = re.compile(
     r"^(?:[A-Za-z]{2,3}(?:-[A-Za-z]{3}){0,3}|[A-Za-z]{4,8})"
     r"(?:-[A-Za-z]{4})?(?:-(?:[A-Za-z]{2}|\d{3}))?"
     r"(?:-(?:[A-Za-z0-9]{5,8}|\d[A-Za-z0-9]{3}))*"
     r"(?:-[0-9A-WY-Za-wy-z](?:-[A-Za-z0-9]{2,8})+)*(?:-[xX](?:-[A-Za-z0-9]{1,8})+)?\Z"
-    r"|^[xX](?:-[A-Za-z0-9]{1,8})+\Z"
+    r"|^[xX](?:-[A-Za-z0-9]{1,8})+\Z",
+    re.ASCII,
 )
 #: A URL: a scheme, then no whitespace or control characters anywhere.
 URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:[^\s\x00-\x1f\x7f]+\Z")
-CVE_ID = re.compile(r"^CVE-\d{4}-(?:0\d{3}|[1-9]\d{3,})\Z")
-CAPEC_ID = re.compile(r"^CAPEC-\d+\Z")
+CVE_ID = re.compile(r"^CVE-\d{4}-(?:0\d{3}|[1-9]\d{3,})\Z", re.ASCII)
+CAPEC_ID = re.compile(r"^CAPEC-\d+\Z", re.ASCII)
 HEX = re.compile(r"^(?:[0-9a-fA-F]{2})*\Z")
 BASE64 = re.compile(r"^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?\Z")
 #: created and modified must be precise to the millisecond (section 3.2).
-MILLIS = re.compile(r"\.\d{3,}Z\Z")
+MILLIS = re.compile(r"\.\d{3,}Z\Z", re.ASCII)
 
 #: Timestamp-valued properties by object type, besides created and modified.
 TIMESTAMPS: dict[str, tuple[str, ...]] = {

@@ -14,7 +14,7 @@ from stix2patterns.validator import run_validator
 
 from kizuna.stix import _properties as P
 from kizuna.stix import _rules as R
-from kizuna.stix._pattern import check_pattern
+from kizuna.stix._pattern import check_pattern, pattern_limit
 from kizuna.stix._properties import Problem
 
 
@@ -33,8 +33,26 @@ def _indicator(out: list[Problem], obj: dict[str, Any]) -> None:
     pattern = obj.get("pattern")
     if obj.get("pattern_type") == "stix" and isinstance(pattern, str):
         version = "2.0" if obj.get("pattern_version") == "2.0" else "2.1"
-        for error in _pattern_errors(pattern, version):
+        past = pattern_limit(pattern)
+        if past is not None:
+            out.append(Problem("pattern", f"not accepted: {past}"))
+            return
+        errors = (
+            _pattern_errors(pattern, version)
+            if len(pattern) <= _REMEMBERED_PATTERN
+            else _pattern_errors.__wrapped__(pattern, version)
+        )
+        for error in errors:
             out.append(Problem("pattern", f"not a valid STIX pattern: {error}"))
+
+
+#: The longest pattern whose errors are remembered (4,096 patterns of this length take 8 MiB;
+#: remembering the longest ones would let a client fill the memory with them).
+_REMEMBERED_PATTERN = 2048
+#: The longest pattern that ``stix2-patterns`` is asked about when the fast parser refuses it
+#: (its ANTLR parser took 1.4 s over 165,000 characters); a longer one is refused with the fast
+#: parser's reason.
+STIX2_PATTERNS_LENGTH = 16_384
 
 
 @lru_cache(maxsize=4096)
@@ -43,12 +61,21 @@ def _pattern_errors(pattern: str, version: str) -> tuple[str, ...]:
 
     The fast parser of ``_pattern`` accepts only what stix2-patterns accepts, in microseconds;
     when it refuses, stix2-patterns (0.3 to 5 ms) gives the authoritative errors."""
-    if version == "2.1" and check_pattern(pattern) is None:
-        return ()
+    if version == "2.1":
+        reason = check_pattern(pattern)
+        if reason is None:
+            return ()
+        if len(pattern) > STIX2_PATTERNS_LENGTH:
+            return (reason,)
+    elif len(pattern) > STIX2_PATTERNS_LENGTH:
+        return (
+            f"a STIX 2.0 pattern is checked up to {STIX2_PATTERNS_LENGTH} characters; this one "
+            f"has {len(pattern)} (send it as a 2.1 pattern or split it)",
+        )
     try:
         return _stix2_patterns_errors(pattern, version)
     except Exception as e:  # stix2-patterns fails on some inputs ('', hashes[0], x[-1])
-        return (f"stix2-patterns could not check it ({type(e).__name__}: {e})",)
+        return (f"stix2-patterns could not check it ({type(e).__name__}: {P.show(str(e))})",)
 
 
 def _stix2_patterns_errors(pattern: str, version: str) -> tuple[str, ...]:
@@ -103,7 +130,7 @@ def _location(out: list[Problem], obj: dict[str, Any]) -> None:
         if isinstance(value, bool) or not isinstance(value, int | float):
             out.append(Problem(key, f"expected a number, got {P.kind(value)}"))
         elif limit is not None and not -limit <= value <= limit:
-            out.append(Problem(key, f"expected -{limit:g}..{limit:g}, got {value}"))
+            out.append(Problem(key, f"expected -{limit:g}..{limit:g}, got {P.show(value)}"))
 
 
 def _observed_data(out: list[Problem], obj: dict[str, Any]) -> None:
@@ -127,7 +154,7 @@ def _bounded(out: list[Problem], obj: dict[str, Any], key: str, low: int) -> Non
 def _opinion(out: list[Problem], obj: dict[str, Any]) -> None:
     _required(out, obj, "opinion")
     value = obj.get("opinion")
-    if value is not None and value not in R.OPINIONS:
+    if value is not None and not P.is_one_of(value, R.OPINIONS):
         out.append(
             Problem("opinion", f"expected one of {', '.join(R.OPINIONS)}, got {P.show(value)}")
         )
@@ -160,7 +187,7 @@ def _marking_definition(out: list[Problem], obj: dict[str, Any]) -> None:
         out.append(Problem("definition", f"expected an object, got {P.kind(definition)}"))
     elif not isinstance(definition, dict):
         pass
-    elif dtype == "tlp" and definition.get("tlp") not in R.TLP_LEVELS:
+    elif dtype == "tlp" and not P.is_one_of(definition.get("tlp"), R.TLP_LEVELS):
         out.append(
             Problem(
                 "definition.tlp",
@@ -187,7 +214,7 @@ def _extension_definition(out: list[Problem], obj: dict[str, Any]) -> None:
             out.append(Problem("extension_types", f"expected a list, got {P.kind(types)}"))
             types = []
         for i, t in enumerate(types):
-            if t not in R.EXTENSION_TYPES:
+            if not P.is_one_of(t, R.EXTENSION_TYPES):
                 out.append(
                     Problem(
                         f"extension_types[{i}]",

@@ -26,9 +26,7 @@ import httpx
 import msgspec
 
 from kizuna.errors import KizunaError
-from kizuna.node import Node
-from kizuna.node._ingest import ingest
-from kizuna.node._read import read_page
+from kizuna.node import Node, ingest, read_page
 from kizuna.policy.principal import Principal
 from kizuna.store.types import Collection, ObjectQuery, Peer, SyncCursor, VersionMatch
 from kizuna.sync.client import Page as RemotePage

@@ -8,8 +8,7 @@ import binascii
 from starlette.requests import Request
 
 from kizuna.errors import NotAcceptable, Unauthorized
-from kizuna.node import Node
-from kizuna.node._snapshot import Snapshot
+from kizuna.node import Node, Snapshot
 from kizuna.policy.principal import Principal
 from kizuna.taxii.media import TAXII, acceptable
 

@@ -14,9 +14,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from kizuna.errors import Forbidden, KizunaError, NotFound
-from kizuna.node import Node
-from kizuna.node._read import Page, read_page
-from kizuna.node._snapshot import Snapshot
+from kizuna.node import Node, Page, Snapshot, read_page
 from kizuna.policy.gate import DENIED, Access
 from kizuna.policy.principal import Principal
 from kizuna.store.types import Collection, ObjectQuery

@@ -11,8 +11,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from kizuna.errors import KizunaError, PayloadTooLarge
-from kizuna.node._ingest import ObjectResult
-from kizuna.node._read import Page
+from kizuna.node import ObjectResult, Page
 from kizuna.policy.gate import Access
 from kizuna.stix.timestamps import format_micros
 from kizuna.store.types import Collection

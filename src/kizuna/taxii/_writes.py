@@ -25,9 +25,7 @@ from kizuna.errors import (
     NotFound,
     UnsupportedMediaType,
 )
-from kizuna.node._ingest import ObjectResult, ingest
-from kizuna.node._read import read_page
-from kizuna.node._snapshot import Snapshot
+from kizuna.node import ObjectResult, Snapshot, ingest, read_page
 from kizuna.policy.principal import Principal
 from kizuna.stix.timestamps import now_micros
 from kizuna.store.types import Collection, ObjectQuery, VersionMatch

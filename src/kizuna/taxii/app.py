@@ -17,8 +17,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from kizuna.errors import KizunaError, NotFound
-from kizuna.node import Node
-from kizuna.node._read import read_page
+from kizuna.node import Node, read_page
 from kizuna.policy.principal import Principal
 from kizuna.stix.timestamps import format_micros
 from kizuna.store.types import ObjectQuery, VersionMatch
