@@ -132,9 +132,7 @@ class Hidden:
             todo = {i for i in following if i not in self._decided and i not in pending}
         self._settle(pending)
 
-    def _slots(
-        self, cid: str, ids: list[str]
-    ) -> Iterable[tuple[str, list[tuple[str, ...]]]]:
+    def _slots(self, cid: str, ids: list[str]) -> Iterable[tuple[str, list[tuple[str, ...]]]]:
         """(id, required slots) of every version of *ids* admitted in collection *cid*."""
         sets = self._readable.get(cid)
         for start in range(0, len(ids), 500):

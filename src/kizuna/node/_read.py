@@ -8,7 +8,9 @@ cursor count only what the principal can see.
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass, replace
+from typing import Any
 
 import msgspec
 
@@ -153,17 +155,21 @@ def release(
             every |= ids
         hidden.learn(every)
         for row in pending:
-            if releases_unchanged(row.body, any(hidden.is_hidden(i) for i in found[row.added_us])):
+            named = any(hidden.is_hidden(i) for i in found[row.added_us])
+            if releases_unchanged(row.body, named):
                 decided[row.added_us] = row.body
                 continue
-            obj = msgspec.json.decode(row.body)
+            obj = _decoded(row.body)
             result = snap.gate.release(principal, view, obj, hidden)
             if result is None:
                 decided[row.added_us] = None
-            elif result == msgspec.json.decode(row.body):
+            elif not named and b"\\u" not in row.body and _same(result, row.body):
                 decided[row.added_us] = row.body  # unchanged: the stored bytes go out
             else:
-                decided[row.added_us] = msgspec.json.encode(result)
+                # Re-encoded from what the gate released: stored bytes that name a hidden
+                # id, or spell one behind an escape, never go out (a repeated key, which
+                # the decoded object does not show, may hold it).
+                decided[row.added_us] = _encoded(result)
     out: list[Released] = []
     for r in rows:
         if r.added_us in decided:
@@ -173,3 +179,38 @@ def release(
         else:
             out.append(Released(r, r.body))
     return out
+
+
+#: Python's recursion limit while an object too deep for the default is decoded. Ingest
+#: refuses objects nested past ``stix.limits.MAX_OBJECT_DEPTH``; versions stored before it
+#: did were decoded at ingest under the default limit (1,000), so they are less deep.
+_DEEP_LIMIT = 5000
+
+
+def _decoded(body: bytes) -> Any:
+    try:
+        return msgspec.json.decode(body)
+    except RecursionError:
+        _deeper()
+        return msgspec.json.decode(body)
+
+
+def _same(obj: Any, body: bytes) -> bool:
+    try:
+        return bool(obj == _decoded(body))
+    except RecursionError:
+        _deeper()
+        return bool(obj == _decoded(body))
+
+
+def _encoded(obj: Any) -> bytes:
+    try:
+        return msgspec.json.encode(obj)
+    except RecursionError:
+        _deeper()
+        return msgspec.json.encode(obj)
+
+
+def _deeper() -> None:
+    if sys.getrecursionlimit() < _DEEP_LIMIT:
+        sys.setrecursionlimit(_DEEP_LIMIT)

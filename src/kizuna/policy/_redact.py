@@ -136,13 +136,26 @@ def sweep(obj: Any) -> None:
                 parent[key] = _REMOVED
 
 
-def selectors_resolve(obj: Any, entry: Any) -> bool:
-    if not isinstance(entry, dict) or not entry.get("selectors"):
-        return False
+def resolving(obj: Any, entry: Any) -> Any:
+    """*entry* with only the selectors that name a place of *obj*; None when none does."""
+    if not isinstance(entry, dict):
+        return None
+    selectors = []
     for selector in entry.get("selectors") or ():
         node = obj
         for step in steps(str(selector)):
             node = _child(node, step)
             if node is None:
-                return False
-    return True
+                break
+        else:
+            selectors.append(selector)
+    if not selectors:
+        return None
+    return (
+        entry
+        if len(selectors) == len(entry.get("selectors") or ())
+        else {
+            **entry,
+            "selectors": selectors,
+        }
+    )

@@ -24,7 +24,7 @@ from kizuna.policy._redact import (
     mark_removed,
     ref_removals,
     reindexed,
-    selectors_resolve,
+    resolving,
     steps,
     sweep,
 )
@@ -228,8 +228,8 @@ class Gate:
             kept = [reindexed(obj, e) for e in kept]
             sweep(obj)
         if "granular_markings" in obj:
-            # Entries whose selectors now point at nothing go too.
-            remaining = [e for e in kept if selectors_resolve(obj, e)]
+            # Selectors that now point at nothing go, and entries left with none.
+            remaining = [e for e in (resolving(obj, e) for e in kept) if e is not None]
             if remaining:
                 obj["granular_markings"] = remaining
             else:
