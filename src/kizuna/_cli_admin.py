@@ -1,4 +1,4 @@
-"""Operator commands: collections, users, organizations, grants, markings, communities."""
+"""Operator commands: collections, organizations, markings, communities."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from pathlib import Path
 import click
 
 from kizuna._cli_common import err, node_dir
-from kizuna.node import Node
-from kizuna.stix.markings import TLP_LEVELS
+from kizuna.node import HOME_MAX_TLP, Node
+from kizuna.stix.markings import Exercise, RelTo, Statement, Tlp, parse_marking
 
 
 @click.group()
@@ -29,6 +29,20 @@ def collection() -> None:
     multiple=True,
     help="Marking-definition id stamped on unmarked objects (repeat).",
 )
+@click.option(
+    "--derived",
+    type=click.Choice(["refuse", "restrict"]),
+    default="refuse",
+    show_default=True,
+    help="A sighting, note or opinion more releasable than a source it names: refuse it, or "
+    "store it restricted to what every source admits.",
+)
+@click.option(
+    "--home-grant/--no-home-grant",
+    default=True,
+    show_default=True,
+    help="Let the node's own organization read and write it, up to TLP:AMBER+STRICT.",
+)
 def collection_add(
     directory: Path,
     title: str,
@@ -36,14 +50,35 @@ def collection_add(
     alias: str | None,
     exercise: str | None,
     defaults: tuple[str, ...],
+    derived: str,
+    home_grant: bool,
 ) -> None:
-    """Create a collection; print its id."""
+    """Create a collection; print its id.
+
+    The node's own organization may read and write it up to TLP:AMBER+STRICT (its analysts
+    see what it holds), unless --no-home-grant; other organizations need `kizuna grant`.
+    """
     node = Node.open(directory)
     kind = f"exercise:{exercise.upper()}" if exercise else "real"
     c = node.add_collection(
-        title, description=description, alias=alias, kind=kind, default_markings=tuple(defaults)
+        title,
+        description=description,
+        alias=alias,
+        kind=kind,
+        default_markings=tuple(defaults),
+        home_grant=home_grant,
+        derived=derived,
     )
-    err.print(f"created collection {title!r} ({kind})")
+    home = node.config.org
+    err.print(
+        f"created collection {title!r} ({kind}); "
+        + (
+            f"{home} (this node's organization) may read and write it up to TLP:{HOME_MAX_TLP.upper()}"
+            if home_grant
+            else f"no organization may read it yet (kizuna grant {directory} {c.id} --org ORG --read)"
+        ),
+        highlight=False,
+    )
     click.echo(c.id)
 
 
@@ -54,25 +89,6 @@ def collection_list(directory: Path) -> None:
     node = Node.open(directory)
     for c in node.store.collections():
         click.echo(f"{c.id}\t{node.store.count(c.id)}\t{c.kind}\t{c.title}")
-
-
-@click.group()
-def user() -> None:
-    """Manage users (each belongs to an organization)."""
-
-
-@user.command("add")
-@node_dir
-@click.argument("username")
-@click.option("--org", required=True, help="The user's organization.")
-@click.option("--admin", is_flag=True, help="Make the user an administrator (sees everything).")
-@click.option("--peer", is_flag=True, help="The account a peer node of ORG uses here (onward-sharing rules apply).")
-def user_add(directory: Path, username: str, org: str, admin: bool, peer: bool) -> None:
-    """Create a user; print its API token (only its hash is stored)."""
-    node = Node.open(directory)
-    token = node.add_user(username, org, admin=admin, peer=peer)
-    err.print(f"created user {username!r} of {org}")
-    click.echo(token)
 
 
 @click.group()
@@ -104,33 +120,31 @@ def org_list(directory: Path) -> None:
         click.echo(f"{o.name}\t{o.country}\t{','.join(o.communities)}")
 
 
-@click.command()
-@node_dir
-@click.argument("collection_id")
-@click.option("--org", "org_name", required=True, help="The organization granted access.")
-@click.option("--read", is_flag=True, help="May read.")
-@click.option("--write", is_flag=True, help="May write.")
-@click.option(
-    "--max-tlp",
-    default="amber",
-    show_default=True,
-    type=click.Choice((*TLP_LEVELS, "white"), case_sensitive=False),
-    help="Most restrictive TLP it may read.",
-)
-def grant(
-    directory: Path, collection_id: str, org_name: str, read: bool, write: bool, max_tlp: str
-) -> None:
-    """Grant an organization access to a collection (replaces an earlier grant)."""
-    node = Node.open(directory)
-    g = node.grant(collection_id, org_name, read=read, write=write, max_tlp=max_tlp)
-    err.print(
-        f"{g.org} on {g.collection_id}: read={g.can_read} write={g.can_write} max TLP={g.max_tlp}"
-    )
-
-
 @click.group()
 def marking() -> None:
-    """Create marking-definitions."""
+    """Create and list marking-definitions."""
+
+
+@marking.command("list")
+@node_dir
+def marking_list(directory: Path) -> None:
+    """List the marking-definitions stored on the node: id, what it means to the gate, name."""
+    node = Node.open(directory)
+    for mid, body in sorted(node.store.marking_definitions().items()):
+        m = parse_marking(body)
+        if isinstance(m, Tlp):
+            meaning = f"TLP:{m.level.upper()}"
+        elif isinstance(m, RelTo):
+            meaning = "REL TO " + ", ".join(sorted(m.codes))
+        elif isinstance(m, Exercise):
+            meaning = f"EXERCISE {m.name}"
+        elif isinstance(m, Statement):
+            meaning = "statement"
+        else:
+            meaning = f"unknown, denies: {m.reason}"
+        obj = json.loads(body)
+        name = obj.get("name") if isinstance(obj, dict) else None
+        click.echo(f"{mid}\t{meaning}\t{name if isinstance(name, str) else ''}")
 
 
 @marking.command("rel-to")

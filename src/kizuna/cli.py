@@ -12,7 +12,8 @@ from pathlib import Path
 import click
 
 from kizuna import logs
-from kizuna._cli_admin import collection, community, grant, marking, org, user
+from kizuna._cli_access import grant, user
+from kizuna._cli_admin import collection, community, marking, org
 from kizuna._cli_common import err, node_dir
 from kizuna._cli_data import export, import_
 from kizuna.errors import KizunaError
@@ -101,11 +102,17 @@ def serve(
     import uvicorn
 
     from kizuna.sync.scheduler import Scheduler
+    from kizuna.taxii._protocol import Protocol, limits_of
     from kizuna.taxii.app import create_app
     from kizuna.taxii.asgi import serving
 
     logs.enable_access_log(access_log)
     node = Node.open(directory, database)
+    limits, note = limits_of(node.config)
+    Protocol.limits = limits
+    if note:
+        err.print(note)
+    _check_port(host, port)
     scheme = "https" if node.config.tls_cert else "http"
     err.print(
         f"serving {node.config.name} at {scheme}://{host}:{port}/taxii2/"
@@ -133,12 +140,47 @@ def serve(
             port=port,
             log_level="info",
             access_log=False,  # kizuna.access logs requests, with their principal
+            http=Protocol,  # deadlines, sizes and the connection limit (taxii/_protocol.py)
+            ws="none",
+            timeout_keep_alive=node.config.keep_alive_seconds,
             ssl_certfile=node.config.tls_cert or None,
             ssl_keyfile=node.config.tls_key or None,
         )
     finally:
         if scheduler is not None:
             scheduler.stop()
+
+
+def _check_port(host: str, port: int) -> None:
+    """Refuse, with what to do, an address ``serve`` could not listen on (before it says it
+    serves): a port in use, a privileged port, an address of another machine."""
+    import errno
+    import socket
+
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    try:
+        with socket.socket(family, socket.SOCK_STREAM) as sock:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+            sock.bind((host, port))
+    except socket.gaierror as exc:
+        raise KizunaError(f"cannot listen on {host}: not an address ({exc.strerror})") from None
+    except OSError as exc:
+        if exc.errno == errno.EADDRINUSE:
+            raise KizunaError(
+                f"port {port} on {host} is in use: another server listens there (another "
+                "kizuna serve?); stop it, or serve on another port with --port"
+            ) from None
+        if exc.errno == errno.EACCES:
+            raise KizunaError(
+                f"may not listen on port {port} as this user (ports below 1024 need "
+                "privileges); use --port 8443 or similar, behind a proxy if need be"
+            ) from None
+        if exc.errno == errno.EADDRNOTAVAIL:
+            raise KizunaError(
+                f"cannot listen on {host}: it is not an address of this machine "
+                "(--host 0.0.0.0 listens on all of them)"
+            ) from None
+        raise KizunaError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
 
 
 @main.command()
@@ -157,17 +199,13 @@ def demo(directory: Path, port: int, no_serve: bool) -> None:
     import contextlib
     import time
 
-    from kizuna.demo import run
+    from kizuna.demo import curl_line, run
 
     err.print(f"building three nodes in {directory}/ (NATO-CERT, JPN-CERT, AUS-ACSC) ...")
     with contextlib.ExitStack() as stack:
         d = run(directory, err, stack, port)
-        jpn = d.urls["jpn"]
         err.print("query the Japanese node as its analyst aiko (HTTP Basic, token as password):")
-        click.echo(
-            f'curl -s -u "aiko:{d.tokens["aiko"]}" -H "Accept: application/taxii+json;version=2.1" '
-            f'"{jpn}/api/collections/from-nato/objects/?limit=3&match[type]=malware"'
-        )
+        click.echo(curl_line(d))
         if no_serve:
             return
         err.print("serving the three nodes; Ctrl-C to stop")

@@ -171,6 +171,20 @@ def summary(demo: Demo, console: Console) -> Table:
     return table
 
 
+def curl_line(demo: Demo) -> str:
+    """The query the demo prints: the Japanese node's analyst aiko reads malware it received.
+
+    aiko is a user of JPN-CERT, the Japanese node's own organization, which may read the
+    collection up to TLP:AMBER+STRICT (the grant a new collection gives it). ``-g`` stops curl
+    reading ``match[type]`` as a glob; ``-sS`` hides the progress bar but not an error.
+    """
+    return (
+        f'curl -sS -g -u "aiko:{demo.tokens["aiko"]}" '
+        '-H "Accept: application/taxii+json;version=2.1" '
+        f'"{demo.urls["jpn"]}/api/collections/from-nato/objects/?limit=3&match[type]=malware"'
+    )
+
+
 def _stopper(server: Any) -> Any:
     def stop() -> None:
         server.should_exit = True

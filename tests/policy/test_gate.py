@@ -22,7 +22,7 @@ from kizuna.policy.combine import (
     expand,
     marking_refs_for,
     no_more_releasable,
-    rel_to_codes,
+    rel_to_markings,
     summarize,
 )
 from kizuna.policy.communities import DEFAULT_COMMUNITIES
@@ -650,8 +650,9 @@ def test_combine_is_intersection_and_stricter_tlp() -> None:
     c = combine([a, b])
     assert c.tlp == 2
     assert c.countries == frozenset({"JPN"})
-    assert rel_to_codes(c, COMMUNITIES) == ["JPN"]
-    assert marking_refs_for(c, COMMUNITIES) == sorted([tlp("amber"), rel("JPN")])
+    # A French organization declaring IP4 is admitted by both: REL TO JPN would refuse it.
+    assert rel_to_markings(c, COMMUNITIES) == [["IP4"], ["JPN", "NATO"]]
+    assert marking_refs_for(c, COMMUNITIES) == sorted([tlp("amber"), rel("IP4"), rel("JPN", "NATO")])
     assert no_more_releasable(c, a) and no_more_releasable(c, b)
     assert not no_more_releasable(a, c)
 
@@ -661,24 +662,26 @@ def test_combine_with_an_unrestricted_source_keeps_the_restriction() -> None:
     b = _summary(rel("NATO"))
     c = combine([a, b])
     assert c.countries == COMMUNITIES["NATO"]
-    assert rel_to_codes(c, COMMUNITIES) == ["NATO"]
+    assert rel_to_markings(c, COMMUNITIES) == [["NATO"]]
     assert no_more_releasable(c, a) and no_more_releasable(c, b)
     assert not no_more_releasable(a, b)
 
 
-def test_empty_intersection_is_red_and_keeps_the_sources_rel_to() -> None:
+def test_an_empty_intersection_keeps_each_sources_rel_to() -> None:
     c = combine([_summary(rel("NATO")), _summary(rel("IP4"))])
     assert c.countries == frozenset()
-    assert rel_to_codes(c, COMMUNITIES) == []
-    # TLP:RED alone would let any organization granted --max-tlp red read the product,
-    # though it may read neither source: one REL TO marking cannot say "nobody".
-    with pytest.raises(ValueError, match="share no country"):
-        marking_refs_for(c, COMMUNITIES)
+    # No one marking admits exactly whom both admit: both stay, and the gate wants both.
+    assert rel_to_markings(c, COMMUNITIES) == [["IP4"], ["NATO"]]
     refs = derived_refs([[rel("NATO")], [tlp("green"), rel("IP4")]], MARKINGS, COMMUNITIES)
-    assert refs == sorted([tlp("red"), rel("NATO"), rel("IP4")])
+    assert refs == sorted([tlp("green"), rel("NATO"), rel("IP4")])
     g = gate("red")
     for p in (FRA, JPN, AUS, principal("KOR-KISA", "KOR")):
         assert not sees(g, p, refs)
+    # An organization both sources admit reads the product, as it reads each source.
+    both = principal("JPN-NATO-LIAISON", "JPN", ("NATO",))
+    g = gate("red", orgs=(FRA.org, JPN.org, AUS.org, HOME, both.org))
+    assert sees(g, both, [rel("NATO")]) and sees(g, both, [tlp("green"), rel("IP4")])
+    assert sees(g, both, refs)
     assert sees(g, ADMIN, refs)
     assert no_more_releasable(_summary(*refs), _summary(rel("NATO")))
 
@@ -688,13 +691,13 @@ def test_unknown_source_marking_cannot_be_expressed() -> None:
         derived_refs([[UNKNOWN], [tlp("clear")]], MARKINGS, COMMUNITIES)
 
 
-def test_whole_communities_are_named_again() -> None:
+def test_communities_are_named_only_where_every_source_names_them() -> None:
     c = combine([_summary(rel("NATO")), _summary(rel("EU"))])
-    codes = rel_to_codes(c, COMMUNITIES)
-    # NATO and EU members in both: not all of NATO nor all of EU, so countries are listed.
-    assert set(codes) == COMMUNITIES["NATO"] & COMMUNITIES["EU"]
+    # An organization may declare NATO and EU whatever its country: one REL TO listing the
+    # countries in both would refuse it, one naming a community would admit others.
+    assert rel_to_markings(c, COMMUNITIES) == [["EU"], ["NATO"]]
     fvey = combine([_summary(rel("NATO"), tlp("clear")), _summary(rel("IP4", "NATO"))])
-    assert rel_to_codes(fvey, COMMUNITIES) == ["NATO"]
+    assert rel_to_markings(fvey, COMMUNITIES) == [["NATO"]]
 
 
 def test_combine_exercises_union_and_unknown_spreads() -> None:
@@ -722,8 +725,10 @@ def test_combined_markings_admit_no_one_a_source_denies() -> None:
         for b in sources[i:]:
             refs = derived_refs([a, b], MARKINGS, COMMUNITIES)
             product = combine([_summary(*a), _summary(*b)])
-            codes = rel_to_codes(product, COMMUNITIES)
-            extra = {rel(*codes): RelTo(frozenset(codes))} if codes else {}
+            extra: dict[str, Marking] = {
+                rel(*codes): RelTo(frozenset(codes))
+                for codes in rel_to_markings(product, COMMUNITIES)
+            }
             g2 = g.with_markings(extra)
             back = summarize(refs, {**MARKINGS, **extra}, COMMUNITIES)
             assert no_more_releasable(back, _summary(*a)), (a, b)

@@ -171,9 +171,10 @@ def test_node_mode_marks_each_conjunction_no_more_releasable_than_its_objects(
     assert marks[("A", "B")] == sorted([TLP2_IDS["amber"], releasability_id(["USA"])])
     assert marks[("A", "E")] == sorted([TLP2_IDS["amber"], releasability_id(["JPN"])])
     assert marks[("C", "D")] == sorted([TLP2_IDS["green"], releasability_id(["FRA"])])
-    # B (FRA, USA) and E (JPN) share no country: TLP:RED and both REL TO markings.
+    # B (FRA, USA) and E (JPN) share no country: both REL TO markings, which the gate
+    # reads together (only a principal both admit may see it).
     assert marks[("B", "E")] == sorted(
-        [TLP2_IDS["red"], releasability_id(["FRA", "USA"]), releasability_id(["JPN"])]
+        [TLP2_IDS["green"], releasability_id(["FRA", "USA"]), releasability_id(["JPN"])]
     )
     for obj in found.values():
         assert "collision_probability" not in obj

@@ -227,10 +227,13 @@ def test_messages_show_a_bounded_part_of_huge_values() -> None:
     nested: list[Any] = []
     for _ in range(50_000):
         nested = [nested]
-    obj = minimal()["malware"] | {"labels": list(range(100_000)), "confidence": nested}
+    obj = minimal()["malware"] | {"confidence": nested, "labels": list(range(100_000))}
     found = _messages(obj)
     assert len(found["confidence"]) < 200 and found["confidence"].endswith("...")
     assert found["labels[0]"] == "expected a string, got number"
+    # At most 20 problems are listed; the last one says how many more there are.
+    assert len(validate_object(obj)) == 21
+    assert found[""] == "... and 99981 more problems"
 
 
 def test_patterns_nested_past_the_limit_are_a_problem_of_the_object() -> None:

@@ -27,6 +27,7 @@ import msgspec
 
 from kizuna import config as config_mod
 from kizuna.config import NodeConfig
+from kizuna.cyber.values import body_keys
 from kizuna.errors import BadRequest, ConfigError, NotFound
 from kizuna.node._files import read_bundle
 from kizuna.node._ingest import ObjectResult, check_marking_definition, ingest
@@ -34,7 +35,8 @@ from kizuna.node._read import Page, Released, read_page
 from kizuna.node._snapshot import COMMUNITIES_SETTING, Snapshot, load_snapshot, make_principal
 from kizuna.policy.communities import DEFAULT_COMMUNITIES
 from kizuna.policy.countries import is_country
-from kizuna.policy.principal import Principal
+from kizuna.policy.derived import DERIVED_MODES, REFUSE
+from kizuna.policy.principal import Kind, Principal
 from kizuna.stix.extensions import extension_definitions
 from kizuna.stix.ids import derived_id
 from kizuna.stix.markings import (
@@ -63,6 +65,11 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 DEFINITIONS_ALIAS = "kizuna-definitions"
+
+#: The TLP ceiling of the grant a new collection gives the node's own organization: TLP 2.0's
+#: AMBER+STRICT is "the organization only", so its analysts read everything up to it; TLP:RED
+#: is for named recipients, never a whole organization (docs/operators.md).
+HOME_MAX_TLP = "amber+strict"
 
 
 def hash_token(token: str) -> str:
@@ -94,6 +101,7 @@ class Node:
             sqlite_synchronous=cfg.sqlite_synchronous,
             sqlite_checkpoint_mib=cfg.sqlite_checkpoint_mib,
         )
+        store.value_keys = body_keys if cfg.value_index else None
         store.create_schema()
         return cls(directory, cfg, store)
 
@@ -129,6 +137,7 @@ class Node:
             sqlite_synchronous=cfg.sqlite_synchronous,
             sqlite_checkpoint_mib=cfg.sqlite_checkpoint_mib,
         )
+        store.value_keys = body_keys if cfg.value_index else None
         store.create_schema()
         node = cls(directory, cfg, store)
         store.set_setting(
@@ -218,10 +227,17 @@ class Node:
     def add_org(self, name: str, country: str, communities: list[str] | None = None) -> Org:
         if self.store.org(name) is not None:
             raise BadRequest(f"organization {name!r} already exists")
+        declared = sorted({c.upper() for c in communities or []})
+        countries = [c for c in declared if is_country(c)]
+        if countries:
+            raise BadRequest(
+                f"{', '.join(countries)} is a country, not a community: an organization has one "
+                "country (its own) and declares communities (NATO, FVEY ...)"
+            )
         org = Org(
             name=name,
             country=_country(country),
-            communities=tuple(sorted({c.upper() for c in communities or []})),
+            communities=tuple(declared),
             identity_id=derived_id("identity", f"org:{name}"),
         )
         self.store.add_org(org)
@@ -244,10 +260,31 @@ class Node:
         self.store.add_user(username, org, hash_token(token), is_admin=admin, is_peer=peer)
         return token
 
+    def rotate_token(self, username: str) -> str:
+        """Give *username* a new API token and return it; the old token stops working.
+
+        A disabled user is enabled again with the new token.
+        """
+        token = new_token()
+        if not self.store.set_token_hash(username, hash_token(token)):
+            raise NotFound(f"no user {username!r} (kizuna user list shows them)")
+        return token
+
+    def disable_user(self, username: str) -> bool:
+        """Destroy *username*'s token (``rotate_token`` gives a new one); False if it was."""
+        if self.store.user(username) is None:
+            raise NotFound(f"no user {username!r} (kizuna user list shows them)")
+        return self.store.disable_user(username)
+
     def communities(self) -> dict[str, frozenset[str]]:
         return self.snapshot().communities
 
     def set_community(self, name: str, members: list[str]) -> None:
+        if is_country(name.strip().upper()):
+            raise BadRequest(
+                f"{name!r} is a country code: a community needs a name of its own, or REL TO "
+                f"{name.upper()} would admit organizations of other countries"
+            )
         current = {k: sorted(v) for k, v in self.communities().items()}
         current[name.upper()] = sorted({_country(m) for m in members})
         self.store.set_setting(COMMUNITIES_SETTING, json.dumps(current))
@@ -256,9 +293,17 @@ class Node:
         return self.snapshot().principal_of(user)
 
     def principal_for_org(
-        self, org: Org, name: str, *, is_admin: bool = False, peer: str | None = None
+        self,
+        org: Org,
+        name: str,
+        *,
+        is_admin: bool = False,
+        peer: str | None = None,
+        kind: Kind = Kind.ACCOUNT,
     ) -> Principal:
-        return make_principal(org, name, self.communities(), is_admin=is_admin, peer=peer)
+        return make_principal(
+            org, name, self.communities(), is_admin=is_admin, peer=peer, kind=kind
+        )
 
     def authenticate(
         self, token: str, username: str | None = None, snap: Snapshot | None = None
@@ -283,12 +328,23 @@ class Node:
         alias: str | None = None,
         kind: str = "real",
         default_markings: tuple[str, ...] = (),
+        home_grant: bool = True,
+        derived: str = REFUSE,
     ) -> Collection:
         """Create a collection; ``kind="exercise:NAME"`` makes it a collection of that exercise.
 
         An exercise collection stamps the exercise's marking on everything that enters it
         (its marking-definition is stored here), so exercise data never mixes with real data.
+        With *home_grant* (the default), the node's own organization may read and write it up
+        to :data:`HOME_MAX_TLP`, granted in the same transaction (``kizuna grant`` changes it).
+        *derived* says what becomes of a sighting, note or opinion more releasable than one
+        of its sources: ``refuse`` it, or ``restrict`` it to what every source admits.
         """
+        if derived not in DERIVED_MODES:
+            raise BadRequest(
+                f"unknown treatment of derived products {derived!r}: expected "
+                f"{' or '.join(DERIVED_MODES)}"
+            )
         if kind.startswith("exercise:"):
             try:
                 marking = exercise_marking(kind.split(":", 1)[1])
@@ -298,6 +354,13 @@ class Node:
             self.store.put_marking_definitions([(marking["id"], msgspec.json.encode(marking))])
         elif kind != "real":
             raise BadRequest(f"unknown collection kind {kind!r}: expected real or exercise:NAME")
+        stored = self.snapshot().markings
+        for mid in default_markings:
+            if mid not in stored:
+                raise BadRequest(
+                    f"default marking {mid!r} is not a marking-definition stored on this node "
+                    "(kizuna marking list shows them; kizuna marking rel-to stores a REL TO one)"
+                )
         c = Collection(
             id=str(uuid.uuid4()),
             title=title,
@@ -305,8 +368,10 @@ class Node:
             alias=alias,
             default_markings=default_markings,
             kind=kind,
+            derived=derived,
         )
-        self.store.add_collection(c)
+        grants = [Grant(c.id, self.config.org, True, True, HOME_MAX_TLP)] if home_grant else []
+        self.store.add_collection(c, grants)
         return c
 
     def collection(self, collection_id: str) -> Collection:
@@ -330,6 +395,21 @@ class Node:
         g = Grant(c.id, org, read, write, tlp_level(max_tlp))
         self.store.set_grant(g)
         return g
+
+    def revoke(self, collection_id: str, org: str) -> Grant:
+        """Remove *org*'s grant on a collection; returns the grant that was."""
+        c = self.collection(collection_id)
+        current = self.grant_of(c.id, org)
+        if current is None or not self.store.delete_grant(c.id, org):
+            raise NotFound(f"{org!r} holds no grant on collection {c.id}")
+        return current
+
+    def grant_of(self, collection_id: str, org: str) -> Grant | None:
+        """The grant *org* holds on a collection (by id or alias), if any."""
+        c = self.collection(collection_id)
+        return next(
+            (g for g in self.store.grants() if g.collection_id == c.id and g.org == org), None
+        )
 
     # -- markings ----------------------------------------------------------------------------
 
@@ -371,6 +451,11 @@ class Node:
         peer = Peer(name, url.rstrip("/"), org, token, pulls, pushes, ca_file)
         self.store.add_peer(peer)
         return peer
+
+    def remove_peer(self, name: str) -> None:
+        """Forget a peer node and where its syncs had got to."""
+        if not self.store.remove_peer(name):
+            raise NotFound(f"no peer {name!r} (kizuna peer list shows them)")
 
     def now(self) -> str:
         return format_micros(now_micros())

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from kizuna.errors import ConfigError
 from kizuna.policy.gate import Access, CollectionView, Gate
-from kizuna.policy.principal import Principal
+from kizuna.policy.principal import Kind, Principal, releasability_codes
 from kizuna.stix.markings import Marking, parse_marking
 from kizuna.store.sql import SqlStore
 from kizuna.store.types import Collection, Org, User
@@ -30,7 +30,7 @@ class Snapshot:
     orgs: dict[str, Org] = field(default_factory=dict)
     #: Users by the hash of their API token (authentication without a query per request).
     users: dict[str, User] = field(default_factory=dict)
-    _visible: dict[tuple[str, str], frozenset[int] | None] = field(default_factory=dict)
+    _visible: dict[tuple[Principal, str], frozenset[int] | None] = field(default_factory=dict)
     _principals: dict[str, Principal] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -65,7 +65,8 @@ class Snapshot:
         return principal
 
     def visible_sets(self, principal: Principal, collection: Collection) -> frozenset[int] | None:
-        key = (principal.key, collection.id)
+        # Keyed by the whole principal: what it may see depends on every field of it.
+        key = (principal, collection.id)
         with self._lock:
             if key in self._visible:
                 return self._visible[key]
@@ -90,19 +91,17 @@ def make_principal(
     *,
     is_admin: bool = False,
     peer: str | None = None,
+    kind: Kind = Kind.ACCOUNT,
 ) -> Principal:
     """A principal of *org*: its country, its own communities and those its country is in."""
-    codes = {org.country, *org.communities}
-    for community, members in communities.items():
-        if org.country in members:
-            codes.add(community)
     return Principal(
         name=name,
         org=org.name,
         country=org.country,
-        codes=frozenset(codes),
+        codes=releasability_codes(org.country, org.communities, communities),
         is_admin=is_admin,
         peer=peer,
+        kind=kind,
     )
 
 

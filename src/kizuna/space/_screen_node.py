@@ -10,9 +10,13 @@ from pathlib import Path
 from typing import Any
 
 from kizuna.errors import InvalidInput
+from kizuna.policy.combine import source_marking_refs
 from kizuna.space.omm import ElementSet
 from kizuna.space.screen import ScreenResult
 from kizuna.space.stix import SPACE_OBJECT_TYPE, element_set_of, from_screening
+
+#: The properties of a space object a screening reads (its conjunctions derive from them).
+SCREENED_FIELDS = ("elements", "norad_cat_id")
 
 
 @dataclass
@@ -53,7 +57,8 @@ def _read_node(node: Any, principal: Any, collection: Any) -> _NodeCatalog:
                 out.problems.append(f"{collection.id}: {exc}")
                 continue
             out.records.append(es)
-            marks = tuple(str(m) for m in obj.get("object_marking_refs", ()))
+            # The conjunction is computed from the elements: their granular markings count.
+            marks = tuple(source_marking_refs(obj, SCREENED_FIELDS))
             if es.norad_cat_id is not None:
                 out.refs[es.norad_cat_id] = (str(obj["id"]), marks)
         if not page.more or page.last_added is None:
@@ -65,14 +70,10 @@ def _derived_marking_definitions(
     sources: Sequence[Sequence[str]], refs: Sequence[str], snap: Any
 ) -> list[dict[str, Any]]:
     """Definitions of the REL TO / exercise markings in *refs* the node does not have yet."""
-    from kizuna.policy.combine import combine, rel_to_codes, summarize
-    from kizuna.stix.markings import exercise_marking, releasability_marking
+    from kizuna.policy.combine import combine, marking_definitions_for, summarize
 
     combined = combine(summarize(m, snap.markings, snap.communities) for m in sources)
-    candidates = [exercise_marking(name) for name in sorted(combined.exercises)]
-    codes = rel_to_codes(combined, snap.communities)
-    if codes:
-        candidates.append(releasability_marking(codes))
+    candidates = marking_definitions_for(combined, snap.communities)
     return [d for d in candidates if d["id"] in refs and d["id"] not in snap.markings]
 
 

@@ -38,6 +38,7 @@ from typing import Final
 
 from stix2patterns.v21.object_validator import HASHES_REGEX
 
+from kizuna.stix._properties import show
 from kizuna.stix._rules import PROPERTY_NAME, TYPE_NAME
 
 __all__ = ["MAX_PATTERN_DEPTH", "MAX_PATTERN_LENGTH", "check_pattern", "pattern_limit"]
@@ -156,7 +157,7 @@ class _Parser:
     def _expected(self, what: str) -> _Refused:
         at = _position(self.pattern, self.at)
         got = (
-            "the end of the pattern" if self.kinds[self.at] == "end" else repr(self.texts[self.at])
+            "the end of the pattern" if self.kinds[self.at] == "end" else show(self.texts[self.at])
         )
         return _Refused(f"at {at}: expected {what}, got {got}")
 
@@ -315,10 +316,10 @@ class _Parser:
 def _check_names(otype: str, path: list[object]) -> None:
     """Kizuna's rule: the object type and the first property are valid STIX names."""
     if not 3 <= len(otype) <= 250 or TYPE_NAME.match(otype) is None:
-        raise _Refused(f"{otype!r} is not a valid object type name")
+        raise _Refused(f"{show(otype)} is not a valid object type name")
     prop = path[0]
     if not isinstance(prop, str) or PROPERTY_NAME.match(prop) is None:
-        raise _Refused(f"{prop!r} is not a valid property name")
+        raise _Refused(f"{show(prop)} is not a valid property name")
 
 
 def _check_hash(last: object, value: str) -> None:
@@ -332,7 +333,7 @@ def _check_hash(last: object, value: str) -> None:
         regex, label = _HASHES[name]
         digest = value.replace("'", "")
         if regex.match(digest) is None:
-            raise _Refused(f"{digest!r} is not a valid {label} hash")
+            raise _Refused(f"{show(digest)} is not a valid {label} hash")
 
 
 #: The most common shape, ``[type:prop.prop = 'string']`` with single spaces around ``=``,

@@ -132,11 +132,11 @@ def timestamp(out: list[Problem], path: str, value: object, millis: bool = False
         return None
     assert isinstance(value, str)
     if value[17:19] > "60":
-        out.append(Problem(path, f"expected seconds 00..60, got {value!r}"))
+        out.append(Problem(path, f"expected seconds 00..60, got {show(value)}"))
         return None
     # The form is checked, so 24 characters with a '.' at 19 is exactly milliseconds.
     if millis and not (len(value) == 24 and value[19] == ".") and R.MILLIS.search(value) is None:
-        out.append(Problem(path, f"must be precise to the millisecond ({EXPECTED}), got {value!r}"))
+        out.append(Problem(path, f"must be precise to the millisecond ({EXPECTED}), got {show(value)}"))
     return micros
 
 
@@ -312,7 +312,7 @@ def _resolves(obj: dict[str, Any], selector: str) -> str | None:
             node = node[index]
         else:
             if not isinstance(node, dict) or segment not in node:
-                return f"there is no property {segment!r} there"
+                return f"there is no property {show(segment)} there"
             node = node[segment]
     return None
 
@@ -350,7 +350,7 @@ def granular_markings(out: list[Problem], obj: dict[str, Any], value: object) ->
                     continue
                 why = _resolves(obj, sel)
                 if why is not None:
-                    out.append(Problem(spath, f"selector {sel!r} does not resolve: {why}"))
+                    out.append(Problem(spath, f"selector {show(sel)} does not resolve: {why}"))
         has_ref, has_lang = "marking_ref" in gm, "lang" in gm
         if has_ref == has_lang:
             out.append(
@@ -387,7 +387,7 @@ def extensions(out: list[Problem], value: object) -> None:
         out.append(Problem("extensions", f"expected a non-empty object, got {show(value)}"))
         return
     for key, ext in value.items():
-        path = f"extensions.{key}"
+        path = f"extensions.{key if len(key) <= 250 else show(key, 250)}"
         by_definition = key.startswith("extension-definition--")
         if by_definition:
             m = R.STRICT_IDENTIFIER.match(key)

@@ -88,14 +88,14 @@ def _stix2_patterns_errors(pattern: str, version: str) -> tuple[str, ...]:
     for otype, comparisons in Pattern(pattern).inspect().comparisons.items():
         if not 3 <= len(otype) <= 250 or R.TYPE_NAME.match(otype) is None:
             found.append(
-                f"{otype!r} is not a valid object type name (3..250 characters a-z, "
+                f"{P.show(otype)} is not a valid object type name (3..250 characters a-z, "
                 "0-9 and single hyphens)"
             )
         for path, _op, _value in comparisons:
             prop = path[0]
             if not isinstance(prop, str) or R.PROPERTY_NAME.match(prop) is None:
                 found.append(
-                    f"{prop!r} in {otype}:... is not a valid property name (3..250 "
+                    f"{P.show(prop)} in {otype}:... is not a valid property name (3..250 "
                     "characters a-z, 0-9 and _)"
                 )
     return tuple(found)

@@ -223,3 +223,29 @@ def parse_marking(definition: dict[str, Any] | bytes) -> Marking:
     if obj.get("definition_type") == "tlp":
         return Unknown("a TLP 1.0 marking-definition that is not one of the four predefined ones")
     return Unknown("a marking-definition of a kind Kizuna does not know")
+
+
+def meaning_is_public(marking_id: str, marking: Marking) -> bool:
+    """True when the id of a marking-definition says all it means: the TLP ones (official
+    ids), and releasability and exercise markings whose id is derived from their content.
+
+    Anyone may know such a definition, so it can be compared with what a writer sends. Any
+    other definition (a statement, an exercise marking under an id of its own) says something
+    its id does not, which only those who may see it may learn (docs/policy.md, Rule 6).
+
+    >>> meaning_is_public(TLP2_IDS["red"], Tlp("red"))
+    True
+    >>> meaning_is_public("marking-definition--0d2b59a2-5c16-4c52-b4a6-3b1a7d2a0b11",
+    ...                   Statement("Copyright ACME"))
+    False
+    """
+    if isinstance(marking, Tlp):
+        return marking_id in TLP1_IDS or TLP2_IDS.get(marking.level) == marking_id
+    if isinstance(marking, RelTo):
+        return releasability_id(marking.codes) == marking_id
+    if isinstance(marking, Exercise):
+        try:
+            return bool(exercise_marking(marking.name)["id"] == marking_id)
+        except ValueError:  # a name no derived exercise marking has
+            return False
+    return False

@@ -57,7 +57,7 @@ _REMEMBER = 65_536
 
 def _parse(value: str) -> int:
     if _TIMESTAMP.match(value) is None:
-        raise TimestampError(f"expected {EXPECTED}, got {value!r}")
+        raise TimestampError(f"expected {EXPECTED}, got {_quoted(value)}")
     try:
         # The form is checked; datetime's C parser does the arithmetic (it truncates digits
         # beyond the microsecond, as STIX versions compare here).
@@ -70,12 +70,14 @@ def _parse_slowly(value: str) -> int:
     try:
         days = date(int(value[0:4]), int(value[5:7]), int(value[8:10])).toordinal()
     except ValueError as exc:
-        raise TimestampError(f"{value!r} is not a valid date and time: {exc}") from None
+        raise TimestampError(f"{_quoted(value)} is not a valid date and time: {exc}") from None
     hours, minutes = int(value[11:13]), int(value[14:16])
     if hours > 23:
-        raise TimestampError(f"{value!r} is not a valid date and time: hour must be in 0..23")
+        raise TimestampError(f"{_quoted(value)} is not a valid date and time: hour must be in 0..23")
     if minutes > 59:
-        raise TimestampError(f"{value!r} is not a valid date and time: minute must be in 0..59")
+        raise TimestampError(
+            f"{_quoted(value)} is not a valid date and time: minute must be in 0..59"
+        )
     seconds = min(int(value[17:19]), 59)  # a leap second (60) counts as 59
     frac = value[20:-1]
     micros = int(frac[:6].ljust(6, "0")) if frac else 0
@@ -85,6 +87,11 @@ def _parse_slowly(value: str) -> int:
         + seconds * 1_000_000
         + micros
     )
+
+
+def _quoted(value: str) -> str:
+    """*value* quoted for a message, its middle left out when it is long."""
+    return repr(value) if len(value) <= 60 else f"{value[:30]!r}...{value[-10:]!r}"
 
 
 def format_micros(micros: int) -> str:

@@ -77,7 +77,31 @@ def validate_object(obj: object) -> list[Problem]:
     check = TYPE_CHECKS.get(otype)
     if check is not None:
         check(out, obj)
+    return _bounded(out) if out else out
+
+
+#: At most this many problems are listed for one object (a list of 100,000 wrong items has
+#: as many), each path and message cut to a length a person can read.
+MAX_PROBLEMS = 20
+_MAX_PATH = 300
+_MAX_MESSAGE = 1000
+
+
+def _bounded(problems: list[Problem]) -> list[Problem]:
+    """*problems*, at most :data:`MAX_PROBLEMS` of them, paths and messages of bounded length."""
+    out = [
+        p
+        if len(p.path) <= _MAX_PATH and len(p.message) <= _MAX_MESSAGE
+        else Problem(_cut(p.path, _MAX_PATH), _cut(p.message, _MAX_MESSAGE))
+        for p in problems[:MAX_PROBLEMS]
+    ]
+    if len(problems) > MAX_PROBLEMS:
+        out.append(Problem("", f"... and {len(problems) - MAX_PROBLEMS} more problems"))
     return out
+
+
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _declares_new_sco(obj: dict[str, Any]) -> bool:
@@ -121,7 +145,8 @@ def _common(out: list[Problem], obj: dict[str, Any], otype: str, sco: bool) -> N
                 out.append(
                     Problem(
                         "id",
-                        f"the type part {id_type!r} differs from the object's type {otype!r}",
+                        f"the type part {P.show(id_type)} differs from the object's type "
+                        f"{otype!r}",
                     )
                 )
     spec = obj.get("spec_version")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import secrets
 from collections.abc import Sequence
 from typing import Any
 
@@ -11,6 +12,7 @@ from sqlalchemy import (
     and_,
     delete,
     insert,
+    inspect,
     select,
     update,
 )
@@ -27,13 +29,17 @@ from kizuna.store.types import (
     User,
 )
 
+#: Starts the token hash of a disabled user: no SHA-256 hex digest does.
+DISABLED = "!"
+
 
 class Directory(StoreBase):
     """Everything in the store that is not an object version."""
 
     # -- collections -------------------------------------------------------------------------
 
-    def add_collection(self, c: Collection) -> None:
+    def add_collection(self, c: Collection, grants: Sequence[Grant] = ()) -> None:
+        """Store a collection and its first *grants*, in one transaction."""
         with self._writing() as conn:
             conn.execute(
                 insert(t.collections).values(
@@ -44,9 +50,21 @@ class Directory(StoreBase):
                     default_markings=json.dumps(list(c.default_markings)),
                     kind=c.kind,
                     created_us=now_micros(),
+                    derived=c.derived,
                 )
             )
+            for g in grants:
+                conn.execute(insert(t.grants).values(**_grant_row(g)))
             self._bump(conn)
+
+    def _add_collection_columns(self, conn: Connection) -> None:
+        """Give a collections table made before a column its column (create_all skips
+        tables that exist)."""
+        have = {c["name"] for c in inspect(conn).get_columns("collections")}
+        if "derived" not in have:
+            conn.exec_driver_sql(
+                "ALTER TABLE collections ADD COLUMN derived VARCHAR(20) NOT NULL DEFAULT 'refuse'"
+            )
 
     def set_collection_defaults(self, collection_id: str, markings: Sequence[str]) -> None:
         with self._writing() as conn:
@@ -103,10 +121,43 @@ class Directory(StoreBase):
             self._bump(conn)  # the policy snapshot caches users (authentication)
 
     def users_by_token_hash(self) -> dict[str, User]:
-        """Every user, by the hash of its API token."""
+        """Every enabled user, by the hash of its API token."""
         with self._read.connect() as conn:
             rows = conn.execute(select(t.users)).all()
-        return {r._mapping["token_hash"]: _user(r._mapping) for r in rows}
+        return {
+            r._mapping["token_hash"]: _user(r._mapping)
+            for r in rows
+            if not r._mapping["token_hash"].startswith(DISABLED)
+        }
+
+    def set_token_hash(self, name: str, token_hash: str) -> bool:
+        """Give user *name* a new token (its hash), enabled; False if there is no such user.
+
+        The old token stops working; a disabled user is enabled again with the new one.
+        """
+        with self._writing() as conn:
+            changed = conn.execute(
+                update(t.users).where(t.users.c.name == name).values(token_hash=token_hash)
+            ).rowcount
+            if changed:
+                self._bump(conn)
+        return bool(changed)
+
+    def disable_user(self, name: str) -> bool:
+        """Destroy user *name*'s token; False if there is no such user or it was disabled.
+
+        The hash is replaced by :data:`DISABLED` and random characters (no SHA-256 hex digest
+        starts with it), so no token authenticates as the user until
+        :meth:`set_token_hash` gives it a new one.
+        """
+        with self._writing() as conn:
+            row = conn.execute(select(t.users.c.token_hash).where(t.users.c.name == name)).first()
+            if row is None or row[0].startswith(DISABLED):
+                return False
+            value = DISABLED + secrets.token_hex(32)[: len(row[0]) - len(DISABLED)]
+            conn.execute(update(t.users).where(t.users.c.name == name).values(token_hash=value))
+            self._bump(conn)
+        return True
 
     def user(self, name: str) -> User | None:
         with self._read.connect() as conn:
@@ -116,14 +167,7 @@ class Directory(StoreBase):
     def users(self) -> list[User]:
         with self._read.connect() as conn:
             rows = conn.execute(select(t.users).order_by(t.users.c.name)).all()
-        return [
-            User(
-                name=r._mapping["name"],
-                org=r._mapping["org"],
-                is_admin=bool(r._mapping["is_admin"]),
-            )
-            for r in rows
-        ]
+        return [_user(r._mapping) for r in rows]
 
     def set_grant(self, g: Grant) -> None:
         with self._writing() as conn:
@@ -132,20 +176,25 @@ class Directory(StoreBase):
                     and_(t.grants.c.collection_id == g.collection_id, t.grants.c.org == g.org)
                 )
             )
-            conn.execute(
-                insert(t.grants).values(
-                    collection_id=g.collection_id,
-                    org=g.org,
-                    can_read=g.can_read,
-                    can_write=g.can_write,
-                    max_tlp=g.max_tlp,
-                )
-            )
+            conn.execute(insert(t.grants).values(**_grant_row(g)))
             self._bump(conn)
+
+    def delete_grant(self, collection_id: str, org: str) -> bool:
+        """Remove *org*'s grant on a collection; False if it held none."""
+        g = t.grants.c
+        with self._writing() as conn:
+            gone = conn.execute(
+                delete(t.grants).where(and_(g.collection_id == collection_id, g.org == org))
+            ).rowcount
+            if gone:
+                self._bump(conn)
+        return bool(gone)
 
     def grants(self) -> list[Grant]:
         with self._read.connect() as conn:
-            rows = conn.execute(select(t.grants)).all()
+            rows = conn.execute(
+                select(t.grants).order_by(t.grants.c.collection_id, t.grants.c.org)
+            ).all()
         return [_grant(r._mapping) for r in rows]
 
     # -- peers and sync cursors ---------------------------------------------------------------
@@ -165,6 +214,13 @@ class Directory(StoreBase):
                     created_us=now_micros(),
                 )
             )
+
+    def remove_peer(self, name: str) -> bool:
+        """Forget peer *name* and its sync cursors, in one transaction; False if unknown."""
+        with self._writing() as conn:
+            gone = conn.execute(delete(t.peers).where(t.peers.c.name == name)).rowcount
+            conn.execute(delete(t.sync_cursors).where(t.sync_cursors.c.peer == name))
+        return bool(gone)
 
     def peers(self) -> list[Peer]:
         with self._read.connect() as conn:
@@ -269,12 +325,17 @@ def _collection(m: Any) -> Collection:
         alias=m["alias"],
         default_markings=tuple(json.loads(m["default_markings"])),
         kind=m["kind"],
+        derived=m["derived"],
     )
 
 
 def _user(m: Any) -> User:
     return User(
-        name=m["name"], org=m["org"], is_admin=bool(m["is_admin"]), is_peer=bool(m["is_peer"])
+        name=m["name"],
+        org=m["org"],
+        is_admin=bool(m["is_admin"]),
+        is_peer=bool(m["is_peer"]),
+        disabled=m["token_hash"].startswith(DISABLED),
     )
 
 
@@ -285,6 +346,16 @@ def _org(m: Any) -> Org:
         communities=tuple(json.loads(m["communities"])),
         identity_id=m["identity_id"],
     )
+
+
+def _grant_row(g: Grant) -> dict[str, Any]:
+    return {
+        "collection_id": g.collection_id,
+        "org": g.org,
+        "can_read": g.can_read,
+        "can_write": g.can_write,
+        "max_tlp": g.max_tlp,
+    }
 
 
 def _grant(m: Any) -> Grant:

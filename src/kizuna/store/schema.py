@@ -37,6 +37,8 @@ collections = Table(
     # "real" or "exercise:<NAME>": exercise collections never mix with real-world data.
     Column("kind", String(200), nullable=False, default="real"),
     Column("created_us", BigInteger, nullable=False),
+    # "refuse" or "restrict": a derived product more releasable than a source (policy.md).
+    Column("derived", String(20), nullable=False, default="refuse"),
 )
 
 orgs = Table(
@@ -138,6 +140,17 @@ id_index = Table(
     Column("id_key", BigInteger, primary_key=True, autoincrement=False),
     Column("version_us", BigInteger, primary_key=True, autoincrement=False),
     Column("marking_set", Integer, primary_key=True, autoincrement=False),
+    Column("added_us", BigInteger, primary_key=True, autoincrement=False),
+    sqlite_with_rowid=False,
+)
+
+# The value index (store/_values.py, kizuna.cyber): an observable value's 64-bit key -> the
+# versions that carry it; one entry per value and version, never one per pair of objects.
+# Entered in the transaction that stores the version; about 20 bytes an entry on SQLite.
+value_index = Table(
+    "value_index",
+    metadata,
+    Column("value_key", BigInteger, primary_key=True, autoincrement=False),
     Column("added_us", BigInteger, primary_key=True, autoincrement=False),
     sqlite_with_rowid=False,
 )

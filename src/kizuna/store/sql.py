@@ -30,6 +30,7 @@ from kizuna.store._directory import Directory
 from kizuna.store._ids import IdIndex
 from kizuna.store._keys import id_key, id_keys
 from kizuna.store._markings import Markings
+from kizuna.store._values import ValueIndex
 from kizuna.store.types import (
     NewVersion,
     ObjectQuery,
@@ -76,7 +77,7 @@ _VERSION_COLUMNS = (
 )
 
 
-class SqlStore(Directory, Markings, IdIndex):
+class SqlStore(Directory, Markings, IdIndex, ValueIndex):
     """A node's database. Use :func:`open_store` to get the adapter for a URL."""
 
     dialect = "generic"
@@ -94,6 +95,7 @@ class SqlStore(Directory, Markings, IdIndex):
         with self._writing() as conn:
             had_id_index = inspect(conn).has_table("id_index")
             t.metadata.create_all(conn, tables=tables)
+            self._add_collection_columns(conn)
             if "id_key" not in {c["name"] for c in inspect(conn).get_columns("versions")}:
                 log.info("giving the stored versions their id keys (once: made before them)")
                 self._add_id_keys(conn)
@@ -106,6 +108,7 @@ class SqlStore(Directory, Markings, IdIndex):
                     index.create(conn, checkfirst=True)
             for name in obsolete:
                 conn.exec_driver_sql(f"DROP INDEX IF EXISTS {name}")
+            self._prepare_value_index(conn)
 
     def _add_id_keys(self, conn: Connection) -> None:
         """Give the versions of a database made before the id key (``store/_keys.py``) their
@@ -156,6 +159,8 @@ class SqlStore(Directory, Markings, IdIndex):
         if not items and cursor is None and status is None:
             return []
         keys = {i.stix_id: id_key(i.stix_id) for i in items}  # before the lock: once each
+        hook = self.value_keys
+        values = None if hook is None else [hook(i.type, i.body) for i in items]
         recent = self._recent_ids
         with self._writing() as conn:
             if cursor is not None:
@@ -171,7 +176,8 @@ class SqlStore(Directory, Markings, IdIndex):
             rows: list[tuple[Any, ...]] = []
             results: list[tuple[Outcome, int]] = []
             set_ids: dict[tuple[str, ...], int] = {}  # objects of a batch share few sets
-            for item in items:
+            stored: list[tuple[int, int]] = []  # (index in items, added_us)
+            for index, item in enumerate(items):
                 marking_set = set_ids.get(item.marking_refs)
                 if marking_set is None:
                     marking_set = self._marking_set_id(conn, item.marking_refs)
@@ -203,6 +209,7 @@ class SqlStore(Directory, Markings, IdIndex):
                     )
                 )
                 results.append((Outcome.STORED, next_us))
+                stored.append((index, next_us))
                 next_us += 1
             if rows:
                 # The driver's executemany with plain tuples: per-row work stays in C.
@@ -213,6 +220,7 @@ class SqlStore(Directory, Markings, IdIndex):
                     rows,
                 )
                 self._index_new(conn, groups, keys, first_us)
+                self._enter_values(conn, self._value_entries(values, stored))
             new = [(r[0], r[10]) for r in rows]  # (added_us, key)
             upto = None
             if (
@@ -306,6 +314,7 @@ class SqlStore(Directory, Markings, IdIndex):
             if self._recent_ids is not None:  # SQLite's id index is a table of its own
                 found = select(v.id_key, v.version_us, v.marking_set, v.added_us).where(which)
                 entries = [(r[0], r[1], r[2], r[3]) for r in conn.execute(found)]
+            self._remove_values(conn, which)
             result = conn.execute(delete(t.versions).where(which))
             if entries:
                 conn.exec_driver_sql(

@@ -84,6 +84,9 @@ class Collection:
     alias: str | None
     default_markings: tuple[str, ...]
     kind: str
+    #: A sighting, note or opinion more releasable than a source: "refuse" it, or "restrict"
+    #: it to the combination of its markings and its sources' (docs/policy.md).
+    derived: str = "refuse"
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,6 +103,7 @@ class User:
     org: str
     is_admin: bool
     is_peer: bool = False
+    disabled: bool = False  # its token authenticates nothing (kizuna user disable)
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TextIO
 
 import click
 from rich.progress import Progress, TaskID, TextColumn, TimeElapsedColumn
@@ -34,7 +35,13 @@ def _pairs(values: tuple[str, ...], option: str) -> list[tuple[str, str]]:
 @click.argument("name")
 @click.argument("url")
 @click.option("--org", "org_name", required=True, help="The organization the peer node acts for (gated as it).")
-@click.option("--token", required=True, help="The API token this node presents to the peer.")
+@click.option("--token", default=None, help="The API token this node presents to the peer (prefer --token-file).")
+@click.option(
+    "--token-file",
+    type=click.File("r"),
+    default=None,
+    help="Read that token from this file (- for stdin): kept off the command line.",
+)
 @click.option("--pull", "pulls", multiple=True, help="REMOTE_COLLECTION:LOCAL_COLLECTION to pull (repeat).")
 @click.option("--push", "pushes", multiple=True, help="LOCAL_COLLECTION:REMOTE_COLLECTION to push (repeat).")
 @click.option("--ca-file", default="", help="PEM certificate(s) that verify the peer's TLS certificate.")
@@ -43,12 +50,24 @@ def peer_add(
     name: str,
     url: str,
     org_name: str,
-    token: str,
+    token: str | None,
+    token_file: TextIO | None,
     pulls: tuple[str, ...],
     pushes: tuple[str, ...],
     ca_file: str,
 ) -> None:
-    """Add (or replace) a peer node."""
+    """Add (or replace) a peer node.
+
+    Give the token with --token-file (or - for stdin) rather than --token: a command line
+    is visible to every user of the machine while it runs (ps, /proc/PID/cmdline) and stays
+    in shell history afterwards.
+    """
+    if token_file is not None and token is None:
+        token = token_file.read().strip()
+        if not token or "\n" in token:
+            raise click.BadParameter("expected one line holding the token", param_hint="--token-file")
+    elif token is None or token_file is not None:
+        raise click.UsageError("give the peer's token with --token-file FILE (or -), or --token")
     node = Node.open(directory)
     p = node.add_peer(
         name,
@@ -73,6 +92,15 @@ def peer_list(directory: Path) -> None:
         click.echo(f"{p.name}\t{p.url}\t{p.org}\tpull={pulls}\tpush={pushes}")
 
 
+@peer.command("remove")
+@node_dir
+@click.argument("name")
+def peer_remove(directory: Path, name: str) -> None:
+    """Forget a peer node and its sync cursors (its users here stay: kizuna user disable)."""
+    Node.open(directory).remove_peer(name)
+    err.print(f"removed peer {name} and its sync cursors")
+
+
 @click.command("sync")
 @node_dir
 @click.option("--peer", "only", default=None, help="Only this peer.")
@@ -82,6 +110,13 @@ def sync_command(directory: Path, only: str | None, page_size: int) -> None:
     from kizuna.sync.engine import sync
 
     node = Node.open(directory)
+    if not node.store.peers():
+        err.print(
+            f"[red]error:[/red] this node has no peers: add one with kizuna peer add {directory} "
+            "NAME URL --org ORG --token-file FILE --pull REMOTE:LOCAL",
+            highlight=False,
+        )
+        sys.exit(1)
     columns = (TextColumn("{task.description}"), TextColumn("{task.completed} objects"), TimeElapsedColumn())
     with Progress(*columns, console=err) as progress:
         tasks: dict[str, TaskID] = {}
@@ -92,6 +127,8 @@ def sync_command(directory: Path, only: str | None, page_size: int) -> None:
             progress.advance(tasks[label], n)
 
         reports = sync(node, only=only, progress=advance, page_size=page_size)
+    if not reports:
+        err.print("nothing to sync: no peer has a --pull or --push (kizuna peer list)")
     failed = False
     for r in reports:
         if r.error:

@@ -27,7 +27,7 @@ import msgspec
 
 from kizuna.errors import KizunaError
 from kizuna.node import Node, ingest, read_page
-from kizuna.policy.principal import Principal
+from kizuna.policy.principal import Kind, Principal
 from kizuna.store.types import Collection, ObjectQuery, Peer, SyncCursor, VersionMatch
 from kizuna.sync.client import Page as RemotePage
 from kizuna.sync.client import SyncError, TaxiiClient
@@ -59,7 +59,8 @@ def peer_principal(node: Node, peer: Peer) -> Principal:
     org = node.store.org(peer.org)
     if org is None:
         raise KizunaError(f"peer {peer.name} acts for organization {peer.org!r}, which is missing")
-    return node.principal_for_org(org, f"peer:{peer.name}", peer=peer.name)
+    # Its own kind of principal: no account of this node, whatever its name, shares its key.
+    return node.principal_for_org(org, peer.name, peer=peer.name, kind=Kind.SYNC)
 
 
 def client_for(

@@ -65,7 +65,7 @@ class Context:
 
     def principal_of(self, request: Request, snap: Snapshot | None = None) -> Principal:
         principal = authenticate(self.node, request, snap)
-        request.scope[PRINCIPAL] = principal.key  # for the request log
+        request.scope[PRINCIPAL] = str(principal.key)  # for the request log
         return principal
 
     def sync(self, fn: Callable[[Request, Principal], Response]) -> Handler:
@@ -124,7 +124,7 @@ class Context:
     ) -> int | None:
         if f.next is None:
             return f.added_after
-        return self.cursors.decode(f.next, collection.id, principal.key, digest)
+        return self.cursors.decode(f.next, collection.id, str(principal.key), digest)
 
     def paged_read(
         self,
@@ -150,5 +150,5 @@ class Context:
         page = read_page(self.node.store, snap, principal, collection, query, f.limit)
         next_token = None
         if page.more and page.last_added is not None:
-            next_token = self.cursors.encode(collection.id, principal.key, digest, page.last_added)
+            next_token = self.cursors.encode(collection.id, str(principal.key), digest, page.last_added)
         return collection, f, page, next_token

@@ -7,12 +7,13 @@ from __future__ import annotations
 from typing import Any
 
 import msgspec
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 
-from kizuna.errors import KizunaError, PayloadTooLarge
+from kizuna.errors import BadRequest, KizunaError, PayloadTooLarge
 from kizuna.node import ObjectResult, Page
 from kizuna.policy.gate import Access
+from kizuna.stix.limits import MAX_JSON_DEPTH, MAX_OBJECT_DEPTH, json_depth
 from kizuna.stix.timestamps import format_micros
 from kizuna.store.types import Collection
 from kizuna.taxii.media import STIX, TAXII
@@ -41,8 +42,9 @@ def error_response(exc: KizunaError) -> TaxiiResponse:
 
 
 class Envelope(msgspec.Struct):
+    """The body of a POST: a TAXII envelope, or a STIX bundle (whose id and type go unread)."""
+
     objects: list[msgspec.Raw] | None = None
-    type: str | None = None
     more: bool | None = None
     next: str | None = None
 
@@ -57,15 +59,31 @@ async def read_body(request: Request, limit: int) -> bytes:
         )
     chunks = []
     size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise PayloadTooLarge(
-                f"the body exceeds {limit} bytes (max_content_length of the API root): split "
-                "the envelope"
-            )
-        chunks.append(chunk)
+    try:
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > limit:
+                raise PayloadTooLarge(
+                    f"the body exceeds {limit} bytes (max_content_length of the API root): "
+                    "split the envelope"
+                )
+            chunks.append(chunk)
+    except ClientDisconnect:
+        # The client went away, or its body took too long (body_timeout_seconds): no one
+        # reads this answer.
+        raise BadRequest(f"the connection closed after {size} bytes of the body") from None
     return b"".join(chunks)
+
+
+def check_depth(body: bytes) -> None:
+    """Refuse (400) a body nested deeper than :data:`~kizuna.stix.limits.MAX_JSON_DEPTH`,
+    before any decoder or other recursive code reads it."""
+    depth = json_depth(body)
+    if depth > MAX_JSON_DEPTH:
+        raise BadRequest(
+            f"the body nests arrays and objects {depth} levels deep; at most {MAX_JSON_DEPTH} "
+            f"are accepted (an object inside the envelope: {MAX_OBJECT_DEPTH})"
+        )
 
 
 def status_resource(status_id: str, request_us: int, results: list[ObjectResult]) -> dict[str, Any]:

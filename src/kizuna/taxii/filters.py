@@ -14,7 +14,10 @@ from kizuna.stix.timestamps import EXPECTED, TimestampError, to_micros
 from kizuna.store.types import VersionMatch
 
 SUPPORTED = ("match[id]", "match[type]", "match[version]", "match[spec_version]")
-_SPEC_VERSION = re.compile(r"^\d\.\d\Z")
+_SPEC_VERSION = re.compile(r"^[0-9]\.[0-9]\Z")
+#: A limit: ASCII digits only (``str.isdigit`` also takes "²" and "٣", which ``int`` refuses or
+#: reads as 3), and no more of them than a 64-bit integer holds.
+_LIMIT = re.compile(r"^[0-9]{1,18}\Z")
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,10 +31,19 @@ class Filters:
     spec_versions: tuple[str, ...]
 
 
+def _show(value: str) -> str:
+    """*value* quoted for a message, cut short when it is long (a URL may be 16 KiB)."""
+    if len(value) <= 60:
+        return repr(value)
+    return f"{value[:40]!r}... ({len(value)} characters)"
+
+
 def _values(raw: str, name: str) -> list[str]:
     values = [v.strip() for v in raw.split(",")]
     if not all(values):
-        raise InvalidFilter(f"{name}={raw!r} has an empty value; expected a comma-separated list")
+        raise InvalidFilter(
+            f"{name}={_show(raw)} has an empty value; expected a comma-separated list"
+        )
     return values
 
 
@@ -45,12 +57,12 @@ def parse_filters(
     params: dict[str, str] = {}
     for key, value in items:
         if key in params:
-            raise InvalidFilter(f"{key} is given more than once; give it once, comma-separated")
+            raise InvalidFilter(f"{_show(key)} is given more than once; give it once, comma-separated")
         params[key] = value
     for key in params:
         if key.startswith("match[") and key not in allowed:
             raise InvalidFilter(
-                f"unsupported filter {key}; this endpoint supports {', '.join(allowed) or 'none'}"
+                f"unsupported filter {_show(key)}; this endpoint supports {', '.join(allowed) or 'none'}"
             )
     added_after = None
     if "added_after" in params:
@@ -58,13 +70,16 @@ def parse_filters(
             added_after = to_micros(params["added_after"])
         except TimestampError:
             raise InvalidFilter(
-                f"added_after={params['added_after']!r} is not a timestamp; expected {EXPECTED}"
+                f"added_after={_show(params['added_after'])} is not a timestamp; expected {EXPECTED}"
             ) from None
     limit = default_limit
     if "limit" in params:
         raw = params["limit"]
-        if not raw.isdigit() or int(raw) < 1:
-            raise InvalidFilter(f"limit={raw!r}: expected a positive integer (at most {max_limit})")
+        if _LIMIT.match(raw) is None or int(raw) < 1:
+            raise InvalidFilter(
+                f"limit={_show(raw)}: expected a positive integer in ASCII digits, such as "
+                f"limit=100 (pages hold at most {max_limit})"
+            )
         limit = min(int(raw), max_limit)
     ids: tuple[str, ...] = ()
     if "match[id]" in params:
@@ -72,7 +87,7 @@ def parse_filters(
         bad = [v for v in values if not is_identifier(v)]
         if bad:
             raise InvalidFilter(
-                f"match[id] value {bad[0]!r} is not a STIX identifier; expected type--UUID, e.g. "
+                f"match[id] value {_show(bad[0])} is not a STIX identifier; expected type--UUID, e.g. "
                 "indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f"
             )
         ids = tuple(values)
@@ -82,7 +97,7 @@ def parse_filters(
         bad = [v for v in values if not TYPE_NAME.match(v)]
         if bad:
             raise InvalidFilter(
-                f"match[type] value {bad[0]!r} is not a STIX type name; expected e.g. indicator, "
+                f"match[type] value {_show(bad[0])} is not a STIX type name; expected e.g. indicator, "
                 "attack-pattern, x-mitre-tactic"
             )
         types = tuple(values)
@@ -102,7 +117,7 @@ def parse_filters(
                     at.append(to_micros(v))
                 except TimestampError:
                     raise InvalidFilter(
-                        f"match[version] value {v!r}: expected first, last, all or a timestamp "
+                        f"match[version] value {_show(v)}: expected first, last, all or a timestamp "
                         f"{EXPECTED}"
                     ) from None
         versions = VersionMatch(first=first, last=last, all=every, at=tuple(at))
@@ -112,7 +127,7 @@ def parse_filters(
         bad = [v for v in values if not _SPEC_VERSION.match(v)]
         if bad:
             raise InvalidFilter(
-                f"match[spec_version] value {bad[0]!r}: expected a STIX version such as 2.1"
+                f"match[spec_version] value {_show(bad[0])}: expected a STIX version such as 2.1"
             )
         spec_versions = tuple(values)
     return Filters(

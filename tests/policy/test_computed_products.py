@@ -1,0 +1,65 @@
+"""Computed products take the markings of the fields they were computed from (docs/policy.md,
+"Derived products"): a conjunction screened on a node carries the granular markings of both
+space objects' elements, not only their object markings."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from kizuna.node import Node, ingest, read_page
+from kizuna.space import stix, tle
+from kizuna.space.cli import space
+from kizuna.space.omm import parse_epoch
+from kizuna.stix.markings import TLP2_IDS, releasability_id, releasability_marking
+from kizuna.store.types import ObjectQuery
+
+
+def _objects() -> list[dict[str, object]]:
+    epoch = parse_epoch("2026-05-20T00:00:00")
+
+    def es(n: int, inc: float, m: float) -> tle.ElementSet:
+        return tle.ElementSet(n, epoch, 15.0, 0.0001, inc, 100.0, 90.0, m, object_name=f"O{n}")
+
+    a = stix.space_object(es(90001, 53.0, 0.0), object_marking_refs=[TLP2_IDS["green"]])
+    # A's elements are REL TO JPN, NATO; its name is TLP:CLEAR (not screened: not counted).
+    a["granular_markings"] = [
+        {"marking_ref": releasability_id(["JPN", "NATO"]), "selectors": ["elements"]},
+        {"marking_ref": TLP2_IDS["clear"], "selectors": ["name"]},
+    ]
+    e = stix.space_object(es(90005, 70.0, -0.01), object_marking_refs=[TLP2_IDS["green"]])
+    e["granular_markings"] = [
+        {"marking_ref": releasability_id(["JPN", "FRA"]), "selectors": ["elements.epoch"]}
+    ]
+    return [releasability_marking(["JPN", "NATO"]), releasability_marking(["JPN", "FRA"]), a, e]
+
+
+def test_a_conjunction_carries_the_granular_markings_of_both_objects_elements(
+    tmp_path: Path,
+) -> None:
+    node, _ = Node.init(tmp_path / "node", name="jp", org="JAXA", country="JPN")
+    c = node.add_collection("space")
+    node.add_user("tokyo", "JAXA")
+    node.grant(c.id, "JAXA", read=True, write=True, max_tlp="amber")
+    admin = node.store.user("admin")
+    assert admin is not None
+    raw = [json.dumps(o).encode() for o in _objects()]
+    results = ingest(node.store, node.snapshot(), node.principal_for(admin), c, raw, "test")
+    assert all(r.ok for r in results), results
+    args = ["--start", "2026-05-20T00:00:00Z", "--hours", "0.5", "--threshold-km", "10"]
+    args += ["--workers", "1", "--quiet", "--as", "tokyo"]
+    result = CliRunner().invoke(space, ["screen", str(tmp_path / "node"), c.id, *args])
+    assert result.exit_code == 0, result.output
+    page = read_page(
+        node.store, node.snapshot(), node.principal_for(admin), node.collection(c.id),
+        ObjectQuery(c.id, types=(stix.CONJUNCTION_TYPE,)), 10,
+    )  # fmt: skip
+    [conjunction] = [json.loads(i.body) for i in page.items]
+    # REL TO JPN, NATO (A's elements) and REL TO FRA, JPN (E's epoch) together admit
+    # exactly whom REL TO FRA, JPN admits; the object markings alone said TLP:GREEN.
+    assert sorted(conjunction["object_marking_refs"]) == sorted(
+        [TLP2_IDS["green"], releasability_id(["FRA", "JPN"])]
+    )
+    node.close()
