@@ -352,3 +352,21 @@ def strings_in(value: Any) -> list[str]:
         elif isinstance(node, list):
             stack.extend(node)
     return out
+
+
+def definitions_served(world: World, who: Who) -> set[str]:
+    """Rule 7: the marking-definitions of the world served to *who* in kizuna-definitions
+    (those whose id says all they mean, to whom they could admit)."""
+    def admits_somewhere(m: MarkingDef) -> bool:
+        if m.kind == "tlp":
+            return True
+        if m.kind == "relto":
+            return bool(set(m.value) & codes_of(world, who))
+        if m.kind == "exercise":
+            return any(
+                kind == f"exercise:{m.value}" and can_read(world, who, cid)
+                for cid, kind in world.collections.items()
+            )
+        return False
+
+    return {mid for mid, m in world.markings.items() if admits_somewhere(m)}

@@ -45,7 +45,7 @@ from kizuna.sync.engine import push
 from tests.conftest import serve_app
 from tests.policy import reference as ref
 from tests.policy.oracle import Allowed, assert_no_leak, canonical, micros
-from tests.policy.worlds import ABSENT, COLLECTIONS, accounts, build_node, worlds
+from tests.policy.worlds import ABSENT, COLLECTIONS, MARKINGS, accounts, build_node, worlds
 
 CASES = {"count": 0}
 TAXII_TYPE = "application/taxii+json;version=2.1"
@@ -152,6 +152,14 @@ def check(
             assert user is not None and user.is_peer == who.peer
             principal = node.principal_for(user)
             headers = {"Authorization": f"Bearer {token}", "Accept": TAXII_TYPE}
+            # Rule 7: the marking-definitions it may resolve, in kizuna-definitions.
+            r = client.get(
+                "/api/collections/kizuna-definitions/objects/",
+                params={"limit": 1000, "match[type]": "marking-definition"},
+                headers=headers,
+            )
+            served = {o["id"] for o in r.json()["objects"]} & set(world.markings)
+            assert served == ref.definitions_served(world, who), f"definitions {username}"
             for cid in COLLECTIONS:
                 exp = Expect(world, who, cid, dates)
                 what = f"{username} {who} {cid}"
@@ -278,12 +286,15 @@ def _export(node: Node, username: str, cid: str, every: bool, exp: Expect, what:
         return
     assert result.exit_code == 0, (what, result.output)
     body = result.stdout_bytes
-    assert_no_leak(
-        body, {}, exp.allowed.plus_ids(ref.ID_RE.findall(json.loads(body)["id"])), f"export {what}"
-    )
-    assert canonical(json.loads(body)["objects"]) == exp.views("all" if every else "last"), (
-        f"export {what}"
-    )
+    views = [json.loads(v) for v in exp.views("all" if every else "last")]
+    # Rule 7: the bundle adds the definition of every marking its objects carry.
+    marks = {m for v in views for m in v.get("object_marking_refs", [])}
+    marks |= {g["marking_ref"] for v in views for g in v.get("granular_markings", [])}
+    definitions = [MARKINGS[m] for m in sorted(marks) if m in MARKINGS]
+    bundle = json.loads(body)
+    allowed = Allowed.of([*views, *definitions], exp.date.values())
+    assert_no_leak(body, {}, allowed.plus_ids(ref.ID_RE.findall(bundle["id"])), f"export {what}")
+    assert canonical(bundle["objects"]) == canonical([*views, *definitions]), f"export {what}"
 
 
 def _sync_push(

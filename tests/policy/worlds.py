@@ -250,7 +250,7 @@ def worlds(draw: st.DrawFn) -> ref.World:
                     draw(st.sampled_from(ref.TLP_ORDER)),
                 )
     world = ref.World(communities, orgs, grants, dict(MODEL), dict(COLLECTIONS), home_org=ORGS[0])
-    kinds = draw(st.lists(st.sampled_from(KINDS), min_size=2, max_size=9))
+    kinds = draw(st.lists(st.sampled_from(KINDS), min_size=3, max_size=10))
     ids = [f"{kind}--{uuid.UUID(int=i + 1)}" for i, kind in enumerate(kinds)]
     planter = Planter()
     stored: dict[str, list[dict[str, Any]]] = {cid: [] for cid in COLLECTIONS}
@@ -288,7 +288,7 @@ def accounts(draw: st.DrawFn) -> dict[str, Any]:
     names = [draw(st.sampled_from(ADVERSARIAL)).format(peer=peer, org=org) for org in ORGS]
     if len(set(names)) < len(names):
         names = [f"user-{org}" for org in ORGS]
-    peer_user = draw(st.sampled_from(["{peer}", "peer-account"])).format(peer=peer)  # TODO identity
+    peer_user = draw(st.sampled_from(["peer:{peer}", "{peer}", "peer-account"])).format(peer=peer)
     if peer_user in names:
         peer_user = "peer-account"
     return {

@@ -29,6 +29,8 @@ from kizuna import config as config_mod
 from kizuna.config import NodeConfig
 from kizuna.cyber.values import body_keys
 from kizuna.errors import BadRequest, ConfigError, NotFound
+from kizuna.node._definitions import marking_ids_in, referenced_definitions
+from kizuna.node._definitions import publish as publish_markings
 from kizuna.node._files import read_bundle
 from kizuna.node._ingest import ObjectResult, check_marking_definition, ingest
 from kizuna.node._read import Page, Released, read_page
@@ -58,8 +60,10 @@ __all__ = [
     "Released",
     "Snapshot",
     "ingest",
+    "marking_ids_in",
     "read_bundle",
     "read_page",
+    "referenced_definitions",
 ]
 
 log = logging.getLogger(__name__)
@@ -220,6 +224,8 @@ class Node:
         with self._snapshot_lock:
             if self._snapshot is None or self._snapshot.generation != generation:
                 self._snapshot = load_snapshot(self.store, self.config.org)
+                # Marking-definitions the snapshot knows first go to kizuna-definitions.
+                publish_markings(self.store, self._snapshot)
             return self._snapshot
 
     # -- organizations, users, communities -----------------------------------------------------

@@ -15,7 +15,7 @@ from typing import Any
 import msgspec
 
 from kizuna.node._hidden import Hidden, required_refs_of
-from kizuna.node._snapshot import Snapshot
+from kizuna.node._snapshot import PUBLIC_KINDS, Snapshot
 from kizuna.policy.principal import Principal
 from kizuna.policy.refs import identifiers_in, releases_unchanged
 from kizuna.policy.required import WITHHOLDABLE_TYPES, type_of
@@ -64,11 +64,12 @@ def read_page(
     want = limit + 1  # one more than asked, to know whether more follow
     while len(out) < want:
         fetch = max(want - len(out), 16)
-        rows = store.query(replace(q, after_us=cursor, limit=fetch))
+        asked = replace(q, after_us=cursor, limit=fetch)
+        rows = store.query(asked)
         if not rows:
             break
         cursor = rows[-1].added_us
-        batch = _picked(store, q, rows, hidden) if picking and hidden is not None else rows
+        batch = _picked(store, asked, rows, hidden) if picking and hidden is not None else rows
         out.extend(release(store, snap, principal, collection, batch, hidden))
         if len(rows) < fetch:
             break
@@ -78,13 +79,21 @@ def read_page(
 def _picked(
     store: SqlStore, q: ObjectQuery, rows: list[StoredVersion], hidden: Hidden
 ) -> list[StoredVersion]:
-    """*rows* without the versions of withholdable objects that are not the first or last
-    (as *q* asks) of the versions the principal receives, or one it names (``match[version]``
-    timestamps)."""
+    """*rows* (the answer to *q*) without the versions of withholdable objects that are not
+    the first or last (as *q* asks) of the versions the principal receives in the collection,
+    nor one it names (``match[version]`` timestamps)."""
     ids = sorted({r.stix_id for r in rows if type_of(r.stix_id) in WITHHOLDABLE_TYPES})
     if not ids:
         return rows
     received: dict[str, list[int]] = {}
+    if q.ids and q.after_us is None and not q.spec_versions and len(rows) < q.limit:
+        # A read of these ids alone (GET object): the rows are every version of them.
+        for r in rows:
+            if type_of(r.stix_id) in WITHHOLDABLE_TYPES and not hidden.withholds(
+                required_refs_of(r.body)
+            ):
+                received.setdefault(r.stix_id, []).append(r.version_us)
+        ids = []
     for start in range(0, len(ids), 500):
         chunk = tuple(ids[start : start + 500])
         after = None
@@ -136,6 +145,19 @@ def release(
     view = snap.view(collection)
     if hidden is None:
         hidden = Hidden(store, snap, principal)
+    if collection.kind in PUBLIC_KINDS:
+        # The definitions collection: each marking-definition to whom it may mark for.
+        readable = [
+            snap.view(c)
+            for c in snap.collections.values()
+            if snap.gate.access(principal, c.id).can_read
+        ]
+        rows = [
+            r
+            for r in rows
+            if r.type != "marking-definition"
+            or snap.gate.definition_visible(principal, r.stix_id, readable)
+        ]
     # Every object of the batch passed the coarse gate: the principal receives a version of
     # each (unless the fine pass may withhold objects of its type).
     hidden.received(r.stix_id for r in rows)
@@ -149,8 +171,7 @@ def release(
         every: set[str] = set()
         for r in pending:
             ids = identifiers_in(r.body)
-            if type_of(r.stix_id) not in WITHHOLDABLE_TYPES:
-                ids.discard(r.stix_id)
+            ids.discard(r.stix_id)  # its own id: this version is what is being decided
             found[r.added_us] = ids
             every |= ids
         hidden.learn(every)

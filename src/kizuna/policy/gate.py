@@ -31,7 +31,16 @@ from kizuna.policy._redact import (
 from kizuna.policy.principal import Principal
 from kizuna.policy.refs import referenced_ids, required_slots
 from kizuna.policy.required import is_required
-from kizuna.stix.markings import TLP_LEVELS, Exercise, Marking, RelTo, Statement, Tlp, Unknown
+from kizuna.stix.markings import (
+    TLP_LEVELS,
+    Exercise,
+    Marking,
+    RelTo,
+    Statement,
+    Tlp,
+    Unknown,
+    meaning_is_public,
+)
 
 #: TLP ceiling of an administrator and of a collection grant that names none.
 NO_ACCESS = "none"
@@ -113,6 +122,29 @@ class Gate:
         if isinstance(m, Statement):
             return True
         return False
+
+    def definition_visible(
+        self, principal: Principal, marking_id: str, readable: Iterable[CollectionView]
+    ) -> bool:
+        """May *principal* receive the definition of *marking_id* from the definitions
+        collection, having read access to the *readable* collections (docs/policy.md, Rule 7)?
+
+        A definition whose id says all it means (``stix.markings.meaning_is_public``: TLP,
+        REL TO and exercise markings with derived ids) goes to every principal it could
+        admit somewhere: any TLP level, a REL TO naming one of its codes, an exercise whose
+        collection it reads. Any other (a statement) is read where it was posted, under its
+        own markings, and not here: its text could say what the principal may not learn.
+        """
+        if principal.is_admin:
+            return True
+        m = self.marking(marking_id)
+        if not meaning_is_public(marking_id, m):
+            return False
+        if isinstance(m, RelTo):
+            return not m.codes.isdisjoint(principal.codes)
+        if isinstance(m, Exercise):
+            return any(c.kind == f"exercise:{m.name}" for c in readable)
+        return isinstance(m, Tlp)
 
     def _onward(self, principal: Principal, m: Tlp) -> bool:
         """May an object of this TLP level go to another node at all (docs/policy.md)?"""
