@@ -54,7 +54,7 @@ from kizuna.stix.timestamps import to_micros
 from kizuna.stix.validate import validate_object
 from kizuna.store._base import StoreBase
 from kizuna.store._keys import id_key
-from kizuna.store.sql import _INSERT_COLUMNS
+from kizuna.store._transaction import INSERT_COLUMNS as _INSERT_COLUMNS
 from kizuna.store.types import Outcome
 
 

@@ -16,6 +16,7 @@ from kizuna._cli_access import grant, user
 from kizuna._cli_admin import collection, community, marking, org
 from kizuna._cli_common import err, node_dir
 from kizuna._cli_data import export, import_
+from kizuna.cyber.cli import benign, match, related_command
 from kizuna.errors import KizunaError
 from kizuna.node import Node
 from kizuna.space.cli import space
@@ -102,9 +103,10 @@ def serve(
     import uvicorn
 
     from kizuna.sync.scheduler import Scheduler
-    from kizuna.taxii._protocol import Protocol, limits_of
     from kizuna.taxii.app import create_app
     from kizuna.taxii.asgi import serving
+    from kizuna.taxii.protocol import Protocol, limits_of
+    from kizuna.web import mount
 
     logs.enable_access_log(access_log)
     node = Node.open(directory, database)
@@ -115,7 +117,8 @@ def serve(
     _check_port(host, port)
     scheme = "https" if node.config.tls_cert else "http"
     err.print(
-        f"serving {node.config.name} at {scheme}://{host}:{port}/taxii2/"
+        f"serving {node.config.name} at {scheme}://{host}:{port}/taxii2/ "
+        f"(the analysts' UI at {scheme}://{host}:{port}/ui/)"
         + (f" with {workers} worker processes" if workers > 1 else "")
     )
     if workers > 1:
@@ -125,7 +128,7 @@ def serve(
             os.environ["KIZUNA_DATABASE"] = database
         target: object = "kizuna.taxii.asgi:app"
     else:
-        target = serving(create_app(node))
+        target = serving(mount(create_app(node), node))
     scheduler = None
     if node.config.sync_interval_seconds > 0:
         scheduler = Scheduler(node, node.config.sync_interval_seconds)
@@ -140,7 +143,7 @@ def serve(
             port=port,
             log_level="info",
             access_log=False,  # kizuna.access logs requests, with their principal
-            http=Protocol,  # deadlines, sizes and the connection limit (taxii/_protocol.py)
+            http=Protocol,  # deadlines, sizes and the connection limit (taxii/protocol.py)
             ws="none",
             timeout_keep_alive=node.config.keep_alive_seconds,
             ssl_certfile=node.config.tls_cert or None,
@@ -217,3 +220,5 @@ def demo(directory: Path, port: int, no_serve: bool) -> None:
 for command in (collection, user, org, grant, marking, community, import_, export, space, peer):
     main.add_command(command)
 main.add_command(sync_command)
+for command in (related_command, match, benign):
+    main.add_command(command)

@@ -270,3 +270,39 @@ def test_analyze_after_a_bulk_load(database: str, store: SqlStore) -> None:
             ).fetchone()
         assert row == (True,)
     assert len(store.query(ObjectQuery("c1", limit=1000))) == 200
+
+
+def test_a_transaction_commits_versions_cursor_and_status_together(store: SqlStore) -> None:
+    from kizuna.store.types import StatusRow, SyncCursor
+
+    cursor = SyncCursor("peer", "pull", "c1", "remote", "2026-01-01T00:00:00.000Z")
+    with store.transaction() as tx:
+        tx.set_cursor(cursor)
+        outcomes = tx.add_versions(store.version_batch("c1", [v(A, 1), v(A, 1)], "user:x"))
+        # the outcomes are known inside the transaction, to make the status from
+        tx.put_status(StatusRow("s1", "c1", "user:x", repr(outcomes).encode()))
+    assert [o for o, _ in outcomes] == [Outcome.STORED, Outcome.DUPLICATE]
+    assert store.status("s1") == ("c1", "user:x", repr(outcomes).encode())
+    assert store.cursor("peer", "pull", "c1", "remote") == cursor.position
+    assert [r.stix_id for r in store.query(ObjectQuery("c1", ids=(A,)))] == [A]
+
+
+def test_a_failed_transaction_stores_nothing(store: SqlStore) -> None:
+    from kizuna.store.types import StatusRow
+
+    with pytest.raises(ZeroDivisionError), store.transaction() as tx:
+        tx.add_versions(store.version_batch("c1", [v(A, 1)], "user:x"))
+        tx.put_status(StatusRow("s1", "c1", "user:x", b"{}"))
+        1 / 0  # noqa: B018
+    assert store.status("s1") is None
+    assert store.query(ObjectQuery("c1", ids=(A,))) == []
+    # and the id index does not hold what was rolled back
+    assert [o for o, _ in store.add_versions("c1", [v(A, 1)], "user:x")] == [Outcome.STORED]
+
+
+def test_a_transaction_adds_one_batch_of_versions(store: SqlStore) -> None:
+    with store.transaction() as tx:
+        tx.add_versions(store.version_batch("c1", [v(A, 1)], "user:x"))
+        with pytest.raises(RuntimeError, match="one batch"):
+            tx.add_versions(store.version_batch("c1", [v(B, 1)], "user:x"))
+    assert [r.stix_id for r in store.query(ObjectQuery("c1"))] == [A]

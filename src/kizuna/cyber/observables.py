@@ -41,7 +41,7 @@ from kizuna.cyber.pattern import (
     parse_pattern,
 )
 
-__all__ = ["Observable", "observables", "pattern_observables"]
+__all__ = ["Observable", "observable_at", "observables", "pattern_observables"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,6 +183,21 @@ def _compared(c: Comparison) -> Iterator[str]:
         yield from (v for v in c.value if isinstance(v, str))
     elif c.op == "=" and isinstance(c.value, int) and not isinstance(c.value, bool):
         yield str(c.value)
+
+
+def observable_at(path: Path, value: object) -> Observable | None:
+    """The observable a value found at *path* is (the kind ``type:path`` when the path is
+    not one of a known kind); None for a value that is not text or a number."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)
+    if not isinstance(value, str):
+        return None
+    normal = _normalizer(path.object_type, path.steps)
+    where = path.text()
+    if normal is None:
+        return Observable(where, value, where)
+    found = normal(value)
+    return None if found is None else Observable(*found, where)
 
 
 def pattern_observables(pattern: str) -> list[Observable]:

@@ -5,6 +5,9 @@ operators' actions (organizations, users, collections, grants) and authenticatio
 and leaves through the functions exported here, and only through them:
 
 - :func:`ingest` validates and stores objects as a principal (returns :class:`ObjectResult`);
+  it is :func:`check_batch` (every pass but the store's, giving a :class:`Batch`) then
+  :func:`store_batch` in a store transaction, which a caller may hold itself to commit more
+  with the objects (a TAXII status);
 - :func:`read_page` reads a page through the access gate (returns a :class:`Page` of
   :class:`Released` versions);
 - :meth:`Node.snapshot` takes the policy :class:`Snapshot` both of them are given;
@@ -29,10 +32,12 @@ from kizuna import config as config_mod
 from kizuna.config import NodeConfig
 from kizuna.cyber.values import body_keys
 from kizuna.errors import BadRequest, ConfigError, NotFound
+from kizuna.node._batch import ObjectResult
 from kizuna.node._definitions import marking_ids_in, referenced_definitions
 from kizuna.node._definitions import publish as publish_markings
 from kizuna.node._files import read_bundle
-from kizuna.node._ingest import ObjectResult, check_marking_definition, ingest
+from kizuna.node._ingest import Batch, check_batch, ingest, store_batch
+from kizuna.node._marking_rules import check_marking_definition
 from kizuna.node._read import Page, Released, read_page
 from kizuna.node._snapshot import COMMUNITIES_SETTING, Snapshot, load_snapshot, make_principal
 from kizuna.policy.communities import DEFAULT_COMMUNITIES
@@ -54,16 +59,19 @@ from kizuna.store.sql import SqlStore
 from kizuna.store.types import Collection, Grant, NewVersion, Org, Peer, User
 
 __all__ = [
+    "Batch",
     "Node",
     "ObjectResult",
     "Page",
     "Released",
     "Snapshot",
+    "check_batch",
     "ingest",
     "marking_ids_in",
     "read_bundle",
     "read_page",
     "referenced_definitions",
+    "store_batch",
 ]
 
 log = logging.getLogger(__name__)

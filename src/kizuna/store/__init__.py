@@ -1,6 +1,7 @@
 """The store: object versions, collections, organizations, users, grants, markings, statuses."""
 
+from kizuna.store._transaction import Transaction
 from kizuna.store.adapters import PostgresStore, SqliteStore, open_store
 from kizuna.store.sql import SqlStore
 
-__all__ = ["PostgresStore", "SqlStore", "SqliteStore", "open_store"]
+__all__ = ["PostgresStore", "SqlStore", "SqliteStore", "Transaction", "open_store"]

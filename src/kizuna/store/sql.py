@@ -9,8 +9,8 @@ take the write lock.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Sequence
-from typing import Any
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 
 from sqlalchemy import (
     Connection,
@@ -24,12 +24,12 @@ from sqlalchemy import (
 )
 from sqlalchemy.sql.elements import ColumnElement
 
-from kizuna.stix.timestamps import now_micros
 from kizuna.store import schema as t
 from kizuna.store._directory import Directory
 from kizuna.store._ids import IdIndex
 from kizuna.store._keys import id_key, id_keys
 from kizuna.store._markings import Markings
+from kizuna.store._transaction import Transaction
 from kizuna.store._values import ValueIndex
 from kizuna.store.types import (
     NewVersion,
@@ -37,6 +37,7 @@ from kizuna.store.types import (
     Outcome,
     StoredVersion,
     SyncCursor,
+    VersionBatch,
     VersionMatch,
 )
 
@@ -44,24 +45,6 @@ log = logging.getLogger(__name__)
 
 #: Indexes of older databases that the current ones replace.
 _OBSOLETE_INDEXES = ("ix_versions_collection_added", "ix_versions_id", "ix_versions_id_placement")
-
-_INSERT_COLUMNS = (
-    "added_us",
-    "collection_id",
-    "stix_id",
-    "type",
-    "version_us",
-    "spec_version",
-    "marking_set",
-    "needs_redaction",
-    "origin",
-    "body",
-    "id_key",
-)
-
-#: Given the outcomes of a batch, the TAXII status row to store with it:
-#: (status id, collection id, principal, body).
-StatusOf = Callable[[list[tuple[Outcome, int]]], tuple[str, str, str, bytes]]
 
 _VERSION_COLUMNS = (
     t.versions.c.added_us,
@@ -133,6 +116,33 @@ class SqlStore(Directory, Markings, IdIndex, ValueIndex):
 
     # -- object versions ---------------------------------------------------------------------
 
+    @contextmanager
+    def transaction(self) -> Iterator[Transaction]:
+        """Write through the :class:`Transaction` given; all of it commits when the block
+        ends, or none of it (an exception rolls it back)."""
+        with self._writing() as conn:
+            tx = Transaction(self, conn)
+            yield tx
+        tx._committed()
+
+    def version_batch(
+        self,
+        collection_id: str,
+        items: Sequence[NewVersion],
+        origin: str,
+        *,
+        marking_definitions: Iterable[tuple[str, bytes]] = (),
+        visible: frozenset[int] | None = None,
+    ) -> VersionBatch:
+        """*items*, to store in *collection_id* by ``Transaction.add_versions``, with their id
+        keys and indexed values (computed here, before the write lock: once each)."""
+        keys = {i.stix_id: id_key(i.stix_id) for i in items}
+        hook = self.value_keys
+        values = None if hook is None else [hook(i.type, i.body) for i in items]
+        return VersionBatch(
+            collection_id, items, origin, marking_definitions, visible, keys, values
+        )
+
     def add_versions(
         self,
         collection_id: str,
@@ -141,104 +151,19 @@ class SqlStore(Directory, Markings, IdIndex, ValueIndex):
         *,
         marking_definitions: Iterable[tuple[str, bytes]] = (),
         cursor: SyncCursor | None = None,
-        status: StatusOf | None = None,
         visible: frozenset[int] | None = None,
     ) -> list[tuple[Outcome, int]]:
-        """Store *items* in one transaction; per item, STORED or DUPLICATE and its ``added_us``.
-
-        A version (collection, id, version) that is already stored, or that repeats earlier
-        in *items*, is a DUPLICATE and keeps the stored bytes: re-posting is idempotent.
-        *visible* are the marking sets the writer may see (None: all). A version stored only
-        under marking sets hidden from the writer is not a duplicate for it: the writer's copy
-        is stored beside it (same id and version, its own marking set), so the answer does not
-        reveal that a hidden version exists.
-        A sync *cursor* given here is committed in the same transaction as the objects, so a
-        crash at any moment leaves both or neither. So is a TAXII *status*: given the outcomes,
-        it returns the status row (id, collection, principal, body) to store with them.
-        """
-        if not items and cursor is None and status is None:
+        """Store *items* in one transaction (``Transaction.add_versions``), with a sync
+        *cursor* when one is given: a crash at any moment leaves both or neither."""
+        if not items and cursor is None:
             return []
-        keys = {i.stix_id: id_key(i.stix_id) for i in items}  # before the lock: once each
-        hook = self.value_keys
-        values = None if hook is None else [hook(i.type, i.body) for i in items]
-        recent = self._recent_ids
-        with self._writing() as conn:
+        batch = self.version_batch(
+            collection_id, items, origin, marking_definitions=marking_definitions, visible=visible
+        )
+        with self.transaction() as tx:
             if cursor is not None:
-                self._set_cursor(conn, cursor)
-            if not items:
-                if status is not None:
-                    self._insert_status(conn, *status([]))
-                return []
-            self._put_marking_definitions(conn, marking_definitions)
-            groups = self._existing(conn, collection_id, keys)
-            last = self._query(conn, "SELECT max(added_us) FROM versions")[0][0] or 0
-            first_us = next_us = max(now_micros(), last + 1)
-            rows: list[tuple[Any, ...]] = []
-            results: list[tuple[Outcome, int]] = []
-            set_ids: dict[tuple[str, ...], int] = {}  # objects of a batch share few sets
-            stored: list[tuple[int, int]] = []  # (index in items, added_us)
-            for index, item in enumerate(items):
-                marking_set = set_ids.get(item.marking_refs)
-                if marking_set is None:
-                    marking_set = self._marking_set_id(conn, item.marking_refs)
-                    set_ids[item.marking_refs] = marking_set
-                group = groups.setdefault(item.stix_id, [])
-                same = [
-                    added
-                    for version_us, added, ms in group
-                    if version_us == item.version_us
-                    and (visible is None or ms in visible or ms == marking_set)
-                ]
-                if same:
-                    results.append((Outcome.DUPLICATE, same[0]))
-                    continue
-                group.append((item.version_us, next_us, marking_set))
-                rows.append(
-                    (
-                        next_us,
-                        collection_id,
-                        item.stix_id,
-                        item.type,
-                        item.version_us,
-                        item.spec_version,
-                        marking_set,
-                        item.needs_redaction,
-                        origin,
-                        item.body,
-                        keys[item.stix_id],
-                    )
-                )
-                results.append((Outcome.STORED, next_us))
-                stored.append((index, next_us))
-                next_us += 1
-            if rows:
-                # The driver's executemany with plain tuples: per-row work stays in C.
-                mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
-                conn.exec_driver_sql(
-                    f"INSERT INTO versions ({', '.join(_INSERT_COLUMNS)}) "
-                    f"VALUES ({', '.join([mark] * len(_INSERT_COLUMNS))})",
-                    rows,
-                )
-                self._index_new(conn, groups, keys, first_us)
-                self._enter_values(conn, self._value_entries(values, stored))
-            new = [(r[0], r[10]) for r in rows]  # (added_us, key)
-            upto = None
-            if (
-                recent is not None
-                and new
-                and recent.merge_due(len(new), self.merge_rows, self.merge_fraction)
-            ):
-                upto = next_us - 1
-                self._merge_recent(conn, upto, len(recent) + len(new))
-            if status is not None:
-                self._insert_status(conn, *status(results))
-        if recent is not None and new:
-            with recent.lock:
-                if upto is None:
-                    recent.add(new)
-                else:
-                    recent.merged(upto, new)
-        return results
+                tx.set_cursor(cursor)
+            return tx.add_versions(batch)
 
     def query(self, q: ObjectQuery) -> list[StoredVersion]:
         """Versions matching *q*, in ``added_us`` order, at most ``q.limit`` of them."""

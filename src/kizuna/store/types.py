@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 
@@ -21,6 +22,35 @@ class NewVersion:
     #: Canonical (sorted, unique) marking-definition ids that decide visibility.
     marking_refs: tuple[str, ...]
     needs_redaction: bool
+    body: bytes
+
+
+@dataclass(slots=True)
+class VersionBatch:
+    """Versions to store in one collection, as one ``Transaction.add_versions``; make one
+    with ``SqlStore.version_batch``, which computes the id keys before the write lock.
+
+    *visible* are the marking sets the writer may see (None: all).
+    """
+
+    collection_id: str
+    items: Sequence[NewVersion]
+    origin: str
+    marking_definitions: Iterable[tuple[str, bytes]]
+    visible: frozenset[int] | None
+    #: Each item's id key (store/_keys.py), by id.
+    keys: dict[str, int]
+    #: Each item's keys in the value index (store/_values.py), when the store keeps one.
+    values: list[Sequence[int]] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StatusRow:
+    """A TAXII status resource as the store keeps it: its body is the resource's JSON."""
+
+    id: str
+    collection_id: str
+    principal: str
     body: bytes
 
 

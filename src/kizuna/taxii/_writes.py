@@ -25,10 +25,10 @@ from kizuna.errors import (
     NotFound,
     UnsupportedMediaType,
 )
-from kizuna.node import ObjectResult, Snapshot, ingest, read_page
+from kizuna.node import Snapshot, check_batch, read_page, store_batch
 from kizuna.policy.principal import Principal
 from kizuna.stix.timestamps import now_micros
-from kizuna.store.types import Collection, ObjectQuery, VersionMatch
+from kizuna.store.types import Collection, ObjectQuery, StatusRow, VersionMatch
 from kizuna.taxii._auth import check_accept
 from kizuna.taxii._context import Context
 from kizuna.taxii._resources import (
@@ -140,23 +140,13 @@ class Writes:
         raw = [bytes(o) for o in env.objects]
         request_time = now_micros()
         status_id = str(uuid.uuid4())
-        encoded = b""
-
-        def status_row(results: list[ObjectResult]) -> tuple[str, str, str, bytes]:
-            nonlocal encoded
-            encoded = msgspec.json.encode(status_resource(status_id, request_time, results))
-            return status_id, collection.id, str(principal.key), encoded
-
+        store = self._ctx.node.store
+        batch = check_batch(store, snap, principal, collection, raw, principal.origin)
         # The status is stored in the same transaction as the objects: one commit per POST.
-        results = ingest(
-            self._ctx.node.store,
-            snap,
-            principal,
-            collection,
-            raw,
-            principal.origin,
-            status=status_row,
-        )
+        with store.transaction() as tx:
+            results = store_batch(tx, batch)
+            encoded = msgspec.json.encode(status_resource(status_id, request_time, results))
+            tx.put_status(StatusRow(status_id, collection.id, str(principal.key), encoded))
         self._prune_statuses()
         stored = sum(1 for r in results if r.stored)
         failed = sum(1 for r in results if not r.ok)
