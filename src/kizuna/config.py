@@ -43,6 +43,8 @@ class NodeConfig:
     sqlite_checkpoint_mib: int = 64
     #: Largest request body accepted, in bytes (larger gives 413).
     max_body_bytes: int = 20 * 1024 * 1024
+    #: Largest file ``kizuna import`` reads, in bytes once decompressed (larger is refused).
+    import_max_bytes: int = 1 << 30
     #: Largest page a client may ask for with ``limit``.
     max_page_size: int = 10_000
     #: Page size when a client gives no ``limit``.
