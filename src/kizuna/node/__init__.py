@@ -21,6 +21,7 @@ leaves through the functions exported here, and only through them:
 from kizuna.node._accounts import hash_token, new_token
 from kizuna.node._batch import ObjectResult
 from kizuna.node._collections import HOME_MAX_TLP
+from kizuna.node._definitions import marking_ids_in, referenced_definitions
 from kizuna.node._files import BundleFile, read_bundle
 from kizuna.node._ingest import Batch, check_batch, ingest, store_batch
 from kizuna.node._node import DEFINITIONS_ALIAS, Node
@@ -40,8 +41,10 @@ __all__ = [
     "check_batch",
     "hash_token",
     "ingest",
+    "marking_ids_in",
     "new_token",
     "read_bundle",
     "read_page",
+    "referenced_definitions",
     "store_batch",
 ]

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from kizuna.config import NodeConfig
 from kizuna.errors import BadRequest
+from kizuna.node._definitions import publish as publish_markings
 from kizuna.node._snapshot import Snapshot, load_snapshot
 from kizuna.policy.countries import is_country
 from kizuna.stix.timestamps import format_micros, now_micros
@@ -32,6 +33,8 @@ class NodeBase:
         with self._snapshot_lock:
             if self._snapshot is None or self._snapshot.generation != generation:
                 self._snapshot = load_snapshot(self.store, self.config.org)
+                # Marking-definitions the snapshot knows first go to kizuna-definitions.
+                publish_markings(self.store, self._snapshot)
             return self._snapshot
 
     def now(self) -> str:
