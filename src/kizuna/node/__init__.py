@@ -22,6 +22,7 @@ import hashlib
 import json
 import logging
 import secrets
+import shutil
 import threading
 import time
 import uuid
@@ -140,33 +141,45 @@ class Node:
         if (directory / config_mod.CONFIG_NAME).exists():
             raise ConfigError(f"{directory} already holds a Kizuna node")
         country = _country(country)
+        if directory.exists() and not directory.is_dir():
+            raise ConfigError(f"{directory} exists and is not a directory")
+        existed = directory.exists()
+        before = set(directory.iterdir()) if existed else set()
         directory.mkdir(parents=True, exist_ok=True)
-        cfg = NodeConfig(
-            name=name,
-            org=org,
-            country=country,
-            communities=[c.upper() for c in communities or []],
-            identity_id=derived_id("identity", f"org:{org}"),
-            secret=config_mod.new_secret(),
-            database=database,
-        )
-        config_mod.save(directory, cfg)
-        store = open_store(
-            cfg.database_url(directory),
-            sqlite_synchronous=cfg.sqlite_synchronous,
-            sqlite_checkpoint_mib=cfg.sqlite_checkpoint_mib,
-        )
-        store.value_keys = body_keys if cfg.value_index else None
-        store.create_schema()
-        node = cls(directory, cfg, store)
-        store.set_setting(
-            COMMUNITIES_SETTING,
-            json.dumps({k: list(v) for k, v in DEFAULT_COMMUNITIES.items()}),
-        )
-        store.set_setting("identity", json.dumps(node.identity()))
-        node.add_org(org, country, cfg.communities)
-        token = node.add_user("admin", org, admin=True)
-        node._install_definitions()
+        store: SqlStore | None = None
+        try:
+            cfg = NodeConfig(
+                name=name,
+                org=org,
+                country=country,
+                communities=[c.upper() for c in communities or []],
+                identity_id=derived_id("identity", f"org:{org}"),
+                secret=config_mod.new_secret(),
+                database=database,
+            )
+            config_mod.save(directory, cfg)
+            store = open_store(
+                cfg.database_url(directory),
+                sqlite_synchronous=cfg.sqlite_synchronous,
+                sqlite_checkpoint_mib=cfg.sqlite_checkpoint_mib,
+            )
+            store.value_keys = body_keys if cfg.value_index else None
+            store.create_schema()
+            node = cls(directory, cfg, store)
+            store.set_setting(
+                COMMUNITIES_SETTING,
+                json.dumps({k: list(v) for k, v in DEFAULT_COMMUNITIES.items()}),
+            )
+            store.set_setting("identity", json.dumps(node.identity()))
+            node.add_org(org, country, cfg.communities)
+            token = node.add_user("admin", org, admin=True)
+            node._install_definitions()
+        except BaseException:
+            # A failed init leaves nothing behind: a retry starts afresh.
+            if store is not None:
+                store.close()
+            _remove_new(directory, existed, before)
+            raise
         return node, token
 
     def close(self) -> None:
@@ -478,6 +491,18 @@ class Node:
 
     def now(self) -> str:
         return format_micros(now_micros())
+
+
+def _remove_new(directory: Path, existed: bool, before: set[Path]) -> None:
+    """Remove what an ``init`` made in *directory* (all of it, if it made the directory)."""
+    if not existed:
+        shutil.rmtree(directory, ignore_errors=True)
+        return
+    for path in set(directory.iterdir()) - before:
+        if path.is_dir():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)
 
 
 def _country(code: str) -> str:
