@@ -16,6 +16,7 @@ from kizuna._cli_access import grant, user
 from kizuna._cli_admin import collection, community, marking, org
 from kizuna._cli_common import err, node_dir
 from kizuna._cli_data import export, import_
+from kizuna.cyber.cli import benign, match, related_command
 from kizuna.errors import KizunaError
 from kizuna.node import Node
 from kizuna.space.cli import space
@@ -104,9 +105,15 @@ def serve(
     from kizuna.sync.scheduler import Scheduler
     from kizuna.taxii.app import create_app
     from kizuna.taxii.asgi import serving
+    from kizuna.taxii.protocol import Protocol, limits_of
 
     logs.enable_access_log(access_log)
     node = Node.open(directory, database)
+    limits, note = limits_of(node.config)
+    Protocol.limits = limits
+    if note:
+        err.print(note)
+    _check_port(host, port)
     scheme = "https" if node.config.tls_cert else "http"
     err.print(
         f"serving {node.config.name} at {scheme}://{host}:{port}/taxii2/"
@@ -134,12 +141,47 @@ def serve(
             port=port,
             log_level="info",
             access_log=False,  # kizuna.access logs requests, with their principal
+            http=Protocol,  # deadlines, sizes and the connection limit (taxii/protocol.py)
+            ws="none",
+            timeout_keep_alive=node.config.keep_alive_seconds,
             ssl_certfile=node.config.tls_cert or None,
             ssl_keyfile=node.config.tls_key or None,
         )
     finally:
         if scheduler is not None:
             scheduler.stop()
+
+
+def _check_port(host: str, port: int) -> None:
+    """Refuse, with what to do, an address ``serve`` could not listen on (before it says it
+    serves): a port in use, a privileged port, an address of another machine."""
+    import errno
+    import socket
+
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    try:
+        with socket.socket(family, socket.SOCK_STREAM) as sock:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+            sock.bind((host, port))
+    except socket.gaierror as exc:
+        raise KizunaError(f"cannot listen on {host}: not an address ({exc.strerror})") from None
+    except OSError as exc:
+        if exc.errno == errno.EADDRINUSE:
+            raise KizunaError(
+                f"port {port} on {host} is in use: another server listens there (another "
+                "kizuna serve?); stop it, or serve on another port with --port"
+            ) from None
+        if exc.errno == errno.EACCES:
+            raise KizunaError(
+                f"may not listen on port {port} as this user (ports below 1024 need "
+                "privileges); use --port 8443 or similar, behind a proxy if need be"
+            ) from None
+        if exc.errno == errno.EADDRNOTAVAIL:
+            raise KizunaError(
+                f"cannot listen on {host}: it is not an address of this machine "
+                "(--host 0.0.0.0 listens on all of them)"
+            ) from None
+        raise KizunaError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
 
 
 @main.command()
@@ -176,3 +218,5 @@ def demo(directory: Path, port: int, no_serve: bool) -> None:
 for command in (collection, user, org, grant, marking, community, import_, export, space, peer):
     main.add_command(command)
 main.add_command(sync_command)
+for command in (related_command, match, benign):
+    main.add_command(command)

@@ -54,9 +54,23 @@ class NodeConfig:
     status_retention_days: int = 30
     #: Seconds between background sync rounds in ``kizuna serve`` (0 disables the scheduler).
     sync_interval_seconds: int = 300
+    #: Seconds a client has to send a request's line and headers (from the connection, or from
+    #: the first byte of the next request on a kept-alive one); idle or trickling connections
+    #: are closed after it.
+    header_timeout_seconds: int = 10
+    #: Seconds a client has to send a request's body once its headers are in (408 after).
+    body_timeout_seconds: int = 120
+    #: Seconds a kept-alive connection may stay idle between two requests.
+    keep_alive_seconds: int = 5
+    #: Connections a ``serve`` process holds at most (kept below its file limit); past it, the
+    #: one idle the longest is closed, or a new one refused with 503 when all are busy.
+    max_connections: int = 4096
     #: TLS certificate and key (PEM) for ``kizuna serve``; empty serves plain HTTP.
     tls_cert: str = ""
     tls_key: str = ""
+    #: Keep the value index (kizuna.cyber's correlation and ``related``); turning it back on
+    #: fills it when the node next opens.
+    value_index: bool = True
 
     def database_url(self, directory: Path) -> str:
         """The SQLAlchemy URL of this node's database."""

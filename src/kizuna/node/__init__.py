@@ -30,6 +30,7 @@ import msgspec
 
 from kizuna import config as config_mod
 from kizuna.config import NodeConfig
+from kizuna.cyber.values import body_keys
 from kizuna.errors import BadRequest, ConfigError, NotFound
 from kizuna.node._batch import ObjectResult
 from kizuna.node._files import read_bundle
@@ -108,6 +109,7 @@ class Node:
             sqlite_synchronous=cfg.sqlite_synchronous,
             sqlite_checkpoint_mib=cfg.sqlite_checkpoint_mib,
         )
+        store.value_keys = body_keys if cfg.value_index else None
         store.create_schema()
         return cls(directory, cfg, store)
 
@@ -143,6 +145,7 @@ class Node:
             sqlite_synchronous=cfg.sqlite_synchronous,
             sqlite_checkpoint_mib=cfg.sqlite_checkpoint_mib,
         )
+        store.value_keys = body_keys if cfg.value_index else None
         store.create_schema()
         node = cls(directory, cfg, store)
         store.set_setting(

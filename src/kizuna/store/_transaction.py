@@ -67,7 +67,8 @@ class Transaction:
         rows: list[tuple[Any, ...]] = []
         results: list[tuple[Outcome, int]] = []
         set_ids: dict[tuple[str, ...], int] = {}  # objects of a batch share few sets
-        for item in batch.items:
+        stored: list[tuple[int, int]] = []  # (index in items, added_us)
+        for index, item in enumerate(batch.items):
             marking_set = set_ids.get(item.marking_refs)
             if marking_set is None:
                 marking_set = store._marking_set_id(conn, item.marking_refs)
@@ -99,6 +100,7 @@ class Transaction:
                 )
             )
             results.append((Outcome.STORED, next_us))
+            stored.append((index, next_us))
             next_us += 1
         if rows:
             # The driver's executemany with plain tuples: per-row work stays in C.
@@ -109,6 +111,7 @@ class Transaction:
                 rows,
             )
             store._index_new(conn, groups, keys, first_us)
+            store._enter_values(conn, store._value_entries(batch.values, stored))
         new = [(r[0], r[10]) for r in rows]  # (added_us, key)
         recent = store._recent_ids
         upto = None

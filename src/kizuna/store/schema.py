@@ -144,6 +144,17 @@ id_index = Table(
     sqlite_with_rowid=False,
 )
 
+# The value index (store/_values.py, kizuna.cyber): an observable value's 64-bit key -> the
+# versions that carry it; one entry per value and version, never one per pair of objects.
+# Entered in the transaction that stores the version; about 20 bytes an entry on SQLite.
+value_index = Table(
+    "value_index",
+    metadata,
+    Column("value_key", BigInteger, primary_key=True, autoincrement=False),
+    Column("added_us", BigInteger, primary_key=True, autoincrement=False),
+    sqlite_with_rowid=False,
+)
+
 statuses = Table(
     "statuses",
     metadata,

@@ -30,6 +30,7 @@ from kizuna.store._ids import IdIndex
 from kizuna.store._keys import id_key, id_keys
 from kizuna.store._markings import Markings
 from kizuna.store._transaction import Transaction
+from kizuna.store._values import ValueIndex
 from kizuna.store.types import (
     NewVersion,
     ObjectQuery,
@@ -59,7 +60,7 @@ _VERSION_COLUMNS = (
 )
 
 
-class SqlStore(Directory, Markings, IdIndex):
+class SqlStore(Directory, Markings, IdIndex, ValueIndex):
     """A node's database. Use :func:`open_store` to get the adapter for a URL."""
 
     dialect = "generic"
@@ -90,6 +91,7 @@ class SqlStore(Directory, Markings, IdIndex):
                     index.create(conn, checkfirst=True)
             for name in obsolete:
                 conn.exec_driver_sql(f"DROP INDEX IF EXISTS {name}")
+            self._prepare_value_index(conn)
 
     def _add_id_keys(self, conn: Connection) -> None:
         """Give the versions of a database made before the id key (``store/_keys.py``) their
@@ -133,9 +135,13 @@ class SqlStore(Directory, Markings, IdIndex):
         visible: frozenset[int] | None = None,
     ) -> VersionBatch:
         """*items*, to store in *collection_id* by ``Transaction.add_versions``, with their id
-        keys (computed here, before the write lock: once each)."""
+        keys and indexed values (computed here, before the write lock: once each)."""
         keys = {i.stix_id: id_key(i.stix_id) for i in items}
-        return VersionBatch(collection_id, items, origin, marking_definitions, visible, keys)
+        hook = self.value_keys
+        values = None if hook is None else [hook(i.type, i.body) for i in items]
+        return VersionBatch(
+            collection_id, items, origin, marking_definitions, visible, keys, values
+        )
 
     def add_versions(
         self,
@@ -233,6 +239,7 @@ class SqlStore(Directory, Markings, IdIndex):
             if self._recent_ids is not None:  # SQLite's id index is a table of its own
                 found = select(v.id_key, v.version_us, v.marking_set, v.added_us).where(which)
                 entries = [(r[0], r[1], r[2], r[3]) for r in conn.execute(found)]
+            self._remove_values(conn, which)
             result = conn.execute(delete(t.versions).where(which))
             if entries:
                 conn.exec_driver_sql(

@@ -40,6 +40,8 @@ class VersionBatch:
     visible: frozenset[int] | None
     #: Each item's id key (store/_keys.py), by id.
     keys: dict[str, int]
+    #: Each item's keys in the value index (store/_values.py), when the store keeps one.
+    values: list[Sequence[int]] | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 import msgspec
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 
 from kizuna.errors import BadRequest, KizunaError, PayloadTooLarge
@@ -42,8 +42,9 @@ def error_response(exc: KizunaError) -> TaxiiResponse:
 
 
 class Envelope(msgspec.Struct):
+    """The body of a POST: a TAXII envelope, or a STIX bundle (whose id and type go unread)."""
+
     objects: list[msgspec.Raw] | None = None
-    type: str | None = None
     more: bool | None = None
     next: str | None = None
 
@@ -58,14 +59,19 @@ async def read_body(request: Request, limit: int) -> bytes:
         )
     chunks = []
     size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise PayloadTooLarge(
-                f"the body exceeds {limit} bytes (max_content_length of the API root): split "
-                "the envelope"
-            )
-        chunks.append(chunk)
+    try:
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > limit:
+                raise PayloadTooLarge(
+                    f"the body exceeds {limit} bytes (max_content_length of the API root): "
+                    "split the envelope"
+                )
+            chunks.append(chunk)
+    except ClientDisconnect:
+        # The client went away, or its body took too long (body_timeout_seconds): no one
+        # reads this answer.
+        raise BadRequest(f"the connection closed after {size} bytes of the body") from None
     return b"".join(chunks)
 
 

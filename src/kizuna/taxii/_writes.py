@@ -86,7 +86,8 @@ class Writes:
         return Response(status_code=200, media_type=TAXII)
 
     async def add_objects(self, request: Request) -> Response:
-        """POST an envelope: every object judged on its own, one status resource."""
+        """POST an envelope (or a STIX bundle): every object judged on its own, one status
+        resource."""
         ctx = self._ctx
         ctx.active += 1
         try:
@@ -128,13 +129,14 @@ class Writes:
             env = msgspec.json.decode(body, type=Envelope)
         except msgspec.DecodeError as exc:
             raise InvalidJSON(f"the request body is not a TAXII envelope: {exc}") from None
-        if env.type == "bundle":
-            raise BadRequest(
-                'expected a TAXII 2.1 envelope {"objects": [...]}, got a STIX bundle; send its '
-                '"objects" list in an envelope'
-            )
+        # A STIX bundle is taken as the envelope of its objects (the OASIS stix2 library's
+        # TAXIICollectionSink, cytaxii2 and scripts posting an exported file send bundles);
+        # its own id and type are not read.
         if env.objects is None:
-            raise BadRequest('expected a TAXII 2.1 envelope with an "objects" list')
+            raise BadRequest(
+                'expected a TAXII 2.1 envelope {"objects": [...]} (or a STIX bundle) with an '
+                '"objects" list'
+            )
         raw = [bytes(o) for o in env.objects]
         request_time = now_micros()
         status_id = str(uuid.uuid4())

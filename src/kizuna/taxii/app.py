@@ -20,7 +20,7 @@ from kizuna.errors import KizunaError, NotFound
 from kizuna.node import Node, read_page
 from kizuna.policy.principal import Principal
 from kizuna.stix.timestamps import format_micros
-from kizuna.store.types import ObjectQuery, VersionMatch
+from kizuna.store.types import Collection, ObjectQuery, VersionMatch
 from kizuna.taxii._access import AccessLog
 from kizuna.taxii._context import API_ROOT, Context
 from kizuna.taxii._resources import (
@@ -95,12 +95,19 @@ def create_app(node: Node) -> Starlette:
     def get_object(request: Request, principal: Principal) -> Response:
         oid = request.path_params["oid"]
         cid = request.path_params["cid"]
-        _, f, page, token = ctx.paged_read(
+        collection, f, page, token = ctx.paged_read(
             request, principal, cid, oid, ("match[version]", "match[spec_version]")
         )
-        if not page.items and f.next is None:
+        if not page.items and f.next is None and not visible(principal, collection, oid):
             raise NotFound(f"no object {oid} in collection {cid}")
         return TaxiiResponse(envelope(page, token), headers=page_headers(page))
+
+    def visible(principal: Principal, collection: Collection, oid: str) -> bool:
+        """Does *principal* see any version of *oid* here? A filter that matches none of them
+        answers an empty envelope (TAXII 2.1 sections 5.6 and 5.8); an object absent or hidden
+        answers 404, the same for both."""
+        query = ObjectQuery(collection_id=collection.id, ids=(oid,), versions=VersionMatch(all=True))
+        return bool(read_page(node.store, node.snapshot(), principal, collection, query, 1).items)
 
     def versions(request: Request, principal: Principal) -> Response:
         oid = request.path_params["oid"]
@@ -116,12 +123,13 @@ def create_app(node: Node) -> Starlette:
             versions=VersionMatch(all=True),
         )
         page = read_page(node.store, node.snapshot(), principal, collection, query, f.limit)
-        if not page.items and f.next is None:
+        if not page.items and f.next is None and not visible(principal, collection, oid):
             raise NotFound(f"no object {oid} in collection {cid}")
         body: dict[str, Any] = {"more": page.more}
         if page.more and page.last_added is not None:
             body["next"] = ctx.cursors.encode(collection.id, str(principal.key), digest, page.last_added)
-        body["versions"] = [format_micros(i.row.version_us or i.row.added_us) for i in page.items]
+        if page.items:
+            body["versions"] = [format_micros(i.row.version_us or i.row.added_us) for i in page.items]
         return TaxiiResponse(body, headers=page_headers(page))
 
     def provenance(request: Request, principal: Principal) -> Response:

@@ -20,6 +20,7 @@ from kizuna import logs
 from kizuna.errors import ConfigError
 from kizuna.node import Node
 from kizuna.taxii.app import create_app
+from kizuna.taxii.protocol import Protocol, limits_of
 
 #: Automatic collections only once this many more container objects have been made than freed
 #: since the last collection: a backstop, for work outside requests (sync rounds) and for very
@@ -35,7 +36,9 @@ def app() -> ASGIApp:
     directory = os.environ.get("KIZUNA_NODE_DIR")
     if not directory:
         raise ConfigError("KIZUNA_NODE_DIR is not set (kizuna serve sets it for its workers)")
-    return serving(create_app(Node.open(directory, os.environ.get("KIZUNA_DATABASE") or None)))
+    node = Node.open(directory, os.environ.get("KIZUNA_DATABASE") or None)
+    Protocol.limits, _ = limits_of(node.config)  # this worker's connections
+    return serving(create_app(node))
 
 
 def serving(application: Starlette) -> ASGIApp:

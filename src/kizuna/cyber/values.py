@@ -1,0 +1,92 @@
+"""Observables as the 64-bit keys the store's value index holds (``schema.value_index``).
+
+The index is inverted: one entry per (value, stored version that carries it), never one per
+pair of objects, so it grows with values and objects. A key is a BLAKE2b hash of the kind
+and the normalized value, except for IPv4 addresses: those are ``IPV4_BASE + address``, the
+lowest 2**32 keys, in address order, so that the addresses inside a network are one range of
+keys (a hash that would fall there is moved out of it). A key may be shared by two values:
+whoever reads the index checks the values of what it finds.
+
+>>> value_key("ipv4-addr", "0.0.0.1") - IPV4_BASE
+1
+>>> network_range("198.51.100.0/24") == (value_key("ipv4-addr", "198.51.100.0"),
+...                                      value_key("ipv4-addr", "198.51.100.255"))
+True
+>>> len(holder_keys("ipv4-addr", "198.51.100.7"))  # the networks /0 to /31 that hold it
+32
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from hashlib import blake2b
+from typing import Final
+
+import msgspec
+
+from kizuna.cyber.observables import Observable, observables
+
+__all__ = [
+    "INDEXED_TYPES",
+    "IPV4_BASE",
+    "body_keys",
+    "holder_keys",
+    "network_range",
+    "value_key",
+]
+
+IPV4_BASE: Final = -(2**63)
+_IPV4_END: Final = IPV4_BASE + 2**32
+
+#: Types whose objects can carry observables (others are not read at ingest at all).
+INDEXED_TYPES: Final = frozenset(
+    {
+        *("indicator", "observed-data", "ipv4-addr", "ipv6-addr", "domain-name", "url"),
+        *("email-addr", "mac-addr", "autonomous-system", "file", "directory", "artifact"),
+        *("mutex", "windows-registry-key", "x509-certificate", "user-account", "software"),
+        "network-traffic",
+    }
+)
+
+
+def value_key(kind: str, value: str) -> int:
+    """The key of a normalized value of *kind*."""
+    if kind == "ipv4-addr":
+        return IPV4_BASE + int(ipaddress.IPv4Address(value))
+    digest = blake2b(f"{kind}\x00{value}".encode(), digest_size=8).digest()
+    key = int.from_bytes(digest, "big", signed=True)
+    return key + 2**32 if key < _IPV4_END else key
+
+
+def observable_key(o: Observable) -> int:
+    return value_key(o.kind, o.value)
+
+
+def holder_keys(kind: str, value: str) -> list[int]:
+    """Keys of the networks that hold an address or network (each shorter prefix)."""
+    if kind not in ("ipv4-addr", "ipv6-addr", "ipv4-net", "ipv6-net"):
+        return []
+    net = ipaddress.ip_network(value, strict=False)
+    family = f"ipv{net.version}-net"
+    return [
+        value_key(family, net.supernet(new_prefix=p).with_prefixlen) for p in range(net.prefixlen)
+    ]
+
+
+def network_range(network: str) -> tuple[int, int] | None:
+    """The first and last keys of the IPv4 addresses inside *network* (None for IPv6)."""
+    net = ipaddress.ip_network(network, strict=False)
+    if net.version != 4:
+        return None
+    return (IPV4_BASE + int(net.network_address), IPV4_BASE + int(net.broadcast_address))
+
+
+def body_keys(stix_type: str, body: bytes) -> list[int]:
+    """The value keys of one stored object, each once: the store's ingest hook."""
+    if stix_type not in INDEXED_TYPES:
+        return []
+    try:
+        obj = msgspec.json.decode(body)
+    except msgspec.DecodeError:
+        return []
+    return sorted({observable_key(o) for o in observables(obj)})
