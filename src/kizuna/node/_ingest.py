@@ -3,15 +3,19 @@
 Each object is judged on its own, by a sequence of passes over the objects the pass before
 kept, each returning the objects it keeps and those it refuses (with why):
 
-1. :func:`parse`: JSON;
+1. :func:`parse`: JSON, nested no deeper than the limit (``stix/limits.py``), no key repeated;
 2. :func:`validate`: STIX 2.1;
 3. ``definitions``: the batch's marking-definitions (releasability codes known, immutable once
-   stored); the marking rules are in :mod:`kizuna.node._marking_rules`;
-4. :func:`stamp`: the collection's default markings, an exercise's marking;
-5. ``check_markings``: known, usable, readable by the writer, no exercise data in a real
-   collection; ``check_annotations``: no more releasable than what they annotate;
-6. :func:`versions`, then :func:`store_batch`: every accepted object of the batch stored in
-   one transaction (the caller's, when it stores a status with them).
+   stored, a stored one the writer may not see not revealed); the marking rules are in
+   :mod:`kizuna.node._marking_rules`;
+4. :func:`stamp`: the collection's default markings, an exercise's marking (on everything);
+5. ``check_markings``: known, usable, visible and readable to the writer, no exercise data in
+   a real collection; ``check_derived`` (:mod:`kizuna.node._derived`): sightings, notes and
+   opinions no more releasable than their sources, wherever they are stored;
+6. :func:`dependents`: nothing marked with a definition the batch refused;
+7. :func:`versions`, then :func:`store_batch`: every accepted object of the batch stored in
+   one transaction (the caller's, when it stores a status with them), with the accepted
+   marking-definitions.
 
 An object is stored whole or not at all; the rest of the batch is not affected by one bad
 object.
