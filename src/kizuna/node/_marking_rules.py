@@ -246,7 +246,9 @@ def marking_failure(rules: Rules, refs: tuple[str, ...]) -> str | None:
             f"marking {unknown[0]} is not stored on this node: send its "
             "marking-definition first or in the same envelope"
         )
-    unseen = [r for r in refs if r in rules.unseen]
+    # The collection's own default markings are its writers' to use, stamped or named.
+    defaults = rules.collection.default_markings
+    unseen = [r for r in refs if r in rules.unseen and r not in defaults]
     if unseen:
         # Whatever it means (a statement, an exercise) would show in the answer.
         return (
