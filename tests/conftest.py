@@ -23,6 +23,11 @@ DATA = Path(__file__).parent / "data"
 POSTGRES_URL = os.environ.get("KIZUNA_TEST_POSTGRES_URL", "")
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    # read by the vendored medallion suite (tests/interop/medallion): the backends it runs on
+    parser.addoption("--backends", default="memory", help="medallion test backends (memory: Kizuna)")
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

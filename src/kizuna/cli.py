@@ -106,6 +106,7 @@ def serve(
     from kizuna.taxii.app import create_app
     from kizuna.taxii.asgi import serving
     from kizuna.taxii.protocol import Protocol, limits_of
+    from kizuna.web import mount
 
     logs.enable_access_log(access_log)
     node = Node.open(directory, database)
@@ -116,7 +117,8 @@ def serve(
     _check_port(host, port)
     scheme = "https" if node.config.tls_cert else "http"
     err.print(
-        f"serving {node.config.name} at {scheme}://{host}:{port}/taxii2/"
+        f"serving {node.config.name} at {scheme}://{host}:{port}/taxii2/ "
+        f"(the analysts' UI at {scheme}://{host}:{port}/ui/)"
         + (f" with {workers} worker processes" if workers > 1 else "")
     )
     if workers > 1:
@@ -126,7 +128,7 @@ def serve(
             os.environ["KIZUNA_DATABASE"] = database
         target: object = "kizuna.taxii.asgi:app"
     else:
-        target = serving(create_app(node))
+        target = serving(mount(create_app(node), node))
     scheduler = None
     if node.config.sync_interval_seconds > 0:
         scheduler = Scheduler(node, node.config.sync_interval_seconds)

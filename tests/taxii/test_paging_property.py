@@ -98,7 +98,7 @@ def _read(
     seen.extend((o["id"], o["modified"]) for o in got)
     if got:
         after = r.headers["X-TAXII-Date-Added-Last"]
-    if page["more"]:
+    if page.get("more", False):  # TAXII 2.1: absent means false (an empty page is {})
         assert len(got) == limit
         return page["next"], after, False
     assert "next" not in page

@@ -50,7 +50,7 @@ from kizuna.policy.principal import Principal
 from kizuna.policy.refs import needs_redaction, visibility_refs
 from kizuna.stix.limits import MAX_OBJECT_DEPTH
 from kizuna.stix.rawjson import repeated_key, too_deep
-from kizuna.stix.timestamps import format_micros, now_micros, to_micros
+from kizuna.stix.timestamps import format_added, format_micros, now_micros, to_micros
 from kizuna.stix.validate import validate_object
 from kizuna.store import SqlStore, Transaction
 from kizuna.store.types import (
@@ -99,7 +99,7 @@ class Batch:
             # writer that may not read is given neither "already stored" nor a stored
             # version's date_added: the answer for a new object, and the time of judging.
             seen = self.writer_reads
-            version = _version_text_of(item, accepted.version_text) or format_micros(
+            version = _version_text_of(item, accepted.version_text) or format_added(
                 added_us if seen else self.judged_us
             )
             if not seen:

@@ -14,7 +14,7 @@ from kizuna.errors import BadRequest, KizunaError, PayloadTooLarge
 from kizuna.node import ObjectResult, Page
 from kizuna.policy.gate import Access
 from kizuna.stix.limits import MAX_JSON_DEPTH, MAX_OBJECT_DEPTH, json_depth
-from kizuna.stix.timestamps import format_micros
+from kizuna.stix.timestamps import format_added, format_micros
 from kizuna.store.types import Collection
 from kizuna.taxii.media import STIX, TAXII
 
@@ -130,13 +130,18 @@ def page_headers(page: Page) -> dict[str, str]:
     if not page.items:
         return {}
     return {
-        "X-TAXII-Date-Added-First": format_micros(page.items[0].row.added_us),
-        "X-TAXII-Date-Added-Last": format_micros(page.items[-1].row.added_us),
+        "X-TAXII-Date-Added-First": format_added(page.items[0].row.added_us),
+        "X-TAXII-Date-Added-Last": format_added(page.items[-1].row.added_us),
     }
 
 
 def envelope(page: Page, next_token: str | None) -> bytes:
-    """A page as a TAXII envelope: the stored bytes of its objects, spliced (no re-encoding)."""
+    """A page as a TAXII envelope: the stored bytes of its objects, spliced (no re-encoding).
+
+    An empty last page is the empty envelope ``{}`` ("more" defaults to false), as the OASIS
+    reference server answers it."""
+    if not page.items and not page.more and not next_token:
+        return b"{}"
     head = b'{"more":' + (b"true" if page.more else b"false")
     if next_token:
         head += b',"next":' + msgspec.json.encode(next_token)

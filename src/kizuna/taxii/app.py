@@ -19,8 +19,8 @@ from starlette.routing import Route
 from kizuna.errors import KizunaError, NotFound
 from kizuna.node import Node, read_page
 from kizuna.policy.principal import Principal
-from kizuna.stix.timestamps import format_micros
-from kizuna.store.types import Collection, ObjectQuery, VersionMatch
+from kizuna.stix.timestamps import format_added, format_micros
+from kizuna.store.types import Collection, ObjectQuery, StoredVersion, VersionMatch
 from kizuna.taxii._access import AccessLog
 from kizuna.taxii._context import API_ROOT, Context
 from kizuna.taxii._resources import (
@@ -129,8 +129,8 @@ def create_app(node: Node) -> Starlette:
         if page.more and page.last_added is not None:
             body["next"] = ctx.cursors.encode(collection.id, str(principal.key), digest, page.last_added)
         if page.items:
-            body["versions"] = [format_micros(i.row.version_us or i.row.added_us) for i in page.items]
-        return TaxiiResponse(body, headers=page_headers(page))
+            body["versions"] = [_version(i.row) for i in page.items]
+        return TaxiiResponse(body if page.items or page.more else {}, headers=page_headers(page))
 
     def provenance(request: Request, principal: Principal) -> Response:
         """Kizuna extension: where each visible version of an object came from, and when."""
@@ -148,8 +148,8 @@ def create_app(node: Node) -> Starlette:
                 "id": oid,
                 "versions": [
                     {
-                        "version": format_micros(i.row.version_us or i.row.added_us),
-                        "date_added": format_micros(i.row.added_us),
+                        "version": _version(i.row),
+                        "date_added": format_added(i.row.added_us),
                         "origin": i.row.origin,
                     }
                     for i in page.items
@@ -165,6 +165,8 @@ def create_app(node: Node) -> Starlette:
             None,
             ("match[id]", "match[type]", "match[version]", "match[spec_version]"),
         )
+        if not page.items and not page.more and not token:
+            return TaxiiResponse({})  # the empty envelope, as for objects
         body: dict[str, Any] = {"more": page.more}
         if token:
             body["next"] = token
@@ -172,8 +174,8 @@ def create_app(node: Node) -> Starlette:
             body["objects"] = [
                 {
                     "id": i.row.stix_id,
-                    "date_added": format_micros(i.row.added_us),
-                    "version": format_micros(i.row.version_us or i.row.added_us),
+                    "date_added": format_added(i.row.added_us),
+                    "version": _version(i.row),
                     "media_type": STIX,
                 }
                 for i in page.items
@@ -235,3 +237,9 @@ def create_app(node: Node) -> Starlette:
     app.state.node = node
     app.state.context = ctx
     return app
+
+
+def _version(row: StoredVersion) -> str:
+    """A version as TAXII lists it: the object's ``modified`` (or ``created``), else (an SCO)
+    its ``date_added``."""
+    return format_micros(row.version_us) if row.version_us else format_added(row.added_us)

@@ -21,6 +21,7 @@ from kizuna.errors import ConfigError
 from kizuna.node import Node
 from kizuna.taxii.app import create_app
 from kizuna.taxii.protocol import Protocol, limits_of
+from kizuna.web import mount
 
 #: Automatic collections only once this many more container objects have been made than freed
 #: since the last collection: a backstop, for work outside requests (sync rounds) and for very
@@ -38,7 +39,7 @@ def app() -> ASGIApp:
         raise ConfigError("KIZUNA_NODE_DIR is not set (kizuna serve sets it for its workers)")
     node = Node.open(directory, os.environ.get("KIZUNA_DATABASE") or None)
     Protocol.limits, _ = limits_of(node.config)  # this worker's connections
-    return serving(create_app(node))
+    return serving(mount(create_app(node), node))
 
 
 def serving(application: Starlette) -> ASGIApp:

@@ -1,0 +1,223 @@
+"""The home page and the collection pages: what is new, lists, filters, counts, export."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections import Counter
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+import msgspec
+from starlette.requests import Request
+from starlette.responses import Response, StreamingResponse
+
+from kizuna.node import Snapshot
+from kizuna.store.types import Collection
+from kizuna.web import _reads as reads
+from kizuna.web import _views as views
+from kizuna.web._sessions import Session
+from kizuna.web._ui import PREFIX, Refused, Ui
+
+SEEN_COOKIE = "kizuna_seen"
+DAY_US = 86_400_000_000
+PAGE_SIZE = 50
+SORTS = {
+    "added": "date added",
+    "name": "name",
+    "type": "type",
+    "modified": "last modified",
+}
+CONJUNCTION = "x-kizuna-conjunction"
+
+
+def _now_us() -> int:
+    return int(time.time() * 1e6)
+
+
+def home(ui: Ui, request: Request, snap: Snapshot, session: Session) -> Response:
+    p = session.principal
+    try:
+        last = int(request.cookies.get(SEEN_COOKIE, "0"))
+    except ValueError:
+        last = 0
+    since = last or _now_us() - 7 * DAY_US
+    collections = []
+    reports: list[reads.Item] = []
+    conjunctions: list[reads.Item] = []
+    for c in reads.readable_collections(snap, p):
+        new = Counter(i.obj.get("type", "?") for i in reads.scan(ui.node, snap, p, c, after_us=since, cap=1000))
+        collections.append((c, sum(new.values()), new.most_common(5)))
+        reports.extend(reads.scan(ui.node, snap, p, c, types=("report",), after_us=_now_us() - 90 * DAY_US, cap=200))
+        conjunctions.extend(
+            reads.scan(ui.node, snap, p, c, types=(CONJUNCTION,), after_us=_now_us() - 30 * DAY_US, cap=500)
+        )
+    reports.sort(key=lambda i: i.added_us, reverse=True)
+
+    def risk(i: reads.Item) -> tuple[float, float]:
+        pc = i.obj.get("collision_probability")
+        miss = i.obj.get("miss_distance_km")
+        return (-float(pc) if isinstance(pc, int | float) else 0.0,
+                float(miss) if isinstance(miss, int | float) else 1e12)
+
+    conjunctions.sort(key=risk)
+    response = ui.page(
+        request,
+        "home.html",
+        session,
+        title="Home",
+        since=views.iso(since),
+        collections=collections,
+        reports=reports[:10],
+        conjunctions=conjunctions[:10],
+    )
+    response.set_cookie(SEEN_COOKIE, str(_now_us()), max_age=400 * 86400, httponly=True,
+                        samesite="strict", secure=ui.secure(request), path=PREFIX + "/")
+    return response
+
+
+def _date_us(text: str, end: bool = False) -> int | None:
+    if not text:
+        return None
+    try:
+        day = datetime.strptime(text, "%Y-%m-%d").replace(tzinfo=UTC)
+    except ValueError:
+        raise Refused(400, f"dates are YYYY-MM-DD (UTC), such as 2026-05-20; got {text!r}") from None
+    return int(day.timestamp() * 1e6) + (DAY_US if end else 0)
+
+
+def collection_of(ui: Ui, snap: Snapshot, session: Session, cid: str) -> Collection | None:
+    c = snap.collection(cid)
+    if c is None or not snap.gate.access(session.principal, c.id).can_read:
+        return None
+    return c
+
+
+#: Counts by type per (principal, collection, snapshot generation), kept a short while.
+_COUNTS: dict[tuple[str, str, int], tuple[float, Counter[str], bool]] = {}
+COUNTS_SECONDS = 30.0
+
+
+def _counts(ui: Ui, snap: Snapshot, session: Session, c: Collection) -> tuple[Counter[str], bool]:
+    key = (str(session.principal.key), c.id, snap.generation)
+    hit = _COUNTS.get(key)
+    if hit and hit[0] > time.monotonic():
+        return hit[1], hit[2]
+    counts: Counter[str] = Counter()
+    total = 0
+    for item in reads.scan(ui.node, snap, session.principal, c, batch=2000):
+        counts[str(item.obj.get("type", "?"))] += 1
+        total += 1
+    capped = total >= reads.SCAN_CAP
+    if len(_COUNTS) > 1000:
+        _COUNTS.clear()
+    _COUNTS[key] = (time.monotonic() + COUNTS_SECONDS, counts, capped)
+    return counts, capped
+
+
+def collection(ui: Ui, request: Request, snap: Snapshot, session: Session) -> Response:
+    c = collection_of(ui, snap, session, request.path_params["cid"])
+    if c is None:
+        return ui.not_found(request, session)
+    q = request.query_params
+    want_type = q.get("type", "")
+    want_marking = q.get("marking", "")
+    want_origin = q.get("origin", "").strip()
+    added_from, added_to = q.get("from", ""), q.get("to", "")
+    sort = q.get("sort", "added") if q.get("sort", "added") in SORTS else "added"
+    try:
+        after = int(q["after"]) if q.get("after") else None
+    except ValueError:
+        raise Refused(400, "after= is the position a Next link gives") from None
+    start = after if after is not None else _date_us(added_from)
+    if start is not None:
+        start -= 0 if after is not None else 1
+    until = _date_us(added_to, end=True)
+    items: list[reads.Item] = []
+    more = False
+    for item in reads.scan(
+        ui.node, snap, session.principal, c, types=(want_type,) if want_type else (), after_us=start
+    ):
+        if until is not None and item.added_us >= until:
+            break
+        if want_marking and want_marking not in views.marking_refs(item.obj):
+            continue
+        if want_origin and not item.origin.startswith(want_origin):
+            continue
+        if len(items) == PAGE_SIZE:
+            more = True
+            break
+        items.append(item)
+    next_after = items[-1].added_us if more and items else None
+    if sort == "name":
+        items.sort(key=lambda i: views.display_name(i.obj).casefold())
+    elif sort == "type":
+        items.sort(key=lambda i: (str(i.obj.get("type")), views.display_name(i.obj).casefold()))
+    elif sort == "modified":
+        items.sort(key=lambda i: str(i.obj.get("modified", "")), reverse=True)
+    counts, capped = _counts(ui, snap, session, c)
+    markings = sorted(
+        {r for i in items for r in views.marking_refs(i.obj)} | ({want_marking} if want_marking else set())
+    )
+    rows = [(i, views.marking_labels(snap, views.marking_refs(i.obj))) for i in items]
+    params = {k: v for k, v in q.items() if k != "after" and v}
+    can_write = snap.gate.access(session.principal, c.id).can_write and c.kind != "definitions"
+    return ui.page(
+        request,
+        "collection.html",
+        session,
+        title=c.title,
+        collection=c,
+        rows=rows,
+        counts=counts.most_common(),
+        counts_capped=capped,
+        total=sum(counts.values()),
+        markings=[(m, views.marking_labels(snap, [m])[0].text) for m in markings],
+        f={"type": want_type, "marking": want_marking, "origin": want_origin,
+           "from": added_from, "to": added_to, "sort": sort},
+        sorts=SORTS,
+        next_query=_query({**params, "after": str(next_after)}) if next_after else "",
+        can_write=can_write,
+        exercise=c.kind.startswith("exercise:"),
+        summary=None,
+    )
+
+
+def _query(params: dict[str, Any]) -> str:
+    from urllib.parse import urlencode
+
+    return urlencode(params)
+
+
+def export(ui: Ui, request: Request, snap: Snapshot, session: Session) -> Response:
+    """The collection as a STIX bundle of what the user may see (latest versions)."""
+    c = collection_of(ui, snap, session, request.path_params["cid"])
+    if c is None:
+        return ui.not_found(request, session)
+    principal = session.principal
+
+    def body() -> Iterator[bytes]:
+        yield b'{"type":"bundle","id":"bundle--' + _uuid().encode() + b'","objects":['
+        first = True
+        for item in reads.scan(ui.node, snap, principal, c, cap=10**9, batch=2000):
+            yield (b"" if first else b",") + item.released.body
+            first = False
+        yield b"]}\n"
+
+    name = re.sub(r"[^A-Za-z0-9._-]", "_", c.alias or c.id) + ".json"
+    return StreamingResponse(
+        body(),
+        media_type="application/stix+json;version=2.1",
+        headers={"content-disposition": f'attachment; filename="{name}"'},
+    )
+
+
+def _uuid() -> str:
+    import uuid
+
+    return str(uuid.uuid4())
+
+
+def encode(obj: Any) -> bytes:
+    return msgspec.json.encode(obj)

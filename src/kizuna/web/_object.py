@@ -1,0 +1,129 @@
+"""The object page: one object as it reads, its markings, links, history and thread."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from itertools import pairwise
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from kizuna.node import Snapshot
+from kizuna.web import _reads as reads
+from kizuna.web import _views as views
+from kizuna.web._notes import marking_choices
+from kizuna.web._sessions import Session
+from kizuna.web._ui import Ui
+
+#: Properties the page shows in its own sections, not in the table of other properties.
+SHOWN = frozenset(
+    {
+        "type", "id", "spec_version", "created", "modified", "name", "description",
+        "object_marking_refs", "external_references", "kill_chain_phases", "pattern",
+        "pattern_type", "valid_from", "valid_until", "object_refs", "source_ref", "target_ref",
+        "relationship_type", "sighting_of_ref", "where_sighted_refs", "observed_data_refs",
+        "content", "abstract", "authors", "opinion", "explanation", "elements", "extensions",
+        "created_by_ref", "labels", "aliases", "tca", "miss_distance_km",
+        "relative_speed_km_s", "collision_probability", "collision_probability_method",
+        "space_object_refs", "miss_rtn_km", "norad_cat_id", "international_designator",
+        "count", "first_seen", "last_seen", "identity_class", "sectors", "published",
+        "granular_markings",
+    }
+)
+
+
+def object_page(ui: Ui, request: Request, snap: Snapshot, session: Session, *,
+                status: int = 200, note_error: str = "") -> Response:
+    sid = request.path_params["sid"]
+    p = session.principal
+    history = reads.versions_of(ui.node, snap, p, sid)
+    if not history:
+        return ui.not_found(request, session)
+    wanted = request.query_params.get("version", "")
+    current = history[0]
+    if wanted:
+        match = [h for h in history if str(h.obj.get("modified", "")) == wanted or str(h.version_us) == wanted]
+        if not match:
+            return ui.not_found(request, session)
+        current = match[0]
+    obj = current.obj
+    labels = views.marking_labels(snap, views.marking_refs(obj))
+    exercise = views.is_exercise(labels) or current.collection.kind.startswith("exercise:")
+
+    out_refs = reads.refs_of(obj)
+    linked, capped = reads.linking(ui.node, snap, p, sid)
+    names_needed = [i for _, i in out_refs]
+    for item in linked:
+        names_needed.extend(v for _, v in reads.refs_of(item.obj))
+    known = reads.objects_by_id(ui.node, snap, p, names_needed)
+    if isinstance(obj.get("created_by_ref"), str):
+        known.update(reads.objects_by_id(ui.node, snap, p, [obj["created_by_ref"]]))
+
+    rel_out: dict[str, list[reads.Item]] = defaultdict(list)
+    rel_in: dict[str, list[reads.Item]] = defaultdict(list)
+    sightings, thread, reports = [], [], []
+    for item in linked:
+        t = item.obj.get("type")
+        if t == "relationship":
+            kind = str(item.obj.get("relationship_type", "related-to"))
+            if item.obj.get("source_ref") == sid:
+                rel_out[kind].append(item)
+            if item.obj.get("target_ref") == sid:
+                rel_in[kind].append(item)
+        elif t == "sighting":
+            sightings.append(item)
+        elif t in ("note", "opinion"):
+            thread.append(item)
+        else:
+            reports.append(item)
+    thread.sort(key=lambda i: str(i.obj.get("created", "")))
+    neighbours = {
+        v: known[v] for item in linked for _, v in reads.refs_of(item.obj)
+        if v != sid and v in known
+    }
+
+    steps = []
+    for newer, older in pairwise(history):
+        steps.append((newer, views.changes(older.obj, newer.obj)))
+    steps.append((history[-1], []))
+
+    choices, target_collections = marking_choices(snap, p, current)
+    others = {k: v for k, v in obj.items() if k not in SHOWN and not k.startswith("x_kizuna_")}
+    return ui.page(
+        request,
+        "object.html",
+        session,
+        status,
+        title=views.display_name(obj),
+        obj=obj,
+        item=current,
+        t=str(obj.get("type", "")),
+        labels=labels,
+        tlp=views.tlp_of(labels),
+        exercise=exercise,
+        history=steps,
+        latest=history[0],
+        out_refs=out_refs,
+        known=known,
+        rel_out=sorted(rel_out.items()),
+        rel_in=sorted(rel_in.items()),
+        sightings=sightings,
+        thread=thread,
+        reports=reports,
+        neighbours=sorted(neighbours.items(), key=lambda kv: views.display_name(kv[1].obj)),
+        links_capped=capped,
+        orbit=views.orbit_summary(obj),
+        others=sorted(others.items()),
+        choices=choices,
+        note_collections=target_collections,
+        note_error=note_error,
+        form=_form_defaults(request),
+        label_of=lambda refs: views.marking_labels(snap, refs),
+        marking_refs=views.marking_refs,
+    )
+
+
+def _form_defaults(request: Request) -> dict[str, Any]:
+    form = getattr(request.state, "form", None) or {}
+    return {k: v for k, v in form.items() if isinstance(v, str) and k != "csrf"}

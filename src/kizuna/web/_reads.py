@@ -1,0 +1,160 @@
+"""What the UI reads, always through the node's gate (:func:`kizuna.node.read_page`).
+
+Every function here takes the policy snapshot and the principal of the request and reads
+only what :func:`read_page` releases to that principal; nothing reads the store otherwise.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import msgspec
+
+from kizuna.node import Node, Released, Snapshot, read_page
+from kizuna.policy.principal import Principal
+from kizuna.store.types import Collection, ObjectQuery, VersionMatch
+
+#: Types whose objects point at others and are listed on the pages of what they point at.
+LINKING_TYPES = ("relationship", "sighting", "note", "opinion", "report", "grouping")
+#: How many visible versions a page scans at most for links, counts and what is new.
+SCAN_CAP = 20_000
+
+
+@dataclass(slots=True)
+class Item:
+    """One released version, decoded, with the collection it was read from."""
+
+    collection: Collection
+    released: Released
+    obj: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def added_us(self) -> int:
+        return self.released.row.added_us
+
+    @property
+    def version_us(self) -> int:
+        return self.released.row.version_us or self.released.row.added_us
+
+    @property
+    def origin(self) -> str:
+        return self.released.row.origin
+
+
+def decode(collection: Collection, released: Released) -> Item:
+    obj = msgspec.json.decode(released.body)
+    return Item(collection, released, obj if isinstance(obj, dict) else {})
+
+
+def readable_collections(snap: Snapshot, principal: Principal) -> list[Collection]:
+    return [
+        c
+        for c in snap.collections.values()
+        if snap.gate.access(principal, c.id).can_read
+    ]
+
+
+def writable_collections(snap: Snapshot, principal: Principal) -> list[Collection]:
+    return [
+        c
+        for c in snap.collections.values()
+        if snap.gate.access(principal, c.id).can_write and c.kind != "definitions"
+    ]
+
+
+def scan(
+    node: Node,
+    snap: Snapshot,
+    principal: Principal,
+    collection: Collection,
+    *,
+    types: Sequence[str] = (),
+    after_us: int | None = None,
+    versions: VersionMatch | None = None,
+    cap: int = SCAN_CAP,
+    batch: int = 500,
+) -> Iterator[Item]:
+    """The visible versions of *collection*, in the order they were added, at most *cap*."""
+    seen = 0
+    after = after_us
+    while seen < cap:
+        query = ObjectQuery(
+            collection.id,
+            after_us=after,
+            types=tuple(types),
+            versions=versions or VersionMatch(),
+        )
+        page = read_page(node.store, snap, principal, collection, query, min(batch, cap - seen))
+        for released in page.items:
+            yield decode(collection, released)
+        seen += len(page.items)
+        if not page.more or page.last_added is None:
+            return
+        after = page.last_added
+
+
+def versions_of(
+    node: Node, snap: Snapshot, principal: Principal, stix_id: str
+) -> list[Item]:
+    """Every version of *stix_id* the principal may receive, in every collection it may
+    read, newest first (one entry per version: the first collection that holds it)."""
+    found: dict[int, Item] = {}
+    for c in readable_collections(snap, principal):
+        query = ObjectQuery(c.id, ids=(stix_id,), versions=VersionMatch(all=True))
+        page = read_page(node.store, snap, principal, c, query, 1000)
+        for released in page.items:
+            item = decode(c, released)
+            found.setdefault(item.version_us, item)
+    return [found[v] for v in sorted(found, reverse=True)]
+
+
+def objects_by_id(
+    node: Node, snap: Snapshot, principal: Principal, ids: Sequence[str]
+) -> dict[str, Item]:
+    """The latest visible version of each of *ids* the principal may see (others absent)."""
+    out: dict[str, Item] = {}
+    wanted = list(dict.fromkeys(ids))[:500]
+    if not wanted:
+        return out
+    for c in readable_collections(snap, principal):
+        query = ObjectQuery(c.id, ids=tuple(wanted))
+        page = read_page(node.store, snap, principal, c, query, len(wanted))
+        for released in page.items:
+            item = decode(c, released)
+            have = out.get(released.row.stix_id)
+            if have is None or have.version_us < item.version_us:
+                out[released.row.stix_id] = item
+    return out
+
+
+def refs_of(obj: dict[str, Any]) -> list[tuple[str, str]]:
+    """(property, id) of every reference *obj* makes at its top level."""
+    out: list[tuple[str, str]] = []
+    for key, value in obj.items():
+        if key in ("id", "object_marking_refs", "created_by_ref"):
+            continue
+        if key.endswith("_ref") and isinstance(value, str):
+            out.append((key, value))
+        elif key.endswith("_refs") and isinstance(value, list):
+            out.extend((key, v) for v in value if isinstance(v, str))
+    return out
+
+
+def linking(
+    node: Node, snap: Snapshot, principal: Principal, stix_id: str
+) -> tuple[list[Item], bool]:
+    """The latest visible relationships, sightings, notes, opinions, reports and groupings
+    that refer to *stix_id*, and whether the scan stopped at its cap before the end."""
+    out: list[Item] = []
+    capped = False
+    needle = stix_id.encode()
+    for c in readable_collections(snap, principal):
+        count = 0
+        for item in scan(node, snap, principal, c, types=LINKING_TYPES):
+            count += 1
+            if needle in item.released.body and any(v == stix_id for _, v in refs_of(item.obj)):
+                out.append(item)
+        capped = capped or count >= SCAN_CAP
+    return out, capped

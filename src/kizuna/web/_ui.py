@@ -1,0 +1,133 @@
+"""The UI's shared machinery: templates, the signed-in session of a request, answers."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import jinja2
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+
+from kizuna.node import Node, Snapshot
+from kizuna.web import _views as views
+from kizuna.web._sessions import (
+    COOKIE,
+    MAX_FAILURES_PER_ADDRESS,
+    RateLimit,
+    Session,
+    Sessions,
+)
+
+HERE = Path(__file__).parent
+PREFIX = "/ui"
+
+
+class Refused(Exception):
+    """A request the UI answers with an error page (status and message)."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+class Ui:
+    """The node behind the pages, the session keeper and the templates."""
+
+    def __init__(self, node: Node) -> None:
+        self.node = node
+        self.sessions = Sessions(node.config.secret)
+        self.limiter = RateLimit()  # per user name
+        self.address_limiter = RateLimit(MAX_FAILURES_PER_ADDRESS)
+        self.env = jinja2.Environment(
+            loader=jinja2.FileSystemLoader(HERE / "templates"),
+            autoescape=True,
+            undefined=jinja2.ChainableUndefined,
+            trim_blocks=True,
+            lstrip_blocks=True,
+        )
+        self.env.globals.update(
+            iso=views.iso,
+            iso_text=views.iso_text,
+            safe_url=views.safe_url,
+            attack_url=views.attack_url,
+            display_name=views.display_name,
+            origin_text=views.origin_text,
+            number=views.number,
+            obj_url=lambda sid: f"{PREFIX}/objects/{quote(str(sid), safe='')}",
+            coll_url=lambda cid: f"{PREFIX}/collections/{quote(str(cid), safe='')}/",
+            node_name=node.config.name,
+        )
+
+    def secure(self, request: Request) -> bool:
+        return request.url.scheme == "https" or bool(self.node.config.tls_cert)
+
+    def session(self, request: Request, snap: Snapshot) -> Session | None:
+        return self.sessions.read(snap, request.cookies.get(COOKIE))
+
+    def page(
+        self,
+        request: Request,
+        template: str,
+        session: Session | None,
+        status: int = 200,
+        **context: Any,
+    ) -> HTMLResponse:
+        html = self.env.get_template(template).render(
+            session=session,
+            csrf=self.sessions.csrf(session.sid) if session else "",
+            path=request.url.path,
+            **context,
+        )
+        return HTMLResponse(html, status_code=status)
+
+    def not_found(self, request: Request, session: Session | None) -> HTMLResponse:
+        """The one 404 page: the same for what is hidden and what is absent."""
+        return self.page(request, "404.html", session, status=404, title="Not found")
+
+
+Handler = Callable[[Ui, Request, Snapshot, Session], Response]
+
+
+def signed_in(ui: Ui, fn: Handler) -> Callable[[Request], Awaitable[Response]]:
+    """An endpoint for signed-in users only; others are sent to the sign-in page (GET) or
+    refused (anything else). State-changing requests must carry the session's CSRF token."""
+
+    def handle(request: Request, form: dict[str, Any] | None) -> Response:
+        snap = ui.node.snapshot()
+        session = ui.session(request, snap)
+        if session is None:
+            if request.method == "GET":
+                target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+                return RedirectResponse(f"{PREFIX}/login?next={quote(target, safe='')}", 303)
+            return ui.page(request, "error.html", None, 401, title="Signed out",
+                           message="Your session has ended: sign in again.")
+        if form is not None and not ui.sessions.check_csrf(session.sid, str(form.get("csrf", ""))):
+            return ui.page(request, "error.html", session, 403, title="Refused",
+                           message="This form has expired or did not come from this site "
+                           "(its CSRF token does not match your session). Reload the page and try again.")
+        request.state.form = form
+        try:
+            return fn(ui, request, snap, session)
+        except Refused as exc:
+            return ui.page(request, "error.html", session, exc.status, title="Refused",
+                           message=exc.message)
+
+    async def endpoint(request: Request) -> Response:
+        form: dict[str, Any] | None = None
+        if request.method not in ("GET", "HEAD"):
+            parsed = await request.form(max_files=1, max_fields=50, max_part_size=64 * 1024 * 1024)
+            form = {}
+            for key, value in parsed.multi_items():
+                if hasattr(value, "read"):
+                    form[key] = (getattr(value, "filename", "") or "upload", await value.read())
+                else:
+                    form.setdefault(key, value)
+            await parsed.close()
+        return await run_in_threadpool(handle, request, form)
+
+    return endpoint
