@@ -111,8 +111,9 @@ def unseen_definitions(
 
     A definition's meaning is public when its id says it (TLP, releasability and exercise
     markings with derived ids: ``stix.markings.meaning_is_public``); any other one (a
-    statement's text) only a principal that may see a version of it in a collection it
-    reads may learn, or an administrator.
+    statement's text) only an administrator may learn, a principal that may see a version of
+    it in a collection it reads, or the one that stored it (a version of it is recorded with
+    its origin: it sent that text itself, as a peer that may only write pulls it).
     """
     if principal.is_admin:
         return frozenset()
@@ -127,6 +128,9 @@ def unseen_definitions(
         for i, cid, mset in store.id_placements(private)
         if cid in readable and (readable[cid] is None or mset in (readable[cid] or ()))
     }
+    rest = [i for i in private if i not in seen]
+    if rest:
+        seen |= store.written_by(rest, principal.origin)
     return frozenset(i for i in private if i not in seen)
 
 
