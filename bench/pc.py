@@ -3,8 +3,8 @@
     .venv/bin/python bench/pc.py --events 1000000 --baseline 200
 
 Synthetic high-speed LEO encounters (random geometry, covariances from metres to kilometres,
-HBR 1-40 m). The vectorized path is the full :func:`kizuna.space.pc.pc_2d` (RTN->ECI rotation,
-encounter plane, eigen-decomposition, quadrature) on one process; the baseline projects the
+HBR 1-40 m). The vectorized path is the full :func:`kizuna.space.probability.pc_2d` (RTN->ECI
+rotation, encounter plane, eigen-decomposition, quadrature) on one process; the baseline projects the
 same events and integrates the 2D Gaussian over the disk with ``scipy.integrate.dblquad``, one
 event at a time. Prints events/s for both, the ratio, and the largest relative difference on
 the baseline sample. Timings on a shared machine are noisy; the ratio is what holds.
@@ -20,7 +20,7 @@ import time
 import numpy as np
 from scipy import integrate, stats
 
-from kizuna.space.pc import pc_2d, rtn_to_eci
+from kizuna.space.probability import pc_2d, rtn_to_eci
 
 
 def synthetic(n: int, seed: int) -> tuple[np.ndarray, ...]:

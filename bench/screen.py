@@ -9,7 +9,7 @@ screened from 2026-05-20T00:00Z. ``30k`` adds a synthetic debris population of 1
 (:func:`synthetic_debris`, documented there) to reach 30,000. Threshold 5 km.
 
 The *floor* is the time to propagate the screening knots alone (SGP4 ``SatrecArray`` at every
-``knot_s``, in the same chunks and blocks as :func:`~kizuna.space.parallel.screen_parallel`
+``knot_s``, in the same chunks and blocks as :func:`~kizuna.space.screening.screen_parallel`
 screens them, on the same number of processes, nothing else): screening can never be faster
 than that. The ratio wall(screen) / wall(floor) is printed.
 
@@ -34,9 +34,8 @@ from pathlib import Path
 import numpy as np
 
 from kizuna.space import catalog
-from kizuna.space.omm import ElementSet
-from kizuna.space.parallel import _plan, screen_parallel
-from kizuna.space.screen import propagate
+from kizuna.space.formats.omm import ElementSet
+from kizuna.space.screening import plan_chunks, propagate, screen_parallel
 
 REAL = Path("/work/shared/data/space/tle/celestrak-active-2026-05.tle")
 START = datetime(2026, 5, 20, tzinfo=UTC)
@@ -155,7 +154,7 @@ def _floor_chunk(
     sats, _ = catalog.satrecs(cat)
     jd0, fr0 = catalog.julian(start + timedelta(seconds=span[0]))
     knots = np.arange(-knot_s, span[1] - span[0] + 2 * knot_s, knot_s)
-    block = 60  # knot intervals per block, as kizuna.space.screen.screen
+    block = 60  # knot intervals per block, as kizuna.space.screening.screen does
     for b in range(0, len(knots) - 1, block):
         propagate(sats, jd0, fr0, knots[b : b + block + 1])
     return len(knots)
@@ -176,7 +175,7 @@ def _pool(workers: int) -> ProcessPoolExecutor:
 def floor(cat: catalog.Catalog, hours: float, workers: int, knot_s: float, step_s: float) -> float:
     with _pool(workers) as pool:
         t = time.perf_counter()
-        plan = _plan(hours, workers, CHUNK_HOURS, knot_s, step_s)
+        plan = plan_chunks(hours, workers, CHUNK_HOURS, knot_s, step_s)
         futures = [pool.submit(_floor_chunk, cat, START, span, knot_s) for _, span in plan]
         for f in futures:
             f.result()

@@ -13,10 +13,10 @@ import pkgutil
 import pytest
 
 import kizuna
-from kizuna.space import omm
+from kizuna.space.formats import omm
 
 #: Private modules whose examples go on from their public module's (they use its names).
-_GLOBALS_OF = {"kizuna.space._omm_kvn": omm, "kizuna.space._omm_json_csv": omm}
+_GLOBALS_OF = {"kizuna.space.formats.omm._kvn": omm, "kizuna.space.formats.omm._json_csv": omm}
 
 _MODULES = sorted(
     m.name
@@ -26,7 +26,7 @@ _MODULES = sorted(
 
 
 def test_the_walk_finds_the_modules() -> None:
-    assert {"kizuna.space.tle", "kizuna.stix.timestamps", "kizuna.taxii.media"} <= set(_MODULES)
+    assert {"kizuna.space.formats.tle", "kizuna.stix.timestamps", "kizuna.taxii.media"} <= set(_MODULES)
 
 
 @pytest.mark.parametrize("name", _MODULES)

@@ -10,9 +10,10 @@ import click
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from kizuna._cli_common import err, node_dir
-from kizuna.errors import KizunaError
-from kizuna.node import Node, ingest, read_bundle, read_page
-from kizuna.store.types import ObjectQuery, VersionMatch
+from kizuna.errors import InvalidInput, KizunaError
+from kizuna.node import BundleFile, Node, ingest, read_page
+from kizuna.policy.principal import Principal
+from kizuna.store.types import Collection, ObjectQuery, VersionMatch
 
 
 @click.command("import")
@@ -20,17 +21,42 @@ from kizuna.store.types import ObjectQuery, VersionMatch
 @click.argument("collection_id")
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--batch", default=2000, show_default=True, help="Objects per transaction.")
-def import_(directory: Path, collection_id: str, files: tuple[Path, ...], batch: int) -> None:
-    """Load STIX bundles (.json or .json.gz) into a collection, with a progress bar."""
+@click.option(
+    "--strict", is_flag=True, help="Exit 1 when any object is rejected (not only all of them)."
+)
+@click.option(
+    "--max-bytes",
+    type=click.IntRange(1),
+    default=None,
+    help="Refuse a file larger than this once decompressed (default: import_max_bytes).",
+)
+def import_(
+    directory: Path,
+    collection_id: str,
+    files: tuple[Path, ...],
+    batch: int,
+    strict: bool,
+    max_bytes: int | None,
+) -> None:
+    """Load STIX bundles (.json or .json.gz) into a collection, with a progress bar.
+
+    Files are read incrementally (a large one, or a gzip bomb, is not held in memory) and
+    objects are stored in transactions of --batch. Interrupted (Ctrl-C), it says how many
+    objects were committed; run it again to go on: what is stored already is recognized and
+    counted apart from what the input itself repeats. It exits 1 when a file cannot be read,
+    when every object was rejected, or with --strict when any was.
+    """
     node = Node.open(directory)
     admin = node.store.user("admin")
     if admin is None:
         raise KizunaError("this node has no admin user")
     principal = node.principal_for(admin)
     c = node.collection(collection_id)
-    stored = duplicates = rejected = 0
-    reasons: list[str] = []
-    bad_files = 0
+    limit = max_bytes or node.config.import_max_bytes
+    # Versions stored before this run have an added time up to this one; an object "already
+    # stored" with a later one was stored by this run: the input repeats it.
+    before = node.store.latest_added(c.id)
+    tally = _Tally()
     with Progress(
         TextColumn("{task.description}"),
         BarColumn(),
@@ -39,40 +65,99 @@ def import_(directory: Path, collection_id: str, files: tuple[Path, ...], batch:
         console=err,
         transient=False,
     ) as progress:
-        for path in files:
-            try:
-                objects = read_bundle(path)
-            except KizunaError as exc:
-                bad_files += 1
-                reasons.append(exc.message)
-                continue
-            task = progress.add_task(path.name, total=len(objects))
-            for start in range(0, len(objects), batch):
-                chunk = objects[start : start + batch]
-                results = ingest(
-                    node.store, node.snapshot(), principal, c, chunk, f"file:{path.name}"
-                )
-                for r in results:
-                    if not r.ok:
-                        rejected += 1
-                        reasons.append(f"{path.name}: {r.id or '(no id)'}: {r.message}")
-                    elif r.stored:
-                        stored += 1
-                    else:
-                        duplicates += 1
-                progress.advance(task, len(chunk))
-    if stored:
+        try:
+            for path in files:
+                _import_file(node, principal, c, path, batch, limit, before, tally, progress)
+        except KeyboardInterrupt:
+            progress.stop()
+            err.print(
+                f"interrupted: {tally.stored} object(s) stored and committed ({tally.summary()}); "
+                "the transaction in progress was rolled back. Run the same command again to "
+                "go on: what is stored already is recognized.",
+                highlight=False,
+            )
+            sys.exit(130)
+    if tally.stored:
         node.store.analyze()  # PostgreSQL plans with fresh statistics from the first request
-    err.print(
-        f"stored {stored}, duplicates {duplicates}, rejected {rejected}"
-        + (f", unreadable files {bad_files}" if bad_files else "")
-    )
-    for reason in reasons[:50]:
+    err.print(f"stored {tally.stored}, {tally.summary()}", highlight=False)
+    for reason in tally.reasons[:50]:
         err.print(f"  rejected: {reason}", highlight=False, markup=False)
-    if len(reasons) > 50:
-        err.print(f"  ... and {len(reasons) - 50} more")
-    if bad_files:
+    if len(tally.reasons) > 50:
+        err.print(f"  ... and {len(tally.reasons) - 50} more")
+    accepted = tally.stored + tally.before + tally.repeated
+    if tally.bad_files:
         sys.exit(1)
+    if tally.rejected and not accepted:
+        err.print("error: every object was rejected", highlight=False)
+        sys.exit(1)
+    if strict and tally.rejected:
+        err.print(f"error: {tally.rejected} object(s) rejected (--strict)", highlight=False)
+        sys.exit(1)
+
+
+class _Tally:
+    """What an import did, so far."""
+
+    def __init__(self) -> None:
+        self.stored = self.before = self.repeated = self.rejected = self.bad_files = 0
+        self.reasons: list[str] = []
+
+    def summary(self) -> str:
+        return (
+            f"already stored before this run {self.before}, repeated in the input "
+            f"{self.repeated}, rejected {self.rejected}"
+            + (f", unreadable files {self.bad_files}" if self.bad_files else "")
+        )
+
+
+def _import_file(
+    node: Node,
+    principal: Principal,
+    c: Collection,
+    path: Path,
+    batch: int,
+    max_bytes: int,
+    before: int,
+    tally: _Tally,
+    progress: Progress,
+) -> None:
+    """Import one file in batches; a file that cannot be read counts as unreadable."""
+    bundle = BundleFile(path, max_bytes=max_bytes, max_object_bytes=node.config.max_body_bytes)
+    task = progress.add_task(path.name, total=None)
+    chunk: list[bytes] = []
+    done = 0
+
+    def store() -> None:
+        results = ingest(node.store, node.snapshot(), principal, c, chunk, f"file:{path.name}")
+        for r in results:
+            if not r.ok:
+                tally.rejected += 1
+                if len(tally.reasons) < 1000:
+                    tally.reasons.append(f"{path.name}: {r.id or '(no id)'}: {r.message}")
+            elif r.stored:
+                tally.stored += 1
+            elif r.added_us is not None and r.added_us > before:
+                tally.repeated += 1
+            else:
+                tally.before += 1
+        nonlocal done
+        done += len(chunk)
+        progress.update(task, completed=done)
+        chunk.clear()
+
+    try:
+        for raw in bundle:
+            chunk.append(raw)
+            if len(chunk) >= batch:
+                store()
+        if chunk:
+            store()
+    except KizunaError as exc:
+        if not isinstance(exc, InvalidInput):
+            raise
+        tally.bad_files += 1
+        tally.reasons.append(exc.message)
+    progress.update(task, total=done)
 
 
 @click.command()

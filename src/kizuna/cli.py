@@ -32,6 +32,15 @@ class _Group(click.Group):
         except KizunaError as exc:
             err.print(f"[red]error:[/red] {exc.message}", highlight=False)
             sys.exit(1)
+        except Exception as exc:
+            # A full disk or a database that cannot serve is said so, not a traceback.
+            from kizuna.store.errors import resource_error
+
+            named = resource_error(exc)
+            if named is None:
+                raise
+            err.print(f"[red]error:[/red] {named.message}", highlight=False)
+            sys.exit(1)
 
 
 @click.group(cls=_Group)
@@ -94,8 +103,19 @@ def init(
     show_default=True,
     help="Log one line per request (client, request, status, time, principal) to stderr.",
 )
+@click.option(
+    "--read-only",
+    is_flag=True,
+    help="Open the database for reading only: serve reads, refuse writes (403), no sync.",
+)
 def serve(
-    directory: Path, host: str, port: int, database: str | None, workers: int, access_log: bool
+    directory: Path,
+    host: str,
+    port: int,
+    database: str | None,
+    workers: int,
+    access_log: bool,
+    read_only: bool,
 ) -> None:
     """Serve the node's TAXII 2.1 API (and sync with peers in the background)."""
     import os
@@ -109,7 +129,7 @@ def serve(
     from kizuna.web import mount
 
     logs.enable_access_log(access_log)
-    node = Node.open(directory, database)
+    node = Node.open(directory, database, read_only=read_only)
     limits, note = limits_of(node.config)
     Protocol.limits = limits
     if note:
@@ -120,17 +140,20 @@ def serve(
         f"serving {node.config.name} at {scheme}://{host}:{port}/taxii2/ "
         f"(the analysts' UI at {scheme}://{host}:{port}/ui/)"
         + (f" with {workers} worker processes" if workers > 1 else "")
+        + (", read-only" if read_only else "")
     )
     if workers > 1:
         os.environ["KIZUNA_NODE_DIR"] = str(directory.resolve())
         logs.export()
         if database:
             os.environ["KIZUNA_DATABASE"] = database
+        if read_only:
+            os.environ["KIZUNA_READ_ONLY"] = "1"
         target: object = "kizuna.taxii.asgi:app"
     else:
         target = serving(mount(create_app(node), node))
     scheduler = None
-    if node.config.sync_interval_seconds > 0:
+    if node.config.sync_interval_seconds > 0 and not read_only:
         scheduler = Scheduler(node, node.config.sync_interval_seconds)
         scheduler.start()
         err.print(f"syncing with peers every {node.config.sync_interval_seconds} s")

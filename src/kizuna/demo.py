@@ -201,10 +201,12 @@ def run(directory: Path, console: Console, stack: ExitStack, port: int) -> Demo:
 
     from kizuna.errors import ConfigError
     from kizuna.taxii.app import create_app
+    from kizuna.web import mount
 
     demo = build(directory, console)
     for offset, name in enumerate(("nato", "jpn", "aus")):
-        config = uvicorn.Config(create_app(demo.nodes[name]), host="127.0.0.1", port=port + offset,
+        node = demo.nodes[name]
+        config = uvicorn.Config(mount(create_app(node), node), host="127.0.0.1", port=port + offset,
                                 log_level="warning")
         server = uvicorn.Server(config)
         thread = threading.Thread(target=server.run, daemon=True)
@@ -219,6 +221,11 @@ def run(directory: Path, console: Console, stack: ExitStack, port: int) -> Demo:
         stack.callback(_stopper(server))
         demo.urls[name] = f"http://127.0.0.1:{port + offset}"
         console.print(f"  {name} node serving TAXII 2.1 at {demo.urls[name]}/taxii2/")
+        console.print(f"    analysts' UI at {demo.urls[name]}/ui/: sign in as admin with token "
+                      f"{demo.tokens[name]}", markup=False, highlight=False)
+        if name == "jpn":
+            console.print(f"    or as the analyst aiko (what JPN-CERT may see) with token "
+                          f"{demo.tokens['aiko']}", markup=False, highlight=False)
     wire(demo)
     for name in ("jpn", "aus"):
         for r in sync(demo.nodes[name]):

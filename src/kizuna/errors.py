@@ -14,6 +14,8 @@
      ├── PayloadTooLarge (413)
      ├── UnsupportedMediaType (415)
      ├── InvalidInput (422, for files and CLI input: a whole file that cannot be used)
+     ├── ServiceUnavailable (503, with Retry-After: the database cannot serve now)
+     ├── InsufficientStorage (507, the node's disk is full)
      └── ConfigError (500, a node directory that is missing or broken)
 
 Messages are written for the person who will read them: what was expected, what was given.
@@ -84,6 +86,18 @@ class UnsupportedMediaType(KizunaError):
 class InvalidInput(KizunaError):
     status = 422
     title = "Invalid input"
+
+
+class ServiceUnavailable(KizunaError):
+    status = 503
+    title = "Service unavailable"
+    #: Seconds a client should wait before it retries (the ``Retry-After`` header).
+    retry_after = 5
+
+
+class InsufficientStorage(KizunaError):
+    status = 507
+    title = "Insufficient storage"
 
 
 class ConfigError(KizunaError):

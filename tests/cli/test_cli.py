@@ -53,10 +53,13 @@ def test_operator_workflow_import_export(tmp_path: Path) -> None:
     source = DATA / "taxii" / "oasis-example-apt1.json.gz"
     proc = run("import", d, cid, source, bad, ok=False)
     assert proc.returncode == 1
-    assert "stored 76, duplicates 0, rejected 0, unreadable files 1" in proc.stderr
+    assert (
+        "stored 76, already stored before this run 0, repeated in the input 0, rejected 0, "
+        "unreadable files 1" in proc.stderr
+    )
     assert "bad.json: not a STIX bundle" in proc.stderr
     proc = run("import", d, cid, source)
-    assert "stored 0, duplicates 76, rejected 0" in proc.stderr
+    assert "stored 0, already stored before this run 76, repeated in the input 0" in proc.stderr
 
     exported = json.loads(run("export", d, cid).stdout)
     assert exported["type"] == "bundle"
@@ -92,9 +95,12 @@ def test_import_reports_rejections(tmp_path: Path) -> None:
     }
     f = tmp_path / "b.json"
     f.write_text(json.dumps(bundle))
-    proc = run("import", d, cid, f)
-    assert "stored 0, duplicates 0, rejected 1" in proc.stderr
-    assert "modified" in proc.stderr
+    proc = run("import", d, cid, f, ok=False)
+    assert proc.returncode == 1  # every object was rejected
+    assert "stored 0, already stored before this run 0, repeated in the input 0, rejected 1" in (
+        proc.stderr
+    )
+    assert "modified" in proc.stderr and "every object was rejected" in proc.stderr
 
 
 def test_help_lists_every_command() -> None:
@@ -127,7 +133,7 @@ def test_import_loads_definitions_before_the_objects_they_mark(tmp_path: Path) -
     run("init", d, "--name", "n", "--org", "O", "--country", "FRA")
     cid = run("collection", "add", d, "C").stdout.strip()
     proc = run("import", d, cid, f, "--batch", "100")
-    assert f"stored {len(objects)}, duplicates 0, rejected 0" in proc.stderr
+    assert f"stored {len(objects)}, already stored before this run 0, repeated in the input 0, rejected 0" in proc.stderr
 
 
 def test_two_imports_at_once_both_land(tmp_path: Path) -> None:

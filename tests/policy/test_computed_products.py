@@ -10,9 +10,10 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from kizuna.node import Node, ingest, read_page
-from kizuna.space import stix, tle
+from kizuna.space import stix
 from kizuna.space.cli import space
-from kizuna.space.omm import parse_epoch
+from kizuna.space.formats import tle
+from kizuna.space.formats.omm import parse_epoch
 from kizuna.stix.markings import TLP2_IDS, releasability_id, releasability_marking
 from kizuna.store.types import ObjectQuery
 

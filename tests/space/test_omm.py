@@ -10,7 +10,11 @@ from types import ModuleType
 
 import pytest
 
-from kizuna.space import _omm_json_csv, _omm_kvn, _omm_model, catalog, omm
+from kizuna.space import catalog
+from kizuna.space.formats import omm
+from kizuna.space.formats.omm import _json_csv as _omm_json_csv
+from kizuna.space.formats.omm import _kvn as _omm_kvn
+from kizuna.space.formats.omm import _model as _omm_model
 
 GPCONF = Path(__file__).parent.parent / "data" / "space" / "gpconf"
 VARIANTS = sorted((GPCONF / "kvn-variants").iterdir())
@@ -232,7 +236,9 @@ def test_xml_ndm_with_several_records_and_user_defined_parameters() -> None:
     assert [r.norad_cat_id for r in result.records] == [25544, 25545]
     assert result.records[1].user_defined == (("OWNER", "JAXA"),)
     (error,) = result.errors
-    assert str(error).startswith("three.xml <omm> #3: MEAN_ANOMALY is not a number")
+    assert str(error).startswith(
+        "three.xml <omm> #3 (ISS (ZARYA), NORAD_CAT_ID 25544): MEAN_ANOMALY is not a number"
+    )
 
 
 def test_kvn_line_without_equals_rejects_its_message_only() -> None:
@@ -248,3 +254,20 @@ def test_doctests(module: ModuleType) -> None:
     result = doctest.testmod(module, extraglobs=vars(omm))
     assert result.attempted > 0
     assert result.failed == 0
+
+
+def test_errors_name_the_record() -> None:
+    kvn = (GPCONF / "kvn-variants" / "v01-baseline-reserialised.kvn").read_text()
+    second = kvn.replace("= 25544", "= 25545").replace("ISS (ZARYA)", "B")
+    got = omm.parse_kvn(kvn + second.replace("= 51.5908", "= 51.x"), source="two.kvn")
+    assert len(got.records) == 1
+    (error,) = got.errors
+    assert error.where.startswith("line ") and "(record at line " in error.where
+    assert str(error).split(":")[0].endswith(", B, NORAD_CAT_ID 25545)")
+    rows = [{"OBJECT_NAME": "STARLINK-11735 [DTC]", "NORAD_CAT_ID": 64000, "EPOCH": "soon"}]
+    (error,) = omm.parse_json(json.dumps(rows), source="a.json").errors
+    assert str(error).startswith(
+        "a.json record 1 (STARLINK-11735 [DTC], NORAD_CAT_ID 64000): EPOCH is not an epoch"
+    )
+    (error,) = omm.parse_csv("OBJECT_NAME,NORAD_CAT_ID\nX 1,7\n", source="a.csv").errors
+    assert str(error).startswith("a.csv line 2 (X 1, NORAD_CAT_ID 7): missing mandatory")

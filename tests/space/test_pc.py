@@ -12,10 +12,9 @@ import numpy as np
 import pytest
 from scipy import integrate, stats
 
-from kizuna.space import _pc_geometry
-from kizuna.space import pc as pc_module
-from kizuna.space.cdm import Cdm, parse_kvn
-from kizuna.space.pc import (
+from kizuna.space import probability as pc_module
+from kizuna.space.formats.cdm import Cdm, parse_kvn
+from kizuna.space.probability import (
     MESSAGES,
     PcStatus,
     cdm_arrays,
@@ -24,6 +23,7 @@ from kizuna.space.pc import (
     pc_monte_carlo,
     rtn_to_eci,
 )
+from kizuna.space.probability import _geometry as _pc_geometry
 
 DATA = Path(__file__).parent.parent / "data" / "space" / "cdm"
 CARA = DATA / "PcTestCaseCDMs"
@@ -128,31 +128,54 @@ def test_large_hbr_and_tiny_covariance_limits() -> None:
 
 
 def test_statuses_in_one_batch_never_raise() -> None:
-    r1 = np.tile([7e6, 0.0, 0.0], (9, 1))
-    v1 = np.tile([0.0, 7.5e3, 0.0], (9, 1))
+    n = 11
+    r1 = np.tile([7e6, 0.0, 0.0], (n, 1))
+    v1 = np.tile([0.0, 7.5e3, 0.0], (n, 1))
     r2 = r1 + np.array([100.0, 0.0, 0.0])
-    v2 = np.tile([0.0, 0.0, 7.5e3], (9, 1))
-    cov = np.tile(np.diag([1e4, 4e4, 1e4]), (9, 1, 1))
-    hbr = np.full(9, 10.0)
+    v2 = np.tile([0.0, 0.0, 7.5e3], (n, 1))
+    cov = np.tile(np.diag([1e4, 4e4, 1e4]), (n, 1, 1))
+    hbr = np.full(n, 10.0)
     cov2 = cov.copy()
     cov2[1] = np.nan  # no covariance
     hbr[2] = np.nan  # no HBR
     v2[3] = v1[3]  # zero relative velocity
     r2[4, 0] = np.inf  # invalid state
-    cov2[5] = -np.eye(3) * 1e6  # both encounter-plane eigenvalues negative
-    cov2[6] = np.diag([-1e4, 0.0, -1e4]) + np.diag([0.0, 0.0, 0.0])  # plane eig 0 -> clipped
+    cov[5] = cov2[5] = 0.0  # exactly known: no positive eigenvalue in the encounter plane
+    cov[6], cov2[6] = np.diag([1e4, 0.0, 0.0]), 0.0  # one plane eigenvalue 0 -> clipped
     hbr[7] = 0.0
     hbr[8] = np.inf
+    cov2[9] = np.diag([-1e4, 4e4, 1e4])  # a negative variance: not a covariance
+    cov2[10, 0, 1] = cov2[10, 1, 0] = 4e4  # correlation 2: not a covariance either
     res = pc_2d(r1, v1, cov, r2, v2, cov2, hbr)
     names = [PcStatus(s).name for s in res.status]
     assert names == ["OK", "NO_COVARIANCE", "NO_HBR", "ZERO_RELATIVE_VELOCITY",
-                     "INVALID_INPUT", "NOT_POSITIVE_DEFINITE", "REMEDIATED", "OK", "OK"]
+                     "INVALID_INPUT", "NOT_POSITIVE_DEFINITE", "REMEDIATED", "OK", "OK",
+                     "INVALID_COVARIANCE", "INVALID_COVARIANCE"]
     assert np.isfinite(res.pc[[0, 6, 7, 8]]).all()
-    assert np.isnan(res.pc[1:6]).all()
+    assert np.isnan(res.pc[[1, 2, 3, 4, 5, 9, 10]]).all()
     assert res.pc[7] == 0.0 and res.pc[8] == 1.0
     assert res.miss_distance_m[1] == pytest.approx(100.0)  # known even without covariance
     assert res.remediated[6] and not res.remediated[0]
+    assert np.isnan(res.cov_plane[9]).all()
     assert all(MESSAGES[PcStatus(s)] for s in res.status)
+
+
+def test_covariance_status_accepts_cara_s_rounding_and_refuses_what_is_no_covariance() -> None:
+    good = np.diag([100.0, 400.0, 25.0, 1.0, 4.0, 9.0])
+    almost = good.copy()
+    almost[0, 1] = almost[1, 0] = 200.0 * (1 + 1e-4)  # correlation 1.0001, as CARA's 1-14
+    cases = [good, almost]
+    for i, j, value in ((0, 0, -1.0), (0, 1, 201.0), (3, 3, 11.3e3**2), (0, 0, 1.6e9**2)):
+        bad = good.copy()
+        bad[i, j] = bad[j, i] = value
+        cases.append(bad)
+    inf = good.copy()
+    inf[2, 2] = np.inf
+    partial = good.copy()
+    partial[4, 1] = np.nan
+    absent, valid = _pc_geometry.covariance_status(np.stack([*cases, inf, partial]))
+    assert not absent.any()
+    assert valid.tolist() == [True, True, False, False, False, False, False, False]
 
 
 def test_bad_shapes_raise() -> None:
@@ -249,7 +272,12 @@ def test_monte_carlo_statuses() -> None:
     res = pc_monte_carlo(r, v, np.eye(6), r, [[0, 0, 7.5e3]], np.eye(6), math.nan, samples=10)
     assert res.status is PcStatus.NO_HBR
     npd = np.eye(6)
-    npd[0, 0] = -1.0
+    npd[:3, :3] = [[1.0, 0.9999, -0.9999], [0.9999, 1.0, 0.9999], [-0.9999, 0.9999, 1.0]]
     res = pc_monte_carlo(r, v, npd, [[7e6 + 1e5, 0, 0]], [[0, 0, 7.5e3]], np.eye(3), 10.0,
                          samples=1000, seed=1)
     assert res.status is PcStatus.REMEDIATED and res.hits == 0 and res.low == 0.0
+    npd[0, 0] = -1.0  # a negative variance is no covariance at all
+    res = pc_monte_carlo(r, v, npd, [[7e6 + 1e5, 0, 0]], [[0, 0, 7.5e3]], np.eye(3), 10.0)
+    assert res.status is PcStatus.INVALID_COVARIANCE and res.samples == 0
+    res = pc_monte_carlo(r, v, np.eye(6), r, [[0, 0, 7.5e3]], np.eye(6), 1e200, samples=10)
+    assert res.status is PcStatus.INVALID_INPUT and math.isnan(res.pc)

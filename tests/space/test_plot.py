@@ -9,9 +9,9 @@ from pathlib import Path
 import numpy as np
 
 from kizuna.space import plot as plot_module
-from kizuna.space.cdm import parse_kvn
-from kizuna.space.pc import pc_2d_from_cdms
+from kizuna.space.formats.cdm import parse_kvn
 from kizuna.space.plot import linear_distance, plot_cdm, plot_conjunction
+from kizuna.space.probability import pc_2d_from_cdms
 
 DATA = Path(__file__).parent.parent / "data" / "space" / "cdm"
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"

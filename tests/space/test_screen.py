@@ -20,8 +20,9 @@ import pytest
 from scipy.optimize import brentq
 from sgp4.api import Satrec
 
-from kizuna.space import catalog, parallel, screen, tle
-from kizuna.space.omm import ElementSet
+from kizuna.space import catalog, screening
+from kizuna.space.formats import tle
+from kizuna.space.formats.omm import ElementSet
 
 SAMPLE = (
     Path(__file__).parent.parent / "data" / "space" / "tle" / "celestrak-active-2026-05-sample.tle"
@@ -73,7 +74,7 @@ def _oracle(
     assert not status.any()
     jd0, fr0 = catalog.julian(start)
     t = np.arange(0.0, seconds + 1.0)
-    _, r, _ = screen.propagate(sats, jd0, fr0, t)
+    _, r, _ = screening.propagate(sats, jd0, fr0, t)
 
     def relative(a: Satrec, b: Satrec, when: float) -> tuple[float, float]:
         _, ra, va = a.sgp4(jd0, fr0 + when / 86400.0)
@@ -101,7 +102,7 @@ def _oracle(
 
 
 def _match(
-    got: screen.ScreenResult, want: list[tuple[int, int, float, float]]
+    got: screening.ScreenResult, want: list[tuple[int, int, float, float]]
 ) -> tuple[int, list[tuple[float, float]]]:
     found: dict[tuple[int, int], list[tuple[float, float]]] = {}
     for a, b, t, m in zip(got.row1, got.row2, got.tca_s, got.miss_km, strict=True):
@@ -131,7 +132,7 @@ def test_screening_equals_brute_force_on_a_real_sample_with_synthetic_crossings(
     cat = _catalog()
     seconds = 45 * 60
     want = _want(seconds)
-    got = screen.screen(cat, START, seconds / 3600.0, THRESHOLD, knot_s=knot_s, step_s=step_s)
+    got = screening.screen(cat, START, seconds / 3600.0, THRESHOLD, knot_s=knot_s, step_s=step_s)
     assert len(want) >= 100  # the sample really has conjunctions to find
     assert sum(1 for _, j, _, _ in want if cat.norad[j] >= 900_000) >= 30
     hits, errors = _match(got, want)
@@ -149,7 +150,7 @@ def test_screening_equals_brute_force_on_a_real_sample_with_synthetic_crossings(
 
 def test_events_carry_consistent_geometry() -> None:
     cat = _catalog()
-    got = screen.screen(cat, START, 0.25, THRESHOLD)
+    got = screening.screen(cat, START, 0.25, THRESHOLD)
     assert len(got) > 10
     assert (got.object1 < got.object2).all()
     assert np.all(np.diff(got.tca_s) >= 0)
@@ -173,13 +174,13 @@ def test_objects_that_fail_get_a_status_and_the_rest_are_screened() -> None:
     ]
     extra = catalog.build(broken).catalog
     both = catalog.Catalog.concat([cat, extra])
-    clean = screen.screen(cat, START, 0.25, THRESHOLD)
-    mixed = screen.screen(both, START, 0.25, THRESHOLD)
+    clean = screening.screen(cat, START, 0.25, THRESHOLD)
+    mixed = screening.screen(both, START, 0.25, THRESHOLD)
     assert mixed.status[: len(cat)].tolist() == [0] * len(cat)
     codes = mixed.status[len(cat) :].tolist()
     assert codes[1] == catalog.STATUS_BAD_ELEMENTS
     assert all(c != 0 for c in codes)
-    assert all(c in screen.STATUS_TEXT for c in codes)
+    assert all(c in screening.STATUS_TEXT for c in codes)
     real = mixed.row2 < len(cat)
     np.testing.assert_array_equal(mixed.object1[real], clean.object1)
     np.testing.assert_allclose(mixed.tca_s[real], clean.tca_s, atol=1e-6)
@@ -187,9 +188,9 @@ def test_objects_that_fail_get_a_status_and_the_rest_are_screened() -> None:
 
 def test_window_edges_and_arguments() -> None:
     cat = _catalog()
-    whole = screen.screen(cat, START, 0.5, THRESHOLD)
-    first = screen.screen(cat, START, 0.25, THRESHOLD)
-    second = screen.screen(cat, START + timedelta(minutes=15), 0.25, THRESHOLD)
+    whole = screening.screen(cat, START, 0.5, THRESHOLD)
+    first = screening.screen(cat, START, 0.25, THRESHOLD)
+    second = screening.screen(cat, START + timedelta(minutes=15), 0.25, THRESHOLD)
     joined = sorted(
         [
             (int(a), int(b), round(float(t), 4))
@@ -206,7 +207,7 @@ def test_window_edges_and_arguments() -> None:
     )
     for bad in ({"knot_s": 60.0, "step_s": 25.0}, {"knot_s": -1.0}):
         try:
-            screen.screen(cat, START, 0.1, THRESHOLD, **bad)  # type: ignore[arg-type]
+            screening.screen(cat, START, 0.1, THRESHOLD, **bad)  # type: ignore[arg-type]
         except ValueError as exc:
             assert "must" in str(exc)
         else:
@@ -218,13 +219,13 @@ def test_parallel_chunks_on_processes_and_dask_equal_one_process() -> None:
     import distributed
 
     cat = _catalog()
-    want = screen.screen(cat, START, 0.5, THRESHOLD)
-    local = parallel.screen_parallel(cat, START, 0.5, THRESHOLD, workers=2, chunk_hours=0.05)
-    inline = parallel.screen_parallel(cat, START, 0.5, THRESHOLD, workers=1, chunk_hours=0.05)
+    want = screening.screen(cat, START, 0.5, THRESHOLD)
+    local = screening.screen_parallel(cat, START, 0.5, THRESHOLD, workers=2, chunk_hours=0.05)
+    inline = screening.screen_parallel(cat, START, 0.5, THRESHOLD, workers=1, chunk_hours=0.05)
     with distributed.LocalCluster(
         n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None
     ) as cluster:
-        dask = parallel.screen_parallel(
+        dask = screening.screen_parallel(
             cat, START, 0.5, THRESHOLD, scheduler=cluster.scheduler_address, chunk_hours=0.05
         )
     assert len(want) > 50
@@ -238,13 +239,13 @@ def test_parallel_chunks_on_processes_and_dask_equal_one_process() -> None:
 
 def test_merge_drops_events_claimed_twice() -> None:
     cat = _catalog()
-    part = screen.screen(cat, START, 0.25, THRESHOLD)
-    merged = parallel.merge([part, part], START, 0.25, THRESHOLD)
+    part = screening.screen(cat, START, 0.25, THRESHOLD)
+    merged = screening.merge([part, part], START, 0.25, THRESHOLD)
     np.testing.assert_array_equal(merged.tca_s, part.tca_s)
 
 
 def test_tiny_catalogs() -> None:
     cat = _catalog()
     for rows in ([], [0]):
-        result = screen.screen(cat.take(rows), START, 0.1, THRESHOLD)
+        result = screening.screen(cat.take(rows), START, 0.1, THRESHOLD)
         assert len(result) == 0 and result.status.tolist() == [0] * len(rows)

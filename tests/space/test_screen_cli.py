@@ -16,8 +16,12 @@ import pytest
 from click.testing import CliRunner
 
 from kizuna.node import Node, ingest, read_page
-from kizuna.space import _screen_cdm, _screen_csv, catalog, screen, screen_cli, stix, tle
+from kizuna.space import catalog, screening, stix
+from kizuna.space.cli import screen as screen_cli
 from kizuna.space.cli import space
+from kizuna.space.formats import tle
+from kizuna.space.screening import events as _screen_cdm
+from kizuna.space.screening import report as _screen_csv
 from kizuna.stix.markings import TLP2_IDS, releasability_id, releasability_marking
 from kizuna.store.types import ObjectQuery
 
@@ -45,7 +49,7 @@ def test_csv_contract_and_agreement_with_the_kernel(tmp_path: Path) -> None:
     assert text.splitlines()[0] == HEADER
     rows = list(csv.DictReader(io.StringIO(text)))
     cat = catalog.build(catalog.read(SAMPLE.read_text()).records).catalog
-    want = screen.screen(cat, datetime(2026, 5, 20, tzinfo=UTC), 0.25, 5.0)
+    want = screening.screen(cat, datetime(2026, 5, 20, tzinfo=UTC), 0.25, 5.0)
     assert len(rows) == len(want) > 10
     for row, k in zip(rows, range(len(want)), strict=True):
         assert (int(row["object1"]), int(row["object2"])) == (want.object1[k], want.object2[k])
@@ -94,7 +98,7 @@ def test_usage_errors() -> None:
 
 def _crossing_objects() -> dict[str, tle.ElementSet]:
     """A, B, E meet at one node at the same time; C, D are A, B in another plane."""
-    from kizuna.space.omm import parse_epoch
+    from kizuna.space.formats.omm import parse_epoch
 
     epoch = parse_epoch("2026-05-20T00:00:00")
 
@@ -217,7 +221,7 @@ def _conjunctions_raw(node: Node, cid: str) -> list[dict[str, object]]:
 
 
 def test_tca_is_rounded_to_the_millisecond() -> None:
-    from kizuna.space.screen_cli import format_tca
+    from kizuna.space.screening.report import format_tca
 
     start = datetime(2026, 5, 20, 23, 59, 59, tzinfo=UTC)
     assert format_tca(start, 0.9996) == "2026-05-21T00:00:00.000Z"
@@ -250,8 +254,8 @@ def test_first_run_says_the_kernel_is_being_compiled(monkeypatch: pytest.MonkeyP
     reason="numba caches elsewhere (or compiles nothing) here",
 )
 def test_the_compiled_search_is_found_in_the_cache_after_a_run() -> None:
-    from kizuna.space import _pairs
+    from kizuna.space.screening import _kernel as _pairs
 
     cat = catalog.build(catalog.read(SAMPLE.read_text()).records).catalog
-    screen.screen(cat, datetime(2026, 5, 20, tzinfo=UTC), 0.05, 5.0)  # compiles or loads
+    screening.screen(cat, datetime(2026, 5, 20, tzinfo=UTC), 0.05, 5.0)  # compiles or loads
     assert _pairs.is_cached()

@@ -17,8 +17,10 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 
-from kizuna.space import _pairs, catalog, screen
-from kizuna.space.omm import ElementSet
+from kizuna.space import catalog
+from kizuna.space.formats.omm import ElementSet
+from kizuna.space.screening import _kernel as _pairs
+from kizuna.space.screening import _screen as screen
 
 from .test_screen import _catalog
 

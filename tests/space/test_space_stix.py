@@ -9,7 +9,9 @@ from pathlib import Path
 import pytest
 from stix2validator import ValidationOptions, validate_instance
 
-from kizuna.space import catalog, screen, stix, tle
+from kizuna.space import catalog, screening, stix
+from kizuna.space.formats import tle
+from kizuna.stix import extensions
 from kizuna.stix.ids import is_identifier
 from kizuna.stix.validate import validate_object
 
@@ -70,7 +72,7 @@ def test_unusable_space_objects_are_refused_with_a_reason() -> None:
 
 def test_conjunctions_from_screening() -> None:
     cat = catalog.build(_records()).catalog
-    result = screen.screen(cat, START, 0.1, 5.0)
+    result = screening.screen(cat, START, 0.1, 5.0)
     assert len(result) > 3
     refs = [stix.space_object_id(int(n)) for n in cat.norad]
     seen: list[tuple[str, str]] = []
@@ -120,9 +122,10 @@ def test_conjunction_with_a_probability() -> None:
 
 
 def test_extension_definitions_have_fixed_ids() -> None:
-    defs = stix.space_extension_definitions()
+    defs = extensions.space_extension_definitions()
     assert [d["id"] for d in defs] == [stix.SPACE_OBJECT_EXTENSION, stix.CONJUNCTION_EXTENSION]
-    assert defs == stix.space_extension_definitions()
+    assert defs == extensions.space_extension_definitions()
+    assert all(d in extensions.extension_definitions() for d in defs)
     for d in defs:
         _valid(d)
         assert d["extension_types"] == ["new-sdo"]

@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 from sgp4.api import Satrec, SatrecArray
 
-from kizuna.space import catalog, tle
+from kizuna.space import catalog
+from kizuna.space.formats import tle
 
 DATA = Path(__file__).parent.parent / "data" / "space"
 SAMPLE = DATA / "tle" / "celestrak-active-2026-05-sample.tle"
@@ -101,7 +102,10 @@ def test_error_shows_template_above_the_line_with_carets() -> None:
     bad = bad.replace(bad_line2, fixed)
     (error,) = tle.parse(bad, source="x.tle").errors
     lines = str(error).splitlines()
-    assert lines[0] == "x.tle line 6: cannot read the inclination (deg) in columns 9-16"
+    assert lines[0] == (
+        "x.tle line 6: cannot read the inclination (deg) in columns 9-16"
+        " (written NNN.NNNN, blanks before, digits after)"
+    )
     assert lines[1] == "    expected: " + tle.LINE2_TEMPLATE
     assert lines[2] == "    got:      " + fixed
     assert lines[3] == " " * 22 + "^" * 8

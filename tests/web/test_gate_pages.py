@@ -75,6 +75,13 @@ def test_note_marking_picker_is_no_more_releasable_than_the_target(world: World,
     assert answer.status_code == 422
     assert "too open" in answer.text  # the form keeps the text
     assert "Choose one of the markings offered." in answer.text
+    # the session's token from another site's page is refused too
+    other = client.post(
+        f"/ui/objects/{world.ids['opinion']}/notes", headers={"origin": "https://evil.example"},
+        data={"csrf": csrf_of(html), "kind": "note", "content": "cross-site", "marking": "amber",
+              "collection": world.intel},
+    )
+    assert other.status_code == 403
 
 
 def test_signed_out_and_forged_sessions(world: World, url: str) -> None:

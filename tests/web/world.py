@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from kizuna.node import Node, ingest
-from kizuna.space.omm import ElementSet, parse_epoch
+from kizuna.space.formats.omm import ElementSet, parse_epoch
 from kizuna.space.stix import conjunction, space_object
 from kizuna.stix.markings import TLP2_IDS
 

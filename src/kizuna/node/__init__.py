@@ -11,7 +11,8 @@ and leaves through the functions exported here, and only through them:
 - :func:`read_page` reads a page through the access gate (returns a :class:`Page` of
   :class:`Released` versions);
 - :meth:`Node.snapshot` takes the policy :class:`Snapshot` both of them are given;
-- :func:`read_bundle` reads the objects of a bundle file, as :func:`ingest` takes them.
+- :func:`read_bundle` reads the objects of a bundle file, as :func:`ingest` takes them;
+  :class:`BundleFile` reads them incrementally (a large file, or a gzip bomb).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import hashlib
 import json
 import logging
 import secrets
+import shutil
 import threading
 import time
 import uuid
@@ -33,7 +35,7 @@ from kizuna.config import NodeConfig
 from kizuna.cyber.values import body_keys
 from kizuna.errors import BadRequest, ConfigError, NotFound
 from kizuna.node._batch import ObjectResult
-from kizuna.node._files import read_bundle
+from kizuna.node._files import BundleFile, read_bundle
 from kizuna.node._ingest import Batch, check_batch, ingest, store_batch
 from kizuna.node._marking_rules import check_marking_definition
 from kizuna.node._read import Page, Released, read_page
@@ -58,6 +60,7 @@ from kizuna.store.types import Collection, Grant, NewVersion, Org, Peer, User
 
 __all__ = [
     "Batch",
+    "BundleFile",
     "Node",
     "ObjectResult",
     "Page",
@@ -101,16 +104,22 @@ class Node:
     # -- lifecycle ---------------------------------------------------------------------------
 
     @classmethod
-    def open(cls, directory: Path | str, database: str | None = None) -> Node:
+    def open(
+        cls, directory: Path | str, database: str | None = None, *, read_only: bool = False
+    ) -> Node:
+        """The node in *directory*; *read_only*: its database is opened for reading only
+        (every write is refused by the database itself: ``kizuna serve --read-only``)."""
         directory = Path(directory)
         cfg = config_mod.load(directory)
         store = open_store(
             database or cfg.database_url(directory),
             sqlite_synchronous=cfg.sqlite_synchronous,
             sqlite_checkpoint_mib=cfg.sqlite_checkpoint_mib,
+            read_only=read_only,
         )
         store.value_keys = body_keys if cfg.value_index else None
-        store.create_schema()
+        if not read_only:
+            store.create_schema()
         return cls(directory, cfg, store)
 
     @classmethod
@@ -129,33 +138,45 @@ class Node:
         if (directory / config_mod.CONFIG_NAME).exists():
             raise ConfigError(f"{directory} already holds a Kizuna node")
         country = _country(country)
+        if directory.exists() and not directory.is_dir():
+            raise ConfigError(f"{directory} exists and is not a directory")
+        existed = directory.exists()
+        before = set(directory.iterdir()) if existed else set()
         directory.mkdir(parents=True, exist_ok=True)
-        cfg = NodeConfig(
-            name=name,
-            org=org,
-            country=country,
-            communities=[c.upper() for c in communities or []],
-            identity_id=derived_id("identity", f"org:{org}"),
-            secret=config_mod.new_secret(),
-            database=database,
-        )
-        config_mod.save(directory, cfg)
-        store = open_store(
-            cfg.database_url(directory),
-            sqlite_synchronous=cfg.sqlite_synchronous,
-            sqlite_checkpoint_mib=cfg.sqlite_checkpoint_mib,
-        )
-        store.value_keys = body_keys if cfg.value_index else None
-        store.create_schema()
-        node = cls(directory, cfg, store)
-        store.set_setting(
-            COMMUNITIES_SETTING,
-            json.dumps({k: list(v) for k, v in DEFAULT_COMMUNITIES.items()}),
-        )
-        store.set_setting("identity", json.dumps(node.identity()))
-        node.add_org(org, country, cfg.communities)
-        token = node.add_user("admin", org, admin=True)
-        node._install_definitions()
+        store: SqlStore | None = None
+        try:
+            cfg = NodeConfig(
+                name=name,
+                org=org,
+                country=country,
+                communities=[c.upper() for c in communities or []],
+                identity_id=derived_id("identity", f"org:{org}"),
+                secret=config_mod.new_secret(),
+                database=database,
+            )
+            config_mod.save(directory, cfg)
+            store = open_store(
+                cfg.database_url(directory),
+                sqlite_synchronous=cfg.sqlite_synchronous,
+                sqlite_checkpoint_mib=cfg.sqlite_checkpoint_mib,
+            )
+            store.value_keys = body_keys if cfg.value_index else None
+            store.create_schema()
+            node = cls(directory, cfg, store)
+            store.set_setting(
+                COMMUNITIES_SETTING,
+                json.dumps({k: list(v) for k, v in DEFAULT_COMMUNITIES.items()}),
+            )
+            store.set_setting("identity", json.dumps(node.identity()))
+            node.add_org(org, country, cfg.communities)
+            token = node.add_user("admin", org, admin=True)
+            node._install_definitions()
+        except BaseException:
+            # A failed init leaves nothing behind: a retry starts afresh.
+            if store is not None:
+                store.close()
+            _remove_new(directory, existed, before)
+            raise
         return node, token
 
     def close(self) -> None:
@@ -467,6 +488,18 @@ class Node:
 
     def now(self) -> str:
         return format_micros(now_micros())
+
+
+def _remove_new(directory: Path, existed: bool, before: set[Path]) -> None:
+    """Remove what an ``init`` made in *directory* (all of it, if it made the directory)."""
+    if not existed:
+        shutil.rmtree(directory, ignore_errors=True)
+        return
+    for path in set(directory.iterdir()) - before:
+        if path.is_dir():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)
 
 
 def _country(code: str) -> str:

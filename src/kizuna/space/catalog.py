@@ -5,7 +5,7 @@ and per-record errors; :func:`build` keeps the newest element set of each catalo
 packs them into a :class:`Catalog` of arrays. ``Satrec`` objects cannot be pickled, so the arrays
 are what travels to worker processes; :func:`satrecs` rebuilds the propagators there.
 
->>> from kizuna.space import tle
+>>> from kizuna.space.formats import tle
 >>> text = '''ISS (ZARYA)
 ... 1 25544U 98067A   26140.50000000  .00016717  00000+0  10270-3 0  9992
 ... 2 25544  51.6416 247.4627 0006703 130.5360 325.0288 15.50103472 44713
@@ -30,8 +30,8 @@ import numpy.typing as npt
 from sgp4.api import WGS72, Satrec
 
 from kizuna.errors import InvalidInput
-from kizuna.space import omm, tle
-from kizuna.space.omm import ElementSet
+from kizuna.space.formats import omm, tle
+from kizuna.space.formats.omm import ElementSet
 
 __all__ = [
     "STATUS_BAD_ELEMENTS",

@@ -22,8 +22,8 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Circle, Ellipse
 
 if TYPE_CHECKING:
-    from kizuna.space.cdm import Cdm
-    from kizuna.space.pc import Pc2D
+    from kizuna.space.formats.cdm import Cdm
+    from kizuna.space.probability import Pc2D
 
 __all__ = ["linear_distance", "plot_cdm", "plot_conjunction"]
 
@@ -92,7 +92,7 @@ def plot_conjunction(
             )
         extent = max(extent, 3 * math.sqrt(max(vals.max(), 0.0)))
     else:
-        right.text(0.02, 0.02, "no covariance", transform=right.transAxes)
+        right.text(0.02, 0.02, "no usable covariance", transform=right.transAxes)
     if hbr_m is not None and math.isfinite(hbr_m) and hbr_m > 0:
         right.add_patch(Circle((xm, zm), hbr_m, fill=False, color="tab:red", label="HBR"))
     right.set_xlim(-1.15 * extent, 1.15 * extent)
@@ -113,7 +113,7 @@ def plot_conjunction(
 def plot_cdm(
     cdm: Cdm, result: Pc2D, row: int, path: str | Path, *, hbr_m: float | None = None
 ) -> Path:
-    """Plot one CDM given the :func:`kizuna.space.pc.pc_2d_from_cdms` result row for it
+    """Plot one CDM given the :func:`kizuna.space.probability.pc_2d_from_cdms` result row for it
     (``hbr_m`` overrides the CDM's HBR, as it did for the Pc)."""
     hbr = hbr_m if hbr_m is not None else cdm.relative.hbr_m
     r1, v1 = np.array(cdm.object1.position_km), np.array(cdm.object1.velocity_km_s)

@@ -1,7 +1,8 @@
 """Space objects and conjunctions as STIX 2.1 objects of types Kizuna defines.
 
-Two new object types, each defined by a Kizuna extension-definition whose id is fixed here so
-that every node serves the same definitions:
+Two new object types, each defined by a Kizuna extension-definition whose id is fixed (in
+:mod:`kizuna.stix.extensions`, with Kizuna's other definitions) so that every node serves the
+same definitions:
 
 ``x-kizuna-space-object``
     A tracked object: catalog number, international designator, name, owner country, object
@@ -17,7 +18,7 @@ that every node serves the same definitions:
     so an unknown Pc is an absent ``collision_probability`` (and method). The caller passes
     ``object_marking_refs``: a conjunction must be no more releasable than either object.
 
->>> from kizuna.space.omm import ElementSet, parse_epoch
+>>> from kizuna.space.formats.omm import ElementSet, parse_epoch
 >>> es = ElementSet(25544, parse_epoch("2026-05-20T12:00:00"), 15.5, .0007, 51.64, 247.46,
 ...                 130.54, 325.03, object_name="ISS (ZARYA)", object_id="1998-067A")
 >>> obj = space_object(es)
@@ -32,14 +33,21 @@ from __future__ import annotations
 import importlib.metadata
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from kizuna.space.cdm import Cdm
-from kizuna.space.omm import ElementSet, format_epoch, parse_epoch
-from kizuna.space.screen import ScreenResult
-from kizuna.stix.extensions import extension_definition
+from kizuna.space.formats.omm import ElementSet, format_epoch, parse_epoch
+from kizuna.stix.extensions import (
+    CONJUNCTION_EXTENSION,
+    CONJUNCTION_TYPE,
+    SPACE_OBJECT_EXTENSION,
+    SPACE_OBJECT_TYPE,
+)
 from kizuna.stix.ids import derived_id
 from kizuna.stix.markings import KIZUNA_IDENTITY
+
+if TYPE_CHECKING:  # screening (numba) is not needed to map its results
+    from kizuna.space.formats.cdm import Cdm
+    from kizuna.space.screening import ScreenResult
 
 __all__ = [
     "CONJUNCTION_EXTENSION",
@@ -50,18 +58,10 @@ __all__ = [
     "element_set_of",
     "from_cdm",
     "from_screening",
-    "space_extension_definitions",
     "space_object",
     "space_object_id",
 ]
 
-SPACE_OBJECT_TYPE = "x-kizuna-space-object"
-CONJUNCTION_TYPE = "x-kizuna-conjunction"
-#: Fixed ids (the last 12 hex digits spell "spaceo" and "conjun" in ASCII).
-SPACE_OBJECT_EXTENSION = "extension-definition--6b697a75-6e61-4000-8000-73706163656f"
-CONJUNCTION_EXTENSION = "extension-definition--6b697a75-6e61-4000-8000-636f6e6a756e"
-
-_DEFINED = "2026-11-01T00:00:00.000Z"
 _SPUTNIK = "1957-10-04T19:28:34.000Z"
 
 _ELEMENT_FIELDS = (
@@ -88,33 +88,6 @@ _ELEMENT_FIELDS = (
 
 def _timestamp(when: datetime) -> str:
     return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
-def space_extension_definitions() -> list[dict[str, Any]]:
-    """The two extension-definitions (``new-sdo``) every node serves, authored by Kizuna."""
-
-    return [
-        extension_definition(
-            SPACE_OBJECT_EXTENSION,
-            "Kizuna space object",
-            f"New SDO {SPACE_OBJECT_TYPE}: a tracked space object (norad_cat_id, "
-            "international_designator, name, owner_country, object_type) and its current SGP4 "
-            "mean elements (elements: OMM keywords in lower case). The id is UUIDv5 over "
-            "'norad:<number>[/<designator>]'; a newer element set is a new version.",
-            "https://kizuna.invalid/schemas/space-object-1.0.json",
-            "new-sdo",
-        ),
-        extension_definition(
-            CONJUNCTION_EXTENSION,
-            "Kizuna conjunction",
-            f"New SDO {CONJUNCTION_TYPE}: a close approach between two space objects "
-            "(space_object_refs), with tca, miss_distance_km, relative_speed_km_s, miss_rtn_km "
-            "(object 2 relative to object 1 in object 1's RTN frame), collision_probability and "
-            "collision_probability_method when known (absent otherwise), and screening.",
-            "https://kizuna.invalid/schemas/conjunction-1.0.json",
-            "new-sdo",
-        ),
-    ]
 
 
 def space_object_id(norad_cat_id: int, international_designator: str = "") -> str:

@@ -8,6 +8,13 @@ from kizuna.stix.markings import EXERCISE_EXTENSION, KIZUNA_IDENTITY, RELEASABIL
 
 _CREATED = "2026-11-01T00:00:00.000Z"
 
+#: The space domain's object types (kizuna.space.stix makes them) and their definitions' fixed
+#: ids (the last 12 hex digits spell "spaceo" and "conjun" in ASCII).
+SPACE_OBJECT_TYPE = "x-kizuna-space-object"
+CONJUNCTION_TYPE = "x-kizuna-conjunction"
+SPACE_OBJECT_EXTENSION = "extension-definition--6b697a75-6e61-4000-8000-73706163656f"
+CONJUNCTION_EXTENSION = "extension-definition--6b697a75-6e61-4000-8000-636f6e6a756e"
+
 
 def kizuna_identity() -> dict[str, Any]:
     return {
@@ -65,7 +72,30 @@ def extension_definitions() -> list[dict[str, Any]]:
             "https://kizuna.invalid/schemas/exercise-1.0.json",
         ),
     ]
-    # The space domain's object types (space objects, conjunctions) are Kizuna's too.
-    from kizuna.space.stix import space_extension_definitions
-
     return defs + space_extension_definitions()
+
+
+def space_extension_definitions() -> list[dict[str, Any]]:
+    """The definitions (``new-sdo``) of the space domain's two object types."""
+    return [
+        extension_definition(
+            SPACE_OBJECT_EXTENSION,
+            "Kizuna space object",
+            f"New SDO {SPACE_OBJECT_TYPE}: a tracked space object (norad_cat_id, "
+            "international_designator, name, owner_country, object_type) and its current SGP4 "
+            "mean elements (elements: OMM keywords in lower case). The id is UUIDv5 over "
+            "'norad:<number>[/<designator>]'; a newer element set is a new version.",
+            "https://kizuna.invalid/schemas/space-object-1.0.json",
+            "new-sdo",
+        ),
+        extension_definition(
+            CONJUNCTION_EXTENSION,
+            "Kizuna conjunction",
+            f"New SDO {CONJUNCTION_TYPE}: a close approach between two space objects "
+            "(space_object_refs), with tca, miss_distance_km, relative_speed_km_s, miss_rtn_km "
+            "(object 2 relative to object 1 in object 1's RTN frame), collision_probability and "
+            "collision_probability_method when known (absent otherwise), and screening.",
+            "https://kizuna.invalid/schemas/conjunction-1.0.json",
+            "new-sdo",
+        ),
+    ]

@@ -8,14 +8,17 @@ processes; PostgreSQL takes an advisory transaction lock. :func:`open_store` pic
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import os
+import re
 import threading
 from collections.abc import Callable, Iterator
 from typing import Any
 
 from sqlalchemy import Connection, MetaData, create_engine, event
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.pool import PoolProxiedConnection
 from sqlalchemy.schema import CreateTable
 
@@ -50,14 +53,25 @@ class SqliteStore(SqlStore):
     _keep_write_connection = True
 
     def __init__(
-        self, url: str, *, synchronous: str = "normal", checkpoint_bytes: int = THRESHOLD
+        self,
+        url: str,
+        *,
+        synchronous: str = "normal",
+        checkpoint_bytes: int = THRESHOLD,
+        read_only: bool = False,
     ) -> None:
         if synchronous.lower() not in ("normal", "full"):
             raise ConfigError(f"sqlite_synchronous is {synchronous!r}; expected normal or full")
-        args = {"check_same_thread": False, "timeout": 60}
+        database = make_url(url).database or ""
+        on_disk = database not in ("", ":memory:") and not database.startswith("file:")
+        if on_disk and read_only:
+            url = _read_only_url(database)
+        elif on_disk:
+            _check_writable(database)
+        args: dict[str, Any] = {"check_same_thread": False, "timeout": 60}
         read = create_engine(url, connect_args=args, pool_size=8, max_overflow=8)
         write = create_engine(url, connect_args=args, pool_size=1, max_overflow=0)
-        pragmas = _sqlite_pragmas(synchronous.upper(), checkpoint_bytes)
+        pragmas = _sqlite_pragmas(synchronous.upper(), checkpoint_bytes, read_only)
         for engine in (read, write):
             event.listen(engine, "connect", pragmas)
         event.listen(write, "connect", _sqlite_autocommit)
@@ -67,7 +81,6 @@ class SqliteStore(SqlStore):
         # Writers of several processes (``serve --workers``, a CLI import beside a server)
         # queue on an flock beside the database: a waiter wakes when the lock is released,
         # where SQLite's own busy handler polls with sleeps of up to 100 ms.
-        database = make_url(url).database
         self._flock_path: str | None = None
         self._flock_fd: int | None = None
         self._flock_pid = 0
@@ -75,7 +88,7 @@ class SqliteStore(SqlStore):
         self._generation_lock = threading.Lock()
         self._generation_conn: PoolProxiedConnection | None = None
         self._generation_pid = 0
-        if database and database != ":memory:" and not database.startswith("file:"):
+        if on_disk and not read_only:
             self._flock_path = f"{database}-writer.lock"
             self._checkpointer = Checkpointer(database, self._exclusive, checkpoint_bytes)
 
@@ -167,9 +180,56 @@ class SqliteStore(SqlStore):
         self._flock_fd = None
 
 
-def _sqlite_pragmas(synchronous: str, checkpoint_bytes: int) -> Callable[[Any, Any], None]:
+def _check_writable(database: str) -> None:
+    """Refuse, saying what to do, a database this process could not write: a read-only
+    directory or file (SQLite writes its log, shared memory and writers' lock beside it)."""
+    directory = os.path.dirname(os.path.abspath(database))
+    for path, flags in (
+        (f"{database}-writer.lock", os.O_RDWR | os.O_CREAT),
+        (database, os.O_RDWR),
+    ):
+        if flags == os.O_RDWR and not os.path.exists(path):
+            continue
+        try:
+            os.close(os.open(path, flags, 0o600))
+        except OSError as exc:
+            if exc.errno not in (errno.EACCES, errno.EPERM, errno.EROFS):
+                raise
+            raise ConfigError(
+                f"{path} cannot be written by this user (uid {os.getuid()}): {exc.strerror}. "
+                f"A node writes its database and the files beside it in {directory}; make "
+                "them writable by the user that runs kizuna, or serve the node read-only: "
+                "kizuna serve DIRECTORY --read-only"
+            ) from None
+
+
+def _read_only_url(database: str) -> str:
+    """A URL that opens *database* for reading only. In a directory this process may not
+    write, SQLite could not make its shared-memory file: the database is opened immutable,
+    which is safe only while nothing writes it, and only once its log is folded in."""
+    directory = os.path.dirname(os.path.abspath(database))
+    if os.access(directory, os.W_OK):
+        return f"sqlite:///file:{database}?mode=ro&uri=true"
+    wal = f"{database}-wal"
+    if os.path.exists(wal) and os.path.getsize(wal) > 0:
+        raise ConfigError(
+            f"{wal} holds changes not yet in the database, and {directory} cannot be written: "
+            "open the node once where it can be written (any kizuna command folds the log in), "
+            "then serve it read-only"
+        )
+    return f"sqlite:///file:{database}?mode=ro&immutable=1&uri=true"
+
+
+def _sqlite_pragmas(
+    synchronous: str, checkpoint_bytes: int, read_only: bool = False
+) -> Callable[[Any, Any], None]:
     def connect(dbapi_conn: Any, _record: Any) -> None:
         cur = dbapi_conn.cursor()
+        if read_only:
+            cur.execute("PRAGMA busy_timeout=60000")
+            cur.execute("PRAGMA cache_size=-65536")
+            cur.close()
+            return
         cur.execute("PRAGMA journal_mode=WAL")
         cur.execute(f"PRAGMA synchronous={synchronous}")
         cur.execute("PRAGMA foreign_keys=ON")
@@ -200,9 +260,13 @@ class PostgresStore(SqlStore):
     dialect = "postgresql"
     _mark = "%s"
 
-    def __init__(self, url: str) -> None:
-        read = create_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)
-        write = create_engine(url, pool_size=2, max_overflow=2, pool_pre_ping=True)
+    def __init__(self, url: str, *, read_only: bool = False) -> None:
+        # Read-only: every transaction is, so PostgreSQL itself refuses a write (25006).
+        args = {"options": "-c default_transaction_read_only=on"} if read_only else {}
+        read = create_engine(
+            url, pool_size=10, max_overflow=10, pool_pre_ping=True, connect_args=args
+        )
+        write = create_engine(url, pool_size=2, max_overflow=2, pool_pre_ping=True, connect_args=args)
         super().__init__(read, write)
 
     def _begin_write(self, conn: Connection) -> None:
@@ -219,13 +283,18 @@ class PostgresStore(SqlStore):
 
 
 def open_store(
-    url: str, *, sqlite_synchronous: str = "normal", sqlite_checkpoint_mib: int = THRESHOLD_MIB
+    url: str,
+    *,
+    sqlite_synchronous: str = "normal",
+    sqlite_checkpoint_mib: int = THRESHOLD_MIB,
+    read_only: bool = False,
 ) -> SqlStore:
-    """The store adapter for a database URL (``sqlite:///PATH`` or ``postgresql://...``)."""
+    """The store adapter for a database URL (``sqlite:///PATH`` or ``postgresql://...``);
+    *read_only*: every write is refused by the database itself."""
     try:
         parsed = make_url(url)
     except Exception as exc:  # SQLAlchemy raises ArgumentError with a terse text
-        raise ConfigError(f"not a database URL: {url!r} ({exc})") from None
+        raise ConfigError(f"not a database URL: {_masked(url)!r} ({exc})") from None
     backend = parsed.get_backend_name()
     if backend == "sqlite":
         if sqlite_checkpoint_mib < 1:
@@ -234,11 +303,51 @@ def open_store(
                 "MiB, at least 1 (64 by default)"
             )
         return SqliteStore(
-            url, synchronous=sqlite_synchronous, checkpoint_bytes=sqlite_checkpoint_mib << 20
+            url,
+            synchronous=sqlite_synchronous,
+            checkpoint_bytes=sqlite_checkpoint_mib << 20,
+            read_only=read_only,
         )
     if backend in ("postgresql", "postgres"):
         fixed = parsed.set(drivername="postgresql+psycopg")
-        return PostgresStore(fixed.render_as_string(hide_password=False))
+        if "connect_timeout" not in fixed.query:  # an unreachable host fails in seconds
+            fixed = fixed.update_query_dict({"connect_timeout": "10"})
+        store = PostgresStore(fixed.render_as_string(hide_password=False), read_only=read_only)
+        try:
+            with store._read.connect():
+                pass
+        except OperationalError as exc:
+            store.close()
+            raise ConfigError(_postgres_problem(parsed, exc)) from None
+        return store
     raise ConfigError(
-        f"unsupported database {backend!r} in {url!r}: use sqlite:///PATH or postgresql://..."
+        f"unsupported database {backend!r} in {_masked(url)!r}: use sqlite:///PATH or "
+        "postgresql://..."
     )
+
+
+def _masked(url: str) -> str:
+    """*url* without its password, for messages."""
+    return re.sub(r"(://[^/@:]*:)[^/@]*@", r"\1***@", url)
+
+
+def _postgres_problem(url: URL, exc: OperationalError) -> str:
+    """One line saying why PostgreSQL at *url* cannot be used, and what to do."""
+    text = str(exc.orig or exc)
+    where = f"PostgreSQL at {url.host or 'localhost'}:{url.port or 5432}"
+    if "database" in text and "does not exist" in text:
+        return (
+            f"{where} has no database {url.database!r}: create it (createdb -h "
+            f"{url.host or 'localhost'} -p {url.port or 5432} -U {url.username or 'USER'} "
+            f"{url.database}) or name an existing one in the URL"
+        )
+    if "Connection refused" in text:
+        return f"{where} refused the connection: start the server, or fix the URL's host and port"
+    if "resolve host" in text or "translate host name" in text:
+        return f"cannot find the PostgreSQL host {url.host!r}: fix the URL's host"
+    if "authentication failed" in text or ("role" in text and "does not exist" in text):
+        return f"{where} refused user {url.username!r}: fix the URL's user name or password"
+    if "timeout" in text:
+        return f"{where} did not answer within 10 s: check the URL's host and port, and the network"
+    last = text.strip().splitlines()[-1].strip() if text.strip() else type(exc.orig).__name__
+    return f"cannot connect to {where}: {last}"

@@ -29,6 +29,7 @@ from kizuna.store._directory import Directory
 from kizuna.store._ids import IdIndex
 from kizuna.store._keys import id_key, id_keys
 from kizuna.store._markings import Markings
+from kizuna.store._sync_log import SyncLog
 from kizuna.store._transaction import Transaction
 from kizuna.store._values import ValueIndex
 from kizuna.store.types import (
@@ -60,7 +61,7 @@ _VERSION_COLUMNS = (
 )
 
 
-class SqlStore(Directory, Markings, IdIndex, ValueIndex):
+class SqlStore(Directory, SyncLog, Markings, IdIndex, ValueIndex):
     """A node's database. Use :func:`open_store` to get the adapter for a URL."""
 
     dialect = "generic"

@@ -162,3 +162,37 @@ class Peer:
     pull: tuple[tuple[str, str], ...]  # (remote, local)
     push: tuple[tuple[str, str], ...]  # (local, remote)
     ca_file: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class SyncRound:
+    """The last round of one sync link, as ``kizuna peer status`` shows it."""
+
+    peer: str
+    direction: str  # "pull" or "push"
+    local_collection: str
+    remote_collection: str
+    started_us: int
+    finished_us: int
+    pages: int = 0
+    received: int = 0
+    stored: int = 0
+    duplicates: int = 0
+    rejected: int = 0
+    sent: int = 0
+    refused: int = 0
+    error: str | None = None
+    stopped: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SyncRejection:
+    """An object a pull rejected or a peer refused in a push, and why."""
+
+    peer: str
+    direction: str
+    local_collection: str
+    remote_collection: str
+    at_us: int
+    object_id: str | None
+    reason: str

@@ -10,7 +10,7 @@ import msgspec
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 
-from kizuna.errors import BadRequest, KizunaError, PayloadTooLarge
+from kizuna.errors import BadRequest, KizunaError, PayloadTooLarge, ServiceUnavailable
 from kizuna.node import ObjectResult, Page
 from kizuna.policy.gate import Access
 from kizuna.stix.limits import MAX_JSON_DEPTH, MAX_OBJECT_DEPTH, json_depth
@@ -38,6 +38,8 @@ def error_response(exc: KizunaError) -> TaxiiResponse:
     if exc.details:
         body["details"] = exc.details
     headers = {"WWW-Authenticate": 'Basic realm="kizuna", Bearer'} if exc.status == 401 else None
+    if isinstance(exc, ServiceUnavailable):
+        headers = {"Retry-After": str(exc.retry_after)}
     return TaxiiResponse(body, status_code=exc.status, headers=headers)
 
 

@@ -7,8 +7,11 @@ rendered by one handler from the exception's status and message.
 from __future__ import annotations
 
 import logging
+import sqlite3
 from typing import Any
 
+import psycopg
+from sqlalchemy.exc import DBAPIError
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
@@ -20,9 +23,11 @@ from kizuna.errors import KizunaError, NotFound
 from kizuna.node import Node, read_page
 from kizuna.policy.principal import Principal
 from kizuna.stix.timestamps import format_added, format_micros
+from kizuna.store.errors import resource_error
 from kizuna.store.types import Collection, ObjectQuery, StoredVersion, VersionMatch
 from kizuna.taxii._access import AccessLog
 from kizuna.taxii._context import API_ROOT, Context
+from kizuna.taxii._related import related_endpoint
 from kizuna.taxii._resources import (
     TaxiiResponse,
     collection_resource,
@@ -205,6 +210,11 @@ def create_app(node: Node) -> Starlette:
             methods=["GET"],
         ),
         Route(
+            f"/{API_ROOT}/collections/{{cid}}/objects/{{oid}}/related/",
+            related_endpoint(ctx),
+            methods=["GET"],
+        ),
+        Route(
             f"/{API_ROOT}/collections/{{cid}}/objects/{{oid}}/versions/",
             sync(versions),
             methods=["GET"],
@@ -229,9 +239,33 @@ def create_app(node: Node) -> Starlette:
         log.exception("unexpected error on %s %s", request.method, request.url.path)
         return error_response(KizunaError("the server hit an unexpected error; see its log"))
 
+    async def database_error(request: Request, exc: Exception) -> Response:
+        """A full disk (507) or a database that cannot serve now (503, Retry-After) is said
+        so; any other database error is a bug (500, with its traceback in the log)."""
+        err = resource_error(exc)
+        if err is None:
+            return await server_error(request, exc)
+        log.warning(
+            "%s %s answered %d: %s (%s: %s)",
+            request.method,
+            request.url.path,
+            err.status,
+            err.message,
+            type(exc).__name__,
+            str(exc).splitlines()[0] if str(exc) else "",
+        )
+        return error_response(err)
+
+    # The store's errors reach here raw (its hot queries use the driver's cursor) or wrapped
+    # by SQLAlchemy.
+    database_errors = (DBAPIError, sqlite3.Error, psycopg.Error, OSError)
     app = Starlette(
         routes=routes,
-        exception_handlers={HTTPException: http_error, Exception: server_error},
+        exception_handlers={
+            HTTPException: http_error,
+            **dict.fromkeys(database_errors, database_error),
+            Exception: server_error,
+        },
         middleware=[Middleware(AccessLog)],
     )
     app.state.node = node

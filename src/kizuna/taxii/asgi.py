@@ -2,7 +2,7 @@
 
 :func:`app` is the factory of ``kizuna serve --workers N`` (one per worker process); the node
 directory and database come from the environment that ``kizuna serve`` sets:
-``KIZUNA_NODE_DIR`` and, optionally, ``KIZUNA_DATABASE``.
+``KIZUNA_NODE_DIR`` and, optionally, ``KIZUNA_DATABASE`` and ``KIZUNA_READ_ONLY``.
 
 A serving process collects its garbage between requests rather than in the middle of them
 (:class:`CollectBetweenRequests`).
@@ -37,7 +37,11 @@ def app() -> ASGIApp:
     directory = os.environ.get("KIZUNA_NODE_DIR")
     if not directory:
         raise ConfigError("KIZUNA_NODE_DIR is not set (kizuna serve sets it for its workers)")
-    node = Node.open(directory, os.environ.get("KIZUNA_DATABASE") or None)
+    node = Node.open(
+        directory,
+        os.environ.get("KIZUNA_DATABASE") or None,
+        read_only=os.environ.get("KIZUNA_READ_ONLY") == "1",
+    )
     Protocol.limits, _ = limits_of(node.config)  # this worker's connections
     return serving(mount(create_app(node), node))
 

@@ -9,7 +9,6 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
-import msgspec
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
@@ -219,7 +218,3 @@ def _uuid() -> str:
     import uuid
 
     return str(uuid.uuid4())
-
-
-def encode(obj: Any) -> bytes:
-    return msgspec.json.encode(obj)

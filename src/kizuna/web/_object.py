@@ -28,7 +28,7 @@ SHOWN = frozenset(
         "relative_speed_km_s", "collision_probability", "collision_probability_method",
         "space_object_refs", "miss_rtn_km", "norad_cat_id", "international_designator",
         "count", "first_seen", "last_seen", "identity_class", "sectors", "published",
-        "granular_markings",
+        "granular_markings", "report_types",
     }
 )
 
@@ -78,10 +78,12 @@ def object_page(ui: Ui, request: Request, snap: Snapshot, session: Session, *,
         else:
             reports.append(item)
     thread.sort(key=lambda i: str(i.obj.get("created", "")))
-    neighbours = {
-        v: known[v] for item in linked for _, v in reads.refs_of(item.obj)
-        if v != sid and v in known
-    }
+    # One hop: what the relationships and sightings of this object connect it to.
+    ends = [
+        v for item in linked if item.obj.get("type") in ("relationship", "sighting")
+        for _, v in reads.refs_of(item.obj)
+    ]
+    neighbours = {v: known[v] for v in ends if v != sid and v in known}
 
     steps = []
     for newer, older in pairwise(history):
@@ -95,7 +97,7 @@ def object_page(ui: Ui, request: Request, snap: Snapshot, session: Session, *,
         "object.html",
         session,
         status,
-        title=views.display_name(obj),
+        title=_title(obj, known),
         obj=obj,
         item=current,
         t=str(obj.get("type", "")),
@@ -127,3 +129,12 @@ def object_page(ui: Ui, request: Request, snap: Snapshot, session: Session, *,
 def _form_defaults(request: Request) -> dict[str, Any]:
     form = getattr(request.state, "form", None) or {}
     return {k: v for k, v in form.items() if isinstance(v, str) and k != "csrf"}
+
+
+def _title(obj: dict[str, Any], known: dict[str, reads.Item]) -> str:
+    """The page's heading: a conjunction is named by its two objects."""
+    refs = obj.get("space_object_refs")
+    if obj.get("type") == "x-kizuna-conjunction" and isinstance(refs, list):
+        names = [views.display_name(known[r].obj) if r in known else str(r) for r in refs]
+        return " × ".join(names)
+    return views.display_name(obj)

@@ -6,6 +6,8 @@ only what :func:`read_page` releases to that principal; nothing reads the store 
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -142,6 +144,51 @@ def refs_of(obj: dict[str, Any]) -> list[tuple[str, str]]:
     return out
 
 
+@dataclass(slots=True)
+class _Links:
+    expires: float
+    cursor: int | None
+    items: dict[str, Item] = field(default_factory=dict)  # stix id -> latest visible version
+    targets: dict[str, set[str]] = field(default_factory=dict)  # referenced id -> stix ids
+    scanned: int = 0
+
+
+#: Linking objects released to a principal, per (principal, collection, policy generation):
+#: built by one scan, then brought up to date by reading only what was added since.
+_LINKS: dict[tuple[str, str, int], _Links] = {}
+_LINKS_LOCK = threading.Lock()
+#: After this long the scan starts again (versions deleted meanwhile are then forgotten).
+LINKS_SECONDS = 300.0
+#: The most linking versions kept per principal and collection.
+LINKS_CAP = 200_000
+
+
+def _links(node: Node, snap: Snapshot, principal: Principal, c: Collection) -> _Links:
+    key = (str(principal.key), c.id, snap.generation)
+    with _LINKS_LOCK:
+        state = _LINKS.get(key)
+        if state is None or state.expires < time.monotonic():
+            if len(_LINKS) > 256:
+                _LINKS.clear()
+            state = _LINKS[key] = _Links(time.monotonic() + LINKS_SECONDS, None)
+        last = state.cursor
+        for item in scan(node, snap, principal, c, types=LINKING_TYPES, after_us=last, batch=2000,
+                         cap=max(LINKS_CAP - state.scanned, 0)):
+            sid = item.released.row.stix_id
+            old = state.items.get(sid)
+            if old is not None and old.version_us > item.version_us:
+                continue
+            if old is not None:
+                for _, target in refs_of(old.obj):
+                    state.targets.get(target, set()).discard(sid)
+            state.items[sid] = item
+            for _, target in refs_of(item.obj):
+                state.targets.setdefault(target, set()).add(sid)
+            state.cursor = max(state.cursor or 0, item.added_us)
+            state.scanned += 1
+        return state
+
+
 def linking(
     node: Node, snap: Snapshot, principal: Principal, stix_id: str
 ) -> tuple[list[Item], bool]:
@@ -149,12 +196,8 @@ def linking(
     that refer to *stix_id*, and whether the scan stopped at its cap before the end."""
     out: list[Item] = []
     capped = False
-    needle = stix_id.encode()
     for c in readable_collections(snap, principal):
-        count = 0
-        for item in scan(node, snap, principal, c, types=LINKING_TYPES):
-            count += 1
-            if needle in item.released.body and any(v == stix_id for _, v in refs_of(item.obj)):
-                out.append(item)
-        capped = capped or count >= SCAN_CAP
+        state = _links(node, snap, principal, c)
+        out.extend(state.items[sid] for sid in sorted(state.targets.get(stix_id, ())))
+        capped = capped or state.scanned >= LINKS_CAP
     return out, capped

@@ -14,6 +14,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from kizuna.node import Node, Snapshot
 from kizuna.web import _views as views
+from kizuna.web._security import same_origin
 from kizuna.web._sessions import (
     COOKIE,
     MAX_FAILURES_PER_ADDRESS,
@@ -56,6 +57,7 @@ class Ui:
             safe_url=views.safe_url,
             attack_url=views.attack_url,
             display_name=views.display_name,
+            type_name=views.type_name,
             origin_text=views.origin_text,
             number=views.number,
             obj_url=lambda sid: f"{PREFIX}/objects/{quote(str(sid), safe='')}",
@@ -106,7 +108,10 @@ def signed_in(ui: Ui, fn: Handler) -> Callable[[Request], Awaitable[Response]]:
                 return RedirectResponse(f"{PREFIX}/login?next={quote(target, safe='')}", 303)
             return ui.page(request, "error.html", None, 401, title="Signed out",
                            message="Your session has ended: sign in again.")
-        if form is not None and not ui.sessions.check_csrf(session.sid, str(form.get("csrf", ""))):
+        if form is not None and (
+            not ui.sessions.check_csrf(session.sid, str(form.get("csrf", "")))
+            or not same_origin(dict(request.headers), request.url.netloc)
+        ):
             return ui.page(request, "error.html", session, 403, title="Refused",
                            message="This form has expired or did not come from this site "
                            "(its CSRF token does not match your session). Reload the page and try again.")

@@ -114,7 +114,27 @@ def attack_url(external_id: str) -> str | None:
     return None
 
 
+TYPE_NAMES = {
+    "x-kizuna-space-object": "space object",
+    "x-kizuna-conjunction": "conjunction",
+    "attack-pattern": "attack pattern",
+    "course-of-action": "course of action",
+    "observed-data": "observed data",
+    "marking-definition": "marking definition",
+    "extension-definition": "extension definition",
+}
+
+
+def type_name(stix_type: object) -> str:
+    """A STIX type as a person reads it."""
+    return TYPE_NAMES.get(str(stix_type), str(stix_type))
+
+
 def display_name(obj: Mapping[str, Any]) -> str:
+    if obj.get("type") == "x-kizuna-conjunction" and obj.get("tca"):
+        return f"Conjunction at {iso_text(obj['tca'])}"
+    if obj.get("type") == "sighting":
+        return f"Sighting, {obj.get('count', 1)} time(s), last {iso_text(obj.get('last_seen') or obj.get('created'))}"
     for key in ("name", "value", "abstract", "pattern", "opinion", "relationship_type"):
         value = obj.get(key)
         if isinstance(value, str) and value:

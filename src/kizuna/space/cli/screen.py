@@ -1,0 +1,213 @@
+"""``kizuna space screen``: a catalog in, conjunctions out.
+
+``screen --catalog FILE...`` reads TLE/3LE or OMM files (KVN, XML, JSON, CSV), screens every pair
+over the window and writes one CSV row per event with the header ``CSV_HEADER``: catalog
+numbers, TCA in ISO 8601 UTC with milliseconds, distances in km, speed in km/s, ``pc`` empty when
+unknown (TLE/OMM elements carry no covariance, so screening from them never has a Pc).
+Records that cannot be read are reported on stderr, one per record, and the rest are screened.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import sys
+import time
+from collections import Counter
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+
+import click
+
+from kizuna.errors import InvalidInput
+from kizuna.space import catalog as catalogs
+from kizuna.space.cli._console import err, progress
+from kizuna.space.cli._node import open_as, read_catalog, store_conjunctions
+from kizuna.space.formats.omm import ElementSet
+from kizuna.space.screening import STATUS_TEXT, ScreenResult, is_cached, screen_parallel
+from kizuna.space.screening.events import write_cdms
+from kizuna.space.screening.report import write_csv
+
+__all__ = ["parse_start", "read_catalog_files", "screen_command"]
+
+
+def parse_start(text: str) -> datetime:
+    """``--start``: ISO 8601; a time without a zone is UTC.
+
+    >>> parse_start("2026-05-20T00:00:00Z").isoformat()
+    '2026-05-20T00:00:00+00:00'
+    """
+    try:
+        when = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise click.BadParameter(
+            f"{text!r} is not ISO 8601 (expected e.g. 2026-05-20T00:00:00Z)"
+        ) from None
+    return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
+
+
+def read_catalog_files(paths: Sequence[Path]) -> tuple[list[ElementSet], list[str]]:
+    """Element sets from every file, and one message per record or file that failed."""
+    records: list[ElementSet] = []
+    problems: list[str] = []
+    for path in paths:
+        try:
+            text = path.read_text(encoding="utf-8-sig")
+        except (OSError, UnicodeDecodeError) as exc:
+            problems.append(f"{path}: cannot read the file ({exc})")
+            continue
+        result = catalogs.read(text, source=str(path))
+        records += result.records
+        problems += [str(e) for e in result.errors]
+    return records, problems
+
+
+def _report_status(result: ScreenResult, cat: catalogs.Catalog) -> None:
+    counts = Counter(int(s) for s in result.status if s)
+    for code, count in sorted(counts.items()):
+        numbers = [int(n) for n, s in zip(cat.norad, result.status, strict=True) if s == code]
+        shown = ", ".join(map(str, numbers[:10])) + (" ..." if len(numbers) > 10 else "")
+        err.print(f"  {count} object(s) not screened throughout: {STATUS_TEXT[code]} ({shown})")
+
+
+@click.command("screen")
+@click.argument("args", nargs=-1, metavar="(DIR COLLECTION_ID | --catalog FILE...)")
+@click.option(
+    "--catalog",
+    "catalog_files",
+    multiple=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="TLE/3LE or OMM (KVN, XML, JSON, CSV) file; repeat, or list files after it.",
+)
+@click.option("--start", required=True, help="Window start, ISO 8601 UTC (2026-05-20T00:00Z).")
+@click.option(
+    "--hours", type=click.FloatRange(min=0, min_open=True), default=24.0, show_default=True
+)
+@click.option(
+    "--threshold-km", type=click.FloatRange(min=0, min_open=True), default=5.0, show_default=True
+)
+@click.option("--workers", type=click.IntRange(min=1), default=None, help="Processes [CPU count].")
+@click.option("--scheduler", default=None, help="Dask scheduler address, e.g. tcp://host:8786.")
+@click.option(
+    "--csv",
+    "csv_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Write the events as CSV here ('-' for stdout).",
+)
+@click.option(
+    "--cdm-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Write one CCSDS CDM (KVN) per event into this directory.",
+)
+@click.option(
+    "--knot-s", type=float, default=120.0, show_default=True, help="SGP4 knot spacing (s)."
+)
+@click.option("--step-s", type=float, default=60.0, show_default=True, help="Search step (s).")
+@click.option(
+    "--as",
+    "as_user",
+    default="admin",
+    show_default=True,
+    help="Node mode: screen what this user may see.",
+)
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+def screen_command(
+    args: tuple[str, ...],
+    catalog_files: tuple[Path, ...],
+    start: str,
+    hours: float,
+    threshold_km: float,
+    workers: int | None,
+    scheduler: str | None,
+    csv_path: Path | None,
+    cdm_dir: Path | None,
+    knot_s: float,
+    step_s: float,
+    as_user: str,
+    quiet: bool,
+) -> None:
+    """Screen a catalog for close approaches (all pairs) over a time window.
+
+    From files: ``--catalog FILE...`` (no node needed). From a node: ``DIR COLLECTION_ID`` reads
+    the space objects the requesting user may see and writes conjunction objects back.
+    """
+    when = parse_start(start)
+    if catalog_files:
+        extra = [Path(a) for a in args]
+        missing = [str(p) for p in extra if not p.is_file()]
+        if missing:
+            raise click.UsageError(f"not a file: {', '.join(missing)} (after --catalog)")
+        records, problems = read_catalog_files([*catalog_files, *extra])
+        from_node = None
+    elif len(args) == 2:
+        node, principal, collection = open_as(Path(args[0]), args[1], as_user)
+        from_node = read_catalog(node, principal, collection)
+        records, problems = from_node.records, from_node.problems
+    else:
+        raise click.UsageError("give DIR COLLECTION_ID, or --catalog FILE...")
+    for problem in problems:
+        err.print(problem, markup=False)
+    built = catalogs.build(records)
+    for error in built.errors:
+        err.print(str(error), markup=False)
+    cat = built.catalog
+    if len(cat) < 2:
+        raise InvalidInput(f"nothing to screen: {len(cat)} usable element set(s)")
+    err.print(
+        f"screening {len(cat)} objects, {when.isoformat()} + {hours:g} h, {threshold_km:g} km"
+        + (f" ({len(problems) + len(built.errors)} record(s) not read)" if problems else "")
+    )
+    if not is_cached():
+        err.print("compiling the screening kernel (first run here: about 10 s, then cached)")
+    t0, c0 = time.perf_counter(), time.process_time()
+    with progress("screening", quiet) as bar:
+        task = bar.add_task("screening", total=1.0) if bar is not None else None
+
+        def advance(fraction: float) -> None:
+            if bar is not None and task is not None:
+                bar.update(task, completed=fraction)
+
+        result = screen_parallel(
+            cat,
+            when,
+            hours,
+            threshold_km,
+            workers=workers or os.cpu_count() or 1,
+            scheduler=scheduler,
+            knot_s=knot_s,
+            step_s=step_s,
+            progress=advance,
+        )
+    err.print(
+        f"{len(result)} event(s) below {threshold_km:g} km in {time.perf_counter() - t0:.1f} s"
+        f" (this process {time.process_time() - c0:.1f} s CPU)"
+    )
+    _report_status(result, cat)
+    if csv_path is not None:
+        if str(csv_path) == "-":
+            write_csv(result, sys.stdout)
+        else:
+            with csv_path.open("w", encoding="utf-8", newline="") as fh:
+                write_csv(result, fh)
+            err.print(f"wrote {csv_path}")
+    else:
+        buffer = io.StringIO()
+        write_csv(result, buffer)
+        lines = buffer.getvalue().splitlines()
+        for line in lines[:21]:
+            click.echo(line)
+        if len(lines) > 21:
+            err.print(f"... {len(lines) - 21} more (use --csv PATH)")
+    if cdm_dir is not None:
+        written = write_cdms(result, built.records, cdm_dir)
+        err.print(f"wrote {written} CDM(s) to {cdm_dir}")
+    if from_node is not None:
+        stored, refused = store_conjunctions(
+            node, principal, collection, result, built.records, from_node.refs
+        )
+        err.print(f"stored {stored} conjunction object(s) in {collection.id}")
+        for line in refused[:20]:
+            err.print(f"  refused: {line}", markup=False)

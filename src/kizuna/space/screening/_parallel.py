@@ -1,0 +1,208 @@
+"""Screening in parallel: the window cut into time chunks, each screened in its own process.
+
+SGP4's ``SatrecArray`` holds the GIL, so parallel screening needs processes. The same code runs
+on a local ``concurrent.futures.ProcessPoolExecutor`` or, given a scheduler address
+(``tcp://host:8786``), on a Dask cluster through its ``concurrent.futures``-compatible
+executor. Each chunk is screened over its own interval widened by an overlap on both sides and
+keeps only the events whose TCA falls in its own interval; the merge then drops the rare event
+that two chunks both claim (same pair, TCA within 10 ms).
+
+>>> _chunks(24.0, 4)
+[(0.0, 21600.0), (21600.0, 43200.0), (43200.0, 64800.0), (64800.0, 86400.0)]
+"""
+
+from __future__ import annotations
+
+import importlib
+import itertools
+import multiprocessing
+from collections.abc import Callable, Iterable
+from concurrent.futures import Executor, Future, ProcessPoolExecutor, as_completed
+from dataclasses import fields
+from datetime import datetime, timedelta
+from typing import Any
+
+import numpy as np
+
+from kizuna.space.catalog import Catalog
+from kizuna.space.screening._screen import ScreenResult, screen
+
+__all__ = ["merge", "plan_chunks", "screen_parallel"]
+
+_ARRAYS = [
+    f.name
+    for f in fields(ScreenResult)
+    if f.name not in ("start", "hours", "threshold_km", "knot_s", "step_s", "status")
+]
+
+
+def _chunks(hours: float, count: int) -> list[tuple[float, float]]:
+    """*count* consecutive intervals (seconds from the start) covering the window."""
+    total = hours * 3600.0
+    edges = np.linspace(0.0, total, count + 1)
+    return [(float(a), float(b)) for a, b in itertools.pairwise(edges)]
+
+
+def plan_chunks(
+    hours: float, workers: int, chunk_hours: float, knot_s: float, step_s: float
+) -> list[tuple[tuple[float, float], tuple[float, float]]]:
+    """Each chunk's own interval and the span screened for it (the interval widened by two
+    knots on both sides, within the window), in seconds from the start."""
+    count = max(workers, int(np.ceil(hours / chunk_hours)))
+    overlap = 2.0 * max(knot_s, step_s)
+    intervals = _chunks(hours, count)
+    return [
+        ((a, b), (max(a - overlap, 0.0), b + overlap if k < count - 1 else b))
+        for k, (a, b) in enumerate(intervals)
+    ]
+
+
+def _run_chunk(
+    catalog: Catalog,
+    start: datetime,
+    interval: tuple[float, float],
+    span: tuple[float, float],
+    last: bool,
+    threshold_km: float,
+    knot_s: float,
+    step_s: float,
+) -> ScreenResult:
+    """Screen one chunk's *span*; keep the events whose TCA is in its interval."""
+    a, b = interval
+    lo, hi = span
+    result = screen(
+        catalog,
+        start + timedelta(seconds=lo),
+        (hi - lo) / 3600.0,
+        threshold_km,
+        knot_s=knot_s,
+        step_s=step_s,
+    )
+    tca = result.tca_s + lo
+    keep = (tca >= a) & ((tca <= b) if last else (tca < b))
+    values: dict[str, Any] = {name: getattr(result, name)[keep] for name in _ARRAYS}
+    values["tca_s"] = tca[keep]
+    return ScreenResult(
+        start=start,
+        hours=(b - a) / 3600.0,
+        threshold_km=threshold_km,
+        knot_s=knot_s,
+        step_s=step_s,
+        status=result.status,
+        **values,
+    )
+
+
+def merge(
+    parts: Iterable[ScreenResult], start: datetime, hours: float, threshold_km: float
+) -> ScreenResult:
+    """One result from chunk results (TCAs relative to the same *start*), sorted by TCA, with
+    duplicates (same pair, TCA within 10 ms) dropped and the first failure status kept."""
+    items = sorted(parts, key=lambda p: float(p.tca_s.min()) if len(p) else float("inf"))
+    if not items:
+        raise ValueError("nothing to merge")
+    status = np.zeros_like(items[0].status)
+    for p in items:
+        fresh = (status == 0) & (p.status != 0)
+        status[fresh] = p.status[fresh]
+    values: dict[str, Any] = {
+        name: np.concatenate([getattr(p, name) for p in items]) for name in _ARRAYS
+    }
+    order = np.lexsort((values["tca_s"], values["object2"], values["object1"]))
+    values = {k: v[order] for k, v in values.items()}
+    t, o1, o2 = values["tca_s"], values["object1"], values["object2"]
+    dup = np.zeros(len(t), dtype=bool)
+    dup[1:] = (o1[1:] == o1[:-1]) & (o2[1:] == o2[:-1]) & (np.diff(t) < 1e-2)
+    values = {k: v[~dup] for k, v in values.items()}
+    order = np.argsort(values["tca_s"], kind="stable")
+    values = {k: v[order] for k, v in values.items()}
+    return ScreenResult(
+        start=start,
+        hours=hours,
+        threshold_km=threshold_km,
+        knot_s=items[0].knot_s,
+        step_s=items[0].step_s,
+        status=status,
+        **values,
+    )
+
+
+def _executor(workers: int, scheduler: str | None) -> tuple[Executor, Callable[[], None]]:
+    if scheduler:
+        try:
+            distributed: Any = importlib.import_module("distributed")
+        except ImportError as exc:  # pragma: no cover - dask is an optional dependency
+            raise RuntimeError(
+                "--scheduler needs Dask: pip install 'kizuna[dask]' (dask and distributed)"
+            ) from exc
+        client = distributed.Client(scheduler)
+        executor: Executor = client.get_executor()
+        return executor, client.close
+    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("forkserver"))
+    return pool, lambda: pool.shutdown(wait=True, cancel_futures=True)
+
+
+def screen_parallel(
+    catalog: Catalog,
+    start: datetime,
+    hours: float,
+    threshold_km: float,
+    *,
+    workers: int = 2,
+    scheduler: str | None = None,
+    chunk_hours: float = 3.0,
+    knot_s: float = 120.0,
+    step_s: float = 60.0,
+    progress: Callable[[float], None] | None = None,
+    executor: Executor | None = None,
+) -> ScreenResult:
+    """:func:`~kizuna.space.screening.screen` over time chunks run in parallel, merged.
+
+    *scheduler* (``tcp://host:port``) runs the chunks on a Dask cluster; otherwise *workers*
+    local processes (``forkserver``: a script that calls this needs the usual
+    ``if __name__ == "__main__":`` guard), or this process alone when *workers* is 1. An
+    *executor* of your own may be passed instead (it is not shut down).
+    *progress* is called with the fraction of chunks done.
+    """
+    plan = plan_chunks(hours, workers, chunk_hours, knot_s, step_s)
+    count = len(plan)
+    if executor is None and scheduler is None and workers == 1:
+        parts = []
+        for k, (interval, span) in enumerate(plan):
+            last = k == count - 1
+            parts.append(
+                _run_chunk(catalog, start, interval, span, last, threshold_km, knot_s, step_s)
+            )
+            if progress is not None:
+                progress((k + 1) / count)
+        return merge(parts, start, hours, threshold_km)
+    owned = executor is None
+    close: Callable[[], None] = lambda: None  # noqa: E731
+    if executor is None:
+        executor, close = _executor(workers, scheduler)
+    try:
+        payload: Any = catalog
+        if scheduler and owned:
+            payload = executor._client.scatter(catalog, broadcast=True)  # type: ignore[attr-defined]
+        futures: list[Future[ScreenResult]] = [
+            executor.submit(
+                _run_chunk,
+                payload,
+                start,
+                interval,
+                span,
+                k == count - 1,
+                threshold_km,
+                knot_s,
+                step_s,
+            )
+            for k, (interval, span) in enumerate(plan)
+        ]
+        parts = []
+        for done, future in enumerate(as_completed(futures), start=1):
+            parts.append(future.result())
+            if progress is not None:
+                progress(done / count)
+    finally:
+        close()
+    return merge(parts, start, hours, threshold_km)
