@@ -36,6 +36,8 @@ from kizuna.config import NodeConfig
 from kizuna.cyber.values import body_keys
 from kizuna.errors import BadRequest, ConfigError, NotFound
 from kizuna.node._batch import ObjectResult
+from kizuna.node._definitions import marking_ids_in, referenced_definitions
+from kizuna.node._definitions import publish as publish_markings
 from kizuna.node._files import BundleFile, read_bundle
 from kizuna.node._ingest import Batch, check_batch, ingest, store_batch
 from kizuna.node._marking_rules import check_marking_definition
@@ -70,8 +72,10 @@ __all__ = [
     "Snapshot",
     "check_batch",
     "ingest",
+    "marking_ids_in",
     "read_bundle",
     "read_page",
+    "referenced_definitions",
     "split_objects",
     "store_batch",
 ]
@@ -252,6 +256,8 @@ class Node:
         with self._snapshot_lock:
             if self._snapshot is None or self._snapshot.generation != generation:
                 self._snapshot = load_snapshot(self.store, self.config.org)
+                # Marking-definitions the snapshot knows first go to kizuna-definitions.
+                publish_markings(self.store, self._snapshot)
             return self._snapshot
 
     # -- organizations, users, communities -----------------------------------------------------
