@@ -15,7 +15,8 @@ leaves through the functions exported here, and only through them:
   :class:`Released` versions);
 - :meth:`Node.snapshot` takes the policy :class:`Snapshot` both of them are given;
 - :func:`read_bundle` reads the objects of a bundle file, as :func:`ingest` takes them;
-  :class:`BundleFile` reads them incrementally (a large file, or a gzip bomb).
+  :class:`BundleFile` reads them incrementally (a large file, or a gzip bomb);
+  :func:`split_objects` finds the objects of a large envelope a mebibyte at a time.
 """
 
 from kizuna.node._accounts import hash_token, new_token
@@ -27,6 +28,7 @@ from kizuna.node._ingest import Batch, check_batch, ingest, store_batch
 from kizuna.node._node import DEFINITIONS_ALIAS, Node
 from kizuna.node._read import Page, Released, read_page
 from kizuna.node._snapshot import Snapshot
+from kizuna.node._split import split_objects
 
 __all__ = [
     "DEFINITIONS_ALIAS",
@@ -46,5 +48,6 @@ __all__ = [
     "read_bundle",
     "read_page",
     "referenced_definitions",
+    "split_objects",
     "store_batch",
 ]
