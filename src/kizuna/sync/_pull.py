@@ -22,7 +22,7 @@ from functools import partial
 import msgspec
 from sqlalchemy.exc import SQLAlchemyError
 
-from kizuna.errors import KizunaError
+from kizuna.errors import KizunaError, SyncError
 from kizuna.node import ObjectResult, ingest
 from kizuna.stix.limits import MAX_OBJECT_DEPTH
 from kizuna.stix.timestamps import format_micros
@@ -30,7 +30,7 @@ from kizuna.store.types import Collection, SyncCursor
 from kizuna.sync._checks import next_problem, page_position
 from kizuna.sync._envelope import deeper_than, peek_id, weight
 from kizuna.sync._link import LinkReport, Round
-from kizuna.sync.client import AnswerTooLarge, Page, SyncError
+from kizuna.sync.client import AnswerTooLarge, Page
 
 log = logging.getLogger("kizuna.sync")
 

@@ -8,9 +8,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from kizuna.errors import InvalidFilter
+from kizuna.errors import InvalidFilter, TimestampError
 from kizuna.stix.ids import TYPE_NAME, is_identifier
-from kizuna.stix.timestamps import EXPECTED, TimestampError, to_micros
+from kizuna.stix.timestamps import EXPECTED, to_micros
 from kizuna.store.types import VersionMatch
 
 SUPPORTED = ("match[id]", "match[type]", "match[version]", "match[spec_version]")
