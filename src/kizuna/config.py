@@ -16,6 +16,17 @@ from typing import Any, get_args, get_origin, get_type_hints
 
 from kizuna.errors import ConfigError
 
+__all__ = [
+    "CONFIG_NAME",
+    "DATABASE_NAME",
+    "NodeConfig",
+    "from_dict",
+    "load",
+    "new_secret",
+    "save",
+    "toml_value",
+]
+
 CONFIG_NAME = "kizuna.toml"
 DATABASE_NAME = "kizuna.db"
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+__all__ = ["ISO3", "is_country"]
+
 ISO3 = frozenset(
     [
         "ABW",

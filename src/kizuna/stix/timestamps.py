@@ -19,6 +19,8 @@ from datetime import UTC, date, datetime, timedelta
 
 from kizuna.errors import TimestampError
 
+__all__ = ["EXPECTED", "format_added", "format_micros", "now_micros", "to_micros"]
+
 #: ASCII digits only: a str pattern's \d also matches other scripts' digits ("٢٠٢٠").
 _TIMESTAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.(\d+))?Z\Z", re.ASCII)
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)

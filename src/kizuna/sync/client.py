@@ -30,6 +30,8 @@ from kizuna.sync._envelope import decode_envelope
 from kizuna.sync._limits import Budget, Limits
 from kizuna.taxii.media import TAXII
 
+__all__ = ["AnswerTooLarge", "DeadlineReached", "Page", "PushResult", "TaxiiClient"]
+
 log = logging.getLogger("kizuna.sync")
 
 

@@ -34,7 +34,7 @@ from kizuna.sync.client import TaxiiClient
 
 log = logging.getLogger("kizuna.sync")
 
-__all__ = ["Limits", "LinkReport", "client_for", "peer_principal", "peer_round", "sync"]
+__all__ = ["STEPS", "Limits", "LinkReport", "client_for", "peer_principal", "peer_round", "sync"]
 
 #: Each direction's step: fills the report of one link of a round.
 STEPS: dict[str, Callable[[Round, LinkReport], None]] = {"pull": pull, "push": push}

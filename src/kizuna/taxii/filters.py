@@ -13,6 +13,8 @@ from kizuna.stix.ids import TYPE_NAME, is_identifier
 from kizuna.stix.timestamps import EXPECTED, to_micros
 from kizuna.store.types import VersionMatch
 
+__all__ = ["SUPPORTED", "Filters", "parse_filters"]
+
 SUPPORTED = ("match[id]", "match[type]", "match[version]", "match[spec_version]")
 _SPEC_VERSION = re.compile(r"^[0-9]\.[0-9]\Z")
 #: A limit: ASCII digits only (``str.isdigit`` also takes "²" and "٣", which ``int`` refuses or
