@@ -11,6 +11,8 @@ and leaves through the functions exported here, and only through them:
 - :func:`read_page` reads a page through the access gate (returns a :class:`Page` of
   :class:`Released` versions);
 - :meth:`Node.snapshot` takes the policy :class:`Snapshot` both of them are given;
+- :func:`search_text`, :func:`object_text`, :func:`terms` and :func:`matches` say what an
+  object is found by (the store's search index; ``kizuna.search`` searches through the gate);
 - :func:`read_bundle` reads the objects of a bundle file, as :func:`ingest` takes them;
   :class:`BundleFile` reads them incrementally (a large file, or a gzip bomb).
 """
@@ -39,6 +41,7 @@ from kizuna.node._ingest import Batch, check_batch, ingest, store_batch
 from kizuna.node._marking_rules import check_marking_definition
 from kizuna.node._read import Page, Released, read_page
 from kizuna.node._snapshot import COMMUNITIES_SETTING, Snapshot, load_snapshot, make_principal
+from kizuna.node._text import matches, object_text, search_text, terms
 from kizuna.policy.communities import DEFAULT_COMMUNITIES
 from kizuna.policy.countries import is_country
 from kizuna.policy.derived import DERIVED_MODES, REFUSE
@@ -67,9 +70,13 @@ __all__ = [
     "Snapshot",
     "check_batch",
     "ingest",
+    "matches",
+    "object_text",
     "read_bundle",
     "read_page",
+    "search_text",
     "store_batch",
+    "terms",
 ]
 
 log = logging.getLogger(__name__)
@@ -117,6 +124,7 @@ class Node:
             read_only=read_only,
         )
         store.value_keys = body_keys if cfg.value_index else None
+        store.search_text = search_text if cfg.search_index else None
         if not read_only:
             store.create_schema()
         return cls(directory, cfg, store)
@@ -154,6 +162,7 @@ class Node:
             sqlite_checkpoint_mib=cfg.sqlite_checkpoint_mib,
         )
         store.value_keys = body_keys if cfg.value_index else None
+        store.search_text = search_text if cfg.search_index else None
         store.create_schema()
         node = cls(directory, cfg, store)
         store.set_setting(
