@@ -53,7 +53,7 @@ def search_command(
         if user is None:
             raise NotFound(f"no user {as_user!r} (create one with: kizuna user add DIR NAME ORG)")
         snap = node.snapshot()
-        principal = snap.principal_of(user)
+        principal = snap.principal_for(user)
         ids = []
         for ref in collections:
             c = snap.collection(ref)

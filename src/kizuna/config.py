@@ -56,6 +56,18 @@ class NodeConfig:
     status_retention_days: int = 30
     #: Seconds between background sync rounds in ``kizuna serve`` (0 disables the scheduler).
     sync_interval_seconds: int = 300
+    #: A sync round with one peer (its pulls and pushes together) stops after this many pages;
+    #: the next round resumes from the cursors.
+    sync_round_max_pages: int = 10_000
+    #: ... or after this many bytes received from the peer (answers, as decoded).
+    sync_round_max_bytes: int = 4 * 1024 * 1024 * 1024
+    #: ... or after this many seconds; a request still unanswered then is abandoned.
+    sync_round_max_seconds: int = 900
+    #: Largest single answer read from a peer, in bytes (as decoded); a larger one is refused
+    #: while it is read, and the page asked for again with half the page size.
+    sync_max_answer_bytes: int = 32 * 1024 * 1024
+    #: Seconds a peer may take to accept a connection or to send the next bytes of an answer.
+    sync_request_timeout_seconds: int = 30
     #: Seconds a client has to send a request's line and headers (from the connection, or from
     #: the first byte of the next request on a kept-alive one); idle or trickling connections
     #: are closed after it.

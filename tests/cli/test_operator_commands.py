@@ -16,7 +16,7 @@ from kizuna.cli import main
 from kizuna.node import Node
 from kizuna.stix.markings import TLP2_IDS, releasability_id
 from kizuna.store.types import SyncCursor
-from tests.conftest import serve
+from tests.conftest import POSTGRES_URL, free_port, postgres_database, serve
 
 ACCEPT = {"Accept": "application/taxii+json;version=2.1"}
 
@@ -157,3 +157,45 @@ def test_peer_token_from_a_file_or_stdin_and_peer_remove(d: Path, tmp_path: Path
     assert "no peer 'jpn'" in kizuna("peer", "remove", d, "jpn", code=1).stderr
     assert "nothing to sync" in kizuna("sync", d).stderr  # jpn2 neither pulls nor pushes
     node.close()
+
+
+def _init(d: Path, database: str, code: int = 1) -> Result:
+    return kizuna("init", d, "--name", "n", "--org", "NATO-CERT", "--country", "BEL",
+                  "--database", database, code=code)
+
+
+def test_a_postgresql_url_that_cannot_work_fails_in_one_line_and_leaves_nothing(tmp_path: Path) -> None:
+    d = tmp_path / "n"
+    refused = _init(d, f"postgresql://kizuna:s3cret@127.0.0.1:{free_port()}/kizuna")
+    assert "refused the connection: start the server, or fix the URL's host and port" in refused.stderr
+    assert len(refused.stderr.strip().splitlines()) == 1 and "s3cret" not in refused.stderr
+    assert not d.exists()  # a failed init leaves nothing behind
+    unknown = _init(d, "postgresql://kizuna@no-such-host.invalid/kizuna")
+    assert "cannot find the PostgreSQL host 'no-such-host.invalid'" in unknown.stderr
+    garbage = _init(d, "postgresql://kizuna:s3cret@127.0.0.1:notaport/kizuna")
+    assert "not a database URL" in garbage.stderr and "s3cret" not in garbage.stderr
+    other = _init(d, "mysql://kizuna:s3cret@127.0.0.1/kizuna")
+    assert "unsupported database 'mysql'" in other.stderr and "s3cret" not in other.stderr
+    assert not d.exists()
+    d.mkdir()
+    (d / "notes.txt").write_text("mine")
+    _init(d, f"postgresql://kizuna@127.0.0.1:{free_port()}/kizuna")
+    assert [p.name for p in d.iterdir()] == ["notes.txt"]  # what was there before stays
+    _init(d, "", code=0)  # and a retry works
+
+
+def test_postgresql_that_answers_but_cannot_be_used(tmp_path: Path) -> None:
+    if not POSTGRES_URL:
+        pytest.skip("KIZUNA_TEST_POSTGRES_URL is not set (scripts/test starts PostgreSQL)")
+    base = POSTGRES_URL.rsplit("/", 1)[0]
+    d = tmp_path / "n"
+    missing = _init(d, f"{base}/no_such_database")
+    assert "has no database 'no_such_database': create it (createdb -h" in missing.stderr
+    who = base.split("//", 1)[1].split("@", 1)[1]
+    nobody = _init(d, f"postgresql://nobody-here@{who}/postgres")
+    assert "refused user 'nobody-here': fix the URL's user name or password" in nobody.stderr
+    assert not d.exists()
+    with postgres_database() as url:
+        _init(d, url, code=0)
+        assert "'kizuna-definitions'" not in kizuna("collection", "list", d).stdout
+        assert "\tdefinitions\tKizuna definitions" in kizuna("collection", "list", d).stdout

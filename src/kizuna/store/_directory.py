@@ -216,10 +216,12 @@ class Directory(StoreBase):
             )
 
     def remove_peer(self, name: str) -> bool:
-        """Forget peer *name* and its sync cursors, in one transaction; False if unknown."""
+        """Forget peer *name*, its sync cursors and what its rounds recorded, in one
+        transaction; False if unknown."""
         with self._writing() as conn:
             gone = conn.execute(delete(t.peers).where(t.peers.c.name == name)).rowcount
-            conn.execute(delete(t.sync_cursors).where(t.sync_cursors.c.peer == name))
+            for table in (t.sync_cursors, t.sync_rounds, t.sync_rejections):
+                conn.execute(delete(table).where(table.c.peer == name))
         return bool(gone)
 
     def peers(self) -> list[Peer]:

@@ -11,12 +11,14 @@ import contextlib
 import errno
 import fcntl
 import os
+import re
 import threading
 from collections.abc import Callable, Iterator
 from typing import Any
 
 from sqlalchemy import Connection, MetaData, create_engine, event
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.pool import PoolProxiedConnection
 from sqlalchemy.schema import CreateTable
 
@@ -292,7 +294,7 @@ def open_store(
     try:
         parsed = make_url(url)
     except Exception as exc:  # SQLAlchemy raises ArgumentError with a terse text
-        raise ConfigError(f"not a database URL: {url!r} ({exc})") from None
+        raise ConfigError(f"not a database URL: {_masked(url)!r} ({exc})") from None
     backend = parsed.get_backend_name()
     if backend == "sqlite":
         if sqlite_checkpoint_mib < 1:
@@ -308,7 +310,44 @@ def open_store(
         )
     if backend in ("postgresql", "postgres"):
         fixed = parsed.set(drivername="postgresql+psycopg")
-        return PostgresStore(fixed.render_as_string(hide_password=False), read_only=read_only)
+        if "connect_timeout" not in fixed.query:  # an unreachable host fails in seconds
+            fixed = fixed.update_query_dict({"connect_timeout": "10"})
+        store = PostgresStore(fixed.render_as_string(hide_password=False), read_only=read_only)
+        try:
+            with store._read.connect():
+                pass
+        except OperationalError as exc:
+            store.close()
+            raise ConfigError(_postgres_problem(parsed, exc)) from None
+        return store
     raise ConfigError(
-        f"unsupported database {backend!r} in {url!r}: use sqlite:///PATH or postgresql://..."
+        f"unsupported database {backend!r} in {_masked(url)!r}: use sqlite:///PATH or "
+        "postgresql://..."
     )
+
+
+def _masked(url: str) -> str:
+    """*url* without its password, for messages."""
+    return re.sub(r"(://[^/@:]*:)[^/@]*@", r"\1***@", url)
+
+
+def _postgres_problem(url: URL, exc: OperationalError) -> str:
+    """One line saying why PostgreSQL at *url* cannot be used, and what to do."""
+    text = str(exc.orig or exc)
+    where = f"PostgreSQL at {url.host or 'localhost'}:{url.port or 5432}"
+    if "database" in text and "does not exist" in text:
+        return (
+            f"{where} has no database {url.database!r}: create it (createdb -h "
+            f"{url.host or 'localhost'} -p {url.port or 5432} -U {url.username or 'USER'} "
+            f"{url.database}) or name an existing one in the URL"
+        )
+    if "Connection refused" in text:
+        return f"{where} refused the connection: start the server, or fix the URL's host and port"
+    if "resolve host" in text or "translate host name" in text:
+        return f"cannot find the PostgreSQL host {url.host!r}: fix the URL's host"
+    if "authentication failed" in text or ("role" in text and "does not exist" in text):
+        return f"{where} refused user {url.username!r}: fix the URL's user name or password"
+    if "timeout" in text:
+        return f"{where} did not answer within 10 s: check the URL's host and port, and the network"
+    last = text.strip().splitlines()[-1].strip() if text.strip() else type(exc.orig).__name__
+    return f"cannot connect to {where}: {last}"

@@ -196,6 +196,43 @@ sync_cursors = Table(
     Column("updated_us", BigInteger, nullable=False),
 )
 
+# The last round of each sync link (kizuna peer status): what it did and how it ended.
+sync_rounds = Table(
+    "sync_rounds",
+    metadata,
+    Column("peer", String(200), primary_key=True),
+    Column("direction", String(4), primary_key=True),
+    Column("local_collection", String(200), primary_key=True),
+    Column("remote_collection", String(200), primary_key=True),
+    Column("started_us", BigInteger, nullable=False),
+    Column("finished_us", BigInteger, nullable=False),
+    Column("pages", Integer, nullable=False),
+    Column("received", Integer, nullable=False),
+    Column("stored", Integer, nullable=False),
+    Column("duplicates", Integer, nullable=False),
+    Column("rejected", Integer, nullable=False),
+    Column("sent", Integer, nullable=False),
+    Column("refused", Integer, nullable=False),
+    Column("error", Text, nullable=True),
+    Column("stopped", Text, nullable=True),
+)
+
+# Objects a sync rejected (pull) or the peer refused (push), with the reason; the newest
+# ones per peer are kept (store/_sync_log.py).
+sync_rejections = Table(
+    "sync_rejections",
+    metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=True),
+    Column("peer", String(200), nullable=False),
+    Column("direction", String(4), nullable=False),
+    Column("local_collection", String(200), nullable=False),
+    Column("remote_collection", String(200), nullable=False),
+    Column("at_us", BigInteger, nullable=False),
+    Column("object_id", Text, nullable=True),
+    Column("reason", Text, nullable=False),
+    Index("ix_sync_rejections_peer", "peer", "seq"),
+)
+
 settings = Table(
     "settings",
     metadata,

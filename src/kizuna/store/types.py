@@ -85,6 +85,9 @@ class VersionMatch:
     last: bool = True
     all: bool = False
     at: tuple[int, ...] = ()
+    #: Object types whose every version matches besides: the gate's read picks their first
+    #: and last itself, among the versions the fine pass does not withhold (node/_read.py).
+    every_version_of: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,3 +167,37 @@ class Peer:
     pull: tuple[tuple[str, str], ...]  # (remote, local)
     push: tuple[tuple[str, str], ...]  # (local, remote)
     ca_file: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class SyncRound:
+    """The last round of one sync link, as ``kizuna peer status`` shows it."""
+
+    peer: str
+    direction: str  # "pull" or "push"
+    local_collection: str
+    remote_collection: str
+    started_us: int
+    finished_us: int
+    pages: int = 0
+    received: int = 0
+    stored: int = 0
+    duplicates: int = 0
+    rejected: int = 0
+    sent: int = 0
+    refused: int = 0
+    error: str | None = None
+    stopped: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SyncRejection:
+    """An object a pull rejected or a peer refused in a push, and why."""
+
+    peer: str
+    direction: str
+    local_collection: str
+    remote_collection: str
+    at_us: int
+    object_id: str | None
+    reason: str

@@ -11,6 +11,7 @@ from rich.progress import Progress, TaskID, TextColumn, TimeElapsedColumn
 
 from kizuna._cli_common import err, node_dir
 from kizuna.node import Node
+from kizuna.stix.timestamps import format_micros
 
 
 @click.group()
@@ -101,6 +102,79 @@ def peer_remove(directory: Path, name: str) -> None:
     err.print(f"removed peer {name} and its sync cursors")
 
 
+@peer.command("status")
+@node_dir
+@click.argument("name", required=False)
+@click.option(
+    "--rejections", "shown", default=20, show_default=True, help="Newest rejections to show per peer."
+)
+def peer_status_command(directory: Path, name: str | None, shown: int) -> None:
+    """How each link with a peer (or with NAME) last went: counts, errors, cursor, rejections."""
+    from kizuna.sync.status import peer_status
+
+    node = Node.open(directory)
+    for status in peer_status(node, name, max(0, shown)):
+        p = status.peer
+        click.echo(f"peer {p.name} at {p.url}, acting for {p.org}")
+        for link in status.links:
+            arrow = f"{link.remote} -> {link.local}" if link.direction == "pull" else (
+                f"{link.local} -> {link.remote}"
+            )
+            click.echo(f"  {link.direction} {arrow}: cursor {link.cursor or 'none (from the beginning)'}")
+            r = link.last_round
+            if r is None:
+                click.echo("    no round yet")
+                continue
+            seconds = (r.finished_us - r.started_us) / 1e6
+            click.echo(f"    last round {format_micros(r.started_us)} ({seconds:.1f} s, {r.pages} pages)")
+            if r.direction == "pull":
+                click.echo(
+                    f"    {r.received} received, {r.stored} stored, {r.duplicates} duplicates, "
+                    f"{r.rejected} rejected"
+                )
+            else:
+                click.echo(f"    {r.sent} sent, {r.refused} refused by the peer")
+            if r.error:
+                click.echo(f"    FAILED: {r.error}")
+            if r.stopped:
+                click.echo(f"    stopped early: {r.stopped}")
+        if status.rejections:
+            click.echo(f"  newest rejections (of up to {node.store.kept_rejections} kept):")
+            for j in status.rejections:
+                click.echo(
+                    f"    {format_micros(j.at_us)} {j.direction} {j.local_collection}<->"
+                    f"{j.remote_collection} {j.object_id or '(no id)'}: {j.reason}"
+                )
+
+
+@peer.command("reset")
+@node_dir
+@click.argument("name")
+@click.option(
+    "--since",
+    default=None,
+    help="Set the cursors to this TIMESTAMP (YYYY-MM-DDTHH:MM:SS[.s]Z), back or forward; "
+    "without it the next round starts from the beginning.",
+)
+@click.option(
+    "--direction", type=click.Choice(["pull", "push"]), default=None, help="Only these links."
+)
+def peer_reset(directory: Path, name: str, since: str | None, direction: str | None) -> None:
+    """Set the sync cursors of peer NAME deliberately (back to resend, forward to skip)."""
+    from kizuna.sync.status import reset_cursors
+
+    node = Node.open(directory)
+    changed = reset_cursors(node, name, since, direction)
+    for link_direction, local, remote, old, new in changed:
+        err.print(
+            f"{link_direction} {local}<->{remote}: cursor {old or 'none'} -> "
+            f"{new or 'none (from the beginning)'}",
+            markup=False,
+        )
+    if not changed:
+        err.print(f"peer {name} has no {direction or ''} links".replace("  ", " "), markup=False)
+
+
 @click.command("sync")
 @node_dir
 @click.option("--peer", "only", default=None, help="Only this peer.")
@@ -131,10 +205,7 @@ def sync_command(directory: Path, only: str | None, page_size: int) -> None:
         err.print("nothing to sync: no peer has a --pull or --push (kizuna peer list)")
     failed = False
     for r in reports:
-        if r.error:
-            failed = True
-            err.print(f"{r.direction} {r.peer} {r.local}<->{r.remote}: FAILED: {r.error}", markup=False)
-        elif r.direction == "pull":
+        if r.direction == "pull":
             err.print(
                 f"pull {r.peer}:{r.remote} -> {r.local}: {r.received} received, {r.stored} stored, "
                 f"{r.duplicates} duplicates, {r.rejected} rejected",
@@ -145,6 +216,11 @@ def sync_command(directory: Path, only: str | None, page_size: int) -> None:
                 f"push {r.local} -> {r.peer}:{r.remote}: {r.sent} sent, {r.refused} refused by the peer",
                 markup=False,
             )
+        if r.error:
+            failed = True
+            err.print(f"    FAILED: {r.error}", markup=False)
+        if r.stopped:
+            err.print(f"    stopped early: {r.stopped}; the next round goes on", markup=False)
         for reason in r.reasons[:5]:
             err.print(f"    {reason}", markup=False, highlight=False)
     if failed:

@@ -5,6 +5,10 @@ It pages with ``added_after`` and ``next`` as TAXII 2.1 says, and retries what c
 exponential backoff and a log line per retry. Anything else (401, 403, 404, 4xx) is a
 :class:`SyncError` at once: retrying would not help.
 
+Whatever the peer sends is read incrementally, counted against the round's :class:`Budget`
+and refused past ``max_answer_bytes`` (a page too large is asked for again with half the
+page size); no request, retry or wait outlives the round's deadline.
+
 Tests pass a transport that injects faults; production uses httpx's default (TLS verified
 against the peer's CA file when one is configured).
 """
@@ -15,12 +19,14 @@ import logging
 import ssl
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
 import msgspec
 
+from kizuna.sync._envelope import decode_envelope
+from kizuna.sync._limits import Budget, Limits
 from kizuna.taxii.media import TAXII
 
 log = logging.getLogger("kizuna.sync")
@@ -30,10 +36,22 @@ class SyncError(Exception):
     """A sync step that failed for good (after retries, or at once when retrying is futile)."""
 
 
-class _Envelope(msgspec.Struct):
-    more: bool = False
-    next: str | None = None
-    objects: list[msgspec.Raw] = msgspec.field(default_factory=list)
+class AnswerTooLarge(SyncError):
+    """An answer larger than ``sync_max_answer_bytes``: refused while it was being read.
+
+    It keeps the answer's date headers and first bytes: when the answer was one object, the
+    pull can refuse that object alone and move its cursor past it.
+    """
+
+    def __init__(self, message: str, headers: httpx.Headers, peek: bytes) -> None:
+        super().__init__(message)
+        self.first_added = headers.get("X-TAXII-Date-Added-First")
+        self.last_added = headers.get("X-TAXII-Date-Added-Last")
+        self.peek = peek
+
+
+class DeadlineReached(SyncError):
+    """The round's ``sync_round_max_seconds`` passed while waiting for the peer."""
 
 
 class _Status(msgspec.Struct):
@@ -47,10 +65,17 @@ class _Status(msgspec.Struct):
 
 @dataclass(frozen=True, slots=True)
 class Page:
+    """One page of a peer's collection, as received (the headers not yet checked)."""
+
     objects: list[bytes]
     more: bool
     next: str | None
+    first_added: str | None
     last_added: str | None
+    #: The page size that was asked for (smaller than requested after a too-large answer).
+    limit: int
+    #: (id or None, reason) of objects refused before ingest (too deep to decode).
+    refused: list[tuple[str | None, str]] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,7 +86,7 @@ class PushResult:
 
 
 class TaxiiClient:
-    """Talks to one peer's TAXII 2.1 API root."""
+    """Talks to one peer's TAXII 2.1 API root, within one round's :class:`Budget`."""
 
     def __init__(
         self,
@@ -70,16 +95,16 @@ class TaxiiClient:
         *,
         transport: httpx.BaseTransport | None = None,
         verify: ssl.SSLContext | bool = True,
-        timeout: float = 30.0,
+        budget: Budget | None = None,
         retries: int = 6,
         backoff: float = 0.5,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.api_root = api_root.rstrip("/") + "/"
+        self.budget = budget or Budget(Limits())
         self._client = httpx.Client(
             transport=transport,
             verify=verify,
-            timeout=timeout,
             headers={"Authorization": f"Bearer {token}", "Accept": TAXII},
         )
         self._retries = retries
@@ -96,15 +121,15 @@ class TaxiiClient:
         self.close()
 
     def _request(
-        self, method: str, path: str, decode: Callable[[bytes], Any], **kwargs: Any
-    ) -> tuple[httpx.Response, Any]:
+        self, method: str, path: str, decode: Callable[[bytearray], Any], **kwargs: Any
+    ) -> tuple[httpx.Headers, Any]:
         url = self.api_root + path
         delay = self._backoff
         for attempt in range(self._retries + 1):
             problem: str
             try:
-                response = self._client.request(method, url, **kwargs)
-            except httpx.TransportError as exc:
+                status, headers, body = self._read(method, url, **kwargs)
+            except httpx.RequestError as exc:
                 if _certificate_problem(exc):
                     raise SyncError(
                         f"{method} {url}: the peer's TLS certificate does not verify ({exc}); "
@@ -112,18 +137,23 @@ class TaxiiClient:
                     ) from None
                 problem = f"{type(exc).__name__}: {exc}"
             else:
-                status = response.status_code
                 if status < 300:
                     try:
-                        return response, decode(response.content)
+                        return headers, decode(body)
                     except (msgspec.DecodeError, msgspec.ValidationError) as exc:
                         problem = f"answer is not the expected TAXII JSON ({exc})"
                 elif status >= 500 or status == 429:
                     problem = f"HTTP {status}"
                 else:
-                    raise SyncError(f"{method} {url}: HTTP {status}: {_description(response)}")
+                    raise SyncError(f"{method} {url}: HTTP {status}: {_description(body)}")
             if attempt == self._retries:
                 raise SyncError(f"{method} {url}: gave up after {attempt + 1} attempts: {problem}")
+            if self.budget.remaining() < delay:
+                raise DeadlineReached(
+                    f"{method} {url}: {problem}; the round's deadline "
+                    f"(sync_round_max_seconds = {self.budget.limits.max_seconds:g}) comes before "
+                    "another attempt"
+                )
             log.warning(
                 "%s %s: %s; retrying in %.1f s (attempt %d of %d)",
                 method,
@@ -137,6 +167,45 @@ class TaxiiClient:
             delay = min(delay * 2, 30.0)
         raise AssertionError("unreachable")  # pragma: no cover
 
+    def _read(self, method: str, url: str, **kwargs: Any) -> tuple[int, httpx.Headers, bytearray]:
+        """Status, headers and body of one request, the body read chunk by chunk."""
+        budget = self.budget
+        limit = budget.limits.max_answer_bytes
+        remaining = budget.remaining()
+        if remaining <= 0:
+            raise DeadlineReached(
+                f"{method} {url}: not sent, the round's deadline (sync_round_max_seconds = "
+                f"{budget.limits.max_seconds:g}) has passed"
+            )
+        timeout = httpx.Timeout(min(budget.limits.request_timeout, remaining))
+        with self._client.stream(method, url, timeout=timeout, **kwargs) as response:
+            declared = response.headers.get("Content-Length", "")
+            if declared.isascii() and declared.isdigit() and int(declared) > limit:
+                raise AnswerTooLarge(
+                    f"{method} {url}: the answer announces {int(declared)} bytes, more than "
+                    f"sync_max_answer_bytes ({limit})",
+                    response.headers,
+                    b"",
+                )
+            body = bytearray()
+            for chunk in response.iter_bytes():
+                body += chunk
+                budget.spend_bytes(len(chunk))
+                if len(body) > limit:
+                    raise AnswerTooLarge(
+                        f"{method} {url}: the answer passed sync_max_answer_bytes ({limit}) "
+                        "and was refused there",
+                        response.headers,
+                        bytes(body[:65536]),
+                    )
+                if budget.remaining() <= 0:
+                    raise DeadlineReached(
+                        f"{method} {url}: the round's deadline (sync_round_max_seconds = "
+                        f"{budget.limits.max_seconds:g}) passed while the answer was read "
+                        f"({len(body)} bytes so far)"
+                    )
+            return response.status_code, response.headers, body
+
     def get_objects(
         self,
         collection: str,
@@ -146,26 +215,40 @@ class TaxiiClient:
         limit: int = 1000,
         ids: list[str] | None = None,
     ) -> Page:
-        """One page of every version in *collection*, oldest first (only *ids* if given)."""
-        params: dict[str, str | int] = {"limit": limit, "match[version]": "all"}
+        """One page of every version in *collection*, oldest first (only *ids* if given).
+
+        An answer too large is asked for again with half the page size, down to one object.
+        """
+        params: dict[str, str | int] = {"match[version]": "all"}
         if ids:
             params["match[id]"] = ",".join(ids)
         if next_token:
             params["next"] = next_token
         elif added_after:
             params["added_after"] = added_after
-        response, env = self._request(
-            "GET",
-            f"collections/{collection}/objects/",
-            lambda b: msgspec.json.decode(b, type=_Envelope),
-            params=params,
-        )
-        return Page(
-            objects=[bytes(o) for o in env.objects],
-            more=bool(env.more),
-            next=env.next,
-            last_added=response.headers.get("X-TAXII-Date-Added-Last"),
-        )
+        while True:
+            try:
+                headers, env = self._request(
+                    "GET",
+                    f"collections/{collection}/objects/",
+                    decode_envelope,
+                    params={**params, "limit": limit},
+                )
+            except AnswerTooLarge as exc:
+                if limit <= 1:
+                    raise
+                limit = max(1, limit // 2)
+                log.warning("%s; asking again for %d objects per page", exc, limit)
+                continue
+            return Page(
+                objects=env.objects,
+                more=env.more,
+                next=env.next,
+                first_added=headers.get("X-TAXII-Date-Added-First"),
+                last_added=headers.get("X-TAXII-Date-Added-Last"),
+                limit=limit,
+                refused=env.refused,
+            )
 
     def add_objects(self, collection: str, objects: list[bytes]) -> PushResult:
         body = b'{"objects":[' + b",".join(objects) + b"]}"
@@ -192,11 +275,11 @@ def _certificate_problem(exc: BaseException) -> bool:
     return "CERTIFICATE_VERIFY_FAILED" in str(exc)
 
 
-def _description(response: httpx.Response) -> str:
+def _description(body: bytes | bytearray) -> str:
     try:
-        body = response.json()
-    except ValueError:
-        return response.text[:200]
-    if isinstance(body, dict) and isinstance(body.get("description"), str):
-        return str(body["description"])
-    return response.text[:200]
+        parsed = msgspec.json.decode(body)
+    except (msgspec.DecodeError, RecursionError):
+        parsed = None
+    if isinstance(parsed, dict) and isinstance(parsed.get("description"), str):
+        return str(parsed["description"])[:500]
+    return bytes(body[:200]).decode("utf-8", "replace")
