@@ -215,6 +215,25 @@ class SqlStore(Directory, SyncLog, Markings, IdIndex, ValueIndex):
                 found.update((r[0], r[1], r[2]) for r in rows)
         return found
 
+    def written_by(self, ids: Sequence[str], origin: str) -> set[str]:
+        """Those of *ids* of which a version recorded with *origin* is stored (in any
+        collection): what a writer sent itself (``node/_marking_rules.py``)."""
+        v = t.versions.c
+        found: set[str] = set()
+        with self._read.connect() as conn:
+            for start in range(0, len(ids), 500):
+                chunk = list(ids[start : start + 500])
+                of_ids = self._of_keys(conn, id_keys(chunk))
+                if of_ids is None:
+                    continue
+                rows = conn.execute(
+                    select(v.stix_id)
+                    .where(of_ids, v.stix_id.in_(chunk), v.origin == origin)
+                    .distinct()
+                )
+                found.update(r[0] for r in rows)
+        return found
+
     def latest_added(self, collection_id: str) -> int:
         with self._read.connect() as conn:
             value = conn.execute(
