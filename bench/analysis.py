@@ -183,7 +183,7 @@ def _load(directory: Path, objects: list[bytes], *, index: bool) -> tuple[Node, 
         node = Node.open(directory)
     cid = node.add_collection("bench").id
     snap = node.snapshot()
-    admin = snap.principal_of(node.store.user("admin"))  # type: ignore[arg-type]
+    admin = snap.principal_for(node.store.user("admin"))  # type: ignore[arg-type]
     c = snap.collection(cid)
     assert c is not None
     started = time.perf_counter()
@@ -223,7 +223,7 @@ def bench_store(stored: int, carriers: int, rounds: int, loads: int = 5) -> None
             f"value index: {entries:,} entries for {stored:,} objects"
             + (f", {size:,} bytes ({size / entries:.1f} bytes per entry)" if size else "")
         )
-        admin = node.snapshot().principal_of(node.store.user("admin"))  # type: ignore[arg-type]
+        admin = node.snapshot().principal_for(node.store.user("admin"))  # type: ignore[arg-type]
         target = next(
             o
             for o in (msgspec.json.decode(b) for b in objects)
