@@ -16,7 +16,9 @@ leaves through the functions exported here, and only through them:
 - :meth:`Node.snapshot` takes the policy :class:`Snapshot` both of them are given;
 - :func:`read_bundle` reads the objects of a bundle file, as :func:`ingest` takes them;
   :class:`BundleFile` reads them incrementally (a large file, or a gzip bomb);
-  :func:`split_objects` finds the objects of a large envelope a mebibyte at a time.
+  :func:`split_objects` finds the objects of a large envelope a mebibyte at a time;
+- :func:`search_text`, :func:`object_text`, :func:`terms` and :func:`matches` say what an
+  object is found by (the store's search index; ``kizuna.search`` searches through the gate).
 """
 
 from kizuna.node._accounts import hash_token, new_token
@@ -29,6 +31,7 @@ from kizuna.node._node import DEFINITIONS_ALIAS, Node
 from kizuna.node._read import Page, Released, read_page
 from kizuna.node._snapshot import Snapshot
 from kizuna.node._split import split_objects
+from kizuna.node._text import matches, object_text, search_text, terms
 
 __all__ = [
     "DEFINITIONS_ALIAS",
@@ -44,10 +47,14 @@ __all__ = [
     "hash_token",
     "ingest",
     "marking_ids_in",
+    "matches",
     "new_token",
+    "object_text",
     "read_bundle",
     "read_page",
     "referenced_definitions",
+    "search_text",
     "split_objects",
     "store_batch",
+    "terms",
 ]

@@ -22,6 +22,7 @@ from kizuna.node._collections import Collections
 from kizuna.node._markings import Markings
 from kizuna.node._peers import Peers
 from kizuna.node._snapshot import COMMUNITIES_SETTING
+from kizuna.node._text import search_text
 from kizuna.policy.communities import DEFAULT_COMMUNITIES
 from kizuna.stix.extensions import extension_definitions
 from kizuna.stix.ids import derived_id
@@ -59,6 +60,7 @@ class Node(Accounts, Peers, Collections, Markings):
             read_only=read_only,
         )
         store.value_keys = body_keys if cfg.value_index else None
+        store.search_text = search_text if cfg.search_index else None
         if not read_only:
             store.create_schema()
         return cls(directory, cfg, store)
@@ -102,6 +104,7 @@ class Node(Accounts, Peers, Collections, Markings):
                 sqlite_checkpoint_mib=cfg.sqlite_checkpoint_mib,
             )
             store.value_keys = body_keys if cfg.value_index else None
+            store.search_text = search_text if cfg.search_index else None
             store.create_schema()
             node = cls(directory, cfg, store)
             store.set_setting(
