@@ -208,9 +208,10 @@ class SqlStore(Directory, SyncLog, Markings, IdIndex, ValueIndex, SearchIndex):
         with self._read.connect() as conn:
             for start in range(0, len(ids), 500):
                 chunk = list(ids[start : start + 500])
+                # Ids never stored run the same statement as stored ones (see query).
                 of_ids = self._of_keys(conn, id_keys(chunk))
                 if of_ids is None:
-                    continue
+                    of_ids = t.versions.c.added_us.in_([-1])
                 rows = conn.execute(
                     select(v.stix_id, v.collection_id, v.marking_set)
                     .where(of_ids, v.stix_id.in_(chunk))
