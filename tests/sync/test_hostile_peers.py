@@ -272,3 +272,19 @@ def test_a_slice_that_makes_ingest_fail_is_ingested_object_by_object(tmp_path: P
         assert "could not be checked (RecursionError" in results[1].message
         assert ids_in(node, "from-bad") == {fake_indicator(8)["id"]}
         assert node.store.cursor("bad", "pull", node.collection("from-bad").id, "c") == added(8)
+
+
+@pytest.mark.parametrize("mode", ["http500", "garbage", "good", "hang"])
+def test_a_push_to_a_bad_peer_fails_alone_and_keeps_its_cursor(tmp_path: Path, mode: str) -> None:
+    """"good" answers a POST with a page of objects instead of a status: not a confirmation."""
+    with home_with(tmp_path, FakePeer(mode)) as home:
+        node = home.node
+        outbox = node.add_collection("outbox", alias="outbox").id
+        node.grant(outbox, "BAD-ORG", read=True, write=False, max_tlp="amber")
+        load(node, outbox, [indicator(name="to push")])
+        (peer,) = [p for p in node.store.peers() if p.name == "bad"]
+        node.add_peer("bad", peer.url, org="BAD-ORG", token="t", push=[("outbox", "c")])
+        good, bad = round_with(home)
+        assert bad.direction == "push" and bad.error is not None and bad.sent == 0
+        assert node.store.cursor("bad", "push", outbox, "c") is None
+        assert good.stored == GOOD_OBJECTS
