@@ -11,7 +11,14 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from kizuna._cli_common import err, node_dir
 from kizuna.errors import InvalidInput, KizunaError
-from kizuna.node import BundleFile, Node, ingest, read_page
+from kizuna.node import (
+    BundleFile,
+    Node,
+    ingest,
+    marking_ids_in,
+    read_page,
+    referenced_definitions,
+)
 from kizuna.policy.principal import Principal
 from kizuna.store.types import Collection, ObjectQuery, VersionMatch
 
@@ -183,6 +190,8 @@ def export(directory: Path, collection_id: str, as_user: str, all_versions: bool
     first = True
     count = 0
     versions = VersionMatch(all=True) if all_versions else VersionMatch()
+    marks: set[str] = set()  # the markings the exported objects carry
+    have: set[str] = set()  # marking-definitions among them
     while True:
         page = read_page(
             node.store,
@@ -196,9 +205,19 @@ def export(directory: Path, collection_id: str, as_user: str, all_versions: bool
             out.write((b"" if first else b",") + item.body)
             first = False
             count += 1
+        for item in page.items:
+            if item.row.type == "marking-definition":
+                have.add(item.row.stix_id)
+            elif b"marking_ref" in item.body:
+                marks.update(marking_ids_in(item.body))
         if not page.more or page.last_added is None:
             break
         after = page.last_added
+    # The definitions of the markings the objects carry, so that the bundle reads alone.
+    extra = referenced_definitions(node.store, node.snapshot(), principal, c, marks - have)
+    for body in extra:
+        out.write((b"" if first else b",") + body)
+        first = False
     out.write(b"]}\n")
     out.flush()
     err.print(f"exported {count} object(s) from {c.id} as {as_user}")

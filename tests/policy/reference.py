@@ -1,13 +1,21 @@
 """A reference model of docs/policy.md: small, slow and obviously correct.
 
-It knows nothing of marking sets, SQL or caches. Given the whole state of a node (organizations,
-communities, grants, marking-definitions, collections and every stored version) it says what a
-principal may receive from a collection. The property-based tests compare the gate against it.
+It knows nothing of marking sets, SQL, caches, byte scans or the gate's code. Given the whole
+state of a node (organizations, communities, grants, marking-definitions, collections and
+every stored version) it says what a principal may receive from a collection: Rules 1 to 5 as
+docs/policy.md words them, computed the slow way (every decision from the whole world).
+
+Hidden objects are computed as the document defines them: an object is hidden when the
+principal may receive none of its versions in any collection it can read, and a version is
+not received when its markings deny it or when it would lose a required reference to a hidden
+object. That definition refers to itself; the model takes the least set of hidden ids that
+satisfies it, by starting from the ids the markings hide and adding ids until nothing changes.
 """
 
 from __future__ import annotations
 
 import copy
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,6 +37,9 @@ REQUIRED = {
     "campaign": {"name"},
     "identity": {"name"},
 }
+
+#: A place in an object: keys and list indexes from the top.
+Place = tuple[Any, ...]
 
 
 @dataclass
@@ -115,6 +126,12 @@ def required(obj: dict[str, Any], prop: str) -> bool:
     return prop in REQUIRED_COMMON or prop in REQUIRED.get(obj["type"], set())
 
 
+def parse_selector(selector: str) -> Place:
+    return tuple(
+        int(p[1:-1]) if p.startswith("[") and p.endswith("]") else p for p in selector.split(".")
+    )
+
+
 def visible(world: World, who: Who, collection: str, obj: dict[str, Any]) -> bool:
     """Rules 1, 2 and the required-field half of Rule 3."""
     if who.admin:
@@ -125,76 +142,231 @@ def visible(world: World, who: Who, collection: str, obj: dict[str, Any]) -> boo
         return False
     for g in obj.get("granular_markings", []):
         denied = "marking_ref" in g and not admits(world, who, collection, g["marking_ref"])
-        if denied and any(required(obj, s.split(".")[0]) for s in g["selectors"]):
+        if denied and any(required(obj, parse_selector(s)[0]) for s in g["selectors"]):
             return False
     return True
 
 
+def _required_refs(obj: dict[str, Any]) -> list[list[str]]:
+    """Per required reference property, the ids it names."""
+    out = []
+    for prop in sorted(REQUIRED.get(obj["type"], set())):
+        if not (prop.endswith("_ref") or prop.endswith("_refs")) or prop not in obj:
+            continue
+        value = obj[prop]
+        out.append([value] if isinstance(value, str) else list(value))
+    return out
+
+
+def loses_required_ref(obj: dict[str, Any], hidden: set[str]) -> bool:
+    return any(ids and all(i in hidden for i in ids) for ids in _required_refs(obj))
+
+
 def hidden_ids(world: World, who: Who) -> set[str]:
-    """Rule 4: stored on the node, and no visible version in any readable collection."""
+    """Rule 4's hidden objects: the least set such that an id is hidden exactly when every
+    version of it in a readable collection is denied by its markings or loses a required
+    reference to a hidden object."""
     stored = {o["id"] for objs in world.stored.values() for o in objs}
-    seen = set()
-    for cid, objs in world.stored.items():
-        for o in objs:
-            if visible(world, who, cid, o):
-                seen.add(o["id"])
-    return stored - seen
+    hidden: set[str] = set()
+    while True:
+        received = {
+            o["id"]
+            for cid, objs in world.stored.items()
+            for o in objs
+            if visible(world, who, cid, o) and not loses_required_ref(o, hidden)
+        }
+        now = stored - received
+        if now == hidden:
+            return hidden
+        hidden = now
 
 
-def view(world: World, who: Who, collection: str, obj: dict[str, Any]) -> dict[str, Any] | None:
-    """The object as *who* may receive it from *collection*, or None."""
+def _ref_places(node: Any, place: Place, hidden: set[str], out: list[Place]) -> None:
+    """Places of references to hidden ids (markings are not references)."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key in ("object_marking_refs", "granular_markings", "marking_ref"):
+                continue
+            if key.endswith("_ref") and isinstance(value, str):
+                if value in hidden:
+                    out.append((*place, key))
+            elif key.endswith("_refs") and isinstance(value, list):
+                gone = [i for i, v in enumerate(value) if v in hidden]
+                if gone and len(gone) == len(value):
+                    out.append((*place, key))
+                else:
+                    out.extend((*place, key, i) for i in gone)
+            else:
+                _ref_places(value, (*place, key), hidden, out)
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            _ref_places(value, (*place, i), hidden, out)
+
+
+def _rebuild(
+    node: Any, place: Place, removed: set[Place], moved: dict[Place, Place], new: Place
+) -> Any:
+    """*node* without the removed places; *moved* maps each kept place to where it ends up."""
+    moved[place] = new
+    if isinstance(node, dict):
+        out: dict[str, Any] = {}
+        for key, value in node.items():
+            if (*place, key) in removed:
+                continue
+            child = _rebuild(value, (*place, key), removed, moved, (*new, key))
+            if isinstance(value, list) and value and not child:
+                # A list emptied by removals goes (STIX has no empty lists).
+                continue
+            out[key] = child
+        return out
+    if isinstance(node, list):
+        items = []
+        for i, value in enumerate(node):
+            if (*place, i) in removed:
+                continue
+            items.append(_rebuild(value, (*place, i), removed, moved, (*new, len(items))))
+        return items
+    return node
+
+
+def _resolves(obj: Any, place: Place) -> bool:
+    node = obj
+    for step in place:
+        if isinstance(step, int):
+            if not isinstance(node, list) or step >= len(node):
+                return False
+        elif not isinstance(node, dict) or step not in node:
+            return False
+        node = node[step]
+    return True
+
+
+def _selector(place: Place) -> str:
+    return ".".join(f"[{s}]" if isinstance(s, int) else s for s in place)
+
+
+def view(
+    world: World,
+    who: Who,
+    collection: str,
+    obj: dict[str, Any],
+    hidden: set[str] | None = None,
+) -> dict[str, Any] | None:
+    """The version *obj* as *who* may receive it from *collection*, or None (withheld)."""
     if not visible(world, who, collection, obj):
         return None
     if who.admin:
         return obj
-    out = copy.deepcopy(obj)
-    # Rule 3: remove fields under granular markings that do not admit.
+    if hidden is None:
+        hidden = hidden_ids(world, who)
+    if loses_required_ref(obj, hidden):
+        return None
+    removed: set[Place] = set()
     kept = []
+    # Rule 3: fields under granular markings that do not admit go, with their entries.
     for g in obj.get("granular_markings", []):
         if "marking_ref" in g and not admits(world, who, collection, g["marking_ref"]):
-            for s in g["selectors"]:
-                out.pop(s, None)  # the generated selectors are top-level properties
+            removed.update(parse_selector(s) for s in g["selectors"])
         else:
             kept.append(g)
-    # Kept entries lose selectors that name a removed field; an entry left with none goes.
-    kept = [{**g, "selectors": [s for s in g["selectors"] if s in out]} for g in kept]
-    kept = [g for g in kept if g["selectors"]]
-    if kept:
-        out["granular_markings"] = kept
-    else:
-        out.pop("granular_markings", None)
-    # Rule 4: references to hidden objects.
-    hidden = hidden_ids(world, who)
-    for key in list(out):
-        value = out[key]
-        if key.endswith("_ref") and isinstance(value, str) and value in hidden:
-            if required(out, key):
-                return None
-            del out[key]
-        elif key.endswith("_refs") and key != "object_marking_refs" and isinstance(value, list):
-            left = [v for v in value if v not in hidden]
-            if len(left) != len(value):
-                if left:
-                    out[key] = left
-                elif required(out, key):
-                    return None
-                else:
-                    del out[key]
+    # Rule 4: references to hidden objects go.
+    places: list[Place] = []
+    _ref_places(obj, (), hidden, places)
+    removed.update(places)
+    moved: dict[Place, Place] = {}
+    out = _rebuild(copy.deepcopy(obj), (), removed, moved, ())
+    # Kept entries keep marking what they marked: at its new place; gone when it is gone.
+    entries = []
+    for g in kept:
+        selectors = []
+        for s in g["selectors"]:
+            place = parse_selector(s)
+            if place in moved and _resolves(out, moved[place]):
+                selectors.append(_selector(moved[place]))
+        if selectors:
+            entries.append({**g, "selectors": selectors})
+    out.pop("granular_markings", None)
+    if entries:
+        out["granular_markings"] = entries
+    return out
+
+
+def received_versions(
+    world: World, who: Who, collection: str, hidden: set[str] | None = None
+) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+    """(stored version, its view) of every version *who* receives from *collection*."""
+    if hidden is None:
+        hidden = set() if who.admin else hidden_ids(world, who)
+    out = []
+    for obj in world.stored.get(collection, []):
+        v = view(world, who, collection, obj, hidden)
+        if v is not None:
+            out.append((obj, v))
+    return out
+
+
+def picked_views(
+    world: World, who: Who, collection: str, which: str = "last", hidden: set[str] | None = None
+) -> dict[str, list[dict[str, Any]]]:
+    """``match[version]`` (last, first or all): per id, the views of the versions *who*
+    receives that it picks, among the received ones only (Rule 5)."""
+    by_id: dict[str, list[tuple[dict[str, Any], dict[str, Any]]]] = {}
+    for obj, v in received_versions(world, who, collection, hidden):
+        by_id.setdefault(obj["id"], []).append((obj, v))
+    out: dict[str, list[dict[str, Any]]] = {}
+    for oid, pairs in by_id.items():
+        stamps = [o["modified"] for o, _ in pairs]
+        if which == "all":
+            out[oid] = [v for _, v in pairs]
+            continue
+        # Timestamps as written sort as instants here (one format, milliseconds, Z).
+        target = max(stamps) if which == "last" else min(stamps)
+        out[oid] = [v for o, v in pairs if o["modified"] == target]
     return out
 
 
 def latest_views(world: World, who: Who, collection: str) -> dict[str, dict[str, Any]]:
-    """For ``match[version]=last``: per id, the view of the latest version *who* may see."""
-    best: dict[str, dict[str, Any]] = {}
-    for obj in world.stored.get(collection, []):
-        if not visible(world, who, collection, obj):
-            continue
-        current = best.get(obj["id"])
-        if current is None or obj["modified"] > current["modified"]:
-            best[obj["id"]] = obj
-    out = {}
-    for oid, obj in best.items():
-        v = view(world, who, collection, obj)
-        if v is not None:
-            out[oid] = v
+    """For ``match[version]=last``: per id, the view of the latest version *who* receives."""
+    return {oid: vs[-1] for oid, vs in picked_views(world, who, collection, "last").items()}
+
+
+#: Identifiers and the planted tokens (see test_gate_property) in text.
+ID_RE = re.compile(
+    r"[a-z0-9][a-z0-9-]*--[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+)
+TOKEN_RE = re.compile(r"tok-[0-9a-f]{12}")
+STAMP_RE = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?Z")
+
+
+def strings_in(value: Any) -> list[str]:
+    """Every string of a JSON value (keys too), at any depth."""
+    out: list[str] = []
+    stack = [value]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, str):
+            out.append(node)
+        elif isinstance(node, dict):
+            out.extend(node)
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
     return out
+
+
+def definitions_served(world: World, who: Who) -> set[str]:
+    """Rule 7: the marking-definitions of the world served to *who* in kizuna-definitions
+    (those whose id says all they mean, to whom they could admit)."""
+    def admits_somewhere(m: MarkingDef) -> bool:
+        if m.kind == "tlp":
+            return True
+        if m.kind == "relto":
+            return bool(set(m.value) & codes_of(world, who))
+        if m.kind == "exercise":
+            return any(
+                kind == f"exercise:{m.value}" and can_read(world, who, cid)
+                for cid, kind in world.collections.items()
+            )
+        return False
+
+    return {mid for mid, m in world.markings.items() if admits_somewhere(m)}

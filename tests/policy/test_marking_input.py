@@ -358,7 +358,7 @@ def test_note_or_opinion_more_releasable_than_its_object(site: Site) -> None:
     status = site.post("aiko", [*too_open, *fine])
     for obj in too_open:
         message = failure(status, obj["id"])
-        assert "may not be more releasable than the object it annotates" in message
+        assert "may not be more releasable than its sources" in message
         assert target["id"] in message
         assert site.get("admin", obj["id"]) == []
     for obj in fine:

@@ -89,10 +89,20 @@ def test_relative_state_matches_the_object_states() -> None:
     assert abs(rebuilt.relative.miss_distance_m - cdm.relative.miss_distance_m) < 1.0
 
 
+def _known(o: CdmObject) -> CdmObject:
+    return dataclasses.replace(o, data={k: v for k, v in o.data.items() if v.lower() != "nan"})
+
+
 @pytest.mark.parametrize("path", ALL_CDMS, ids=lambda p: p.name)
 def test_every_cara_cdm_reads_and_round_trips(path: Path) -> None:
-    cdm = parse(path.read_text(), source=path.name)
-    assert parse_kvn(dumps_kvn(cdm)) == cdm
+    read = parse(path.read_text(), source=path.name)
+    # The writers leave out the NaN that CARA writes for unknown OD and additional parameters.
+    cdm = dataclasses.replace(
+        read,
+        object1=_known(read.object1),
+        object2=_known(read.object2),
+    )
+    assert parse_kvn(dumps_kvn(read)) == cdm
     assert parse_xml(dumps_xml(cdm)) == cdm
     assert parse(dumps_xml(cdm)) == cdm
 
@@ -114,7 +124,7 @@ def _obj(name: str, covariance: tuple[float, ...] | None) -> CdmObject:
 
 finite = st.floats(min_value=-1e12, max_value=1e12, allow_nan=False)
 text = st.text(alphabet=st.characters(min_codepoint=33, max_codepoint=126,
-                                      blacklist_characters="<>&[]="), min_size=1, max_size=12)
+                                      blacklist_characters="<>&="), min_size=1, max_size=12)
 
 
 @settings(max_examples=40, deadline=None)

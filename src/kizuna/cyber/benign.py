@@ -24,13 +24,16 @@ import ipaddress
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import Any, Final, Protocol
 from urllib.parse import urlsplit
 
 from kizuna.cyber import normalize
 from kizuna.cyber.observables import Observable
 
-__all__ = ["BUILTIN", "Benign", "BenignList", "parse_list"]
+__all__ = ["BUILTIN", "LISTS_SETTING", "Benign", "BenignList", "operator_lists", "parse_list", "stored_benign"]
+
+#: The node setting that holds the operator's lists (JSON: name -> list).
+LISTS_SETTING: Final = "benign_lists"
 
 _Net = ipaddress.IPv4Network | ipaddress.IPv6Network
 
@@ -218,3 +221,18 @@ def _warninglist(name: str, data: Any) -> BenignList:
         f"a warninglist of type {kind!r} cannot be used; expected cidr, hostname, string or "
         "substring"
     )
+
+
+class _Settings(Protocol):
+    def setting(self, key: str) -> str | None: ...
+
+
+def operator_lists(store: _Settings) -> dict[str, BenignList]:
+    """The lists the operator added (``kizuna benign add``), by name."""
+    raw = json.loads(store.setting(LISTS_SETTING) or "{}")
+    return {name: BenignList.from_json(name, data) for name, data in raw.items()}
+
+
+def stored_benign(store: _Settings) -> Benign:
+    """The built-in lists and the operator's, as the node's store holds them now."""
+    return Benign.builtin(operator_lists(store).values())

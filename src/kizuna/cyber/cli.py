@@ -9,7 +9,14 @@ from pathlib import Path
 import click
 
 from kizuna._cli_common import err, node_dir
-from kizuna.cyber.benign import Benign, BenignList, parse_list
+from kizuna.cyber.benign import (
+    LISTS_SETTING,
+    Benign,
+    BenignList,
+    operator_lists,
+    parse_list,
+    stored_benign,
+)
 from kizuna.cyber.correlate import related
 from kizuna.cyber.matcher import Matcher
 from kizuna.cyber.matching import load_indicators, match_batch, read_objects
@@ -22,7 +29,6 @@ from kizuna.stix.timestamps import now_micros
 
 __all__ = ["benign", "match", "related_command"]
 
-_LISTS = "benign_lists"  # the setting that holds the operator's lists (JSON)
 
 
 def _principal(node: Node, username: str) -> Principal:
@@ -33,12 +39,11 @@ def _principal(node: Node, username: str) -> Principal:
 
 
 def _operator_lists(node: Node) -> dict[str, BenignList]:
-    raw = json.loads(node.store.setting(_LISTS) or "{}")
-    return {name: BenignList.from_json(name, data) for name, data in raw.items()}
+    return operator_lists(node.store)
 
 
 def node_benign(node: Node) -> Benign:
-    return Benign.builtin(_operator_lists(node).values())
+    return stored_benign(node.store)
 
 
 @click.command("related")
@@ -62,23 +67,7 @@ def related_command(
         page = related(node, principal, object_id, limit=limit, benign=node_benign(node))
         for r in page.items:
             if as_json:
-                out = {
-                    "object": r.object_id,
-                    "type": r.type,
-                    "collection": r.collection_id,
-                    "relation": r.relation,
-                    "value": {"kind": r.value.kind, "value": r.value.value, "path": r.value.where},
-                    "theirs": {
-                        "kind": r.theirs.kind,
-                        "value": r.theirs.value,
-                        "path": r.theirs.where,
-                    },
-                }
-                if r.via:
-                    out["via"] = r.via
-                if r.benign:
-                    out["benign"] = r.benign
-                click.echo(json.dumps(out, sort_keys=True))
+                click.echo(json.dumps(r.to_json(), sort_keys=True))
             else:
                 note = f" (via {r.via})" if r.via else ""
                 mark = f" [benign: {r.benign}]" if r.benign else ""
@@ -178,7 +167,7 @@ def benign_add(directory: Path, name: str, file: Path) -> None:
     try:
         lists = {n: b.to_json() for n, b in _operator_lists(node).items()}
         lists[name] = lst.to_json()
-        node.store.set_setting(_LISTS, json.dumps(lists, sort_keys=True))
+        node.store.set_setting(LISTS_SETTING, json.dumps(lists, sort_keys=True))
     finally:
         node.close()
     err.print(f"benign list {name!r}: {len(lst)} entr{'y' if len(lst) == 1 else 'ies'}")
@@ -207,6 +196,6 @@ def benign_remove(directory: Path, name: str) -> None:
         if name not in lists:
             raise KizunaError(f"no benign list {name!r} (see: kizuna benign list DIR)")
         del lists[name]
-        node.store.set_setting(_LISTS, json.dumps(lists, sort_keys=True))
+        node.store.set_setting(LISTS_SETTING, json.dumps(lists, sort_keys=True))
     finally:
         node.close()

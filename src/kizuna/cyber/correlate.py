@@ -56,6 +56,26 @@ class Related:
     via: str | None = None  # the object that tied the hashes together
     benign: str | None = None  # the known-benign list that holds the value
 
+    def to_json(self) -> dict[str, Any]:
+        """The form ``kizuna related --json``, the TAXII extension and the UI give."""
+        out: dict[str, Any] = {
+            "object": self.object_id,
+            "type": self.type,
+            "collection": self.collection_id,
+            "relation": self.relation,
+            "value": {"kind": self.value.kind, "value": self.value.value, "path": self.value.where},
+            "theirs": {
+                "kind": self.theirs.kind,
+                "value": self.theirs.value,
+                "path": self.theirs.where,
+            },
+        }
+        if self.via:
+            out["via"] = self.via
+        if self.benign:
+            out["benign"] = self.benign
+        return out
+
 
 @dataclass(frozen=True, slots=True)
 class RelatedPage:

@@ -12,7 +12,8 @@ and leaves through the functions exported here, and only through them:
   :class:`Released` versions);
 - :meth:`Node.snapshot` takes the policy :class:`Snapshot` both of them are given;
 - :func:`read_bundle` reads the objects of a bundle file, as :func:`ingest` takes them;
-  :class:`BundleFile` reads them incrementally (a large file, or a gzip bomb).
+  :class:`BundleFile` reads them incrementally (a large file, or a gzip bomb);
+  :func:`split_objects` finds the objects of a large envelope a mebibyte at a time.
 """
 
 from __future__ import annotations
@@ -35,11 +36,14 @@ from kizuna.config import NodeConfig
 from kizuna.cyber.values import body_keys
 from kizuna.errors import BadRequest, ConfigError, NotFound
 from kizuna.node._batch import ObjectResult
+from kizuna.node._definitions import marking_ids_in, referenced_definitions
+from kizuna.node._definitions import publish as publish_markings
 from kizuna.node._files import BundleFile, read_bundle
 from kizuna.node._ingest import Batch, check_batch, ingest, store_batch
 from kizuna.node._marking_rules import check_marking_definition
 from kizuna.node._read import Page, Released, read_page
 from kizuna.node._snapshot import COMMUNITIES_SETTING, Snapshot, load_snapshot, make_principal
+from kizuna.node._split import split_objects
 from kizuna.policy.communities import DEFAULT_COMMUNITIES
 from kizuna.policy.countries import is_country
 from kizuna.policy.derived import DERIVED_MODES, REFUSE
@@ -68,8 +72,11 @@ __all__ = [
     "Snapshot",
     "check_batch",
     "ingest",
+    "marking_ids_in",
     "read_bundle",
     "read_page",
+    "referenced_definitions",
+    "split_objects",
     "store_batch",
 ]
 
@@ -249,6 +256,8 @@ class Node:
         with self._snapshot_lock:
             if self._snapshot is None or self._snapshot.generation != generation:
                 self._snapshot = load_snapshot(self.store, self.config.org)
+                # Marking-definitions the snapshot knows first go to kizuna-definitions.
+                publish_markings(self.store, self._snapshot)
             return self._snapshot
 
     # -- organizations, users, communities -----------------------------------------------------

@@ -3,15 +3,19 @@
 Each object is judged on its own, by a sequence of passes over the objects the pass before
 kept, each returning the objects it keeps and those it refuses (with why):
 
-1. :func:`parse`: JSON;
+1. :func:`parse`: JSON, nested no deeper than the limit (``stix/limits.py``), no key repeated;
 2. :func:`validate`: STIX 2.1;
 3. ``definitions``: the batch's marking-definitions (releasability codes known, immutable once
-   stored); the marking rules are in :mod:`kizuna.node._marking_rules`;
-4. :func:`stamp`: the collection's default markings, an exercise's marking;
-5. ``check_markings``: known, usable, readable by the writer, no exercise data in a real
-   collection; ``check_annotations``: no more releasable than what they annotate;
-6. :func:`versions`, then :func:`store_batch`: every accepted object of the batch stored in
-   one transaction (the caller's, when it stores a status with them).
+   stored, a stored one the writer may not see not revealed); the marking rules are in
+   :mod:`kizuna.node._marking_rules`;
+4. :func:`stamp`: the collection's default markings, an exercise's marking (on everything);
+5. ``check_markings``: known, usable, visible and readable to the writer, no exercise data in
+   a real collection; ``check_derived`` (:mod:`kizuna.node._derived`): sightings, notes and
+   opinions no more releasable than their sources, wherever they are stored;
+6. :func:`dependents`: nothing marked with a definition the batch refused;
+7. :func:`versions`, then :func:`store_batch`: every accepted object of the batch stored in
+   one transaction (the caller's, when it stores a status with them), with the accepted
+   marking-definitions.
 
 An object is stored whole or not at all; the rest of the batch is not affected by one bad
 object.
@@ -25,11 +29,18 @@ from dataclasses import dataclass
 import msgspec
 
 from kizuna.errors import Forbidden
-from kizuna.node._batch import Candidate, ObjectResult, Refusal, str_or_none, version_text
+from kizuna.node._batch import (
+    Candidate,
+    ObjectResult,
+    Refusal,
+    refusal,
+    str_or_none,
+    version_text,
+)
+from kizuna.node._derived import check_derived, known_sources
 from kizuna.node._marking_rules import (
     Rules,
-    annotated_markings,
-    check_annotations,
+    all_marking_refs,
     check_markings,
     definitions,
     exercise_marking_id,
@@ -37,7 +48,9 @@ from kizuna.node._marking_rules import (
 from kizuna.node._snapshot import Snapshot
 from kizuna.policy.principal import Principal
 from kizuna.policy.refs import needs_redaction, visibility_refs
-from kizuna.stix.timestamps import format_added, format_micros, to_micros
+from kizuna.stix.limits import MAX_OBJECT_DEPTH
+from kizuna.stix.rawjson import repeated_key, too_deep
+from kizuna.stix.timestamps import format_added, format_micros, now_micros, to_micros
 from kizuna.stix.validate import validate_object
 from kizuna.store import SqlStore, Transaction
 from kizuna.store.types import (
@@ -49,6 +62,9 @@ from kizuna.store.types import (
 )
 
 _NO_DEFAULTS = frozenset({"marking-definition", "extension-definition"})
+#: What a writer that may not read the collection is told of every object it stored: the
+#: same for a new object as for one already stored (docs/policy.md, Rule 6).
+_STORED = "stored"
 
 
 @dataclass(slots=True)
@@ -67,6 +83,10 @@ class Batch:
     results: list[ObjectResult | None]
     accepted: list[_Accepted]
     versions: VersionBatch
+    #: May the writer read the collection? If not, it learns nothing of what is stored.
+    writer_reads: bool = True
+    #: When the batch was judged (what a writer that may not read is told of an SCO).
+    judged_us: int = 0
 
     def finished(self, outcomes: list[tuple[Outcome, int]]) -> list[ObjectResult]:
         """Every object's result, given the store's outcome for each accepted one."""
@@ -75,9 +95,18 @@ class Batch:
             self.accepted, self.versions.items, outcomes, strict=True
         ):
             # TAXII 2.1 requires a version in every status detail: for an object without
-            # modified or created (an SCO), its date_added, as the manifest gives it.
-            version = _version_text_of(item, accepted.version_text) or format_added(added_us)
-            if outcome is Outcome.STORED:
+            # modified or created (an SCO), its date_added, as the manifest gives it. A
+            # writer that may not read is given neither "already stored" nor a stored
+            # version's date_added: the answer for a new object, and the time of judging.
+            seen = self.writer_reads
+            version = _version_text_of(item, accepted.version_text) or format_added(
+                added_us if seen else self.judged_us
+            )
+            if not seen:
+                results[accepted.index] = ObjectResult(
+                    True, item.stix_id, version, _STORED, None, outcome is Outcome.STORED
+                )
+            elif outcome is Outcome.STORED:
                 results[accepted.index] = ObjectResult(
                     True, item.stix_id, version, "stored", added_us, True
                 )
@@ -129,7 +158,9 @@ def check_batch(
 
     The passes, each over the objects the one before kept: :func:`parse`, :func:`validate`,
     :func:`definitions` (the batch's marking-definitions), :func:`stamp` (the collection's
-    markings), :func:`check_markings`, :func:`check_annotations`.
+    markings), :func:`check_markings`, :func:`check_derived` (derived products against their
+    sources), then :func:`dependents` (nothing that names a marking-definition the batch
+    refused, which is stored nowhere).
     """
     access = snap.gate.access(principal, collection.id)
     if not access.can_write:
@@ -144,9 +175,14 @@ def check_batch(
     refuse(refused)
     candidates, refused = validate(candidates)
     refuse(refused)
-    candidates, refused, found = definitions(store, snap, candidates)
+    judged_us = now_micros()
+    candidates, refused = parse(raw_objects)
     refuse(refused)
-    annotated = annotated_markings(store, collection, [c.obj for c in candidates])
+    candidates, refused = validate(candidates)
+    refuse(refused)
+    candidates, refused, found = definitions(store, snap, principal, collection, candidates)
+    refuse(refused)
+    defined = {c.obj["id"] for c in candidates if c.obj["type"] == "marking-definition"}
     candidates = stamp(collection, candidates)
     rules = Rules(
         principal=principal,
@@ -157,11 +193,20 @@ def check_batch(
         markings={**snap.markings, **found.markings},
         refused=found.refused,
         communities=snap.communities,
+        unseen=found.unseen,
     )
     candidates, refused = check_markings(rules, candidates)
     refuse(refused)
-    candidates, refused = check_annotations(rules, annotated, candidates)
+    known = known_sources(store, snap, principal, candidates)
+    candidates, refused, restricting = check_derived(rules, known, candidates)
     refuse(refused)
+    kept = {c.obj["id"] for c in candidates if c.obj["type"] == "marking-definition"}
+    gone = (found.refused | (defined - kept)) - found.harmless
+    candidates, refused = dependents(candidates, gone)
+    refuse(refused)
+    kept = {c.obj["id"] for c in candidates if c.obj["type"] == "marking-definition"}
+    bodies = [(mid, body) for mid, body in found.bodies if mid in kept]
+    bodies += [(str(d["id"]), msgspec.json.encode(d)) for d in restricting]
     items, accepted = versions(candidates)
     return Batch(
         results,
@@ -170,24 +215,76 @@ def check_batch(
             collection.id,
             items,
             origin,
-            marking_definitions=found.bodies,
+            marking_definitions=bodies,
             visible=snap.visible_sets(principal, collection),
         ),
+        writer_reads=access.can_read,
+        judged_us=judged_us,
     )
 
 
 def parse(raw_objects: Sequence[bytes]) -> tuple[list[Candidate], list[Refusal]]:
-    """Each object's JSON, decoded."""
+    """Each object's JSON, decoded: not nested past the limit (read before any recursive
+    code sees it), and with no key repeated (the node stores the bytes and decides on the
+    decoded object: the two must not differ)."""
     kept: list[Candidate] = []
     refused: list[Refusal] = []
     for index, raw in enumerate(raw_objects):
+        if too_deep(raw):
+            refused.append((index, ObjectResult(False, None, None, _TOO_DEEP)))
+            continue
         try:
             obj = msgspec.json.decode(raw)
         except msgspec.DecodeError as exc:
             refused.append((index, ObjectResult(False, None, None, f"not valid JSON: {exc}")))
             continue
+        key = repeated_key(raw, obj)
+        if key is not None:
+            oid = str_or_none(obj.get("id")) if isinstance(obj, dict) else None
+            message = (
+                f"the JSON of this object repeats the key {key!r} within one object: readers "
+                "would disagree on its value, so it is refused; send each key once"
+            )
+            refused.append((index, ObjectResult(False, oid, None, message)))
+            continue
         kept.append(Candidate(index, obj, raw))
     return kept, refused
+
+
+_TOO_DEEP = (
+    f"the object nests arrays and objects more than {MAX_OBJECT_DEPTH} levels deep, the limit "
+    "for one STIX object (kizuna.stix.limits); flatten it"
+)
+
+
+def dependents(
+    candidates: list[Candidate], refused_ids: set[str]
+) -> tuple[list[Candidate], list[Refusal]]:
+    """The objects that name no marking-definition refused in this batch, to the end of the
+    chain (a definition marked with a refused one is refused, and so on)."""
+    refused: list[Refusal] = []
+    bad = set(refused_ids)
+    while True:
+        kept: list[Candidate] = []
+        gone: set[str] = set()
+        for c in candidates:
+            named = [m for m in all_marking_refs(c.obj) if m in bad]
+            if named:
+                refused.append(
+                    refusal(
+                        c,
+                        f"marking {named[0]} was refused in this envelope (see its own "
+                        "failure); nothing marked with it can be stored",
+                    )
+                )
+                if c.obj["type"] == "marking-definition":
+                    gone.add(c.obj["id"])
+                continue
+            kept.append(c)
+        if not gone - bad:
+            return kept, refused
+        bad |= gone
+        candidates = kept
 
 
 def validate(candidates: list[Candidate]) -> tuple[list[Candidate], list[Refusal]]:
@@ -225,9 +322,10 @@ def stamp(collection: Collection, candidates: list[Candidate]) -> list[Candidate
         ):
             obj["object_marking_refs"] = list(collection.default_markings)
             c.body = msgspec.json.encode(obj)
-        if exercise is not None and obj["type"] not in _NO_DEFAULTS:
+        if exercise is not None:
             # Everything in an exercise collection carries the exercise's marking, so it can
-            # never be read from (or synced into) a real-world collection.
+            # never be read from (or synced into) a real-world collection: definitions too
+            # (a marking-definition's meaning is stored as it was sent, unmarked).
             current = list(obj.get("object_marking_refs") or ())
             if exercise not in current:
                 obj["object_marking_refs"] = [*current, exercise]

@@ -1,12 +1,14 @@
 """The marking rules of ingest: the passes that judge an object by its markings.
 
-A batch's marking-definitions are checked first (known codes, immutable once stored); then
-each object's markings (known, usable, readable by the writer, no exercise data in a real
-collection); then annotations (no more releasable than what they annotate).
+A batch's marking-definitions are checked first (known codes, immutable once stored, and
+answered without revealing a stored one the writer may not see); then each object's markings
+(known, usable, visible to the writer, readable by the writer, no exercise data in a real
+collection). Derived products are judged next, in :mod:`kizuna.node._derived`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -14,17 +16,21 @@ import msgspec
 
 from kizuna.node._batch import Candidate, Refusal, refusal
 from kizuna.node._snapshot import Snapshot
-from kizuna.policy.combine import no_more_releasable, summarize
 from kizuna.policy.countries import is_country
 from kizuna.policy.gate import Access, CollectionView, Gate
 from kizuna.policy.principal import Principal
-from kizuna.policy.refs import visibility_refs
-from kizuna.stix.markings import Exercise, Marking, RelTo, Unknown, exercise_marking, parse_marking
+from kizuna.stix.markings import (
+    Exercise,
+    Marking,
+    RelTo,
+    Statement,
+    Unknown,
+    exercise_marking,
+    meaning_is_public,
+    parse_marking,
+)
 from kizuna.store import SqlStore
-from kizuna.store.types import Collection, ObjectQuery, VersionMatch
-
-#: Types that annotate other objects and must not be more releasable than them.
-ANNOTATIONS = frozenset({"note", "opinion"})
+from kizuna.store.types import Collection
 
 
 @dataclass(slots=True)
@@ -34,22 +40,58 @@ class Definitions:
     markings: dict[str, Marking] = field(default_factory=dict)
     bodies: list[tuple[str, bytes]] = field(default_factory=list)
     refused: set[str] = field(default_factory=set)
+    #: Stored marking-definitions whose meaning the writer may not learn (see
+    #: :func:`unseen_definitions`): its objects may not use them.
+    unseen: frozenset[str] = frozenset()
+    #: Refused definitions whose stored namesake means the same to the gate (a statement
+    #: re-issued with new text): what the batch marks with them is judged as it would be.
+    harmless: set[str] = field(default_factory=set)
 
 
 def definitions(
-    store: SqlStore, snap: Snapshot, candidates: list[Candidate]
+    store: SqlStore,
+    snap: Snapshot,
+    principal: Principal,
+    collection: Collection,
+    candidates: list[Candidate],
 ) -> tuple[list[Candidate], list[Refusal], Definitions]:
-    """The batch's marking-definitions, checked (:func:`check_marking_definition`)."""
+    """The batch's marking-definitions, checked (:func:`check_marking_definition`).
+
+    Two different definitions of one id in a batch are both refused: the node could store
+    only one of them, and the other's objects would be judged by a definition they did not
+    name.
+    """
     found = Definitions()
+    wanted = {m for c in candidates for m in all_marking_refs(c.obj) if m in snap.markings}
+    wanted |= {c.obj["id"] for c in candidates if c.obj["type"] == "marking-definition"}
+    found.unseen = unseen_definitions(store, snap, principal, wanted)
+    bodies: dict[str, list[dict[str, Any]]] = {}
+    for c in candidates:
+        if c.obj["type"] == "marking-definition":
+            bodies.setdefault(c.obj["id"], []).append(c.obj)
+    twice = {mid for mid, objs in bodies.items() if any(o != objs[0] for o in objs)}
     kept: list[Candidate] = []
     refused: list[Refusal] = []
+    exercise = collection.kind.startswith("exercise:")
     for c in candidates:
         obj = c.obj
         if obj["type"] == "marking-definition":
-            failure = check_marking_definition(store, snap, obj)
+            if obj["id"] in twice:
+                failure: str | None = (
+                    f"this envelope holds two different marking-definitions with the id "
+                    f"{obj['id']}: send one"
+                )
+            else:
+                failure = check_marking_definition(
+                    store, snap, obj, unseen=found.unseen, exercise=exercise
+                )
             if failure:
                 refused.append(refusal(c, failure))
                 found.refused.add(obj["id"])
+                if obj["id"] not in twice and obj["id"] not in found.unseen:
+                    stored = snap.markings.get(obj["id"])
+                    if stored is not None and same_effect(stored, parse_marking(obj)):
+                        found.harmless.add(obj["id"])
                 continue
             found.markings[obj["id"]] = parse_marking(obj)
             found.bodies.append((obj["id"], c.body))
@@ -57,17 +99,76 @@ def definitions(
     return kept, refused, found
 
 
-def check_marking_definition(store: SqlStore, snap: Snapshot, obj: dict[str, Any]) -> str | None:
-    """Why a (valid STIX) marking-definition cannot be stored, or None when it can."""
-    existing = store.marking_definition(obj["id"])
+def same_effect(a: Marking, b: Marking) -> bool:
+    """Do two definitions admit the same principals? Statements all admit everyone."""
+    return a == b or (isinstance(a, Statement) and isinstance(b, Statement))
+
+
+def unseen_definitions(
+    store: SqlStore, snap: Snapshot, principal: Principal, ids: Iterable[str]
+) -> frozenset[str]:
+    """Of stored marking-definitions *ids*, those whose meaning *principal* may not learn.
+
+    A definition's meaning is public when its id says it (TLP, releasability and exercise
+    markings with derived ids: ``stix.markings.meaning_is_public``); any other one (a
+    statement's text) only an administrator may learn, a principal that may see a version of
+    it in a collection it reads, or the one that stored it (a version of it is recorded with
+    its origin: it sent that text itself, as a peer that may only write pulls it).
+    """
+    if principal.is_admin:
+        return frozenset()
+    private = sorted(
+        i for i in ids if i in snap.markings and not meaning_is_public(i, snap.markings[i])
+    )
+    if not private:
+        return frozenset()
+    readable = snap.readable(principal)
+    seen = {
+        i
+        for i, cid, mset in store.id_placements(private)
+        if cid in readable and (readable[cid] is None or mset in (readable[cid] or ()))
+    }
+    rest = [i for i in private if i not in seen]
+    if rest:
+        seen |= store.written_by(rest, principal.origin)
+    return frozenset(i for i in private if i not in seen)
+
+
+def check_marking_definition(
+    store: SqlStore,
+    snap: Snapshot,
+    obj: dict[str, Any],
+    *,
+    unseen: frozenset[str] = frozenset(),
+    exercise: bool = False,
+) -> str | None:
+    """Why a (valid STIX) marking-definition cannot be stored, or None when it can.
+
+    The answer depends on a stored definition of the same id only where the writer may learn
+    it: one in *unseen* refuses any definition of its id alike, a right guess as a wrong one
+    (docs/policy.md, Rule 6); one whose meaning its id says is compared by meaning only (the
+    writer's copy means the same, and is stored as a version of its own).
+    In an exercise collection (*exercise*), only a definition whose meaning its id says may
+    be added to the node: any other would mark real objects with what an exercise defined.
+    """
+    mid = obj["id"]
+    if mid in unseen:
+        return (
+            f"the id {mid} is taken by a marking-definition stored on this node (they are "
+            "immutable): give yours an id of its own"
+        )
+    m = parse_marking(obj)
+    existing = store.marking_definition(mid)
     if existing is not None:
+        stored = parse_marking(existing)
+        if meaning_is_public(mid, stored) and m == stored:
+            return None
         if msgspec.json.decode(existing) != obj:
             return (
                 "marking-definitions are immutable: a different definition with this id is "
                 "already stored"
             )
         return None
-    m = parse_marking(obj)
     if isinstance(m, RelTo):
         unknown = sorted(c for c in m.codes if not is_country(c) and c not in snap.communities)
         if unknown:
@@ -77,6 +178,12 @@ def check_marking_definition(store: SqlStore, snap: Snapshot, obj: dict[str, Any
             )
     if isinstance(m, Unknown):
         return f"marking-definition not usable: {m.reason}"
+    if exercise and not meaning_is_public(mid, m):
+        return (
+            "an exercise collection may not add this marking-definition to the node: its "
+            "meaning is not given by its id, and a real collection's objects could then be "
+            "marked with what an exercise defined; store it in a real collection first"
+        )
     return None
 
 
@@ -94,6 +201,8 @@ class Rules:
     #: Marking-definitions of the batch that were refused.
     refused: set[str]
     communities: dict[str, frozenset[str]]
+    #: Stored marking-definitions the writer may not learn (:func:`unseen_definitions`).
+    unseen: frozenset[str] = frozenset()
 
 
 def check_markings(
@@ -141,6 +250,15 @@ def marking_failure(rules: Rules, refs: tuple[str, ...]) -> str | None:
             f"marking {unknown[0]} is not stored on this node: send its "
             "marking-definition first or in the same envelope"
         )
+    # The collection's own default markings are its writers' to use, stamped or named.
+    defaults = rules.collection.default_markings
+    unseen = [r for r in refs if r in rules.unseen and r not in defaults]
+    if unseen:
+        # Whatever it means (a statement, an exercise) would show in the answer.
+        return (
+            f"marking {unseen[0]} is not one you may use: its marking-definition is not "
+            "visible to you (docs/policy.md, Rule 6)"
+        )
     not_understood = [r for r in refs if isinstance(markings[r], Unknown)]
     if not_understood:
         m = markings[not_understood[0]]
@@ -154,82 +272,6 @@ def marking_failure(rules: Rules, refs: tuple[str, ...]) -> str | None:
             "you may only write objects whose markings you could read yourself; "
             f"{principal.org} may not read one of {', '.join(refs)} here"
         )
-    return None
-
-
-def check_annotations(
-    rules: Rules, annotated: dict[str, tuple[str, ...]], candidates: list[Candidate]
-) -> tuple[list[Candidate], list[Refusal]]:
-    """The annotations (notes, opinions) no more releasable than what they annotate.
-
-    Only annotated objects the writer may see count: refusing a note because of an object
-    hidden from its writer would reveal that object (docs/policy.md, Rule 6).
-    """
-    kept: list[Candidate] = []
-    refused: list[Refusal] = []
-    seen: dict[str, tuple[str, ...]] | None = None
-    principal = rules.principal
-    for c in candidates:
-        obj = c.obj
-        if obj["type"] in ANNOTATIONS:
-            if seen is None:
-                seen = {
-                    ref: marks
-                    for ref, marks in annotated.items()
-                    if principal.is_admin
-                    or rules.gate.set_visible(principal, marks, rules.access, rules.view)
-                }
-            failure = _check_annotation(obj, seen, rules.markings, rules.communities)
-            if failure:
-                refused.append(refusal(c, failure))
-                continue
-        kept.append(c)
-    return kept, refused
-
-
-def annotated_markings(
-    store: SqlStore, collection: Collection, objs: list[dict[str, Any]]
-) -> dict[str, tuple[str, ...]]:
-    """Visibility markings of the latest stored version of every object an annotation names."""
-    wanted = sorted(
-        {r for o in objs if o.get("type") in ANNOTATIONS for r in o.get("object_refs") or ()}
-    )
-    if not wanted:
-        return {}
-    sets = store.marking_sets()
-    rows = store.query(
-        ObjectQuery(
-            collection_id=collection.id,
-            ids=tuple(wanted),
-            versions=VersionMatch(last=True),
-            limit=len(wanted) + 1,
-        )
-    )
-    found = {r.stix_id: sets.get(r.marking_set, ()) for r in rows}
-    # Annotated objects in the same batch count too.
-    for o in objs:
-        if o.get("id") in wanted and o["id"] not in found:
-            found[o["id"]] = visibility_refs(o)
-    return found
-
-
-def _check_annotation(
-    obj: dict[str, Any],
-    annotated: dict[str, tuple[str, ...]],
-    markings: dict[str, Marking],
-    communities: dict[str, frozenset[str]],
-) -> str | None:
-    mine = summarize(visibility_refs(obj), markings, communities)
-    for ref in obj.get("object_refs") or ():
-        if ref not in annotated:
-            continue
-        theirs = summarize(annotated[ref], markings, communities)
-        if not no_more_releasable(mine, theirs):
-            return (
-                f"a {obj['type']} may not be more releasable than the object it annotates: "
-                f"{ref} is marked {', '.join(annotated[ref]) or 'with nothing'}; mark this "
-                "object at least as restrictively"
-            )
     return None
 
 

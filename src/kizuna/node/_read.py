@@ -8,16 +8,19 @@ cursor count only what the principal can see.
 
 from __future__ import annotations
 
-from collections.abc import Collection as AbstractCollection
+import sys
 from dataclasses import dataclass, replace
+from typing import Any
 
 import msgspec
 
-from kizuna.node._snapshot import Snapshot
+from kizuna.node._hidden import Hidden, required_refs_of
+from kizuna.node._snapshot import PUBLIC_KINDS, Snapshot
 from kizuna.policy.principal import Principal
 from kizuna.policy.refs import identifiers_in, releases_unchanged
+from kizuna.policy.required import WITHHOLDABLE_TYPES, type_of
 from kizuna.store.sql import SqlStore
-from kizuna.store.types import Collection, ObjectQuery, StoredVersion
+from kizuna.store.types import Collection, ObjectQuery, StoredVersion, VersionMatch
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,19 +52,83 @@ def read_page(
     """Up to *limit* visible versions matching *query*, and whether more follow."""
     visible = snap.visible_sets(principal, collection)
     q = replace(query, collection_id=collection.id, marking_sets=visible)
+    hidden = None if principal.is_admin else Hidden(store, snap, principal)
+    m = q.versions
+    picking = hidden is not None and not m.all and (m.first or m.last)
+    if picking:
+        # The first and last version a principal receives is decided after the fine pass,
+        # which may withhold versions of these types: the store gives all their versions.
+        q = replace(q, versions=replace(m, every_version_of=tuple(sorted(WITHHOLDABLE_TYPES))))
     out: list[Released] = []
     cursor = q.after_us
     want = limit + 1  # one more than asked, to know whether more follow
     while len(out) < want:
         fetch = max(want - len(out), 16)
-        rows = store.query(replace(q, after_us=cursor, limit=fetch))
+        asked = replace(q, after_us=cursor, limit=fetch)
+        rows = store.query(asked)
         if not rows:
             break
-        out.extend(release(store, snap, principal, collection, rows))
         cursor = rows[-1].added_us
+        batch = _picked(store, asked, rows, hidden) if picking and hidden is not None else rows
+        out.extend(release(store, snap, principal, collection, batch, hidden))
         if len(rows) < fetch:
             break
     return Page(items=out[:limit], more=len(out) > limit)
+
+
+def _picked(
+    store: SqlStore, q: ObjectQuery, rows: list[StoredVersion], hidden: Hidden
+) -> list[StoredVersion]:
+    """*rows* (the answer to *q*) without the versions of withholdable objects that are not
+    the first or last (as *q* asks) of the versions the principal receives in the collection,
+    nor one it names (``match[version]`` timestamps)."""
+    ids = sorted({r.stix_id for r in rows if type_of(r.stix_id) in WITHHOLDABLE_TYPES})
+    if not ids:
+        return rows
+    received: dict[str, list[int]] = {}
+    if q.ids and q.after_us is None and not q.spec_versions and len(rows) < q.limit:
+        # A read of these ids alone (GET object): the rows are every version of them.
+        for r in rows:
+            if type_of(r.stix_id) in WITHHOLDABLE_TYPES and not hidden.withholds(
+                required_refs_of(r.body)
+            ):
+                received.setdefault(r.stix_id, []).append(r.version_us)
+        ids = []
+    for start in range(0, len(ids), 500):
+        chunk = tuple(ids[start : start + 500])
+        after = None
+        while True:
+            every = store.query(
+                ObjectQuery(
+                    q.collection_id,
+                    after_us=after,
+                    ids=chunk,
+                    versions=VersionMatch(all=True),
+                    marking_sets=q.marking_sets,
+                    limit=1000,
+                )
+            )
+            for r in every:
+                if not hidden.withholds(required_refs_of(r.body)):
+                    received.setdefault(r.stix_id, []).append(r.version_us)
+            if len(every) < 1000:
+                break
+            after = every[-1].added_us
+    m = q.versions
+    wanted: dict[str, set[int]] = {}
+    for oid, versions in received.items():
+        chosen = wanted[oid] = set()
+        if m.last:
+            chosen.add(max(versions))
+        if m.first:
+            chosen.add(min(versions))
+    return [
+        r
+        for r in rows
+        if type_of(r.stix_id) not in WITHHOLDABLE_TYPES
+        or r.version_us in wanted.get(r.stix_id, ())
+        or r.version_us in m.at
+    ]
 
 
 def release(
@@ -70,59 +137,60 @@ def release(
     principal: Principal,
     collection: Collection,
     rows: list[StoredVersion],
+    hidden: Hidden | None = None,
 ) -> list[Released]:
     """The fine gate over a batch of rows that passed the coarse one."""
     if principal.is_admin:
         return [Released(r, r.body) for r in rows]
     view = snap.view(collection)
+    if hidden is None:
+        hidden = Hidden(store, snap, principal)
+    if collection.kind in PUBLIC_KINDS:
+        # The definitions collection: each marking-definition to whom it may mark for.
+        readable = [
+            snap.view(c)
+            for c in snap.collections.values()
+            if snap.gate.access(principal, c.id).can_read
+        ]
+        rows = [
+            r
+            for r in rows
+            if r.type != "marking-definition"
+            or snap.gate.definition_visible(principal, r.stix_id, readable)
+        ]
+    # Every object of the batch passed the coarse gate: the principal receives a version of
+    # each (unless the fine pass may withhold objects of its type).
+    hidden.received(r.stix_id for r in rows)
     pending = [r for r in rows if r.needs_redaction]
-    # Every object of the batch passed the coarse gate: visible, so not hidden.
-    hidden_cache: dict[str, bool] = dict.fromkeys((r.stix_id for r in rows), False)
-    readable = snap.readable(principal)
-
-    def lookup(ids: list[str]) -> None:
-        # One query answers "stored here?" and "visible to the principal somewhere?".
-        placed = store.id_placements(ids)
-        known = {i for i, _, _ in placed}
-        visible = set()
-        for i, cid, mset in placed:
-            sets = readable.get(cid, frozenset())
-            if sets is None or mset in sets:
-                visible.add(i)
-        for i in ids:
-            hidden_cache[i] = i in known and i not in visible
-
-    def hidden(ids: AbstractCollection[str]) -> set[str]:
-        todo = [i for i in ids if i not in hidden_cache]
-        if todo:
-            lookup(todo)
-        return {i for i in ids if hidden_cache[i]}
-
     decided: dict[int, bytes | None] = {}
     if pending:
         # The identifiers in each body, found in the bytes: a superset of its references
         # (an id the scan misses, behind a \u escape, is looked up when the gate asks).
-        # One lookup for the whole batch, then per-object decisions from the cache.
+        # One lookup for the whole batch, then per-object decisions from what it learnt.
         found: dict[int, set[str]] = {}
         every: set[str] = set()
         for r in pending:
             ids = identifiers_in(r.body)
-            ids.discard(r.stix_id)
+            ids.discard(r.stix_id)  # its own id: this version is what is being decided
             found[r.added_us] = ids
             every |= ids
-        lookup(sorted(i for i in every if i not in hidden_cache))
+        hidden.learn(every)
         for row in pending:
-            if releases_unchanged(row.body, any(hidden_cache[i] for i in found[row.added_us])):
+            named = any(hidden.is_hidden(i) for i in found[row.added_us])
+            if releases_unchanged(row.body, named):
                 decided[row.added_us] = row.body
                 continue
-            obj = msgspec.json.decode(row.body)
+            obj = _decoded(row.body)
             result = snap.gate.release(principal, view, obj, hidden)
             if result is None:
                 decided[row.added_us] = None
-            elif result == msgspec.json.decode(row.body):
+            elif not named and b"\\u" not in row.body and _same(result, row.body):
                 decided[row.added_us] = row.body  # unchanged: the stored bytes go out
             else:
-                decided[row.added_us] = msgspec.json.encode(result)
+                # Re-encoded from what the gate released: stored bytes that name a hidden
+                # id, or spell one behind an escape, never go out (a repeated key, which
+                # the decoded object does not show, may hold it).
+                decided[row.added_us] = _encoded(result)
     out: list[Released] = []
     for r in rows:
         if r.added_us in decided:
@@ -132,3 +200,38 @@ def release(
         else:
             out.append(Released(r, r.body))
     return out
+
+
+#: Python's recursion limit while an object too deep for the default is decoded. Ingest
+#: refuses objects nested past ``stix.limits.MAX_OBJECT_DEPTH``; versions stored before it
+#: did were decoded at ingest under the default limit (1,000), so they are less deep.
+_DEEP_LIMIT = 5000
+
+
+def _decoded(body: bytes) -> Any:
+    try:
+        return msgspec.json.decode(body)
+    except RecursionError:
+        _deeper()
+        return msgspec.json.decode(body)
+
+
+def _same(obj: Any, body: bytes) -> bool:
+    try:
+        return bool(obj == _decoded(body))
+    except RecursionError:
+        _deeper()
+        return bool(obj == _decoded(body))
+
+
+def _encoded(obj: Any) -> bytes:
+    try:
+        return msgspec.json.encode(obj)
+    except RecursionError:
+        _deeper()
+        return msgspec.json.encode(obj)
+
+
+def _deeper() -> None:
+    if sys.getrecursionlimit() < _DEEP_LIMIT:
+        sys.setrecursionlimit(_DEEP_LIMIT)

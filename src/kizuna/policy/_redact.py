@@ -1,8 +1,14 @@
 """Editing an object's structure for the gate: removing references and marked fields.
 
 Pure edits of a decoded STIX object, no policy: ``policy.gate`` decides what must go and calls
-these to take it out (list entries removed mark-and-sweep, so that later indexes stay valid
-until the sweep; granular-marking selectors re-pointed at the entries' new indexes).
+these to take it out. Removal is mark-and-sweep: every place to remove is first replaced by a
+marker, so that the indexes of the places still to be marked, and of the granular-marking
+selectors that stay, keep meaning what they meant; the selectors are then re-pointed at the
+entries' new indexes, and one sweep takes the markers out.
+
+No function here recurses: a stored object may nest hundreds of levels deep (it was stored
+before ingest limited depth, ``stix/limits.py``), and redacting it must not fail. Each walk
+keeps its own stack.
 """
 
 from __future__ import annotations
@@ -10,63 +16,61 @@ from __future__ import annotations
 from typing import Any
 
 from kizuna.policy.refs import NOT_REFS
-from kizuna.policy.required import is_required
 
-
-def remove_refs(obj: dict[str, Any], otype: str, gone: set[str]) -> bool:
-    """Remove references to *gone* ids; False when a required reference would go."""
-
-    def walk(node: Any, top: bool) -> bool:
-        if isinstance(node, dict):
-            for key in list(node):
-                value = node[key]
-                if key in NOT_REFS or key == "granular_markings":
-                    continue
-                required = top and is_required(otype, key)
-                if key.endswith("_ref") and isinstance(value, str):
-                    if value in gone:
-                        if required:
-                            return False
-                        del node[key]
-                elif key.endswith("_refs") and isinstance(value, list):
-                    kept = [v for v in value if v not in gone]
-                    if len(kept) != len(value):
-                        if kept:
-                            node[key] = kept
-                        elif required:
-                            return False
-                        else:
-                            del node[key]
-                elif isinstance(value, dict | list) and not walk(value, False):
-                    return False
-        elif isinstance(node, list):
-            return all(walk(v, False) for v in node if isinstance(v, dict | list))
-        return True
-
-    return walk(obj, True)
-
+#: A place in an object: keys of objects and indexes of lists, from the top.
+Path = tuple[str | int, ...]
 
 _REMOVED = object()
 
 
-def _steps(selector: str) -> list[str | int]:
-    steps: list[str | int] = []
+def ref_removals(obj: dict[str, Any], gone: set[str]) -> list[Path]:
+    """The places of *obj* that name an id in *gone*: a ``*_ref`` property, an entry of a
+    ``*_refs`` list, or the whole list when every entry goes. Markings are not references
+    (``object_marking_refs``, ``granular_markings``)."""
+    out: list[Path] = []
+    stack: list[tuple[Path, Any]] = [((), obj)]
+    while stack:
+        path, node = stack.pop()
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key in NOT_REFS or key == "granular_markings":
+                    continue
+                here = (*path, key)
+                if key.endswith("_ref") and isinstance(value, str):
+                    if value in gone:
+                        out.append(here)
+                elif key.endswith("_refs") and isinstance(value, list):
+                    drop = [i for i, v in enumerate(value) if isinstance(v, str) and v in gone]
+                    if drop and len(drop) == len(value):
+                        out.append(here)
+                    else:
+                        out.extend((*here, i) for i in drop)
+                elif isinstance(value, dict | list):
+                    stack.append((here, value))
+        elif isinstance(node, list):
+            stack.extend(((*path, i), v) for i, v in enumerate(node) if isinstance(v, dict | list))
+    return out
+
+
+def steps(selector: str) -> Path:
+    """A granular-marking selector (``external_references.[1].url``) as a path."""
+    out: list[str | int] = []
     for part in selector.split("."):
         if part.startswith("[") and part.endswith("]") and part[1:-1].isdigit():
-            steps.append(int(part[1:-1]))
+            out.append(int(part[1:-1]))
         else:
-            steps.append(part)
-    return steps
+            out.append(part)
+    return tuple(out)
 
 
-def mark_removed(obj: Any, selector: str) -> None:
-    steps = _steps(selector)
+def mark_removed(obj: Any, path: Path) -> None:
+    """Put the removal marker at *path* (nothing when the place is gone or absent)."""
     node = obj
-    for step in steps[:-1]:
+    for step in path[:-1]:
         node = _child(node, step)
-        if node is None:
+        if node is None or node is _REMOVED:
             return
-    last = steps[-1]
+    last = path[-1]
     if isinstance(last, int):
         if isinstance(node, list) and last < len(node):
             node[last] = _REMOVED
@@ -85,7 +89,7 @@ def reindexed(obj: Any, entry: Any) -> Any:
     for selector in entry.get("selectors") or ():
         node = obj
         parts: list[str] = []
-        for step in _steps(str(selector)):
+        for step in steps(str(selector)):
             child = _child(node, step)
             if child is None or child is _REMOVED:
                 break
@@ -106,25 +110,52 @@ def _child(node: Any, step: str | int) -> Any:
     return node.get(step) if isinstance(node, dict) else None
 
 
-def sweep(node: Any) -> None:
-    if isinstance(node, dict):
-        for key in [k for k, v in node.items() if v is _REMOVED]:
-            del node[key]
-        for value in node.values():
-            sweep(value)
-    elif isinstance(node, list):
-        node[:] = [v for v in node if v is not _REMOVED]
-        for value in node:
-            sweep(value)
+def sweep(obj: Any) -> None:
+    """Take the removal markers out of *obj*. A list that loses every entry goes from the
+    object that holds it (STIX has no empty lists); one held by a list stays, so that the
+    indexes :func:`reindexed` computed stay true."""
+    order: list[tuple[Any, Any, str | int | None]] = []  # (node, parent, key in parent)
+    stack: list[tuple[Any, Any, str | int | None]] = [(obj, None, None)]
+    while stack:
+        item = stack.pop()
+        order.append(item)
+        node = item[0]
+        if isinstance(node, dict):
+            stack.extend((v, node, k) for k, v in node.items() if isinstance(v, dict | list))
+        elif isinstance(node, list):
+            stack.extend((v, node, i) for i, v in enumerate(node) if isinstance(v, dict | list))
+    # Children before their parents: a parent sweeps the marker an emptied child left.
+    for node, parent, key in reversed(order):
+        if isinstance(node, dict):
+            for k in [k for k, v in node.items() if v is _REMOVED]:
+                del node[k]
+        else:
+            before = len(node)
+            node[:] = [v for v in node if v is not _REMOVED]
+            if before and not node and isinstance(parent, dict):
+                parent[key] = _REMOVED
 
 
-def selectors_resolve(obj: Any, entry: Any) -> bool:
-    if not isinstance(entry, dict) or not entry.get("selectors"):
-        return False
+def resolving(obj: Any, entry: Any) -> Any:
+    """*entry* with only the selectors that name a place of *obj*; None when none does."""
+    if not isinstance(entry, dict):
+        return None
+    selectors = []
     for selector in entry.get("selectors") or ():
         node = obj
-        for step in _steps(str(selector)):
+        for step in steps(str(selector)):
             node = _child(node, step)
             if node is None:
-                return False
-    return True
+                break
+        else:
+            selectors.append(selector)
+    if not selectors:
+        return None
+    return (
+        entry
+        if len(selectors) == len(entry.get("selectors") or ())
+        else {
+            **entry,
+            "selectors": selectors,
+        }
+    )

@@ -20,16 +20,27 @@ from dataclasses import dataclass
 from typing import Any
 
 from kizuna.policy._redact import (
+    Path,
     mark_removed,
+    ref_removals,
     reindexed,
-    remove_refs,
-    selectors_resolve,
+    resolving,
+    steps,
     sweep,
 )
 from kizuna.policy.principal import Principal
-from kizuna.policy.refs import referenced_ids
+from kizuna.policy.refs import referenced_ids, required_slots
 from kizuna.policy.required import is_required
-from kizuna.stix.markings import TLP_LEVELS, Exercise, Marking, RelTo, Statement, Tlp, Unknown
+from kizuna.stix.markings import (
+    TLP_LEVELS,
+    Exercise,
+    Marking,
+    RelTo,
+    Statement,
+    Tlp,
+    Unknown,
+    meaning_is_public,
+)
 
 #: TLP ceiling of an administrator and of a collection grant that names none.
 NO_ACCESS = "none"
@@ -111,6 +122,29 @@ class Gate:
         if isinstance(m, Statement):
             return True
         return False
+
+    def definition_visible(
+        self, principal: Principal, marking_id: str, readable: Iterable[CollectionView]
+    ) -> bool:
+        """May *principal* receive the definition of *marking_id* from the definitions
+        collection, having read access to the *readable* collections (docs/policy.md, Rule 7)?
+
+        A definition whose id says all it means (``stix.markings.meaning_is_public``: TLP,
+        REL TO and exercise markings with derived ids) goes to every principal it could
+        admit somewhere: any TLP level, a REL TO naming one of its codes, an exercise whose
+        collection it reads. Any other (a statement) is read where it was posted, under its
+        own markings, and not here: its text could say what the principal may not learn.
+        """
+        if principal.is_admin:
+            return True
+        m = self.marking(marking_id)
+        if not meaning_is_public(marking_id, m):
+            return False
+        if isinstance(m, RelTo):
+            return not m.codes.isdisjoint(principal.codes)
+        if isinstance(m, Exercise):
+            return any(c.kind == f"exercise:{m.name}" for c in readable)
+        return isinstance(m, Tlp)
 
     def _onward(self, principal: Principal, m: Tlp) -> bool:
         """May an object of this TLP level go to another node at all (docs/policy.md)?"""
@@ -196,43 +230,68 @@ class Gate:
         """*obj* as *principal* may receive it, or None if it must be withheld.
 
         *obj* is modified in place and returned. *hidden* answers, for a batch of ids, which
-        of them are objects stored on this node that the principal may not see.
+        of them are objects stored on this node that the principal may not receive (hidden
+        by their markings, or withheld by this pass: ``node/_hidden.py``).
         """
         if principal.is_admin:
             return obj
         access = self.access(principal, collection.id)
-        otype = str(obj.get("type", ""))
         if not self.set_visible(
             principal, obj.get("object_marking_refs") or (), access, collection
         ):
             return None
-        if not _redact_granular(self, principal, access, collection, obj, otype):
+        otype = str(obj.get("type", ""))
+        granular = _granular_removals(self, principal, access, collection, obj, otype)
+        if granular is None:
             return None
-        refs = sorted(referenced_ids(obj))
+        kept, removals = granular
+        refs = referenced_ids(obj)
         if refs:
-            gone = set(hidden(refs))
-            if gone and not remove_refs(obj, otype, gone):
-                return None
+            gone = set(hidden(sorted(refs)))
+            if gone:
+                if withheld_by_refs(obj, gone):
+                    return None
+                removals += ref_removals(obj, gone)
+        if removals:
+            for path in removals:
+                mark_removed(obj, path)
+            # Kept entries follow the list entries they mark (removing [0] makes [1] the new
+            # [0]); a selector through a removed place goes.
+            kept = [reindexed(obj, e) for e in kept]
+            sweep(obj)
+        if "granular_markings" in obj:
+            # Selectors that now point at nothing go, and entries left with none.
+            remaining = [e for e in (resolving(obj, e) for e in kept) if e is not None]
+            if remaining:
+                obj["granular_markings"] = remaining
+            else:
+                del obj["granular_markings"]
         return obj
+
+
+def withheld_by_refs(obj: dict[str, Any], gone: Collection[str]) -> bool:
+    """Would *obj* lose a required reference, every id it names being in *gone*?"""
+    return any(all(i in gone for i in slot) for slot in required_slots(obj))
 
 
 # -- helpers ---------------------------------------------------------------------------------
 
 
-def _redact_granular(
+def _granular_removals(
     gate: Gate,
     principal: Principal,
     access: Access,
     collection: CollectionView,
     obj: dict[str, Any],
     otype: str,
-) -> bool:
-    """Remove fields under granular markings the principal may not see; False to withhold."""
+) -> tuple[list[Any], list[Path]] | None:
+    """The granular-marking entries that stay, and the places of the fields the others mark;
+    None to withhold (a required property would go)."""
     entries = obj.get("granular_markings")
     if not entries:
-        return True
+        return [], []
     kept_entries = []
-    removals: list[str] = []
+    removals: list[Path] = []
     for entry in entries:
         ref = entry.get("marking_ref") if isinstance(entry, dict) else None
         if not isinstance(ref, str) or gate.marking_visible(principal, ref, access, collection):
@@ -240,21 +299,8 @@ def _redact_granular(
             continue
         for selector in entry.get("selectors") or ():
             if not isinstance(selector, str):
-                return False
+                return None
             if is_required(otype, selector.split(".", 1)[0]):
-                return False
-            removals.append(selector)
-    for selector in removals:
-        mark_removed(obj, selector)
-    # Kept entries follow the list entries they mark (removing [0] makes [1] the new [0]).
-    kept_entries = [reindexed(obj, e) for e in kept_entries] if removals else kept_entries
-    sweep(obj)
-    # Entries whose selectors now point at removed fields go too.
-    remaining = [e for e in kept_entries if selectors_resolve(obj, e)]
-    if remaining:
-        obj["granular_markings"] = remaining
-    else:
-        obj.pop("granular_markings", None)
-    return True
-
-
+                return None
+            removals.append(steps(selector))
+    return kept_entries, removals

@@ -11,13 +11,14 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from kizuna.policy.required import is_required
+from kizuna.policy.required import is_required, required_refs
 
 __all__ = [
     "identifiers_in",
     "needs_redaction",
     "referenced_ids",
     "releases_unchanged",
+    "required_slots",
     "visibility_refs",
 ]
 
@@ -140,3 +141,25 @@ def referenced_ids(obj: Any) -> set[str]:
         elif isinstance(node, list):
             stack.extend(v for v in node if isinstance(v, dict | list))
     return found
+
+
+def required_slots(obj: Mapping[str, Any]) -> list[tuple[str, ...]]:
+    """The ids each required reference of *obj* names: one tuple per required property.
+
+    The object is withheld from a principal when every id of one slot is hidden from it (a
+    relationship whose ``target_ref`` is hidden; a note all of whose ``object_refs`` are):
+    the property would go, and the object cannot lose it.
+
+    >>> required_slots({"type": "note", "object_refs": ["a--1", "b--2"], "content": "x"})
+    [('a--1', 'b--2')]
+    """
+    out: list[tuple[str, ...]] = []
+    for prop in required_refs(str(obj.get("type", ""))):
+        value = obj.get(prop)
+        if isinstance(value, str):
+            out.append((value,))
+        elif isinstance(value, list):
+            ids = tuple(v for v in value if isinstance(v, str))
+            if ids and len(ids) == len(value):
+                out.append(ids)
+    return out

@@ -43,3 +43,34 @@ def required_properties(object_type: str) -> frozenset[str]:
 
 def is_required(object_type: str, prop: str) -> bool:
     return prop in required_properties(object_type)
+
+
+def required_refs(object_type: str) -> tuple[str, ...]:
+    """The required properties of *object_type* that name other objects (sorted).
+
+    >>> required_refs("relationship")
+    ('source_ref', 'target_ref')
+    >>> required_refs("indicator")
+    ()
+    """
+    return _REQUIRED_REFS.get(object_type, ())
+
+
+def type_of(stix_id: str) -> str:
+    """The object type an identifier names (``type--UUID``).
+
+    >>> type_of("relationship--0d6a4e4b-6a4b-4b7e-8f3a-0f4c2a1b9c8d")
+    'relationship'
+    """
+    return stix_id.split("--", 1)[0]
+
+
+_REQUIRED_REFS: dict[str, tuple[str, ...]] = {
+    otype: refs
+    for otype, props in _BY_TYPE.items()
+    if (refs := tuple(sorted(p for p in props if p.endswith(("_ref", "_refs")))))
+}
+
+#: Types whose objects the fine pass may withhold although their markings admit the reader:
+#: those with a required reference, which goes when it names a hidden object.
+WITHHOLDABLE_TYPES = frozenset(_REQUIRED_REFS)

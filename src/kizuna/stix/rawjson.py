@@ -24,29 +24,16 @@ True
 from __future__ import annotations
 
 import json
-import re
 from typing import Any
 
 import msgspec
 
-from kizuna.stix.limits import MAX_OBJECT_DEPTH
-
-#: A JSON string (escapes included); the bytes between strings are structure.
-_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"')
-_BRACKETS = bytes(range(256)).translate(None, b"[]{}")
+from kizuna.stix.limits import MAX_OBJECT_DEPTH, json_depth
 
 
 def nesting_depth(raw: bytes) -> int:
-    """How deep arrays and objects nest in the JSON *raw* (no recursion)."""
-    structure = _STRING.sub(b"", raw) if b'"' in raw else raw
-    depth = deepest = 0
-    for byte in structure.translate(None, _BRACKETS):
-        if byte == 0x5B or byte == 0x7B:  # [ {
-            depth += 1
-            deepest = max(deepest, depth)
-        else:
-            depth -= 1
-    return deepest
+    """How deep arrays and objects nest in the JSON *raw* (no recursion: ``limits.json_depth``)."""
+    return json_depth(raw)
 
 
 def too_deep(raw: bytes, limit: int = MAX_OBJECT_DEPTH) -> bool:

@@ -83,6 +83,9 @@ class VersionMatch:
     last: bool = True
     all: bool = False
     at: tuple[int, ...] = ()
+    #: Object types whose every version matches besides: the gate's read picks their first
+    #: and last itself, among the versions the fine pass does not withhold (node/_read.py).
+    every_version_of: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -27,6 +27,7 @@ from kizuna.store.errors import resource_error
 from kizuna.store.types import Collection, ObjectQuery, StoredVersion, VersionMatch
 from kizuna.taxii._access import AccessLog
 from kizuna.taxii._context import API_ROOT, Context
+from kizuna.taxii._related import related_endpoint
 from kizuna.taxii._resources import (
     TaxiiResponse,
     collection_resource,
@@ -206,6 +207,11 @@ def create_app(node: Node) -> Starlette:
         Route(
             f"/{API_ROOT}/collections/{{cid}}/objects/{{oid}}/provenance/",
             sync(provenance),
+            methods=["GET"],
+        ),
+        Route(
+            f"/{API_ROOT}/collections/{{cid}}/objects/{{oid}}/related/",
+            related_endpoint(ctx),
             methods=["GET"],
         ),
         Route(

@@ -9,6 +9,9 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
+from kizuna.cyber.benign import stored_benign
+from kizuna.cyber.correlate import Related, related
+from kizuna.errors import BadRequest
 from kizuna.node import Snapshot
 from kizuna.web import _reads as reads
 from kizuna.web import _views as views
@@ -85,6 +88,10 @@ def object_page(ui: Ui, request: Request, snap: Snapshot, session: Session, *,
     ]
     neighbours = {v: known[v] for v in ends if v != sid and v in known}
 
+    shared_values, shared_more = _related(ui, session, sid)
+    tied = [i for r in shared_values for i in (r.object_id, r.via) if i]
+    known.update(reads.objects_by_id(ui.node, snap, p, tied))
+
     steps = []
     for newer, older in pairwise(history):
         steps.append((newer, views.changes(older.obj, newer.obj)))
@@ -115,6 +122,8 @@ def object_page(ui: Ui, request: Request, snap: Snapshot, session: Session, *,
         reports=reports,
         neighbours=sorted(neighbours.items(), key=lambda kv: views.display_name(kv[1].obj)),
         links_capped=capped,
+        shared_values=shared_values,
+        shared_more=shared_more,
         orbit=views.orbit_summary(obj),
         others=sorted(others.items()),
         choices=choices,
@@ -124,6 +133,21 @@ def object_page(ui: Ui, request: Request, snap: Snapshot, session: Session, *,
         label_of=lambda refs: views.marking_labels(snap, refs),
         marking_refs=views.marking_refs,
     )
+
+
+#: Related objects the page lists at most (the rest: ``kizuna related``, the TAXII extension).
+RELATED_SHOWN = 50
+
+
+def _related(ui: Ui, session: Session, sid: str) -> tuple[list[Related], bool]:
+    """Objects that share an observable value with *sid*, as the principal may see them
+    (the function behind ``kizuna related``); none when the node keeps no value index."""
+    try:
+        page = related(ui.node, session.principal, sid, limit=RELATED_SHOWN,
+                       benign=stored_benign(ui.node.store))
+    except BadRequest:  # value_index = false
+        return [], False
+    return page.items, page.next is not None
 
 
 def _form_defaults(request: Request) -> dict[str, Any]:

@@ -32,7 +32,7 @@ section. The parser lifts that comment into ``CdmRelative.hbr_m`` and the writer
 from __future__ import annotations
 
 from kizuna.space.formats._epoch import parse_epoch
-from kizuna.space.formats.cdm._keywords import COVARIANCE_KEYWORDS
+from kizuna.space.formats.cdm._keywords import COVARIANCE_KEYWORDS, NO_COVARIANCE_COMMENT
 from kizuna.space.formats.cdm._kvn import dumps_kvn, parse_kvn
 from kizuna.space.formats.cdm._model import (
     Cdm,
@@ -48,6 +48,7 @@ from kizuna.space.formats.cdm._xml import dumps_xml, parse_xml
 
 __all__ = [
     "COVARIANCE_KEYWORDS",
+    "NO_COVARIANCE_COMMENT",
     "Cdm",
     "CdmError",
     "CdmHeader",

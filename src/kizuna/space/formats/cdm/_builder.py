@@ -29,6 +29,7 @@ from kizuna.space.formats.cdm._keywords import (
     _STATE_KEYWORDS,
     _TOLERATED_UNITS,
     COVARIANCE_KEYWORDS,
+    NO_COVARIANCE_COMMENT,
     _Kw,
 )
 from kizuna.space.formats.cdm._model import Cdm, CdmError, CdmHeader, CdmObject, CdmRelative
@@ -150,7 +151,26 @@ class _Builder:
                 _example(missing[0], table),
             )
 
+    def lift_hbr(self, sections: dict[str, list[_Entry]]) -> None:
+        """Move an HBR comment found outside the relative section into it. CARA writes
+        ``COMMENT HBR = ...`` there in KVN; a comment before ``OBJECT = OBJECT1`` belongs to
+        OBJECT1's metadata in XML, which is where ccsds-ndm's KVN-to-XML writes it."""
+
+        def is_hbr(e: _Entry) -> bool:
+            return e.keyword == "COMMENT" and _HBR_COMMENT.match(e.value) is not None
+
+        if any(is_hbr(e) for e in sections.get("relative", [])):
+            return
+        for name in ("header", "OBJECT1", "OBJECT2"):
+            found = next((e for e in sections.get(name, []) if is_hbr(e)), None)
+            if found is not None:
+                sections[name].remove(found)
+                sections.setdefault("relative", []).insert(0, found)
+                self.notes.append(f"{found.where}: the HBR comment read from the {name} section")
+                return
+
     def build(self, sections: dict[str, list[_Entry]]) -> Cdm:
+        self.lift_hbr(sections)
         last_entry = next((s[-1] for s in reversed(list(sections.values())) if s), None)
         hv, _, hc = self.values(sections.get("header", []), _HEADER, "header")
         self.require(
@@ -258,9 +278,16 @@ class _Builder:
             )
         cov: tuple[float, ...] | None = None
         given = [k for k in COVARIANCE_KEYWORDS if k in ov]
+        data_comments = [c.value for c in oc if c.part == "data"]
         if given:
             self.require(ov, COVARIANCE_KEYWORDS, section + "covariance", _COVARIANCE, last)
             cov = tuple(float(ov[k]) for k in COVARIANCE_KEYWORDS)
+        placeholder = (
+            ov.get("COVARIANCE_METHOD") == "DEFAULT" and NO_COVARIANCE_COMMENT in data_comments
+        )
+        if placeholder:  # Kizuna's own stand-in for "no covariance" (see NO_COVARIANCE_COMMENT)
+            cov = None
+            data_comments.remove(NO_COVARIANCE_COMMENT)
         fixed = {*_FIXED_META, *_STATE_KEYWORDS, *COVARIANCE_KEYWORDS}
         s = [float(ov[k]) for k in _STATE_KEYWORDS]
         return CdmObject(
@@ -279,5 +306,5 @@ class _Builder:
             metadata={k: v for k, v in ov.items() if k in _METADATA and k not in fixed},
             data={k: v for k, v in ov.items() if k in _DATA and k not in fixed},
             metadata_comments=tuple(c.value for c in oc if c.part == "metadata"),
-            data_comments=tuple(c.value for c in oc if c.part == "data"),
+            data_comments=tuple(data_comments),
         )

@@ -163,10 +163,22 @@ _SECTIONS = (
     ("object data", _DATA),
 )
 _ALL: dict[str, _Kw] = {**_HEADER, **_RELATIVE, **_OBJECT}
+#: The relative section's keywords in the order of the CDM XML schema (NDM/XML 2.0.0).
+_XSD_RELATIVE = (
+    "TCA", "MISS_DISTANCE", "RELATIVE_SPEED", *_REL_POS, *_REL_VEL, "START_SCREEN_PERIOD",
+    "STOP_SCREEN_PERIOD", "SCREEN_VOLUME_FRAME", "SCREEN_VOLUME_SHAPE", "SCREEN_VOLUME_X",
+    "SCREEN_VOLUME_Y", "SCREEN_VOLUME_Z", "SCREEN_ENTRY_TIME", "SCREEN_EXIT_TIME",
+    "COLLISION_PROBABILITY", "COLLISION_PROBABILITY_METHOD",
+)  # fmt: skip
 
 
 # --------------------------------------------------------------------------------------------
 # The model as keyword items (both writers)
+
+
+def _unit(keyword: str) -> str | None:
+    """The unit a writer puts beside a data keyword (none beside a comment)."""
+    return None if keyword == "COMMENT" else _DATA[keyword].unit
 
 
 def _fmt(x: float) -> str:
@@ -183,7 +195,7 @@ def _relative_items(r: CdmRelative) -> list[tuple[str, str]]:
     ):
         if vec is not None:
             items += [(n, _fmt(x)) for n, x in zip(names, vec, strict=True)]
-    items += list(r.extra.items())
+    items += sorted(r.extra.items(), key=lambda kv: _XSD_RELATIVE.index(kv[0]))
     if r.collision_probability is not None:
         items.append(("COLLISION_PROBABILITY", _fmt(r.collision_probability)))
     if r.collision_probability_method is not None:
@@ -192,21 +204,40 @@ def _relative_items(r: CdmRelative) -> list[tuple[str, str]]:
 
 
 def _metadata_items(o: CdmObject) -> list[tuple[str, str]]:
-    items = [(k, str(getattr(o, k.lower()))) for k in _FIXED_META]
-    return items + list(o.metadata.items())
+    """The metadata keywords in the order of the CDM XML schema (``_METADATA``'s)."""
+    values = {**o.metadata, **{k: str(getattr(o, k.lower())) for k in _FIXED_META}}
+    if o.covariance is None:
+        values["COVARIANCE_METHOD"] = "DEFAULT"
+    return [(k, values[k]) for k in _METADATA if k in values]
+
+
+#: CDM 508.0-B-1 requires a covariance, and allows an arbitrary default one flagged
+#: ``COVARIANCE_METHOD = DEFAULT``. An object with none (screening from mean elements) is
+#: written with this placeholder (1 km and 1 m/s, uncorrelated, in RTN) after this comment;
+#: the reader gives such an object no covariance again.
+NO_COVARIANCE_COMMENT = (
+    "No covariance is known for this object (state from mean elements): the covariance is a "
+    "DEFAULT placeholder (1 km, 1 m/s, uncorrelated); compute no collision probability from it"
+)
+_PLACEHOLDER = tuple(
+    1e6 if a == b and a < 3 else 1.0 if a == b else 0.0 for a in range(6) for b in range(a + 1)
+)
 
 
 def _data_blocks(o: CdmObject) -> list[tuple[str, list[tuple[str, str]]]]:
     state = [*o.position_km, *o.velocity_km_s]
     blocks: list[tuple[str, list[tuple[str, str]]]] = []
     for name, table in _DATA_BLOCKS.items():
-        items = [(k, v) for k, v in o.data.items() if k in table]
+        # The schema's order; an unknown value (CARA writes NaN) is left out, as the schema
+        # has no NaN for counts and spans: absent means unknown.
+        items = [(k, o.data[k]) for k in table if k in o.data and o.data[k].lower() != "nan"]
         if name == "stateVector":
             items = [(k, _fmt(x)) for k, x in zip(_STATE_KEYWORDS, state, strict=True)]
-        elif name == "covarianceMatrix" and o.covariance is not None:
-            items = [
-                (k, _fmt(x)) for k, x in zip(COVARIANCE_KEYWORDS, o.covariance, strict=True)
-            ] + items
+        elif name == "covarianceMatrix":
+            given = o.covariance is not None
+            values = o.covariance if o.covariance is not None else _PLACEHOLDER
+            terms = [(k, _fmt(x)) for k, x in zip(COVARIANCE_KEYWORDS, values, strict=True)]
+            items = ([] if given else [("COMMENT", NO_COVARIANCE_COMMENT)]) + terms + items
         if items:
             blocks.append((name, items))
     return blocks

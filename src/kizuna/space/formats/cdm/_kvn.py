@@ -6,6 +6,7 @@ import re
 
 from kizuna.space.formats.cdm._builder import _Builder, _Entry
 from kizuna.space.formats.cdm._keywords import (
+    _ALL,
     _DATA,
     _HEADER,
     _RELATIVE,
@@ -13,6 +14,7 @@ from kizuna.space.formats.cdm._keywords import (
     _fmt,
     _metadata_items,
     _relative_items,
+    _unit,
 )
 from kizuna.space.formats.cdm._model import Cdm, CdmError, format_epoch
 
@@ -52,7 +54,12 @@ def parse_kvn(text: str, *, source: str = "<cdm>") -> Cdm:
                 expected="KEYWORD = value [unit]   e.g.  MISS_DISTANCE = 715 [m]",
             )
         key, value, unit = m.group(1), m.group(2), m.group(3)
-        if unit is None and value.endswith("["):
+        known = _ALL.get(key.upper())
+        if unit is not None and known is not None and known.unit is None and known.kind == "str":
+            value = line.partition("=")[2].strip()  # a name such as STARLINK-11735 [DTC]
+            unit = None
+        takes_unit = known is None or known.unit is not None
+        if unit is None and value.endswith("[") and takes_unit:
             value = value[:-1].rstrip()
             quirks.append(f"line {no}: {key} has an unclosed unit bracket, read without a unit")
         if key == "OBJECT":
@@ -108,7 +115,7 @@ def _kvn_lines(cdm: Cdm) -> list[tuple[str, str, str | None]]:
         out += [("COMMENT", c, None) for c in o.metadata_comments]
         out += [(k, v, None) for k, v in _metadata_items(o)[1:]]
         out += [("COMMENT", c, None) for c in o.data_comments]
-        out += [(k, v, _DATA[k].unit) for _, items in _data_blocks(o) for k, v in items]
+        out += [(k, v, _unit(k)) for _, items in _data_blocks(o) for k, v in items]
     return out
 
 

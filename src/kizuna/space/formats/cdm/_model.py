@@ -78,7 +78,8 @@ class CdmObject:
     """One object's section: identity, state at TCA (km, km/s, in ``ref_frame``) and the 21
     lower-triangle terms of its 6x6 RTN covariance in CDM order (m**2, m**2/s, m**2/s**2), or
     ``None`` when the producer had no covariance. ``metadata`` and ``data`` keep every other
-    keyword of the section as text (OD parameters, areas, drag/SRP/thrust covariance rows)."""
+    keyword of the section as text (OD parameters, areas, drag/SRP/thrust covariance rows).
+    Without a covariance, ``covariance_method`` is ``DEFAULT``."""
 
     object: str
     object_designator: str
@@ -96,6 +97,12 @@ class CdmObject:
     data: Mapping[str, str] = field(default_factory=dict)
     metadata_comments: tuple[str, ...] = ()
     data_comments: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        # Without a covariance there is nothing calculated: the writers put the standard's
+        # DEFAULT placeholder in its place (see kizuna.space.formats.cdm.NO_COVARIANCE_COMMENT).
+        if self.covariance is None and self.covariance_method != "DEFAULT":
+            object.__setattr__(self, "covariance_method", "DEFAULT")
 
     def covariance_matrix(self) -> npt.NDArray[np.float64] | None:
         """The full symmetric 6x6 RTN covariance (m, m/s), or ``None``."""

@@ -10,7 +10,6 @@ from kizuna.space.formats import _xml
 from kizuna.space.formats._xml import leaf, local
 from kizuna.space.formats.cdm._builder import _Builder, _Entry
 from kizuna.space.formats.cdm._keywords import (
-    _DATA,
     _DATA_BLOCKS,
     _REL_POS,
     _REL_VEL,
@@ -19,6 +18,7 @@ from kizuna.space.formats.cdm._keywords import (
     _fmt,
     _metadata_items,
     _relative_items,
+    _unit,
 )
 from kizuna.space.formats.cdm._model import Cdm, CdmError, format_epoch
 
@@ -183,5 +183,5 @@ def dumps_xml(cdm: Cdm) -> str:
         for block, items in _data_blocks(o):
             sub = ET.SubElement(data, block)
             for k, v in items:
-                leaf(sub, k, v, _DATA[k].unit)
+                leaf(sub, k, v, _unit(k))
     return _xml.document(root)

@@ -44,7 +44,7 @@ from kizuna.space.formats._epoch import format_epoch, parse_epoch
 from kizuna.space.formats.omm._json_csv import dumps_csv, dumps_json, parse_csv, parse_json
 from kizuna.space.formats.omm._kvn import dumps_kvn, parse_kvn
 from kizuna.space.formats.omm._model import ElementSet, OmmError, OmmResult
-from kizuna.space.formats.omm._xml import parse_xml
+from kizuna.space.formats.omm._xml import dumps_xml, parse_xml
 
 __all__ = [
     "ElementSet",
@@ -53,6 +53,7 @@ __all__ = [
     "dumps_csv",
     "dumps_json",
     "dumps_kvn",
+    "dumps_xml",
     "format_epoch",
     "parse",
     "parse_csv",

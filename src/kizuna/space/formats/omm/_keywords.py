@@ -200,7 +200,7 @@ def _record(
             raise OmmError(f"keyword {key} given twice", source=source, where=at, line=shown)
         seen.add(key)
         kind, attr, _ = spec
-        text, unit = _split_unit(raw)
+        text, unit = _split_unit(raw) if kind != _TEXT else (raw.strip(), None)
         if unit is not None and key in _UNITS and unit.lower() not in _UNITS[key]:
             raise OmmError(
                 f"unit [{unit}] is not the unit of {key}",
