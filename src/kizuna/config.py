@@ -85,6 +85,9 @@ class NodeConfig:
     #: Keep the value index (kizuna.cyber's correlation and ``related``); turning it back on
     #: fills it when the node next opens.
     value_index: bool = True
+    #: Keep the search index (kizuna.search, ``kizuna search``, /ui/search); turning it back
+    #: on fills it when the node next opens.
+    search_index: bool = True
 
     def database_url(self, directory: Path) -> str:
         """The SQLAlchemy URL of this node's database."""

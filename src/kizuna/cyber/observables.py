@@ -21,6 +21,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, Final
@@ -200,8 +201,37 @@ def observable_at(path: Path, value: object) -> Observable | None:
     return None if found is None else Observable(*found, where)
 
 
+#: The shape of most feeds' patterns, ``[type:property = 'text']`` (no escapes in the text):
+#: answered without the parser, with what the parser would give.
+_SIMPLE: Final = re.compile(
+    r"\[[ \t\r\n]*([a-z][a-z0-9]*(?:-[a-z0-9]+)*):([a-z][a-z0-9_]*)"
+    r"[ \t\r\n]*=[ \t\r\n]*'([^'\\]*)'[ \t\r\n]*\]"
+)
+
+
+def _simple(pattern: str) -> list[Observable] | None:
+    m = _SIMPLE.fullmatch(pattern)
+    if m is None:
+        return None
+    otype, prop, text = m.groups()
+    steps: tuple[Step, ...] = (prop,)
+    normal = _normalizer(otype, steps)
+    where = f"{otype}:{prop}"
+    if normal is None:
+        return [Observable(where, text, where)]
+    found = normal(text)
+    return [] if found is None else [Observable(*found, where)]
+
+
 def pattern_observables(pattern: str) -> list[Observable]:
     """The observables a STIX pattern compares with (see the module's docstring)."""
+    simple = _simple(pattern)
+    if simple is not None:
+        return simple
+    return _parsed_observables(pattern)
+
+
+def _parsed_observables(pattern: str) -> list[Observable]:
     try:
         tree = parse_pattern(pattern)
     except PatternError:

@@ -42,6 +42,8 @@ class VersionBatch:
     keys: dict[str, int]
     #: Each item's keys in the value index (store/_values.py), when the store keeps one.
     values: list[Sequence[int]] | None = None
+    #: Each item's text in the search index (store/_search.py), when the store keeps one.
+    texts: list[str] | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,7 +23,7 @@ import httpx
 
 from kizuna.errors import KizunaError
 from kizuna.node import Node
-from kizuna.policy.principal import Kind, Principal
+from kizuna.policy.principal import Principal
 from kizuna.stix.timestamps import now_micros
 from kizuna.store.types import Peer, SyncRound
 from kizuna.sync._limits import Budget, Limits
@@ -45,7 +45,7 @@ def peer_principal(node: Node, peer: Peer) -> Principal:
     if org is None:
         raise KizunaError(f"peer {peer.name} acts for organization {peer.org!r}, which is missing")
     # Its own kind of principal: no account of this node, whatever its name, shares its key.
-    return node.principal_for_org(org, peer.name, peer=peer.name, kind=Kind.SYNC)
+    return node.principal_for(peer)
 
 
 def client_for(
