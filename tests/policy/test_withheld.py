@@ -116,8 +116,27 @@ def objects() -> list[dict[str, Any]]:
         },
         _identity(HQ, [NATO["id"]]),
         _identity(PARTNER, jn),
-        _sighting(SIGHTING, SEEN, where_sighted_refs=[HQ, PARTNER]),
         _sighting(SIGHTING_OF_NOTE, NOTE),
+    ]
+
+
+def stored_before_ingest_checked() -> list[dict[str, Any]]:
+    """Objects stored as they are (ingest now refuses both): a sighting more releasable than
+    where it was sighted, and one nested 400 levels deep."""
+    deep: Any = {"x_ref": REL_TO_HIDDEN, "also": "kept"}
+    for _ in range(400):
+        deep = [deep]
+    return [
+        _sighting(SIGHTING, SEEN, where_sighted_refs=[HQ, PARTNER]),
+        {
+            "type": "x-thing",
+            "spec_version": "2.1",
+            "id": DEEP,
+            "created": T0,
+            "modified": T0,
+            "x_deep": deep,
+            "object_marking_refs": [JPN_NATO["id"]],
+        },
     ]
 
 
@@ -181,30 +200,19 @@ def setup(tmp_path: Path, database: str) -> Iterator[Setup]:
                     content=envelope(objects()),
                 ).json()
             assert status["failure_count"] == 0, status["failures"]
-            deep: Any = {"x_ref": REL_TO_HIDDEN, "also": "kept"}
-            for _ in range(400):
-                deep = [deep]
-            body = {
-                "type": "x-thing",
-                "spec_version": "2.1",
-                "id": DEEP,
-                "created": T0,
-                "modified": T0,
-                "x_deep": deep,
-                "object_marking_refs": [JPN_NATO["id"]],
-            }
             node.store.add_versions(
                 c.id,
                 [
                     NewVersion(
-                        DEEP,
-                        "x-thing",
-                        to_micros(T0),
+                        o["id"],
+                        o["type"],
+                        to_micros(o["modified"]),
                         "2.1",
-                        visibility_refs(body),
-                        needs_redaction(body),
-                        msgspec.json.encode(body),
+                        visibility_refs(o),
+                        needs_redaction(o),
+                        msgspec.json.encode(o),
                     )
+                    for o in stored_before_ingest_checked()
                 ],
                 "test",
             )

@@ -137,7 +137,8 @@ for (_type, _steps), _normal in _PATHS.items():
         _FIELDS.setdefault(_type, []).append((_steps[0], _normal, _where(_type, _steps)))
 
 
-def _sco(obj: dict[str, Any], otype: str) -> Iterator[Observable]:
+def _sco(obj: dict[str, Any], otype: str) -> list[Observable]:
+    out: list[Observable] = []
     for key, normal, where in _FIELDS.get(otype, ()):
         value = obj.get(key)
         if isinstance(value, int) and not isinstance(value, bool):
@@ -145,21 +146,22 @@ def _sco(obj: dict[str, Any], otype: str) -> Iterator[Observable]:
         if isinstance(value, str):
             found = normal(value)
             if found is not None:
-                yield Observable(*found, where)
+                out.append(Observable(*found, where))
     if otype == "network-traffic":
         steps = ("extensions", "http-request-ext", "request_header", "User-Agent")
         node: Any = obj
         for step in steps:
             node = node.get(step) if isinstance(node, dict) else None
         if isinstance(node, str) and node.strip():
-            yield Observable("user-agent", node, _where(otype, steps))
+            out.append(Observable("user-agent", node, _where(otype, steps)))
     hashes = obj.get("hashes")
     if otype in _HASHED and isinstance(hashes, dict):
         for algorithm, value in hashes.items():
             if isinstance(algorithm, str) and isinstance(value, str) and value.strip():
                 found = _hash(algorithm)(value)
                 if found is not None:
-                    yield Observable(*found, _where(otype, ("hashes", algorithm)))
+                    out.append(Observable(*found, _where(otype, ("hashes", algorithm))))
+    return out
 
 
 def _leaves(expr: ObservationExpr) -> Iterator[Observation]:
@@ -272,4 +274,5 @@ def observables(obj: Any) -> list[Observable]:
                 if isinstance(inner, dict) and isinstance(inner.get("type"), str):
                     out.extend(_sco(inner, inner["type"]))
         return list(dict.fromkeys(out))
-    return list(dict.fromkeys(_sco(obj, otype)))
+    found = _sco(obj, otype)
+    return found if len(found) < 2 else list(dict.fromkeys(found))
