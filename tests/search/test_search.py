@@ -231,6 +231,8 @@ def _scripts_and_hidden(world: World) -> None:
     # A collection the partner may not read, asked for by id, finds nothing either.
     assert search(world.node, p, "nightjar", collections=[world.closed]).total == 0
     assert search(world.node, p, "   ").total == 0
+    assert search(world.node, p, "\x00").total == 0  # PostgreSQL's text holds no NUL
+    assert ids(p, "東\x00京") == {ja["id"]}
     with pytest.raises(BadRequest):
         search(world.node, p, "x", limit=0)
 

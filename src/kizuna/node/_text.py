@@ -93,8 +93,9 @@ def _values(value: Any, out: list[str]) -> None:
 
 
 def terms(query: str) -> list[str]:
-    """The lower-cased terms of a query, each once, in order (split at white space)."""
-    return list(dict.fromkeys(query.lower().split()))
+    """The lower-cased terms of a query, each once, in order (split at white space; NUL is
+    dropped, as from the text)."""
+    return list(dict.fromkeys(query.replace("\x00", "").lower().split()))
 
 
 def matches(text: str, wanted: Sequence[str]) -> bool:

@@ -19,7 +19,7 @@ import logging
 import ssl
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -73,8 +73,6 @@ class Page:
     last_added: str | None
     #: The page size that was asked for (smaller than requested after a too-large answer).
     limit: int
-    #: (id or None, reason) of objects refused before ingest (too deep to decode).
-    refused: list[tuple[str | None, str]] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
@@ -246,7 +244,6 @@ class TaxiiClient:
                 first_added=headers.get("X-TAXII-Date-Added-First"),
                 last_added=headers.get("X-TAXII-Date-Added-Last"),
                 limit=limit,
-                refused=env.refused,
             )
 
     def add_objects(self, collection: str, objects: list[bytes]) -> PushResult:
