@@ -37,7 +37,7 @@ class IdIndex(StoreBase):
 
     def warm(self) -> None:
         """Read the id index's keys and the recent versions now (SQLite), rather than in the
-        first request that looks an id up: about a third of a second per million versions."""
+        first request that looks an id up (its time grows with the versions stored)."""
         recent = self._recent_ids
         if recent is None:
             return

@@ -29,8 +29,8 @@ __all__ = [
 class NewVersion:
     """One validated object version, ready to store.
 
-    Not frozen: one is made per object stored, and a frozen dataclass takes twice as long to
-    make (about 0.7 us more, measurable in a POST). Nothing changes it after it is made.
+    Not frozen: one is made per object stored, and a frozen dataclass takes longer to make
+    (``bench/post_cost.py``). Nothing changes it after it is made.
     """
 
     stix_id: str
