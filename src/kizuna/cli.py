@@ -23,6 +23,8 @@ from kizuna.node import Node
 from kizuna.space.cli import space
 from kizuna.sync.cli import peer, sync_command
 
+__all__ = ["demo", "init", "main", "serve"]
+
 
 class _Group(click.Group):
     """Turns Kizuna's errors into one clear line on stderr and exit status 1."""

@@ -26,6 +26,21 @@ from kizuna.stix.markings import TLP2_IDS, releasability_marking
 from kizuna.store.types import ObjectQuery, VersionMatch
 from kizuna.sync.engine import sync
 
+__all__ = [
+    "DEMO_DATA",
+    "MIX",
+    "REL_NATO",
+    "REL_NATO_JPN",
+    "REL_NATO_JPN_AUS",
+    "Demo",
+    "build",
+    "curl_line",
+    "held",
+    "run",
+    "summary",
+    "wire",
+]
+
 DEMO_DATA = Path(__file__).resolve().parents[2] / "demo" / "data"
 
 REL_NATO = releasability_marking(["NATO"])

@@ -32,7 +32,16 @@ from kizuna.node import Node, read_page
 from kizuna.policy.principal import Principal
 from kizuna.store.types import ObjectQuery
 
-__all__ = ["Related", "RelatedPage", "related"]
+__all__ = [
+    "HASH_LINKS",
+    "HOLDS",
+    "INSIDE",
+    "OTHER_HASH",
+    "SAME",
+    "Related",
+    "RelatedPage",
+    "related",
+]
 
 SAME: Final = "same value"
 INSIDE: Final = "inside network"

@@ -42,7 +42,7 @@ from kizuna.cyber.pattern import (
     parse_pattern,
 )
 
-__all__ = ["Observable", "observable_at", "observables", "pattern_observables"]
+__all__ = ["Normalizer", "Observable", "observable_at", "observables", "pattern_observables"]
 
 
 @dataclass(frozen=True, slots=True)

@@ -32,6 +32,7 @@ __all__ = [
     "body_keys",
     "holder_keys",
     "network_range",
+    "observable_key",
     "value_key",
 ]
 

@@ -36,7 +36,7 @@ from kizuna.stix import _rules as R
 from kizuna.stix._properties import Problem
 from kizuna.stix._types import TYPE_CHECKS
 
-__all__ = ["Problem", "validate_object"]
+__all__ = ["MAX_PROBLEMS", "Problem", "validate_object"]
 
 _COMMON_FULL = ("spec_version", "id", "created", "modified")
 _NO_TIMESTAMPS: tuple[str, ...] = ()

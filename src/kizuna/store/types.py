@@ -6,6 +6,24 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 
+__all__ = [
+    "Collection",
+    "Grant",
+    "NewVersion",
+    "ObjectQuery",
+    "Org",
+    "Outcome",
+    "Peer",
+    "StatusRow",
+    "StoredVersion",
+    "SyncCursor",
+    "SyncRejection",
+    "SyncRound",
+    "User",
+    "VersionBatch",
+    "VersionMatch",
+]
+
 
 @dataclass(slots=True)
 class NewVersion:

@@ -22,14 +22,14 @@ from functools import partial
 import msgspec
 from sqlalchemy.exc import SQLAlchemyError
 
-from kizuna.errors import KizunaError
+from kizuna.errors import KizunaError, SyncError
 from kizuna.node import ObjectResult, ingest
 from kizuna.stix.timestamps import format_micros
 from kizuna.store.types import Collection, SyncCursor
 from kizuna.sync._checks import next_problem, page_position
 from kizuna.sync._envelope import peek_id, weight
 from kizuna.sync._link import LinkReport, Round
-from kizuna.sync.client import AnswerTooLarge, Page, SyncError
+from kizuna.sync.client import AnswerTooLarge, Page
 
 log = logging.getLogger("kizuna.sync")
 

@@ -13,6 +13,16 @@ from kizuna._cli_common import err, node_dir
 from kizuna.node import Node
 from kizuna.stix.timestamps import format_micros
 
+__all__ = [
+    "peer",
+    "peer_add",
+    "peer_list",
+    "peer_remove",
+    "peer_reset",
+    "peer_status_command",
+    "sync_command",
+]
+
 
 @click.group()
 def peer() -> None:

@@ -25,15 +25,14 @@ from typing import Any
 import httpx
 import msgspec
 
+from kizuna.errors import SyncError
 from kizuna.sync._envelope import decode_envelope
 from kizuna.sync._limits import Budget, Limits
 from kizuna.taxii.media import TAXII
 
+__all__ = ["AnswerTooLarge", "DeadlineReached", "Page", "PushResult", "TaxiiClient"]
+
 log = logging.getLogger("kizuna.sync")
-
-
-class SyncError(Exception):
-    """A sync step that failed for good (after retries, or at once when retrying is futile)."""
 
 
 class AnswerTooLarge(SyncError):

@@ -21,7 +21,7 @@ from typing import Any
 
 import httpx
 
-from kizuna.errors import KizunaError
+from kizuna.errors import KizunaError, SyncError
 from kizuna.node import Node
 from kizuna.policy.principal import Principal
 from kizuna.stix.timestamps import now_micros
@@ -30,11 +30,11 @@ from kizuna.sync._limits import Budget, Limits
 from kizuna.sync._link import LinkReport, Progress, Round
 from kizuna.sync._pull import pull
 from kizuna.sync._push import push
-from kizuna.sync.client import SyncError, TaxiiClient
+from kizuna.sync.client import TaxiiClient
 
 log = logging.getLogger("kizuna.sync")
 
-__all__ = ["Limits", "LinkReport", "client_for", "peer_principal", "peer_round", "sync"]
+__all__ = ["STEPS", "Limits", "LinkReport", "client_for", "peer_principal", "peer_round", "sync"]
 
 #: Each direction's step: fills the report of one link of a round.
 STEPS: dict[str, Callable[[Round, LinkReport], None]] = {"pull": pull, "push": push}

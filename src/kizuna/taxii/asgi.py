@@ -23,6 +23,8 @@ from kizuna.taxii.app import create_app
 from kizuna.taxii.protocol import Protocol, limits_of
 from kizuna.web import mount
 
+__all__ = ["BACKSTOP", "YOUNG", "CollectBetweenRequests", "app", "collect_if_due", "serving"]
+
 #: Automatic collections only once this many more container objects have been made than freed
 #: since the last collection: a backstop, for work outside requests (sync rounds) and for very
 #: large requests.
