@@ -12,7 +12,8 @@ and leaves through the functions exported here, and only through them:
   :class:`Released` versions);
 - :meth:`Node.snapshot` takes the policy :class:`Snapshot` both of them are given;
 - :func:`read_bundle` reads the objects of a bundle file, as :func:`ingest` takes them;
-  :class:`BundleFile` reads them incrementally (a large file, or a gzip bomb).
+  :class:`BundleFile` reads them incrementally (a large file, or a gzip bomb);
+  :func:`split_objects` finds the objects of a large envelope a mebibyte at a time.
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ from kizuna.node._ingest import Batch, check_batch, ingest, store_batch
 from kizuna.node._marking_rules import check_marking_definition
 from kizuna.node._read import Page, Released, read_page
 from kizuna.node._snapshot import COMMUNITIES_SETTING, Snapshot, load_snapshot, make_principal
+from kizuna.node._split import split_objects
 from kizuna.policy.communities import DEFAULT_COMMUNITIES
 from kizuna.policy.countries import is_country
 from kizuna.policy.derived import DERIVED_MODES, REFUSE
@@ -74,6 +76,7 @@ __all__ = [
     "read_bundle",
     "read_page",
     "referenced_definitions",
+    "split_objects",
     "store_batch",
 ]
 

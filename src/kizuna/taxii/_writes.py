@@ -30,7 +30,7 @@ from kizuna.policy.principal import Principal
 from kizuna.stix.timestamps import now_micros
 from kizuna.store.types import Collection, ObjectQuery, StatusRow, VersionMatch
 from kizuna.taxii._auth import check_accept
-from kizuna.taxii._context import Context
+from kizuna.taxii._context import Context, in_thread
 from kizuna.taxii._resources import (
     Envelope,
     TaxiiResponse,
@@ -39,6 +39,7 @@ from kizuna.taxii._resources import (
     read_body,
     status_resource,
 )
+from kizuna.taxii._slices import LARGE_BODY, ingest_in_slices
 from kizuna.taxii.media import TAXII, is_taxii_content
 
 log = logging.getLogger("kizuna.taxii")
@@ -99,6 +100,8 @@ class Writes:
             else:
                 principal, collection, snap = await ctx.run(self._writable, request)
             body = await self._read_envelope(request)
+            if len(body) > LARGE_BODY:
+                return await self._store_in_slices(principal, collection, body)
             # One step for everything that touches the store (one hop, if any).
             return await ctx.run(self._store_objects, principal, collection, snap, body)
         except KizunaError as exc:
@@ -157,6 +160,31 @@ class Writes:
             len(results),
             stored,
             failed,
+        )
+        return TaxiiResponse(encoded, status_code=202)
+
+    async def _store_in_slices(
+        self, principal: Principal, collection: Collection, body: bytes
+    ) -> Response:
+        """A very large envelope, slice by slice, in worker threads (taxii/_slices.py)."""
+        status_id = str(uuid.uuid4())
+        results, encoded = await ingest_in_slices(
+            self._ctx.node,
+            principal,
+            collection,
+            body,
+            status_id,
+            now_micros(),
+            lambda: self._ctx.active > 1,
+        )
+        await in_thread(self._prune_statuses)
+        log.info(
+            "POST %s by %s: %d object(s) in slices, %d stored, %d failed",
+            collection.id,
+            str(principal.key),
+            len(results),
+            sum(1 for r in results if r.stored),
+            sum(1 for r in results if not r.ok),
         )
         return TaxiiResponse(encoded, status_code=202)
 
