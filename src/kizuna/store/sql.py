@@ -180,7 +180,7 @@ class SqlStore(Directory, SyncLog, Markings, IdIndex, ValueIndex, SearchIndex):
                 # The id index (and the recent versions) give the rows; they are sorted, and
                 # ordering by the bare column would make SQLite walk the whole collection in
                 # added_us order instead (its planner favours the index that avoids the sort).
-                of_ids = self._of_keys(conn, id_keys(q.ids))
+                of_ids = self._of_keys(conn, id_keys(q.ids), q.marking_sets)
                 if of_ids is None:
                     # No version of these ids: the same statement runs all the same, so that
                     # an id never stored costs what an id hidden from the reader costs (its
