@@ -53,11 +53,13 @@ class Envelope(msgspec.Struct):
 
 async def read_body(request: Request, limit: int) -> bytes:
     """The request body, refusing (413) anything larger than *limit* bytes."""
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
+    declared = request.headers.get("content-length") or ""
+    # (ASCII digits only, and no more than an integer of 64 bits holds: int() refuses 4,300.)
+    if declared.isascii() and declared.isdigit() and (len(declared) > 18 or int(declared) > limit):
         raise PayloadTooLarge(
-            f"the body is {int(declared)} bytes; this server accepts at most {limit} "
-            "(max_content_length of the API root): split the envelope"
+            f"the body is {declared if len(declared) <= 18 else 'over 10**18'} bytes; this "
+            f"server accepts at most {limit} (max_content_length of the API root): split the "
+            "envelope"
         )
     chunks = []
     size = 0
