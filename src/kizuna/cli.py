@@ -16,11 +16,14 @@ from kizuna._cli_access import grant, user
 from kizuna._cli_admin import collection, community, marking, org
 from kizuna._cli_common import err, node_dir
 from kizuna._cli_data import export, import_
+from kizuna._cli_search import search_command
 from kizuna.cyber.cli import benign, match, related_command
 from kizuna.errors import KizunaError
 from kizuna.node import Node
 from kizuna.space.cli import space
 from kizuna.sync.cli import peer, sync_command
+
+__all__ = ["demo", "init", "main", "serve"]
 
 
 class _Group(click.Group):
@@ -243,5 +246,5 @@ def demo(directory: Path, port: int, no_serve: bool) -> None:
 for command in (collection, user, org, grant, marking, community, import_, export, space, peer):
     main.add_command(command)
 main.add_command(sync_command)
-for command in (related_command, match, benign):
+for command in (related_command, match, benign, search_command):
     main.add_command(command)

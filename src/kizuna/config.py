@@ -6,12 +6,26 @@ when a setting is missing from those docs.
 
 from __future__ import annotations
 
+import functools
+import math
 import secrets
 import tomllib
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import MISSING, Field, asdict, dataclass, field, fields
 from pathlib import Path
+from typing import Any, get_args, get_origin, get_type_hints
 
 from kizuna.errors import ConfigError
+
+__all__ = [
+    "CONFIG_NAME",
+    "DATABASE_NAME",
+    "NodeConfig",
+    "from_dict",
+    "load",
+    "new_secret",
+    "save",
+    "toml_value",
+]
 
 CONFIG_NAME = "kizuna.toml"
 DATABASE_NAME = "kizuna.db"
@@ -85,6 +99,9 @@ class NodeConfig:
     #: Keep the value index (kizuna.cyber's correlation and ``related``); turning it back on
     #: fills it when the node next opens.
     value_index: bool = True
+    #: Keep the search index (kizuna.search, ``kizuna search``, /ui/search); turning it back
+    #: on fills it when the node next opens.
+    search_index: bool = True
 
     def database_url(self, directory: Path) -> str:
         """The SQLAlchemy URL of this node's database."""
@@ -113,23 +130,101 @@ def load(directory: Path) -> NodeConfig:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path} is not valid TOML: {exc}") from None
-    known = set(NodeConfig.setting_names())
-    unknown = sorted(set(data) - known)
+    return from_dict(data, str(path))
+
+
+def from_dict(data: dict[str, Any], source: str = CONFIG_NAME) -> NodeConfig:
+    """The settings in *data* (a TOML document), each of its field's type, or a ConfigError
+    naming the setting: an unknown name, a missing required one, or a value of a wrong type.
+
+    >>> from_dict({"name": "n", "org": "o", "country": "JPN", "max_page_size": "10"})
+    Traceback (most recent call last):
+    ...
+    kizuna.errors.ConfigError: kizuna.toml: max_page_size must be an integer, not a string ('10')
+    """
+    types = _setting_types()
+    unknown = sorted(set(data) - set(types))
     if unknown:
         raise ConfigError(
-            f"{path}: unknown setting(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}"
+            f"{source}: unknown setting(s) {', '.join(unknown)}; known: {', '.join(sorted(types))}"
         )
-    try:
-        return NodeConfig(**data)
-    except TypeError as exc:
-        raise ConfigError(f"{path}: {exc}") from None
+    missing = [f.name for f in fields(NodeConfig) if _required(f) and f.name not in data]
+    if missing:
+        raise ConfigError(f"{source}: missing setting(s) {', '.join(missing)}")
+    for key, value in data.items():
+        problem = _type_problem(value, types[key])
+        if problem:
+            raise ConfigError(f"{source}: {key} must be {problem}")
+    return NodeConfig(**data)
+
+
+def _required(f: Field[Any]) -> bool:
+    return f.default is MISSING and f.default_factory is MISSING
+
+
+@functools.cache
+def _setting_types() -> dict[str, Any]:
+    hints = get_type_hints(NodeConfig)
+    return {f.name: hints[f.name] for f in fields(NodeConfig)}
+
+
+#: What each type a setting may have is called in an error message.
+_NAMES: dict[type, str] = {
+    bool: "true or false",
+    int: "an integer",
+    float: "a number",
+    str: "a string",
+}
+
+
+def _type_problem(value: object, expected: Any) -> str | None:
+    """What *value* should have been to be of type *expected*, or None when it is."""
+    if get_origin(expected) is list:
+        (item,) = get_args(expected)
+        if not isinstance(value, list):
+            return f"a list of {_plural(item)}, not {_describe(value)}"
+        for n, v in enumerate(value):
+            if _type_problem(v, item):
+                return f"a list of {_plural(item)}; item {n + 1} is {_describe(v)}"
+        return None
+    if expected is float:
+        ok = isinstance(value, int | float) and not isinstance(value, bool)
+    elif expected is int:
+        ok = isinstance(value, int) and not isinstance(value, bool)
+    else:
+        ok = isinstance(value, expected)
+    return None if ok else f"{_NAMES[expected]}, not {_describe(value)}"
+
+
+def _plural(tp: Any) -> str:
+    return {bool: "booleans", int: "integers", float: "numbers", str: "strings"}[tp]
+
+
+def _describe(value: object) -> str:
+    """*value* as a person reads it in an error message: its TOML kind and the value."""
+    kinds = {
+        bool: "a boolean",
+        int: "an integer",
+        float: "a number",
+        str: "a string",
+        list: "a list",
+        dict: "a table",
+    }
+    kind = next((name for tp, name in kinds.items() if isinstance(value, tp)), type(value).__name__)
+    shown = repr(value)
+    if len(shown) > 40:
+        shown = shown[:37] + "..."
+    return f"{kind} ({shown})"
 
 
 def save(directory: Path, config: NodeConfig) -> None:
-    """Write the config as TOML (strings, integers and string lists only)."""
+    """Write the config as TOML; any string is written so that TOML reads it back as it was."""
     lines = ["# Kizuna node settings; see docs/operators.md for each one."]
     for key, value in asdict(config).items():
-        lines.append(f"{key} = {_toml_value(value)}")
+        try:
+            lines.append(f"{key} = {toml_value(value)}")
+        except ValueError as exc:
+            raise ConfigError(f"{key} cannot be written to {CONFIG_NAME}: {exc}") from None
     path = directory / CONFIG_NAME
     tmp = path.with_suffix(".tmp")
     tmp.write_text("\n".join(lines) + "\n", encoding="utf-8")
@@ -137,13 +232,46 @@ def save(directory: Path, config: NodeConfig) -> None:
     tmp.replace(path)
 
 
-def _toml_value(value: object) -> str:
+#: TOML's short escapes; every other control character is written as \uXXXX.
+_ESCAPES = {
+    "\b": "\\b",
+    "\t": "\\t",
+    "\n": "\\n",
+    "\f": "\\f",
+    "\r": "\\r",
+    '"': '\\"',
+    "\\": "\\\\",
+}
+
+
+def toml_value(value: object) -> str:
+    r"""*value* (a bool, int, float, str or list of them) as a TOML value.
+
+    >>> print(toml_value(["a\tb", 'say "hi"', "\x00", 1.5, True]))
+    ["a\tb", "say \"hi\"", "\u0000", 1.5, true]
+    """
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int):
         return str(value)
+    if isinstance(value, float):
+        if math.isnan(value):
+            return "nan"
+        if math.isinf(value):
+            return "inf" if value > 0 else "-inf"
+        return repr(value)
     if isinstance(value, str):
-        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+        return '"' + "".join(_escape(c) for c in value) + '"'
     if isinstance(value, list):
-        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+        return "[" + ", ".join(toml_value(v) for v in value) + "]"
     raise TypeError(f"cannot write {value!r} as TOML")
+
+
+def _escape(c: str) -> str:
+    if c in _ESCAPES:
+        return _ESCAPES[c]
+    if c < " " or c == "\x7f":
+        return f"\\u{ord(c):04x}"
+    if "\ud800" <= c <= "\udfff":
+        raise ValueError(f"a lone surrogate (U+{ord(c):04X}) is not text TOML can hold")
+    return c

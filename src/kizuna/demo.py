@@ -26,6 +26,21 @@ from kizuna.stix.markings import TLP2_IDS, releasability_marking
 from kizuna.store.types import ObjectQuery, VersionMatch
 from kizuna.sync.engine import sync
 
+__all__ = [
+    "DEMO_DATA",
+    "MIX",
+    "REL_NATO",
+    "REL_NATO_JPN",
+    "REL_NATO_JPN_AUS",
+    "Demo",
+    "build",
+    "curl_line",
+    "held",
+    "run",
+    "summary",
+    "wire",
+]
+
 DEMO_DATA = Path(__file__).resolve().parents[2] / "demo" / "data"
 
 REL_NATO = releasability_marking(["NATO"])
@@ -152,8 +167,8 @@ def summary(demo: Demo, console: Console) -> Table:
         for name in demo.nodes:
             if oid in have[name]:
                 per[name][cat] += 1
-    jpn_peer = nato.principal_for_org(nato.store.org("JPN-CERT"), "jpn-node", peer="jpn-node")  # type: ignore[arg-type]
-    aus_peer = jpn.principal_for_org(jpn.store.org("AUS-ACSC"), "aus-node", peer="aus-node")  # type: ignore[arg-type]
+    jpn_peer = nato.principal_for(nato.store.user("jpn-node"))  # type: ignore[arg-type]
+    aus_peer = jpn.principal_for(jpn.store.user("aus-node"))  # type: ignore[arg-type]
     table = Table(title="What each node received after one sync round")
     for column in ("markings", "NATO node", "JPN node", "AUS node", "why not"):
         table.add_column(column)

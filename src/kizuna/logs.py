@@ -10,6 +10,8 @@ import logging
 import os
 import sys
 
+__all__ = ["FORMAT", "configure", "configure_from_environment", "enable_access_log", "export"]
+
 FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 _VERBOSE = "KIZUNA_LOG_VERBOSE"

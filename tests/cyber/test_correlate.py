@@ -65,8 +65,8 @@ class World:
         self.closed = self.node.add_collection("closed", alias="closed").id
         self.node.grant(self.open, "PARTNER", read=True, write=False, max_tlp="amber")
         snap = self.node.snapshot()
-        self.admin = snap.principal_of(self.node.store.user("admin"))  # type: ignore[arg-type]
-        self.partner = snap.principal_of(self.node.store.user("analyst"))  # type: ignore[arg-type]
+        self.admin = snap.principal_for(self.node.store.user("admin"))  # type: ignore[arg-type]
+        self.partner = snap.principal_for(self.node.store.user("analyst"))  # type: ignore[arg-type]
 
     def put(self, collection: str, objects: list[dict[str, Any]]) -> None:
         snap = self.node.snapshot()

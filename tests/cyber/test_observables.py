@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from kizuna.cyber.benign import Benign, parse_list
 from kizuna.cyber.normalize import address, domain, email, url
@@ -139,3 +141,29 @@ def test_value_keys_order_ipv4_addresses_and_hash_the_rest() -> None:
         {value_key("file-name", "a"), value_key("hash:MD5", "aa")}
     )
     assert body_keys("relationship", body) == [] and body_keys("file", b"{not json") == []
+
+
+_WS = st.sampled_from(["", " ", "  ", "\t", "\n", "\r\n"])
+_TYPES = st.sampled_from(
+    ["domain-name", "ipv4-addr", "ipv6-addr", "url", "email-addr", "file", "mutex", "process",
+     "x-custom", "a", "a1-b2", "artifact", "user-account", "windows-registry-key", "software"]
+)
+_PROPS = st.sampled_from(["value", "name", "pid", "key", "user_id", "cpe", "x_custom", "size"])
+_TEXTS = st.one_of(
+    st.sampled_from(["c2.example", "C2.Example.", "10.0.0.1", "10.0.0.9/8", "2001:DB8::1",
+                     "hxxp://evil[.]example/x", "A@Mail.B", "", " x ", "a/b", "bücher.example"]),
+    st.text(alphabet=st.characters(blacklist_characters="'\\", blacklist_categories=("Cs",)),
+            max_size=12),
+)
+
+
+@given(_TYPES, _PROPS, _TEXTS, _WS, _WS, _WS, _WS)
+def test_the_simple_pattern_shape_gives_what_the_parser_gives(
+    otype: str, prop: str, text: str, w1: str, w2: str, w3: str, w4: str
+) -> None:
+    from kizuna.cyber.observables import _parsed_observables, _simple
+
+    pattern = f"[{w1}{otype}:{prop}{w2}={w3}'{text}'{w4}]"
+    fast = _simple(pattern)
+    assert fast is not None
+    assert fast == _parsed_observables(pattern)

@@ -110,7 +110,7 @@ MARKINGS = _markings()
 def principal(
     org: str, country: str, declared: tuple[str, ...] = (), *, peer: str | None = None
 ) -> Principal:
-    """A principal with its codes computed as Node.principal_for_org does."""
+    """A principal with its codes computed as Snapshot.principal_for does."""
     codes = {country, *declared}
     codes |= {name for name, members in COMMUNITIES.items() if country in members}
     return Principal(

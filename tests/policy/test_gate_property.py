@@ -7,8 +7,10 @@ under names that look like other principals', a peer node's account, and the syn
 
 - the node's paged read (``kizuna.node.read_page``), as export and sync use it;
 - TAXII over real HTTP (one uvicorn server on 127.0.0.1, switched to each example's node):
-  objects (paged; ``match[version]`` last, first and all), object by id and versions (every
-  stored id and an absent one), manifest (paged);
+  objects (paged; ``match[version]`` last, first and all) and manifest (paged);
+- TAXII in-process over ASGI (they take most requests): object by id, versions and
+  provenance, for every stored id and an absent one;
+- the marking-definitions of kizuna-definitions (Rule 7);
 - ``kizuna export`` (the command, in-process), with and without ``--all-versions``;
 - a sync push to the peer (the engine's push, over a transport that keeps what it is sent).
 
@@ -40,8 +42,7 @@ from kizuna.node import Node, read_page
 from kizuna.policy import gate as gate_module
 from kizuna.policy.gate import Gate
 from kizuna.store.types import ObjectQuery, VersionMatch
-from kizuna.sync.client import TaxiiClient
-from kizuna.sync.engine import push
+from kizuna.sync.engine import peer_round
 from tests.conftest import serve_app
 from tests.policy import reference as ref
 from tests.policy.oracle import Allowed, assert_no_leak, canonical, micros
@@ -101,6 +102,13 @@ class Expect:
         picked = self.picks[which]
         return canonical(v for i, vs in picked.items() if oid in (None, i) for v in vs)
 
+    def provenance(self, oid: str) -> list[tuple[int, int]]:
+        return sorted(
+            (micros(v["modified"]), self.date[json.dumps(v, sort_keys=True)])
+            for o, v in self.received
+            if o["id"] == oid
+        )
+
     def manifest(self) -> list[tuple[str, int, int]]:
         return sorted(
             (v["id"], micros(v["modified"]), self.date[json.dumps(v, sort_keys=True)])
@@ -110,12 +118,13 @@ class Expect:
 
 
 @contextmanager
-def capture_pushes() -> Iterator[tuple[httpx.MockTransport, list[bytes]]]:
+def capture_pushes() -> Iterator[tuple[httpx.MockTransport, list[tuple[str, bytes]]]]:
     """A transport standing for the peer's TAXII API: it keeps each POST and succeeds."""
-    sent: list[bytes] = []
+    sent: list[tuple[str, bytes]] = []
 
     def handle(request: httpx.Request) -> httpx.Response:
-        sent.append(request.content)
+        assert request.method == "POST", request.url
+        sent.append((request.url.path, request.content))
         n = len(json.loads(request.content)["objects"])
         status = {
             "id": "s",
@@ -236,7 +245,7 @@ async def _by_id(
 ) -> None:
     """Every stored id and an absent one, on the object and versions endpoints."""
     absent = {}
-    for path in ("", "versions/"):
+    for path in ("", "versions/", "provenance/"):
         r = await client.get(f"/api/collections/{cid}/objects/{ABSENT[1]}/{path}", headers=headers)
         absent[path] = (r.status_code, r.content.replace(ABSENT[1].encode(), b"ID"))
     for oid in ids:
@@ -266,6 +275,19 @@ async def _by_id(
                 oid,
                 r.text,
             )
+        # Kizuna's provenance extension: where each received version came from, and when.
+        r = await client.get(f"/api/collections/{cid}/objects/{oid}/provenance/", headers=headers)
+        assert_no_leak(r.content, r.headers, allowed, f"provenance {oid} {what}")
+        if stamps:
+            assert r.status_code == 200, (what, oid, r.text)
+            got = sorted(
+                (micros(v["version"]), micros(v["date_added"])) for v in r.json()["versions"]
+            )
+            assert got == exp.provenance(oid), (what, oid)
+        else:
+            assert (r.status_code, r.content.replace(oid.encode(), b"ID")) == absent[
+                "provenance/"
+            ], (what, oid, r.text)
 
 
 async def _sweep(
@@ -300,21 +322,24 @@ def _export(node: Node, username: str, cid: str, every: bool, exp: Expect, what:
 def _sync_push(
     node: Node, world: ref.World, acc: dict[str, Any], dates: dict[tuple[str, str], int]
 ) -> None:
-    """Push every collection to the sync peer: it receives what its organization's peer
-    account may read (all versions), nothing else."""
+    """One sync round with the peer, which pushes every collection: the peer receives what
+    its organization's peer account may read (all versions), nothing else."""
     who = ref.Who(acc["sync_org"], peer=True)
     peer = next(p for p in node.store.peers() if p.name == acc["sync_name"])
-    for cid in COLLECTIONS:
+    with capture_pushes() as (transport, sent):
+        reports = peer_round(node, peer, transport=transport, page_size=3)
+    for report in reports:
+        cid = report.local
         exp = Expect(world, who, cid, dates)
-        with capture_pushes() as (transport, sent):
-            client = TaxiiClient("http://peer.invalid/api/", "t", transport=transport)
-            if not exp.readable:
-                continue
-            push(node, peer, cid, cid, client, page_size=3)
+        if not exp.readable:
+            assert report.error is not None and report.sent == 0, report
+            continue
+        assert report.error is None and report.stopped is None, report
         objects = []
-        for body in sent:
-            assert_no_leak(body, {}, exp.allowed, f"push {acc['sync_name']} {cid}")
-            objects.extend(json.loads(body)["objects"])
+        for path, body in sent:
+            if path == f"/api/collections/{cid}/objects/":
+                assert_no_leak(body, {}, exp.allowed, f"push {acc['sync_name']} {cid}")
+                objects.extend(json.loads(body)["objects"])
         assert canonical(objects) == exp.views("all"), f"push {who} {cid}"
 
 
@@ -362,7 +387,7 @@ def _taxii_pages(
         objs = body.get("objects", [])
         assert len(objs) <= limit
         out.extend(objs)
-        if not body["more"]:
+        if not body.get("more", False):
             return out
         assert len(objs) == limit
         query = {"limit": limit, "next": body["next"], **params}
@@ -388,8 +413,10 @@ def test_gate_matches_reference_model(tmp_path: Path) -> None:
     CASES["count"] = 0
     with served(tmp_path) as (root, switch, client):
         check_world(root, switch, client)
-    # Each case is one (principal, collection, object id) decision checked on the object and
-    # versions endpoints, besides the paged, manifest, export and push comparisons.
+    # Each case is one (principal, collection, object id) decision checked on the object,
+    # versions and provenance endpoints, besides the paged, manifest, export and push
+    # comparisons.
+    print(f"{CASES['count']:,} cases")
     assert CASES["count"] >= 10_000, CASES["count"]
 
 

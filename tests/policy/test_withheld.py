@@ -116,8 +116,27 @@ def objects() -> list[dict[str, Any]]:
         },
         _identity(HQ, [NATO["id"]]),
         _identity(PARTNER, jn),
-        _sighting(SIGHTING, SEEN, where_sighted_refs=[HQ, PARTNER]),
         _sighting(SIGHTING_OF_NOTE, NOTE),
+    ]
+
+
+def stored_before_ingest_checked() -> list[dict[str, Any]]:
+    """Objects stored as they are (ingest now refuses both): a sighting more releasable than
+    where it was sighted, and one nested 400 levels deep."""
+    deep: Any = {"x_ref": REL_TO_HIDDEN, "also": "kept"}
+    for _ in range(400):
+        deep = [deep]
+    return [
+        _sighting(SIGHTING, SEEN, where_sighted_refs=[HQ, PARTNER]),
+        {
+            "type": "x-thing",
+            "spec_version": "2.1",
+            "id": DEEP,
+            "created": T0,
+            "modified": T0,
+            "x_deep": deep,
+            "object_marking_refs": [JPN_NATO["id"]],
+        },
     ]
 
 
@@ -178,51 +197,22 @@ def setup(tmp_path: Path, database: str) -> Iterator[Setup]:
                 status = client.post(
                     f"/api/collections/{c.id}/objects/",
                     headers={"Content-Type": TAXII},
-                    content=envelope([o for o in objects() if o["id"] != SIGHTING]),
+                    content=envelope(objects()),
                 ).json()
             assert status["failure_count"] == 0, status["failures"]
-            # SIGHTING is more releasable than HQ, where it was sighted: ingest refuses that
-            # now (docs/policy.md, Derived products), so it is stored as one made before.
-            sighting = next(o for o in objects() if o["id"] == SIGHTING)
             node.store.add_versions(
                 c.id,
                 [
                     NewVersion(
-                        SIGHTING,
-                        "sighting",
-                        to_micros(T0),
+                        o["id"],
+                        o["type"],
+                        to_micros(o["modified"]),
                         "2.1",
-                        visibility_refs(sighting),
-                        needs_redaction(sighting),
-                        msgspec.json.encode(sighting),
+                        visibility_refs(o),
+                        needs_redaction(o),
+                        msgspec.json.encode(o),
                     )
-                ],
-                "test",
-            )
-            deep: Any = {"x_ref": REL_TO_HIDDEN, "also": "kept"}
-            for _ in range(400):
-                deep = [deep]
-            body = {
-                "type": "x-thing",
-                "spec_version": "2.1",
-                "id": DEEP,
-                "created": T0,
-                "modified": T0,
-                "x_deep": deep,
-                "object_marking_refs": [JPN_NATO["id"]],
-            }
-            node.store.add_versions(
-                c.id,
-                [
-                    NewVersion(
-                        DEEP,
-                        "x-thing",
-                        to_micros(T0),
-                        "2.1",
-                        visibility_refs(body),
-                        needs_redaction(body),
-                        msgspec.json.encode(body),
-                    )
+                    for o in stored_before_ingest_checked()
                 ],
                 "test",
             )

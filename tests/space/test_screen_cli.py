@@ -20,6 +20,7 @@ from kizuna.space import catalog, screening, stix
 from kizuna.space.cli import screen as screen_cli
 from kizuna.space.cli import space
 from kizuna.space.formats import tle
+from kizuna.space.probability import pc_max
 from kizuna.space.screening import events as _screen_cdm
 from kizuna.space.screening import report as _screen_csv
 from kizuna.stix.markings import TLP2_IDS, releasability_id, releasability_marking
@@ -27,7 +28,10 @@ from kizuna.store.types import ObjectQuery
 
 DATA = Path(__file__).parent.parent / "data" / "space"
 SAMPLE = DATA / "tle" / "celestrak-active-2026-05-sample.tle"
-HEADER = "object1,object2,tca,miss_km,relative_speed_kms,miss_r_km,miss_t_km,miss_n_km,pc"
+HEADER = (
+    "object1,object2,tca,miss_km,relative_speed_kms,miss_r_km,miss_t_km,miss_n_km,pc,"
+    "pc_max,kind,object1_name,object2_name"
+)
 TCA = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
 
 
@@ -59,7 +63,35 @@ def test_csv_contract_and_agreement_with_the_kernel(tmp_path: Path) -> None:
         assert sum(x * x for x in rtn) ** 0.5 == pytest.approx(float(row["miss_km"]), abs=1e-5)
         assert 0.0 < float(row["relative_speed_kms"]) < 16.0
         assert row["pc"] == ""  # no covariance in TLEs: Pc unknown, never invented
+        assert float(row["pc_max"]) == pytest.approx(
+            float(pc_max(want.miss_km[k] * 1e3, 10.0)[0]), rel=1e-6
+        )
+        assert row["kind"] == "conjunction"
+        assert row["object1_name"] == cat.names[int(want.row1[k])] != ""
+        assert row["object2_name"] == cat.names[int(want.row2[k])] != ""
     assert "event(s) below 5 km" in stderr
+
+
+def test_json_lines_carry_the_events_at_full_precision(tmp_path: Path) -> None:
+    out = tmp_path / "events.jsonl"
+    code, stdout, stderr = _run(
+        "--catalog", str(SAMPLE), "--start", "2026-05-20T00:00:00Z", "--hours", "0.25",
+        "--threshold-km", "5", "--workers", "1", "--json", str(out), "--hbr-m", "20", "--quiet",
+    )  # fmt: skip
+    assert code == 0, stderr
+    assert stdout == ""  # the events went to the file
+    cat = catalog.build(catalog.read(SAMPLE.read_text()).records).catalog
+    want = screening.screen(cat, datetime(2026, 5, 20, tzinfo=UTC), 0.25, 5.0)
+    events = [json.loads(line) for line in out.read_text().splitlines()]
+    assert len(events) == len(want) > 10
+    for e, k in zip(events, range(len(want)), strict=True):
+        assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z", e["tca"])
+        tca = datetime.fromisoformat(e["tca"].replace("Z", "+00:00"))
+        start = datetime(2026, 5, 20, tzinfo=UTC)
+        assert (tca - start).total_seconds() == pytest.approx(want.tca_s[k], abs=1e-6)
+        assert e["miss_km"] == pytest.approx(float(want.miss_km[k]), rel=1e-12)
+        assert e["pc"] is None and e["hbr_m"] == 20.0 and e["kind"] == "conjunction"
+        assert e["pc_max"] == pytest.approx(float(pc_max(e["miss_km"] * 1e3, 20.0)[0]))
 
 
 def test_bad_records_are_reported_and_the_rest_screened(tmp_path: Path) -> None:

@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from kizuna.errors import TimestampError
 from kizuna.stix.timestamps import (
-    TimestampError,
     _parse,
     _parse_slowly,
     format_micros,

@@ -263,13 +263,27 @@ def test_a_slice_that_makes_ingest_fail_is_ingested_object_by_object(tmp_path: P
             rnd = Round(node, peer, peer_principal(node, peer), client)
             report = LinkReport("bad", "pull", "from-bad", "c")
             puller = _Pull(rnd, node.collection("from-bad"), "c", report)
-            # Past the checks that would refuse it first: the JSON decoder gives up on it.
-            deep = _deep(7, 5000)
+            # Something ingest cannot take stands for an object its checks fail on (today they
+            # judge every JSON value; this is the net under them).
             fine = json.dumps(fake_indicator(8)).encode()
-            results = puller._ingest([fine, deep], puller._cursor(added(8)))
+            results = puller._ingest([fine, 5], puller._cursor(added(8)))  # type: ignore[list-item]
         assert [r.ok for r in results] == [True, False]
-        assert results[1].id == fake_indicator(7)["id"]
-        # Ingest refuses it itself now, by the nesting limit, before any decoder reads it.
-        assert "levels deep, the limit for one STIX object" in results[1].message
+        assert results[1].message.startswith("could not be checked (AttributeError")
         assert ids_in(node, "from-bad") == {fake_indicator(8)["id"]}
         assert node.store.cursor("bad", "pull", node.collection("from-bad").id, "c") == added(8)
+
+
+@pytest.mark.parametrize("mode", ["http500", "garbage", "good", "hang"])
+def test_a_push_to_a_bad_peer_fails_alone_and_keeps_its_cursor(tmp_path: Path, mode: str) -> None:
+    """"good" answers a POST with a page of objects instead of a status: not a confirmation."""
+    with home_with(tmp_path, FakePeer(mode)) as home:
+        node = home.node
+        outbox = node.add_collection("outbox", alias="outbox").id
+        node.grant(outbox, "BAD-ORG", read=True, write=False, max_tlp="amber")
+        load(node, outbox, [indicator(name="to push")])
+        (peer,) = [p for p in node.store.peers() if p.name == "bad"]
+        node.add_peer("bad", peer.url, org="BAD-ORG", token="t", push=[("outbox", "c")])
+        good, bad = round_with(home)
+        assert bad.direction == "push" and bad.error is not None and bad.sent == 0
+        assert node.store.cursor("bad", "push", outbox, "c") is None
+        assert good.stored == GOOD_OBJECTS

@@ -94,7 +94,7 @@ def test_related_answers_what_the_function_answers_paged_and_gated(
 
     # The same function, the same answer.
     node = live.node
-    principal = node.snapshot().principal_of(node.store.user("aiko"))  # type: ignore[arg-type]
+    principal = node.snapshot().principal_for(node.store.user("aiko"))  # type: ignore[arg-type]
     page = related(node, principal, target["id"], limit=1000, benign=stored_benign(node.store))
     assert [r.to_json() for r in page.items] == got
 

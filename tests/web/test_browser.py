@@ -63,6 +63,7 @@ PAGES = [
     ("collection", lambda w: f"/ui/collections/{w.intel}/"),
     ("exercise-collection", lambda w: f"/ui/collections/{w.exercise}/"),
     ("space", lambda w: "/ui/space/"),
+    ("search", lambda w: "/ui/search?q=%E3%83%89%E3%83%A1%E3%82%A4%E3%83%B3"),
     *[
         (f"object-{name}", (lambda n: lambda w: f"/ui/objects/{w.ids[n]}")(name))
         for name in ("indicator", "attack_pattern", "malware", "report", "relationship",
@@ -198,3 +199,22 @@ def test_sign_out_ends_the_session(browser: Any, url: str, world: World) -> None
     p.goto("/ui/")
     assert "/ui/login" in p.url
     context.close()
+
+
+def test_search_from_the_header(page: Any, world: World) -> None:
+    page.goto("/ui/")
+    page.fill("#top-q", "ドメイン")
+    page.keyboard.press("Enter")  # by keyboard, from any page's header
+    page.wait_for_url("**/ui/search?q=*")
+    main = page.inner_text("main")
+    assert "悪性ドメイン evil.example v2" in main  # the latest version
+    assert "Campaign ドメイン report" in main
+    page.check("input[name=type][value=report]")
+    page.click("main button[type=submit]")
+    page.wait_for_url("**type=report**")
+    assert "1 found" in page.inner_text("main")
+    assert axe_violations(page) == []
+    shoot(page, "search-filtered")
+    page.click(f"main a[href='/ui/objects/{world.ids['report']}']")
+    page.wait_for_url(f"**/ui/objects/{world.ids['report']}")
+    assert "Campaign ドメイン report" in page.inner_text("main h1")

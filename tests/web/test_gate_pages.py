@@ -18,7 +18,35 @@ def _pages(world: World) -> list[str]:
     for t in ("malware", "indicator", "relationship", "report"):
         paths.append(f"/ui/collections/{world.intel}/?type={t}")
     paths += [f"/ui/objects/{i}" for i in world.ids.values()]
+    # Searches for what is hidden (in words that are not the hidden names themselves, which
+    # the page repeats as the query), alone and with filters.
+    for q in ("implant", "japan-only", "203.0.113.9", "beacon", "exercise", "uses", "e"):
+        paths.append(f"/ui/search?q={q}")
+        paths.append(f"/ui/search?q={q}&type=malware&type=indicator&collection={world.intel}")
+        paths.append(f"/ui/search?q={q}&collection={world.exercise}")
     return paths
+
+
+def test_search_finds_and_counts_only_what_the_principal_sees(world: World, url: str) -> None:
+    partner = sign_in(url, "partner", world.tokens["partner"])
+    admin = sign_in(url, "admin", world.tokens["admin"])
+    for q in ("implant", "japan-only", "203.0.113.9", "beacon"):
+        html = partner.get("/ui/search", params={"q": q}).text
+        assert ">0 found<" in html, q
+        found = admin.get("/ui/search", params={"q": q}).text
+        assert ">1 found<" in found, (q, found)
+    # Japanese, Serbian Cyrillic and Latin, each a link to its object page
+    for q, name in (("ドメイン", "indicator"), ("софтвер", "malware"), ("t1059.001", "attack_pattern")):
+        html = partner.get("/ui/search", params={"q": q}).text
+        assert f'href="/ui/objects/{world.ids[name]}"' in html, q
+    # the exercise collection is not the partner's: asked for by id, nothing, as for none
+    asked = partner.get("/ui/search", params={"q": "beacon", "collection": world.exercise})
+    absent = partner.get("/ui/search", params={"q": "beacon", "collection": str(uuid.uuid4())})
+    assert asked.status_code == absent.status_code == 200
+    assert asked.text.replace(world.exercise, "X") == absent.text.replace(
+        re.search(r'collection=([0-9a-f-]{36})', str(absent.url))[1], "X"  # type: ignore[index]
+    )
+    assert partner.get("/ui/search", params={"q": "x" * 501}).status_code == 400
 
 
 def test_partner_pages_hold_nothing_hidden(world: World, url: str) -> None:

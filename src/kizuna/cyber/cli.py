@@ -27,7 +27,15 @@ from kizuna.node import Node
 from kizuna.policy.principal import Principal
 from kizuna.stix.timestamps import now_micros
 
-__all__ = ["benign", "match", "related_command"]
+__all__ = [
+    "benign",
+    "benign_add",
+    "benign_list",
+    "benign_remove",
+    "match",
+    "node_benign",
+    "related_command",
+]
 
 
 

@@ -32,7 +32,16 @@ from kizuna.node import Node, read_page
 from kizuna.policy.principal import Principal
 from kizuna.store.types import ObjectQuery
 
-__all__ = ["Related", "RelatedPage", "related"]
+__all__ = [
+    "HASH_LINKS",
+    "HOLDS",
+    "INSIDE",
+    "OTHER_HASH",
+    "SAME",
+    "Related",
+    "RelatedPage",
+    "related",
+]
 
 SAME: Final = "same value"
 INSIDE: Final = "inside network"
@@ -97,19 +106,31 @@ class _Want:
 
 def _visible(node: Node, principal: Principal, ids: Iterable[str]) -> dict[tuple[str, str], Any]:
     """(collection, id) -> the object as *principal* receives its latest visible version."""
+    readable = node.snapshot().readable(principal)
+    placed = [
+        (cid, stix_id)
+        for stix_id, cid, _ in node.store.id_placements(sorted(set(ids)))
+        if cid in readable
+    ]
+    return _released(node, principal, placed)
+
+
+def _released(
+    node: Node, principal: Principal, placed: Iterable[tuple[str, str]]
+) -> dict[tuple[str, str], Any]:
+    """(collection, id) -> the object as *principal* receives its latest visible version
+    there, for each (collection, id) of *placed* (those it may not see are left out): the
+    fine pass of the gate, through ``read_page``."""
     snap = node.snapshot()
-    readable = snap.readable(principal)
-    want = sorted(set(ids))
-    by_collection: dict[str, list[str]] = {}
-    for stix_id, cid, _ in node.store.id_placements(want):
-        if cid in readable:
-            by_collection.setdefault(cid, []).append(stix_id)
+    by_collection: dict[str, set[str]] = {}
+    for cid, stix_id in placed:
+        by_collection.setdefault(cid, set()).add(stix_id)
     out: dict[tuple[str, str], Any] = {}
-    for cid, found in by_collection.items():
+    for cid, found_ids in by_collection.items():
         collection = snap.collection(cid)
         if collection is None:
             continue
-        found = sorted(set(found))
+        found = sorted(found_ids)
         for start in range(0, len(found), 500):
             chunk = tuple(found[start : start + 500])
             page = read_page(
@@ -207,7 +228,9 @@ def related(
     readable = node.snapshot().readable(principal)
     items: list[Related] = []
     position = after
-    fetch = max(limit, 64)
+    # A little more than a page: the object itself and the candidates the fine pass drops
+    # would otherwise cost a second round for most pages.
+    fetch = max(limit + limit // 4 + 1, 64)
     while len(items) < limit:
         entries = node.store.value_entries(list(keyed), readable, after_us=position, limit=fetch)
         spans = {}
@@ -221,7 +244,9 @@ def related(
             return RelatedPage(items, None)
         entries.sort(key=lambda e: e[1])
         entries = entries[:fetch]
-        objects = _visible(node, principal, {e[3] for e in entries if e[3] != object_id})
+        # The entries passed the coarse gate in SQL; only this page's candidates go
+        # through the fine pass.
+        objects = _released(node, principal, {(e[2], e[3]) for e in entries if e[3] != object_id})
         for n, (key, added, cid, stix_id) in enumerate(entries):
             position = added
             obj = objects.get((cid, stix_id))

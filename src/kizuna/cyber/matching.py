@@ -22,10 +22,10 @@ from kizuna.cyber.benign import Benign
 from kizuna.cyber.matcher import Indicator, Match, Matcher
 from kizuna.cyber.observables import observable_at
 from kizuna.cyber.observations import Observed
-from kizuna.errors import InvalidInput, NotFound
+from kizuna.errors import InvalidInput, NotFound, TimestampError
 from kizuna.node import Node, read_page
 from kizuna.policy.principal import Principal
-from kizuna.stix.timestamps import TimestampError, format_micros, to_micros
+from kizuna.stix.timestamps import format_micros, to_micros
 from kizuna.store.types import ObjectQuery
 
 __all__ = ["Hit", "load_indicators", "match_batch", "read_objects"]

@@ -37,6 +37,7 @@ __all__ = [
 ]
 
 _FANGS: Final = re.compile(r"\[\.\]|\(\.\)|\{\.\}|\[dot\]|\(dot\)|\[:\]|\[@\]|\[at\]", re.I)
+_SPACE: Final = re.compile(r"\s")
 _FANG_OF: Final = {"[:]": ":", "[@]": "@", "[at]": "@"}
 
 
@@ -77,7 +78,7 @@ def address(text: str) -> tuple[str, str] | None:
 def domain(text: str) -> str | None:
     """Lower case, no trailing dot, international names in their ASCII (IDNA) form."""
     text = refang(text).lower().rstrip(".")
-    if not text or any(c.isspace() for c in text) or "/" in text:
+    if not text or "/" in text or _SPACE.search(text):
         return None
     if not text.isascii():
         try:

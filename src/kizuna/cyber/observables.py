@@ -21,6 +21,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, Final
@@ -41,7 +42,7 @@ from kizuna.cyber.pattern import (
     parse_pattern,
 )
 
-__all__ = ["Observable", "observable_at", "observables", "pattern_observables"]
+__all__ = ["Normalizer", "Observable", "observable_at", "observables", "pattern_observables"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,7 +137,8 @@ for (_type, _steps), _normal in _PATHS.items():
         _FIELDS.setdefault(_type, []).append((_steps[0], _normal, _where(_type, _steps)))
 
 
-def _sco(obj: dict[str, Any], otype: str) -> Iterator[Observable]:
+def _sco(obj: dict[str, Any], otype: str) -> list[Observable]:
+    out: list[Observable] = []
     for key, normal, where in _FIELDS.get(otype, ()):
         value = obj.get(key)
         if isinstance(value, int) and not isinstance(value, bool):
@@ -144,21 +146,22 @@ def _sco(obj: dict[str, Any], otype: str) -> Iterator[Observable]:
         if isinstance(value, str):
             found = normal(value)
             if found is not None:
-                yield Observable(*found, where)
+                out.append(Observable(*found, where))
     if otype == "network-traffic":
         steps = ("extensions", "http-request-ext", "request_header", "User-Agent")
         node: Any = obj
         for step in steps:
             node = node.get(step) if isinstance(node, dict) else None
         if isinstance(node, str) and node.strip():
-            yield Observable("user-agent", node, _where(otype, steps))
+            out.append(Observable("user-agent", node, _where(otype, steps)))
     hashes = obj.get("hashes")
     if otype in _HASHED and isinstance(hashes, dict):
         for algorithm, value in hashes.items():
             if isinstance(algorithm, str) and isinstance(value, str) and value.strip():
                 found = _hash(algorithm)(value)
                 if found is not None:
-                    yield Observable(*found, _where(otype, ("hashes", algorithm)))
+                    out.append(Observable(*found, _where(otype, ("hashes", algorithm))))
+    return out
 
 
 def _leaves(expr: ObservationExpr) -> Iterator[Observation]:
@@ -200,8 +203,37 @@ def observable_at(path: Path, value: object) -> Observable | None:
     return None if found is None else Observable(*found, where)
 
 
+#: The shape of most feeds' patterns, ``[type:property = 'text']`` (no escapes in the text):
+#: answered without the parser, with what the parser would give.
+_SIMPLE: Final = re.compile(
+    r"\[[ \t\r\n]*([a-z][a-z0-9]*(?:-[a-z0-9]+)*):([a-z][a-z0-9_]*)"
+    r"[ \t\r\n]*=[ \t\r\n]*'([^'\\]*)'[ \t\r\n]*\]"
+)
+
+
+def _simple(pattern: str) -> list[Observable] | None:
+    m = _SIMPLE.fullmatch(pattern)
+    if m is None:
+        return None
+    otype, prop, text = m.groups()
+    steps: tuple[Step, ...] = (prop,)
+    normal = _normalizer(otype, steps)
+    where = f"{otype}:{prop}"
+    if normal is None:
+        return [Observable(where, text, where)]
+    found = normal(text)
+    return [] if found is None else [Observable(*found, where)]
+
+
 def pattern_observables(pattern: str) -> list[Observable]:
     """The observables a STIX pattern compares with (see the module's docstring)."""
+    simple = _simple(pattern)
+    if simple is not None:
+        return simple
+    return _parsed_observables(pattern)
+
+
+def _parsed_observables(pattern: str) -> list[Observable]:
     try:
         tree = parse_pattern(pattern)
     except PatternError:
@@ -242,4 +274,5 @@ def observables(obj: Any) -> list[Observable]:
                 if isinstance(inner, dict) and isinstance(inner.get("type"), str):
                     out.extend(_sco(inner, inner["type"]))
         return list(dict.fromkeys(out))
-    return list(dict.fromkeys(_sco(obj, otype)))
+    found = _sco(obj, otype)
+    return found if len(found) < 2 else list(dict.fromkeys(found))

@@ -27,6 +27,7 @@ __all__ = [
     "STAR",
     "And",
     "Comparison",
+    "ComparisonExpr",
     "FollowedBy",
     "Literal",
     "ObsAnd",

@@ -32,6 +32,7 @@ __all__ = [
     "body_keys",
     "holder_keys",
     "network_range",
+    "observable_key",
     "value_key",
 ]
 
@@ -89,4 +90,4 @@ def body_keys(stix_type: str, body: bytes) -> list[int]:
         obj = msgspec.json.decode(body)
     except msgspec.DecodeError:
         return []
-    return sorted({observable_key(o) for o in observables(obj)})
+    return sorted({value_key(o.kind, o.value) for o in observables(obj)})

@@ -71,6 +71,8 @@ class Hidden:
         self._store = store
         self._readable = snap.readable(principal)
         self._decided: dict[str, bool] = {}
+        #: How many times the store was asked where ids are stored.
+        self.lookups = 0
 
     def received(self, ids: Iterable[str]) -> None:
         """The principal receives a version of each of *ids*: known not hidden (ids of a type
@@ -105,7 +107,7 @@ class Hidden:
         # Withholdable ids with an admitted version: (their versions' required slots).
         pending: dict[str, list[list[tuple[str, ...]]]] = {}
         while todo:
-            placed = self._store.id_placements(sorted(todo))
+            placed = self.placements(todo)
             known: set[str] = set()
             where: dict[str, set[str]] = {}  # collection -> ids admitted there
             for i, cid, mset in placed:
@@ -131,6 +133,11 @@ class Hidden:
                     following.update(i for slot in slots[1] for i in slot)
             todo = {i for i in following if i not in self._decided and i not in pending}
         self._settle(pending)
+
+    def placements(self, ids: Iterable[str]) -> set[tuple[str, str, int]]:
+        """(id, collection, marking set) of every stored version of *ids*."""
+        self.lookups += 1
+        return self._store.id_placements(sorted(ids))
 
     def _slots(self, cid: str, ids: list[str]) -> Iterable[tuple[str, list[tuple[str, ...]]]]:
         """(id, required slots) of every version of *ids* admitted in collection *cid*."""

@@ -73,6 +73,11 @@ def read_page(
         out.extend(release(store, snap, principal, collection, batch, hidden))
         if len(rows) < fetch:
             break
+    if hidden is not None and q.ids and not out and not hidden.lookups:
+        # Nothing to answer for these ids: absent, hidden by markings, or withheld. Deciding
+        # that one was withheld asked where its references are stored; the same question
+        # about the ids themselves makes the other two cost as much (docs/policy.md, Rule 5).
+        hidden.placements(q.ids)
     return Page(items=out[:limit], more=len(out) > limit)
 
 

@@ -8,10 +8,10 @@ from dataclasses import dataclass, field
 
 from kizuna.errors import ConfigError
 from kizuna.policy.gate import Access, CollectionView, Gate
-from kizuna.policy.principal import Kind, Principal, releasability_codes
+from kizuna.policy.principal import Kind, Principal, PrincipalKey, releasability_codes
 from kizuna.stix.markings import Marking, parse_marking
 from kizuna.store.sql import SqlStore
-from kizuna.store.types import Collection, Org, User
+from kizuna.store.types import Collection, Org, Peer, User
 
 COMMUNITIES_SETTING = "communities"
 
@@ -31,7 +31,7 @@ class Snapshot:
     #: Users by the hash of their API token (authentication without a query per request).
     users: dict[str, User] = field(default_factory=dict)
     _visible: dict[tuple[Principal, str], frozenset[int] | None] = field(default_factory=dict)
-    _principals: dict[str, Principal] = field(default_factory=dict)
+    _principals: dict[PrincipalKey, Principal] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def view(self, collection: Collection) -> CollectionView:
@@ -44,24 +44,39 @@ class Snapshot:
             found = next((c for c in self.collections.values() if c.alias == ref), None)
         return found
 
-    def principal_of(self, user: User) -> Principal:
-        """The principal *user* acts as (its organization's country and communities)."""
+    def principal_for(self, who: User | Peer) -> Principal:
+        """The principal *who* acts as, with its organization's country and communities.
+
+        A user is an account of this node (a person, or the account a peer node uses here:
+        ``peer`` set to its name); a configured peer is this node's sync engine acting for it
+        (:attr:`Kind.SYNC`). The one way a principal is made, cached per snapshot.
+        """
+        kind = Kind.SYNC if isinstance(who, Peer) else Kind.ACCOUNT
+        key = PrincipalKey(kind, who.name)
         with self._lock:
-            cached = self._principals.get(user.name)
+            cached = self._principals.get(key)
         if cached is not None:
             return cached
-        org = self.orgs.get(user.org)
+        org = self.orgs.get(who.org)
         if org is None:
-            raise ConfigError(f"user {user.name!r} belongs to a missing organization {user.org!r}")
-        principal = make_principal(
-            org,
-            user.name,
-            self.communities,
-            is_admin=user.is_admin,
-            peer=user.name if user.is_peer else None,
+            if isinstance(who, Peer):
+                raise ConfigError(
+                    f"peer {who.name} acts for organization {who.org!r}, which is missing"
+                )
+            raise ConfigError(f"user {who.name!r} belongs to a missing organization {who.org!r}")
+        is_admin = False if isinstance(who, Peer) else who.is_admin
+        peer = who.name if isinstance(who, Peer) or who.is_peer else None
+        principal = Principal(
+            name=who.name,
+            org=org.name,
+            country=org.country,
+            codes=releasability_codes(org.country, org.communities, self.communities),
+            is_admin=is_admin,
+            peer=peer,
+            kind=kind,
         )
         with self._lock:
-            self._principals[user.name] = principal
+            self._principals[key] = principal
         return principal
 
     def visible_sets(self, principal: Principal, collection: Collection) -> frozenset[int] | None:
@@ -82,27 +97,6 @@ class Snapshot:
             if self.gate.access(principal, c.id).can_read:
                 out[c.id] = self.visible_sets(principal, c)
         return out
-
-
-def make_principal(
-    org: Org,
-    name: str,
-    communities: dict[str, frozenset[str]],
-    *,
-    is_admin: bool = False,
-    peer: str | None = None,
-    kind: Kind = Kind.ACCOUNT,
-) -> Principal:
-    """A principal of *org*: its country, its own communities and those its country is in."""
-    return Principal(
-        name=name,
-        org=org.name,
-        country=org.country,
-        codes=releasability_codes(org.country, org.communities, communities),
-        is_admin=is_admin,
-        peer=peer,
-        kind=kind,
-    )
 
 
 def load_snapshot(store: SqlStore, home_org: str) -> Snapshot:

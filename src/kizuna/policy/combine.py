@@ -44,6 +44,22 @@ from kizuna.stix.markings import (
     releasability_marking,
 )
 
+__all__ = [
+    "FVEY_FIVE",
+    "Clause",
+    "Releasability",
+    "clause",
+    "combine",
+    "derived_refs",
+    "expand",
+    "marking_definitions_for",
+    "marking_refs_for",
+    "no_more_releasable",
+    "rel_to_markings",
+    "source_marking_refs",
+    "summarize",
+]
+
 FVEY_FIVE = ("AUS", "CAN", "GBR", "NZL", "USA")  # for the module's example
 
 

@@ -6,6 +6,8 @@ the database, so every process of a node sees the same membership.
 
 from __future__ import annotations
 
+__all__ = ["DEFAULT_COMMUNITIES", "EU", "FVEY", "IP4", "NATO"]
+
 NATO = [
     "ALB",
     "BEL",

@@ -32,6 +32,20 @@ from kizuna.policy.combine import (
 )
 from kizuna.stix.markings import Marking
 
+__all__ = [
+    "DERIVED_MODES",
+    "DERIVED_TYPES",
+    "REFUSE",
+    "RESTRICT",
+    "SOURCE_PROPERTIES",
+    "Known",
+    "combined",
+    "judge",
+    "latest_known",
+    "restricted",
+    "source_ids",
+]
+
 #: The properties that name what a product is derived from, by type of product.
 SOURCE_PROPERTIES: dict[str, tuple[str, ...]] = {
     "sighting": ("sighting_of_ref", "observed_data_refs", "where_sighted_refs"),

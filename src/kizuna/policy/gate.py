@@ -42,6 +42,8 @@ from kizuna.stix.markings import (
     meaning_is_public,
 )
 
+__all__ = ["DENIED", "FULL", "NO_ACCESS", "Access", "CollectionView", "Gate", "withheld_by_refs"]
+
 #: TLP ceiling of an administrator and of a collection grant that names none.
 NO_ACCESS = "none"
 

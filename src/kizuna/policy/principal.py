@@ -23,6 +23,8 @@ from dataclasses import dataclass
 
 from kizuna.policy.countries import is_country
 
+__all__ = ["Kind", "Principal", "PrincipalKey", "releasability_codes"]
+
 
 class Kind(enum.Enum):
     """Where a principal comes from; the value starts its key's text (no ``:`` in it)."""

@@ -14,6 +14,7 @@ from typing import Any
 from kizuna.policy.required import is_required, required_refs
 
 __all__ = [
+    "NOT_REFS",
     "identifiers_in",
     "needs_redaction",
     "referenced_ids",

@@ -8,6 +8,8 @@ False
 
 from __future__ import annotations
 
+__all__ = ["WITHHOLDABLE_TYPES", "is_required", "required_properties", "required_refs", "type_of"]
+
 _COMMON = frozenset({"type", "id", "spec_version", "created", "modified"})
 
 _BY_TYPE: dict[str, frozenset[str]] = {

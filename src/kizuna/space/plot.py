@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from kizuna.space.formats.cdm import Cdm
     from kizuna.space.probability import Pc2D
 
-__all__ = ["linear_distance", "plot_cdm", "plot_conjunction"]
+__all__ = ["F64", "linear_distance", "plot_cdm", "plot_conjunction"]
 
 F64 = npt.NDArray[np.float64]
 

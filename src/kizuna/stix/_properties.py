@@ -12,8 +12,9 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from kizuna.errors import TimestampError
 from kizuna.stix import _rules as R
-from kizuna.stix.timestamps import EXPECTED, TimestampError, to_micros
+from kizuna.stix.timestamps import EXPECTED, to_micros
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,6 +6,17 @@ from typing import Any
 
 from kizuna.stix.markings import EXERCISE_EXTENSION, KIZUNA_IDENTITY, RELEASABILITY_EXTENSION
 
+__all__ = [
+    "CONJUNCTION_EXTENSION",
+    "CONJUNCTION_TYPE",
+    "SPACE_OBJECT_EXTENSION",
+    "SPACE_OBJECT_TYPE",
+    "extension_definition",
+    "extension_definitions",
+    "kizuna_identity",
+    "space_extension_definitions",
+]
+
 _CREATED = "2026-11-01T00:00:00.000Z"
 
 #: The space domain's object types (kizuna.space.stix makes them) and their definitions' fixed

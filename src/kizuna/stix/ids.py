@@ -13,6 +13,17 @@ from __future__ import annotations
 import re
 import uuid
 
+__all__ = [
+    "IDENTIFIER",
+    "KIZUNA_NAMESPACE",
+    "STIX_SCO_NAMESPACE",
+    "TYPE_NAME",
+    "derived_id",
+    "is_identifier",
+    "new_id",
+    "object_type",
+]
+
 _TYPE = r"[a-z0-9][a-z0-9-]{1,248}[a-z0-9]"
 _UUID = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
 IDENTIFIER = re.compile(rf"^(?P<type>{_TYPE})--(?P<uuid>{_UUID})\Z")

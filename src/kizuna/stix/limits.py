@@ -21,6 +21,8 @@ from __future__ import annotations
 
 import numpy
 
+__all__ = ["ENVELOPE_DEPTH", "MAX_JSON_DEPTH", "MAX_OBJECT_DEPTH", "DepthScan", "json_depth"]
+
 #: The deepest nesting of JSON arrays and objects in a document a node accepts.
 MAX_JSON_DEPTH = 100
 #: Levels an envelope or bundle puts around each object (``{"objects": [ ... ]}``).

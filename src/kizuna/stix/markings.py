@@ -20,6 +20,31 @@ from typing import Any
 
 from kizuna.stix.ids import derived_id
 
+__all__ = [
+    "EXERCISE_EXTENSION",
+    "KIZUNA_IDENTITY",
+    "RELEASABILITY_EXTENSION",
+    "TLP1_IDS",
+    "TLP2_EXTENSION",
+    "TLP2_IDS",
+    "TLP_LEVELS",
+    "Exercise",
+    "Marking",
+    "RelTo",
+    "Statement",
+    "Tlp",
+    "Unknown",
+    "builtin_markings",
+    "exercise_marking",
+    "meaning_is_public",
+    "normalize_codes",
+    "parse_marking",
+    "releasability_id",
+    "releasability_marking",
+    "tlp_level",
+    "tlp_marking",
+]
+
 TLP2_EXTENSION = "extension-definition--60a3c5c5-0d10-413e-aab3-9e08dde9e88d"
 #: Kizuna's releasability extension-definition (fixed: every node serves the same object).
 RELEASABILITY_EXTENSION = "extension-definition--6b697a75-6e61-4000-8000-72656c746f00"

@@ -31,6 +31,8 @@ import msgspec
 
 from kizuna.stix.limits import MAX_OBJECT_DEPTH, DepthScan, json_depth
 
+__all__ = ["nesting_depth", "repeated_key", "too_deep"]
+
 
 def nesting_depth(raw: bytes) -> int:
     """How deep arrays and objects nest in the JSON *raw* (no recursion: ``limits.json_depth``)."""

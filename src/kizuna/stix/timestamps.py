@@ -17,6 +17,10 @@ import re
 import time
 from datetime import UTC, date, datetime, timedelta
 
+from kizuna.errors import TimestampError
+
+__all__ = ["EXPECTED", "format_added", "format_micros", "now_micros", "to_micros"]
+
 #: ASCII digits only: a str pattern's \d also matches other scripts' digits ("٢٠٢٠").
 _TIMESTAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.(\d+))?Z\Z", re.ASCII)
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -24,10 +28,6 @@ _EPOCH_DAY = _EPOCH.toordinal()
 _MICROSECOND = timedelta(microseconds=1)
 
 EXPECTED = "YYYY-MM-DDTHH:MM:SS[.s+]Z (UTC, e.g. 2026-05-19T12:00:00.000Z)"
-
-
-class TimestampError(ValueError):
-    """A string that is not a STIX 2.1 timestamp; the message shows the expected form."""
 
 
 def to_micros(value: object) -> int:

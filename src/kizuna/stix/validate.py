@@ -82,21 +82,21 @@ def validate_object(obj: object) -> list[Problem]:
 
 #: At most this many problems are listed for one object (a list of 100,000 wrong items has
 #: as many), each path and message cut to a length a person can read.
-MAX_PROBLEMS = 20
+_MAX_PROBLEMS = 20
 _MAX_PATH = 300
 _MAX_MESSAGE = 1000
 
 
 def _bounded(problems: list[Problem]) -> list[Problem]:
-    """*problems*, at most :data:`MAX_PROBLEMS` of them, paths and messages of bounded length."""
+    """*problems*, at most :data:`_MAX_PROBLEMS` of them, paths and messages of bounded length."""
     out = [
         p
         if len(p.path) <= _MAX_PATH and len(p.message) <= _MAX_MESSAGE
         else Problem(_cut(p.path, _MAX_PATH), _cut(p.message, _MAX_MESSAGE))
-        for p in problems[:MAX_PROBLEMS]
+        for p in problems[:_MAX_PROBLEMS]
     ]
-    if len(problems) > MAX_PROBLEMS:
-        out.append(Problem("", f"... and {len(problems) - MAX_PROBLEMS} more problems"))
+    if len(problems) > _MAX_PROBLEMS:
+        out.append(Problem("", f"... and {len(problems) - _MAX_PROBLEMS} more problems"))
     return out
 
 

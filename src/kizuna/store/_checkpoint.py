@@ -15,10 +15,7 @@ a thread of its own instead:
    checkpoint completes and the next writer restarts the log from its beginning (a
    checkpoint beside a writer that never stops would never complete, and the log would only
    grow);
-3. writers wait only for that second, short copy. With a 64 MiB log and 100,000 objects
-   stored, copying first without the lock made POSTs of 1,000 objects 1.17x and 1.29x faster
-   in two runs of ``bench/post_ab.py`` (POSTs of 100: 0.97x and 1.00x); with the 4 MiB log of
-   before, it had gained nothing beyond the noise.
+3. writers wait only for that second, short copy (what it gained: docs/benchmarks.md, 'Figures behind the code's design').
 
 ``journal_size_limit`` (set to the threshold in use on the writer's connection) makes SQLite
 truncate a longer log to that size when it restarts it, so the log on disk is longer than the
@@ -45,9 +42,8 @@ log = logging.getLogger(__name__)
 #: 16 times SQLite's own default of about 1,000 pages: objects arrive with scattered ids, so
 #: nearly every one changes a page of the id index of its own, and a checkpoint copies each
 #: changed page once however often it changed since the last one. A longer log lets a page
-#: change many times per copy and spaces out the checkpoints' fsyncs: with 100,000 objects
-#: stored, POSTs of 100 went 1.56x faster than with 4 MiB (docs/benchmarks.md). Measured
-#: before new objects left the id index until a merge (store/_recent.py); not measured since.
+#: change many times per copy and spaces out the checkpoints' fsyncs (what that gained, and
+#: when it was measured: docs/benchmarks.md, 'Figures behind the code's design').
 THRESHOLD_MIB = 64
 THRESHOLD = THRESHOLD_MIB << 20
 
@@ -90,12 +86,8 @@ class Checkpointer:
 
         A checkpoint copies each page changed since the last one, once. New objects change
         pages of the id index all over it, and the larger the database, the more distinct
-        pages a log of a given size touches: with 1,000,000 objects stored (about 1 GB), this
-        rule (256 MiB there) made POSTs 1.12x (envelopes of 100) and 1.10x (1,000) faster than
-        a fixed 64 MiB, over 600,000 objects POSTed; with 100,000 stored a longer log had made
-        little difference (docs/benchmarks.md). Both were measured before new objects left the
-        id index until a merge (store/_recent.py), which removed most of those scattered pages;
-        the rule has not been measured again since.
+        pages a log of a given size touches (what this rule gained, and when it was
+        measured: docs/benchmarks.md, 'Figures behind the code's design').
 
         >>> c = Checkpointer("k.db", contextlib.nullcontext, threshold=64 << 20)
         >>> [c.limit(mib << 20) >> 20 for mib in (10, 256, 600, 1024, 4096)]

@@ -37,7 +37,7 @@ class IdIndex(StoreBase):
 
     def warm(self) -> None:
         """Read the id index's keys and the recent versions now (SQLite), rather than in the
-        first request that looks an id up: about a third of a second per million versions."""
+        first request that looks an id up (its time grows with the versions stored)."""
         recent = self._recent_ids
         if recent is None:
             return
@@ -134,18 +134,25 @@ class IdIndex(StoreBase):
                     found.setdefault(stix_id, []).append((version_us, added_us, marking_set))
         return found
 
-    def _of_keys(self, conn: Connection, keys: list[int]) -> ColumnElement[bool] | None:
+    def _of_keys(
+        self, conn: Connection, keys: list[int], marking_sets: frozenset[int] | None = None
+    ) -> ColumnElement[bool] | None:
         """The versions whose id key is one of *keys*, as a condition; None when there are
         none. PostgreSQL: by its index of the versions' keys; SQLite: the ``added_us`` that
-        its recent versions and its id index give."""
+        its recent versions and its id index give. With *marking_sets*, the id index's
+        entries under other sets are left out (the caller's statement filters by them too):
+        a version hidden from the reader is then not read, as an absent one is not."""
         if self._recent_ids is None:
             return t.versions.c.id_key.in_(keys)
-        added = self._added_of(conn, keys)
+        added = self._added_of(conn, keys, marking_sets)
         return t.versions.c.added_us.in_(added) if added else None
 
-    def _added_of(self, conn: Connection, keys: list[int]) -> list[int]:
+    def _added_of(
+        self, conn: Connection, keys: list[int], marking_sets: frozenset[int] | None = None
+    ) -> list[int]:
         """The ``added_us`` of every stored version whose id key is one of *keys*, sorted:
-        from the recent versions, and from the id index for the keys it may hold."""
+        from the recent versions, and from the id index for the keys it may hold (under
+        *marking_sets* only, when given)."""
         found: set[int] = set()
         recent = self._recent_ids
         if recent is not None:
@@ -153,13 +160,13 @@ class IdIndex(StoreBase):
                 self._read_recent(conn, recent)
                 added, keys = recent.lookup(keys)
             found.update(added)
+        sets = "" if marking_sets is None else ",".join(str(int(m)) for m in sorted(marking_sets))
         for start in range(0, len(keys), 500):
             chunk = keys[start : start + 500]
-            rows = self._query(
-                conn,
-                f"SELECT added_us FROM id_index WHERE id_key IN ({','.join('?' * len(chunk))})",
-                chunk,
-            )
+            sql = f"SELECT added_us FROM id_index WHERE id_key IN ({','.join('?' * len(chunk))})"
+            if marking_sets is not None:
+                sql += f" AND marking_set IN ({sets or '-1'})"
+            rows = self._query(conn, sql, chunk)
             found.update(r[0] for r in rows)
         return sorted(found)
 

@@ -2,12 +2,11 @@
 
 Real STIX ids are random (version-4 UUIDs), so every new object lands on a page of the id
 index of its own, and SQLite writes each changed page whole to its log and copies it again at
-the checkpoint. An index of ``(stix_id, collection_id, ...)`` held about 110 bytes per version
-and outgrew the page cache before a million objects; one of 64-bit keys holds about 30: fewer
-pages change per commit (fewer splits), the checkpoint copies fewer distinct ones, and the
-index stays cached (``bench/post_cost.py --only-id-index``: 1.31x at 100,000 stored, 1.36x at
-1,000,000; docs/benchmarks.md). Since then SQLite enters new ids in the index later, in sorted
-batches (``store/_recent.py``), and the index is a table of its own (``schema.id_index``).
+the checkpoint. An index of 64-bit keys holds about 30 bytes per version where one of
+``(stix_id, collection_id, ...)`` held about 110: fewer pages change per commit (fewer
+splits), the checkpoint copies fewer distinct ones, and the index stays cached (docs/benchmarks.md, 'Figures behind the code's design').
+SQLite enters new ids in the index later, in sorted batches (``store/_recent.py``), in a table
+of its own (``schema.id_index``).
 
 A key is a hash, so two ids may share one: every query by id asks for the key *and* the id,
 and the key only finds the candidate rows. The hash is BLAKE2b, so ids made to collide

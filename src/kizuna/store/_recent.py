@@ -2,9 +2,9 @@
 
 The id index (``id_index``, keyed by ``store/_keys.py``'s 64-bit id key) finds every version of
 an id. STIX ids are random, so each new object's entry would land on a page of that index of its
-own: at a million stored objects, a commit of 100 objects changed about 100 pages of it, which
-SQLite writes whole to its log and copies again at the checkpoint. That cost POSTs a third of
-their speed (``bench/post_ab.py``, docs/benchmarks.md).
+own: a commit of 100 objects changes about 100 pages of it, which SQLite writes whole to its
+log and copies again at the checkpoint, a large part of a POST's time on a large store
+(docs/benchmarks.md, 'Figures behind the code's design').
 
 So on SQLite a version that is the only one of its id in its collection (a *fresh* one: what
 almost every new object is) is not entered in the index when it is stored. Each process keeps
@@ -67,8 +67,8 @@ class RecentIds:
     may still be here: a lookup then finds no row for it, which is harmless.
 
     The merged keys spare a POST the index's lookup for its new ids: a key that is in neither
-    has no version stored (at a million stored, that lookup cost about 3.3 us per object in
-    the store alone; docs/benchmarks.md). They take 8 bytes per version.
+    has no version stored (what that lookup cost: docs/benchmarks.md, 'Figures behind the code's design').
+    They take 8 bytes per version.
     """
 
     def __init__(self) -> None:

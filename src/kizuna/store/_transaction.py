@@ -112,6 +112,7 @@ class Transaction:
             )
             store._index_new(conn, groups, keys, first_us)
             store._enter_values(conn, store._value_entries(batch.values, stored))
+            store._enter_text(conn, batch.texts, stored)
         new = [(r[0], r[10]) for r in rows]  # (added_us, key)
         recent = store._recent_ids
         upto = None

@@ -49,6 +49,7 @@ class ValueIndex(StoreBase):
 
     def _enter_values(self, conn: Connection, entries: Sequence[tuple[int, int]]) -> None:
         if entries:
+            entries = sorted(entries)  # in key order: each insert lands next to the last
             mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
             conn.exec_driver_sql(
                 f"INSERT INTO value_index (value_key, added_us) VALUES ({mark}, {mark})",

@@ -41,7 +41,7 @@ class SqliteStore(SqlStore):
     ``synchronous`` is NORMAL by default: in WAL mode a committed transaction is in the log
     (the operating system's cache) when the commit returns, so it survives the process being
     killed; only a power cut or kernel crash may roll back the last transactions. FULL also
-    fsyncs every commit, which costs 2-4 ms per transaction on this kind of disk.
+    fsyncs every commit (its cost: docs/benchmarks.md).
 
     The log is checkpointed by a thread of the store once it holds *checkpoint_bytes*, not
     inside a writer's commit (``store/_checkpoint.py``).
@@ -275,8 +275,7 @@ class PostgresStore(SqlStore):
     def analyze(self) -> None:
         """``ANALYZE`` the stored versions. Until autovacuum's next pass (up to a minute and
         more), a table just filled from empty keeps the statistics of an empty one, and the
-        planner looked for a POST's ids by walking the whole collection: 1,585 objects/s for
-        POSTs of 100 right after loading 10,000 objects (docs/benchmarks.md)."""
+        planner would look for a POST's ids by walking the whole collection."""
         with self._write.connect() as conn:
             conn.exec_driver_sql("ANALYZE versions")
             conn.commit()

@@ -18,6 +18,8 @@ import sqlite3
 
 from kizuna.errors import Forbidden, InsufficientStorage, KizunaError, ServiceUnavailable
 
+__all__ = ["resource_error"]
+
 #: PostgreSQL error classes (SQLSTATE's first two characters) and codes that mean the
 #: database could not be reached or cannot serve now.
 _PG_UNAVAILABLE_CLASSES = ("08",)  # connection exception

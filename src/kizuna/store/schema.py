@@ -23,6 +23,25 @@ from sqlalchemy import (
     Text,
 )
 
+__all__ = [
+    "collections",
+    "grants",
+    "id_index",
+    "marking_definitions",
+    "marking_sets",
+    "metadata",
+    "orgs",
+    "peers",
+    "settings",
+    "statuses",
+    "sync_cursors",
+    "sync_rejections",
+    "sync_rounds",
+    "users",
+    "value_index",
+    "versions",
+]
+
 metadata = MetaData()
 
 collections = Table(

@@ -29,6 +29,7 @@ from kizuna.store._directory import Directory
 from kizuna.store._ids import IdIndex
 from kizuna.store._keys import id_key, id_keys
 from kizuna.store._markings import Markings
+from kizuna.store._search import SearchIndex
 from kizuna.store._sync_log import SyncLog
 from kizuna.store._transaction import Transaction
 from kizuna.store._values import ValueIndex
@@ -61,7 +62,7 @@ _VERSION_COLUMNS = (
 )
 
 
-class SqlStore(Directory, SyncLog, Markings, IdIndex, ValueIndex):
+class SqlStore(Directory, SyncLog, Markings, IdIndex, ValueIndex, SearchIndex):
     """A node's database. Use :func:`open_store` to get the adapter for a URL."""
 
     dialect = "generic"
@@ -93,6 +94,7 @@ class SqlStore(Directory, SyncLog, Markings, IdIndex, ValueIndex):
             for name in obsolete:
                 conn.exec_driver_sql(f"DROP INDEX IF EXISTS {name}")
             self._prepare_value_index(conn)
+            self._prepare_search_index(conn)
 
     def _add_id_keys(self, conn: Connection) -> None:
         """Give the versions of a database made before the id key (``store/_keys.py``) their
@@ -140,8 +142,10 @@ class SqlStore(Directory, SyncLog, Markings, IdIndex, ValueIndex):
         keys = {i.stix_id: id_key(i.stix_id) for i in items}
         hook = self.value_keys
         values = None if hook is None else [hook(i.type, i.body) for i in items]
+        text = self.search_text
+        texts = None if text is None else [text(i.type, i.body) for i in items]
         return VersionBatch(
-            collection_id, items, origin, marking_definitions, visible, keys, values
+            collection_id, items, origin, marking_definitions, visible, keys, values, texts
         )
 
     def add_versions(
@@ -176,7 +180,7 @@ class SqlStore(Directory, SyncLog, Markings, IdIndex, ValueIndex):
                 # The id index (and the recent versions) give the rows; they are sorted, and
                 # ordering by the bare column would make SQLite walk the whole collection in
                 # added_us order instead (its planner favours the index that avoids the sort).
-                of_ids = self._of_keys(conn, id_keys(q.ids))
+                of_ids = self._of_keys(conn, id_keys(q.ids), q.marking_sets)
                 if of_ids is None:
                     # No version of these ids: the same statement runs all the same, so that
                     # an id never stored costs what an id hidden from the reader costs (its
@@ -204,9 +208,10 @@ class SqlStore(Directory, SyncLog, Markings, IdIndex, ValueIndex):
         with self._read.connect() as conn:
             for start in range(0, len(ids), 500):
                 chunk = list(ids[start : start + 500])
+                # Ids never stored run the same statement as stored ones (see query).
                 of_ids = self._of_keys(conn, id_keys(chunk))
                 if of_ids is None:
-                    continue
+                    of_ids = t.versions.c.added_us.in_([-1])
                 rows = conn.execute(
                     select(v.stix_id, v.collection_id, v.marking_set)
                     .where(of_ids, v.stix_id.in_(chunk))
@@ -264,6 +269,7 @@ class SqlStore(Directory, SyncLog, Markings, IdIndex, ValueIndex):
                 found = select(v.id_key, v.version_us, v.marking_set, v.added_us).where(which)
                 entries = [(r[0], r[1], r[2], r[3]) for r in conn.execute(found)]
             self._remove_values(conn, which)
+            self._remove_text(conn, which)
             result = conn.execute(delete(t.versions).where(which))
             if entries:
                 conn.exec_driver_sql(

@@ -6,13 +6,31 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 
+__all__ = [
+    "Collection",
+    "Grant",
+    "NewVersion",
+    "ObjectQuery",
+    "Org",
+    "Outcome",
+    "Peer",
+    "StatusRow",
+    "StoredVersion",
+    "SyncCursor",
+    "SyncRejection",
+    "SyncRound",
+    "User",
+    "VersionBatch",
+    "VersionMatch",
+]
+
 
 @dataclass(slots=True)
 class NewVersion:
     """One validated object version, ready to store.
 
-    Not frozen: one is made per object stored, and a frozen dataclass takes twice as long to
-    make (about 0.7 us more, measurable in a POST). Nothing changes it after it is made.
+    Not frozen: one is made per object stored, and a frozen dataclass takes longer to make
+    (``bench/post_cost.py``). Nothing changes it after it is made.
     """
 
     stix_id: str
@@ -42,6 +60,8 @@ class VersionBatch:
     keys: dict[str, int]
     #: Each item's keys in the value index (store/_values.py), when the store keeps one.
     values: list[Sequence[int]] | None = None
+    #: Each item's text in the search index (store/_search.py), when the store keeps one.
+    texts: list[str] | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from kizuna.stix.timestamps import TimestampError, format_micros, now_micros, to_micros
+from kizuna.errors import TimestampError
+from kizuna.stix.timestamps import format_micros, now_micros, to_micros
 
 #: A peer's clock may run ahead of ours by this much before its dates count as the future.
 CLOCK_SKEW_US = 3600 * 1_000_000

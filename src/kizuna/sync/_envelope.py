@@ -3,13 +3,13 @@
 The fast path is msgspec, which leaves each object as raw bytes. An object nested deeper
 than the decoder can follow makes that fail for the whole envelope; then the envelope is
 split by a scanner that only counts brackets, so the objects beside it are kept and the deep
-one is refused on its own.
+one is refused on its own by ingest (kizuna.stix.limits).
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import msgspec
 
@@ -25,8 +25,6 @@ class Envelope:
     more: bool
     next: str | None
     objects: list[bytes]
-    #: (id or None, reason) of objects refused while the envelope was split.
-    refused: list[tuple[str | None, str]] = field(default_factory=list)
 
 
 #: The most objects one answer may hold. msgspec makes an object per element of the array
@@ -45,28 +43,6 @@ def decode_envelope(body: bytes | bytearray) -> Envelope:
     except RecursionError:
         return _split(body)
     return Envelope(env.more, env.next, [bytes(o) for o in env.objects])
-
-
-_BRACKETS = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"|[\[\]{}]')
-
-
-def deeper_than(raw: bytes, limit: int) -> bool:
-    """Whether the arrays and objects of *raw* nest deeper than *limit* (the object is depth 1).
-
-    Counted without recursion, and only for objects with more brackets than *limit*.
-    """
-    if raw.count(b"[") + raw.count(b"{") <= limit:
-        return False
-    depth = 0
-    for m in _BRACKETS.finditer(raw):
-        c = raw[m.start()]
-        if c in b"[{":
-            depth += 1
-            if depth > limit:
-                return True
-        elif c in b"]}":
-            depth -= 1
-    return False
 
 
 def weight(raw: bytes) -> int:
@@ -114,28 +90,17 @@ def _split(body: bytes | bytearray) -> Envelope:
     if depth != 0 or array is None or array[1] < 0:
         raise msgspec.DecodeError("malformed TAXII envelope: brackets do not balance")
     head = msgspec.json.decode(data[: array[0]] + b"[]" + data[array[1] :], type=_Envelope)
-    objects: list[bytes] = []
-    refused: list[tuple[str | None, str]] = []
-    for start, end in elements:
-        raw = data[start:end].strip(_SPACE)
-        if not raw:
-            continue
-        try:
-            msgspec.json.decode(raw)
-        except RecursionError:
-            refused.append((peek_id(raw), "nested deeper than a JSON decoder follows"))
-            continue
-        except msgspec.DecodeError:
-            pass  # ingest refuses it with the decoder's message
-        objects.append(raw)
-    return Envelope(head.more, head.next, objects, refused)
+    objects = [raw for raw in (data[a:b].strip(_SPACE) for a, b in elements) if raw]
+    return Envelope(head.more, head.next, objects)
 
 
 _ID = re.compile(rb'"id"\s*:\s*"([^"\\]{1,300})"')
 
 
-def peek_id(raw: bytes) -> str | None:
+def peek_id(raw: object) -> str | None:
     """The first ``"id"`` string in an object's bytes, for a log line about an object that
     cannot be decoded (it may belong to a nested object: a hint, never a key)."""
+    if not isinstance(raw, bytes | bytearray):
+        return None
     m = _ID.search(raw, 0, 65536)
     return m.group(1).decode("utf-8", "replace") if m else None

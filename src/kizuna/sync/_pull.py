@@ -22,15 +22,14 @@ from functools import partial
 import msgspec
 from sqlalchemy.exc import SQLAlchemyError
 
-from kizuna.errors import KizunaError
+from kizuna.errors import KizunaError, SyncError
 from kizuna.node import ObjectResult, ingest
-from kizuna.stix.limits import MAX_OBJECT_DEPTH
 from kizuna.stix.timestamps import format_micros
 from kizuna.store.types import Collection, SyncCursor
 from kizuna.sync._checks import next_problem, page_position
-from kizuna.sync._envelope import deeper_than, peek_id, weight
+from kizuna.sync._envelope import peek_id, weight
 from kizuna.sync._link import LinkReport, Round
-from kizuna.sync.client import AnswerTooLarge, Page, SyncError
+from kizuna.sync.client import AnswerTooLarge, Page
 
 log = logging.getLogger("kizuna.sync")
 
@@ -115,7 +114,7 @@ class _Pull:
         rnd, report = self.rnd, self.report
         rnd.budget.spend_page()
         report.pages += 1
-        if not page.objects and not page.refused:
+        if not page.objects:
             return None
         position = page_position(page.first_added, page.last_added, self.after_us)
         problem = position.problem
@@ -190,18 +189,12 @@ class _Pull:
     def _store(self, page: Page, cursor: str | None) -> int:
         """Ingest *page* in slices, the cursor with the last; how many versions were new."""
         report = self.report
-        report.received += len(page.objects) + len(page.refused)
-        for oid, reason in page.refused:
-            report.reject(oid, reason)
+        report.received += len(page.objects)
         weighed: list[tuple[bytes, int]] = []
         for raw in page.objects:
             values = weight(raw)
             if values > MAX_OBJECT_VALUES:
                 report.reject(peek_id(raw), f"holds more than {MAX_OBJECT_VALUES} JSON values")
-            elif deeper_than(raw, MAX_OBJECT_DEPTH):
-                report.reject(
-                    peek_id(raw), f"nested deeper than {MAX_OBJECT_DEPTH} levels (MAX_OBJECT_DEPTH)"
-                )
             else:
                 weighed.append((raw, values))
         fetched = self._missing_markings([raw for raw, _ in weighed])
@@ -210,7 +203,8 @@ class _Pull:
         before = report.stored
         for i, part in enumerate(slices):
             last = i == len(slices) - 1
-            self._tally(self._ingest(part, self._cursor(cursor) if cursor and last else None))
+            results = self._ingest(part, self._cursor(cursor) if cursor and last else None)
+            self._tally(part, results)
         if cursor is not None and not slices:
             self.rnd.node.store.set_cursor(self._cursor(cursor))
         return report.stored - before
@@ -262,15 +256,19 @@ class _Pull:
             node.store.set_cursor(cursor)
         return results
 
-    def _tally(self, results: Sequence[ObjectResult]) -> None:
+    def _tally(self, objects: list[bytes], results: Sequence[ObjectResult]) -> None:
+        """Count *results* (one per object, in order); a rejection without an id (an object
+        refused before it was decoded) is named by the id its bytes show."""
         report = self.report
-        for r in results:
+        aligned = len(objects) == len(results)
+        for i, r in enumerate(results):
             if r.stored:
                 report.stored += 1
             elif r.ok:
                 report.duplicates += 1
             else:
-                report.reject(r.id, r.message)
+                oid = r.id if r.id is not None or not aligned else peek_id(objects[i])
+                report.reject(oid, r.message)
 
     def _missing_markings(self, objects: list[bytes]) -> list[bytes]:
         """The marking-definitions *objects* use that this node lacks, from the peer.

@@ -10,11 +10,10 @@ from __future__ import annotations
 
 import logging
 
-from kizuna.errors import KizunaError
+from kizuna.errors import KizunaError, SyncError
 from kizuna.node import read_page
 from kizuna.store.types import ObjectQuery, SyncCursor, VersionMatch
 from kizuna.sync._link import LinkReport, Round
-from kizuna.sync.client import SyncError
 
 log = logging.getLogger("kizuna.sync")
 

@@ -13,6 +13,16 @@ from kizuna._cli_common import err, node_dir
 from kizuna.node import Node
 from kizuna.stix.timestamps import format_micros
 
+__all__ = [
+    "peer",
+    "peer_add",
+    "peer_list",
+    "peer_remove",
+    "peer_reset",
+    "peer_status_command",
+    "sync_command",
+]
+
 
 @click.group()
 def peer() -> None:
@@ -102,6 +112,11 @@ def peer_remove(directory: Path, name: str) -> None:
     err.print(f"removed peer {name} and its sync cursors")
 
 
+def _labels(node: Node) -> dict[str, str]:
+    """Collection id -> its alias (or id), as the operator names collections."""
+    return {c.id: c.alias or c.id for c in node.store.collections()}
+
+
 @peer.command("status")
 @node_dir
 @click.argument("name", required=False)
@@ -113,6 +128,7 @@ def peer_status_command(directory: Path, name: str | None, shown: int) -> None:
     from kizuna.sync.status import peer_status
 
     node = Node.open(directory)
+    labels = _labels(node)
     for status in peer_status(node, name, max(0, shown)):
         p = status.peer
         click.echo(f"peer {p.name} at {p.url}, acting for {p.org}")
@@ -141,8 +157,9 @@ def peer_status_command(directory: Path, name: str | None, shown: int) -> None:
         if status.rejections:
             click.echo(f"  newest rejections (of up to {node.store.kept_rejections} kept):")
             for j in status.rejections:
+                local = labels.get(j.local_collection, j.local_collection)
                 click.echo(
-                    f"    {format_micros(j.at_us)} {j.direction} {j.local_collection}<->"
+                    f"    {format_micros(j.at_us)} {j.direction} {local}<->"
                     f"{j.remote_collection} {j.object_id or '(no id)'}: {j.reason}"
                 )
 
@@ -201,19 +218,22 @@ def sync_command(directory: Path, only: str | None, page_size: int) -> None:
             progress.advance(tasks[label], n)
 
         reports = sync(node, only=only, progress=advance, page_size=page_size)
+    labels = _labels(node)
     if not reports:
         err.print("nothing to sync: no peer has a --pull or --push (kizuna peer list)")
     failed = False
     for r in reports:
         if r.direction == "pull":
             err.print(
-                f"pull {r.peer}:{r.remote} -> {r.local}: {r.received} received, {r.stored} stored, "
+                f"pull {r.peer}:{r.remote} -> {labels.get(r.local, r.local)}: {r.received} received, "
+                f"{r.stored} stored, "
                 f"{r.duplicates} duplicates, {r.rejected} rejected",
                 markup=False,
             )
         else:
             err.print(
-                f"push {r.local} -> {r.peer}:{r.remote}: {r.sent} sent, {r.refused} refused by the peer",
+                f"push {labels.get(r.local, r.local)} -> {r.peer}:{r.remote}: {r.sent} sent, "
+                f"{r.refused} refused by the peer",
                 markup=False,
             )
         if r.error:

@@ -19,21 +19,20 @@ import logging
 import ssl
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
 import msgspec
 
+from kizuna.errors import SyncError
 from kizuna.sync._envelope import decode_envelope
 from kizuna.sync._limits import Budget, Limits
 from kizuna.taxii.media import TAXII
 
+__all__ = ["AnswerTooLarge", "DeadlineReached", "Page", "PushResult", "TaxiiClient"]
+
 log = logging.getLogger("kizuna.sync")
-
-
-class SyncError(Exception):
-    """A sync step that failed for good (after retries, or at once when retrying is futile)."""
 
 
 class AnswerTooLarge(SyncError):
@@ -74,8 +73,6 @@ class Page:
     last_added: str | None
     #: The page size that was asked for (smaller than requested after a too-large answer).
     limit: int
-    #: (id or None, reason) of objects refused before ingest (too deep to decode).
-    refused: list[tuple[str | None, str]] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
@@ -247,7 +244,6 @@ class TaxiiClient:
                 first_added=headers.get("X-TAXII-Date-Added-First"),
                 last_added=headers.get("X-TAXII-Date-Added-Last"),
                 limit=limit,
-                refused=env.refused,
             )
 
     def add_objects(self, collection: str, objects: list[bytes]) -> PushResult:

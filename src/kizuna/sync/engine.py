@@ -21,20 +21,20 @@ from typing import Any
 
 import httpx
 
-from kizuna.errors import KizunaError
+from kizuna.errors import KizunaError, SyncError
 from kizuna.node import Node
-from kizuna.policy.principal import Kind, Principal
+from kizuna.policy.principal import Principal
 from kizuna.stix.timestamps import now_micros
 from kizuna.store.types import Peer, SyncRound
 from kizuna.sync._limits import Budget, Limits
 from kizuna.sync._link import LinkReport, Progress, Round
 from kizuna.sync._pull import pull
 from kizuna.sync._push import push
-from kizuna.sync.client import SyncError, TaxiiClient
+from kizuna.sync.client import TaxiiClient
 
 log = logging.getLogger("kizuna.sync")
 
-__all__ = ["Limits", "LinkReport", "client_for", "peer_principal", "peer_round", "sync"]
+__all__ = ["STEPS", "Limits", "LinkReport", "client_for", "peer_principal", "peer_round", "sync"]
 
 #: Each direction's step: fills the report of one link of a round.
 STEPS: dict[str, Callable[[Round, LinkReport], None]] = {"pull": pull, "push": push}
@@ -45,7 +45,7 @@ def peer_principal(node: Node, peer: Peer) -> Principal:
     if org is None:
         raise KizunaError(f"peer {peer.name} acts for organization {peer.org!r}, which is missing")
     # Its own kind of principal: no account of this node, whatever its name, shares its key.
-    return node.principal_for_org(org, peer.name, peer=peer.name, kind=Kind.SYNC)
+    return node.principal_for(peer)
 
 
 def client_for(

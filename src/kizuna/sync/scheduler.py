@@ -16,6 +16,8 @@ from kizuna.node import Node
 from kizuna.store.types import Peer
 from kizuna.sync.engine import peer_round
 
+__all__ = ["Scheduler"]
+
 log = logging.getLogger("kizuna.sync")
 
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from kizuna.errors import KizunaError, NotFound
+from kizuna.errors import KizunaError, NotFound, TimestampError
 from kizuna.node import Node
-from kizuna.stix.timestamps import TimestampError, format_micros, to_micros
+from kizuna.stix.timestamps import format_micros, to_micros
 from kizuna.store.types import Peer, SyncCursor, SyncRejection, SyncRound
 
 __all__ = ["LinkStatus", "PeerStatus", "peer_status", "reset_cursors"]

@@ -19,7 +19,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from kizuna.errors import KizunaError, NotFound
+from kizuna.errors import HTTPStatusError, KizunaError, MethodNotAllowed, NotFound
 from kizuna.node import Node, read_page
 from kizuna.policy.principal import Principal
 from kizuna.stix.timestamps import format_added, format_micros
@@ -228,11 +228,9 @@ def create_app(node: Node) -> Starlette:
                 f"no such endpoint {request.url.path}; TAXII discovery is at /taxii2/"
             )
         elif exc.status_code == 405:
-            err = KizunaError(f"{request.method} is not allowed on {request.url.path}")
-            err.status, err.title = 405, "Method not allowed"
+            err = MethodNotAllowed(f"{request.method} is not allowed on {request.url.path}")
         else:
-            err = KizunaError(str(exc.detail))
-            err.status, err.title = exc.status_code, "HTTP error"
+            err = HTTPStatusError(str(exc.detail), exc.status_code)
         return error_response(err)
 
     async def server_error(request: Request, exc: Exception) -> Response:

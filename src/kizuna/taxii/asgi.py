@@ -23,6 +23,8 @@ from kizuna.taxii.app import create_app
 from kizuna.taxii.protocol import Protocol, limits_of
 from kizuna.web import mount
 
+__all__ = ["BACKSTOP", "YOUNG", "CollectBetweenRequests", "app", "collect_if_due", "serving"]
+
 #: Automatic collections only once this many more container objects have been made than freed
 #: since the last collection: a backstop, for work outside requests (sync rounds) and for very
 #: large requests.
@@ -50,10 +52,9 @@ def serving(application: Starlette) -> ASGIApp:
     """*application*, made ready to serve for the life of this process.
 
     What the first request would otherwise wait for is read now: the policy snapshot and, on
-    SQLite, the keys of the id index (about a third of a second per million stored versions;
-    ``Node.warm``). What lives as long as the process (the node, its policy snapshot and
-    caches, the modules) then leaves the garbage collector's generations, so that no
-    collection walks it again (5-10 % of a POST's time, measured with ``bench/taxii.py``);
+    SQLite, the keys of the id index (``Node.warm``). What lives as long as the process (the
+    node, its policy snapshot and caches, the modules) then leaves the garbage collector's
+    generations, so that no collection walks it again (a part of a POST's time: docs/benchmarks.md, 'Figures behind the code's design');
     what is frozen is never collected. Collections then wait for the end of a request
     (:class:`CollectBetweenRequests`).
     """

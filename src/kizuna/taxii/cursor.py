@@ -17,6 +17,8 @@ import msgspec
 
 from kizuna.errors import InvalidCursor
 
+__all__ = ["CursorCodec", "filters_digest"]
+
 
 class _Payload(msgspec.Struct, array_like=True):
     collection: str

@@ -8,10 +8,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from kizuna.errors import InvalidFilter
+from kizuna.errors import InvalidFilter, TimestampError
 from kizuna.stix.ids import TYPE_NAME, is_identifier
-from kizuna.stix.timestamps import EXPECTED, TimestampError, to_micros
+from kizuna.stix.timestamps import EXPECTED, to_micros
 from kizuna.store.types import VersionMatch
+
+__all__ = ["SUPPORTED", "Filters", "parse_filters"]
 
 SUPPORTED = ("match[id]", "match[type]", "match[version]", "match[spec_version]")
 _SPEC_VERSION = re.compile(r"^[0-9]\.[0-9]\Z")

@@ -12,6 +12,8 @@ True
 
 from __future__ import annotations
 
+__all__ = ["STIX", "TAXII", "acceptable", "is_taxii_content"]
+
 TAXII = "application/taxii+json;version=2.1"
 STIX = "application/stix+json;version=2.1"
 

@@ -41,6 +41,17 @@ from kizuna.config import NodeConfig
 from kizuna.errors import ConfigError
 from kizuna.taxii.media import TAXII
 
+__all__ = [
+    "MAX_HEADER_BYTES",
+    "MAX_URL_BYTES",
+    "RESERVED_FILES",
+    "Limits",
+    "Protocol",
+    "error_bytes",
+    "limits_of",
+    "raise_file_limit",
+]
+
 log = logging.getLogger("kizuna.taxii")
 
 #: The longest request target (path and query string) accepted, in bytes. httptools' URL

@@ -92,7 +92,7 @@ class Sessions:
             if user.name == username and not user.disabled and hmac.compare_digest(
                 self.fingerprint(key), fp
             ):
-                return Session(sid, username, expires, snap.principal_of(user))
+                return Session(sid, username, expires, snap.principal_for(user))
         return None
 
     def end(self, session: Session) -> None:

@@ -16,7 +16,7 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from kizuna.node import Node
-from kizuna.web import _browse, _importing, _notes, _object, _signin, _space
+from kizuna.web import _browse, _importing, _notes, _object, _search, _signin, _space
 from kizuna.web._security import SecurityHeaders
 from kizuna.web._ui import HERE, PREFIX, Ui, signed_in
 
@@ -37,6 +37,7 @@ def create_ui(node: Node) -> Starlette:
         Route("/objects/{sid}", signed_in(ui, _object.object_page), methods=["GET"]),
         Route("/objects/{sid}/notes", signed_in(ui, _notes.post_note), methods=["POST"]),
         Route("/space/", signed_in(ui, _space.space), methods=["GET"]),
+        Route("/search", signed_in(ui, _search.search_page), methods=["GET"]),
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
     ]
 

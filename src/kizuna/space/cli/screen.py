@@ -1,9 +1,11 @@
 """``kizuna space screen``: a catalog in, conjunctions out.
 
 ``screen --catalog FILE...`` reads TLE/3LE or OMM files (KVN, XML, JSON, CSV), screens every pair
-over the window and writes one CSV row per event with the header ``CSV_HEADER``: catalog
-numbers, TCA in ISO 8601 UTC with milliseconds, distances in km, speed in km/s, ``pc`` empty when
-unknown (TLE/OMM elements carry no covariance, so screening from them never has a Pc).
+over the window and writes one CSV row per event under ``CSV_COLUMNS``: catalog numbers, TCA in
+ISO 8601 UTC with milliseconds, distances in km, speed in km/s, ``pc`` empty when unknown
+(TLE/OMM elements carry no covariance, so screening from them never has a Pc), then ``pc_max``
+(the largest Pc any covariance could give, for ``--hbr-m``), ``kind`` and both names;
+``--json`` writes the same events as JSON lines at full precision.
 Records that cannot be read are reported on stderr, one per record, and the rest are screened.
 """
 
@@ -27,7 +29,7 @@ from kizuna.space.cli._node import open_as, read_catalog, store_conjunctions
 from kizuna.space.formats.omm import ElementSet
 from kizuna.space.screening import STATUS_TEXT, ScreenResult, is_cached, screen_parallel
 from kizuna.space.screening.events import write_cdms
-from kizuna.space.screening.report import write_csv
+from kizuna.space.screening.report import DEFAULT_HBR_M, write_csv, write_json
 
 __all__ = ["parse_start", "read_catalog_files", "screen_command"]
 
@@ -113,6 +115,20 @@ def _report_status(result: ScreenResult, cat: catalogs.Catalog) -> None:
     show_default=True,
     help="Node mode: screen what this user may see.",
 )
+@click.option(
+    "--json",
+    "json_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Write the events as JSON lines here ('-' for stdout), full precision.",
+)
+@click.option(
+    "--hbr-m",
+    type=click.FloatRange(min=0, max=1e6),
+    default=DEFAULT_HBR_M,
+    show_default=True,
+    help="Combined hard-body radius (m) of pc_max, the largest Pc any covariance could give.",
+)
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 def screen_command(
     args: tuple[str, ...],
@@ -127,6 +143,8 @@ def screen_command(
     knot_s: float,
     step_s: float,
     as_user: str,
+    json_path: Path | None,
+    hbr_m: float,
     quiet: bool,
 ) -> None:
     """Screen a catalog for close approaches (all pairs) over a time window.
@@ -186,16 +204,24 @@ def screen_command(
         f" (this process {time.process_time() - c0:.1f} s CPU)"
     )
     _report_status(result, cat)
+    names = cat.names
+    if json_path is not None:
+        if str(json_path) == "-":
+            write_json(result, sys.stdout, names=names, hbr_m=hbr_m)
+        else:
+            with json_path.open("w", encoding="utf-8") as fh:
+                write_json(result, fh, names=names, hbr_m=hbr_m)
+            err.print(f"wrote {json_path}")
     if csv_path is not None:
         if str(csv_path) == "-":
-            write_csv(result, sys.stdout)
+            write_csv(result, sys.stdout, names=names, hbr_m=hbr_m)
         else:
             with csv_path.open("w", encoding="utf-8", newline="") as fh:
-                write_csv(result, fh)
+                write_csv(result, fh, names=names, hbr_m=hbr_m)
             err.print(f"wrote {csv_path}")
-    else:
+    elif json_path is None:
         buffer = io.StringIO()
-        write_csv(result, buffer)
+        write_csv(result, buffer, names=names, hbr_m=hbr_m)
         lines = buffer.getvalue().splitlines()
         for line in lines[:21]:
             click.echo(line)

@@ -46,6 +46,7 @@ __all__ = [
     "alpha5_encode",
     "checksum",
     "format_tle",
+    "looks_like_tle",
     "parse",
 ]
 

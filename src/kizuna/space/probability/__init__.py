@@ -31,6 +31,7 @@ import numpy as np  # noqa: F401 (the doctests above use np)
 from kizuna.space.probability._2d import SHORT_ENCOUNTER_LIMIT_S, Pc2D, pc_2d
 from kizuna.space.probability._cdm import CdmArrays, cdm_arrays, pc_2d_from_cdms
 from kizuna.space.probability._geometry import encounter_frame, rtn_to_eci
+from kizuna.space.probability._max import pc_max
 from kizuna.space.probability._monte_carlo import MonteCarloPc, pc_monte_carlo
 from kizuna.space.probability._status import MESSAGES, PcStatus
 
@@ -45,6 +46,7 @@ __all__ = [
     "encounter_frame",
     "pc_2d",
     "pc_2d_from_cdms",
+    "pc_max",
     "pc_monte_carlo",
     "rtn_to_eci",
 ]

@@ -1,15 +1,27 @@
-"""The screening CSV: one row per event under :data:`CSV_HEADER`, TCA with milliseconds."""
+"""The screening CSV (one row per event under :data:`CSV_COLUMNS`, TCA with milliseconds) and
+JSON lines (one object per event, full precision, TCA to the microsecond).
+
+Beside the nine columns of :data:`CSV_HEADER` each event gets ``pc_max``, the largest Pc any
+covariance could give its miss distance and hard-body radius
+(:func:`kizuna.space.probability.pc_max`), its ``kind`` (``conjunction``: a close approach
+with a time of closest approach) and both objects' names.
+"""
 
 from __future__ import annotations
 
 import csv
-from collections.abc import Sequence
+import json
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import TextIO
+from typing import Any, TextIO
 
+from kizuna.space.probability import pc_max
 from kizuna.space.screening._screen import ScreenResult
 
-__all__ = ["CSV_HEADER", "format_tca", "write_csv"]
+__all__ = ["CSV_COLUMNS", "CSV_HEADER", "DEFAULT_HBR_M", "format_tca", "write_csv", "write_json"]
+
+#: The combined hard-body radius (m) of pc_max when none is given: two objects of a few metres.
+DEFAULT_HBR_M = 10.0
 
 #: The CSV header users' scripts rely on; do not change it.
 CSV_HEADER = (
@@ -23,6 +35,8 @@ CSV_HEADER = (
     "miss_n_km",
     "pc",
 )
+#: What the CSV holds: the nine columns, then the ones added after them (appended, never between).
+CSV_COLUMNS = (*CSV_HEADER, "pc_max", "kind", "object1_name", "object2_name")
 
 
 def format_tca(start: datetime, seconds: float) -> str:
@@ -35,23 +49,83 @@ def format_tca(start: datetime, seconds: float) -> str:
     return when.strftime("%Y-%m-%dT%H:%M:%S.") + f"{when.microsecond // 1000:03d}Z"
 
 
-def write_csv(result: ScreenResult, out: TextIO, pc: Sequence[float | None] | None = None) -> None:
-    """One row per event under :data:`CSV_HEADER`; *pc* (per event) when known."""
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(CSV_HEADER)
+def _events(
+    result: ScreenResult,
+    pc: Sequence[float | None] | None,
+    names: Sequence[str],
+    hbr_m: float,
+) -> Iterator[dict[str, Any]]:
+    bound = pc_max(result.miss_km * 1e3, hbr_m)
     for k in range(len(result)):
-        p = pc[k] if pc is not None else None
-        r, t, n = result.miss_rtn_km[k]
+        r, t, n = (float(x) for x in result.miss_rtn_km[k])
+        row1, row2 = int(result.row1[k]), int(result.row2[k])
+        yield {
+            "object1": int(result.object1[k]),
+            "object2": int(result.object2[k]),
+            "tca_s": float(result.tca_s[k]),
+            "miss_km": float(result.miss_km[k]),
+            "relative_speed_kms": float(result.relative_speed_kms[k]),
+            "miss_rtn_km": (r, t, n),
+            "pc": pc[k] if pc is not None else None,
+            "pc_max": float(bound[k]),
+            "kind": "conjunction",
+            "object1_name": names[row1] if row1 < len(names) else "",
+            "object2_name": names[row2] if row2 < len(names) else "",
+        }
+
+
+def write_csv(
+    result: ScreenResult,
+    out: TextIO,
+    pc: Sequence[float | None] | None = None,
+    *,
+    names: Sequence[str] = (),
+    hbr_m: float = DEFAULT_HBR_M,
+) -> None:
+    """One row per event under :data:`CSV_COLUMNS`; *pc* (per event) when known, *names* per
+    catalog row, *hbr_m* the combined hard-body radius of ``pc_max``."""
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    for e in _events(result, pc, names, hbr_m):
+        r, t, n = e["miss_rtn_km"]
         writer.writerow(
             [
-                int(result.object1[k]),
-                int(result.object2[k]),
-                format_tca(result.start, float(result.tca_s[k])),
-                f"{result.miss_km[k]:.6f}",
-                f"{result.relative_speed_kms[k]:.6f}",
+                e["object1"],
+                e["object2"],
+                format_tca(result.start, e["tca_s"]),
+                f"{e['miss_km']:.6f}",
+                f"{e['relative_speed_kms']:.6f}",
                 f"{r:.6f}",
                 f"{t:.6f}",
                 f"{n:.6f}",
-                "" if p is None else f"{p:.6e}",
+                "" if e["pc"] is None else f"{e['pc']:.6e}",
+                f"{e['pc_max']:.6e}",
+                e["kind"],
+                e["object1_name"],
+                e["object2_name"],
             ]
         )
+
+
+def write_json(
+    result: ScreenResult,
+    out: TextIO,
+    pc: Sequence[float | None] | None = None,
+    *,
+    names: Sequence[str] = (),
+    hbr_m: float = DEFAULT_HBR_M,
+) -> None:
+    """One JSON object per event and line, numbers at full precision, TCA to the microsecond
+    (``pc`` null when unknown)."""
+    for e in _events(result, pc, names, hbr_m):
+        when = result.start.astimezone(UTC) + timedelta(seconds=e.pop("tca_s"))
+        r, t, n = e.pop("miss_rtn_km")
+        e = {
+            "tca": when.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+            **e,
+            "miss_r_km": r,
+            "miss_t_km": t,
+            "miss_n_km": n,
+            "hbr_m": hbr_m,
+        }
+        out.write(json.dumps(e, allow_nan=False) + "\n")

@@ -1,0 +1,283 @@
+"""Search through the gate, on SQLite and PostgreSQL: the index kept by ingest (and deletes),
+results equal to a brute-force scan of what the principal may receive, Japanese, Serbian
+Cyrillic and Latin text found, and nothing hidden found or counted."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import msgspec
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from kizuna.errors import BadRequest
+from kizuna.node import Node, ingest, matches, object_text, read_page, terms
+from kizuna.policy.principal import Principal
+from kizuna.search import search
+from kizuna.stix.markings import TLP2_IDS
+from kizuna.store.types import ObjectQuery
+from tests.conftest import postgres_database
+
+TLPS = ["clear", "green", "amber", "red"]
+#: Words in three scripts; queries are drawn from their pieces.
+WORDS = [
+    "東京", "攻撃キャンペーン", "サイバー", "Фанси", "Медвед", "Београд", "ћирилица",
+    "PowerShell", "Cozy", "bear", "T1059.001", "CVE-2024-3400", "a_b%c", "x*y?[z",
+]
+QUERIES = [
+    "東京", "キャンペーン", "京", "фанси", "МЕДВЕД", "беог", "ћ", "powershell", "cozy bear",
+    "t1059", "cve-2024-3400", "a_b%c", "_", "%", "*", "x*y?[z", "[", "ea", "missing",
+]
+
+
+class World:
+    """A node with two collections: one the partner organization may read (up to amber), one
+    it may not; objects under every TLP in both."""
+
+    def __init__(self, directory: Path, database: str) -> None:
+        self.node, _ = Node.init(
+            directory, name="n", org="HOME", country="FRA", communities=["NATO"], database=database
+        )
+        self.node.add_org("PARTNER", "DEU", ["NATO"])
+        self.node.add_user("analyst", "PARTNER")
+        self.open = self.node.add_collection("open", alias="open").id
+        self.closed = self.node.add_collection("closed", alias="closed").id
+        self.node.grant(self.open, "PARTNER", read=True, write=False, max_tlp="amber")
+        snap = self.node.snapshot()
+        self.admin = snap.principal_for(self.node.store.user("admin"))  # type: ignore[arg-type]
+        self.partner = snap.principal_for(self.node.store.user("analyst"))  # type: ignore[arg-type]
+
+    def put(self, collection: str, objects: list[dict[str, Any]]) -> None:
+        snap = self.node.snapshot()
+        c = snap.collection(collection)
+        assert c is not None
+        raw = [msgspec.json.encode(o) for o in objects]
+        results = ingest(self.node.store, snap, self.admin, c, raw, "file:test")
+        assert all(r.ok for r in results), [r.message for r in results if not r.ok]
+
+    def expected(self, principal: Principal, query: str) -> set[tuple[str, str]]:
+        """Brute force: (collection, id) of every latest version *principal* receives whose
+        released text holds every term of *query*."""
+        snap = self.node.snapshot()
+        wanted = terms(query)
+        out: set[tuple[str, str]] = set()
+        for cid in snap.readable(principal):
+            c = snap.collection(cid)
+            assert c is not None
+            page = read_page(self.node.store, snap, principal, c, ObjectQuery(cid), 10_000)
+            for item in page.items:
+                if wanted and matches(object_text(msgspec.json.decode(item.body)), wanted):
+                    out.add((cid, item.row.stix_id))
+        return out
+
+
+def _attack_pattern(
+    name: str, description: str, tlp: str, *, oid: str | None = None, modified: str = "",
+    secret: str = "",
+) -> dict[str, Any]:
+    created = "2026-01-01T00:00:00.000Z"
+    obj: dict[str, Any] = {
+        "type": "attack-pattern",
+        "spec_version": "2.1",
+        "id": oid or f"attack-pattern--{uuid.uuid4()}",
+        "created": created,
+        "modified": modified or created,
+        "name": name,
+        "description": description,
+        "object_marking_refs": [TLP2_IDS[tlp]],
+    }
+    if secret:
+        # The analyst may see the object (its TLP) but not this field, marked TLP:RED.
+        obj["labels"] = [secret]
+        obj["granular_markings"] = [{"marking_ref": TLP2_IDS["red"], "selectors": ["labels"]}]
+    return obj
+
+
+@contextmanager
+def database(backend: str) -> Iterator[str]:
+    if backend == "sqlite":
+        yield ""
+    else:
+        with postgres_database() as url:
+            yield url
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def backend(request: pytest.FixtureRequest) -> str:
+    if request.param == "postgresql":
+        with postgres_database():
+            pass  # skips when no server is configured
+    return str(request.param)
+
+
+_word = st.sampled_from(WORDS)
+
+
+@settings(
+    max_examples=10,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["open", "closed"]),
+            st.sampled_from(TLPS),
+            st.lists(_word, min_size=1, max_size=3),
+            st.lists(_word, max_size=3),
+            st.sampled_from(["", "new", "secret"]),  # a newer version; a hidden field
+        ),
+        min_size=2,
+        max_size=12,
+    ),
+)
+def test_search_equals_a_brute_force_scan_through_the_gate(
+    backend: str, tmp_path_factory: pytest.TempPathFactory, plan: list[Any]
+) -> None:
+    with database(backend) as url:
+        world = World(tmp_path_factory.mktemp("w") / "node", url)
+        try:
+            _check_world(world, plan)
+        finally:
+            world.node.close()
+
+
+def _check_world(world: World, plan: list[Any]) -> None:
+    for alias, tlp, name, description, extra in plan:
+        collection = world.open if alias == "open" else world.closed
+        obj = _attack_pattern(
+            " ".join(name), " ".join(description), tlp,
+            secret=WORDS[len(name) + len(description)] if extra == "secret" else "",
+        )
+        world.put(collection, [obj])
+        if extra == "new":  # the latest version alone decides: its name replaces the old one
+            world.put(collection, [
+                _attack_pattern(
+                    "renamed " + name[0][::-1], "", tlp, oid=obj["id"],
+                    modified="2026-02-01T00:00:00.000Z",
+                )
+            ])
+    for principal in (world.partner, world.admin):
+        for query in [*QUERIES, f"{WORDS[0]} {WORDS[8]}", "renamed", "Б"]:
+            expected = world.expected(principal, query)
+            got = search(world.node, principal, query, limit=1000, cap=1000)
+            assert {(f.collection.id, f.released.row.stix_id) for f in got.items} == expected, (
+                query
+            )
+            assert got.total == len(expected) and not got.capped
+            # Small caps count to the cap and say there may be more.
+            if len(expected) > 1:
+                small = search(world.node, principal, query, limit=1, cap=1)
+                assert small.total == 1 and small.capped
+                assert len(small.items) == 1
+            # Filters narrow to a collection and to a type.
+            only = search(world.node, principal, query, collections=[world.open], limit=1000)
+            assert {(f.collection.id, f.released.row.stix_id) for f in only.items} == {
+                e for e in expected if e[0] == world.open
+            }
+            none = search(world.node, principal, query, types=["indicator"], limit=1000)
+            assert none.items == [] and none.total == 0
+
+
+def test_scripts_and_hidden_objects(backend: str, tmp_path: Path) -> None:
+    with database(backend) as url:
+        world = World(tmp_path / "node", url)
+        try:
+            _scripts_and_hidden(world)
+        finally:
+            world.node.close()
+
+
+def _scripts_and_hidden(world: World) -> None:
+    ja = _attack_pattern("東京での攻撃キャンペーン", "サイバー攻撃", "green")
+    sr = _attack_pattern("Фанси Медвед", "Напад на Београд", "clear")
+    latin = _attack_pattern("PowerShell", "Command and Scripting Interpreter", "clear")
+    latin["external_references"] = [{"source_name": "mitre-attack", "external_id": "T1059.001"}]
+    vuln = {
+        "type": "vulnerability", "spec_version": "2.1", "id": f"vulnerability--{uuid.uuid4()}",
+        "created": "2026-01-01T00:00:00.000Z", "modified": "2026-01-01T00:00:00.000Z",
+        "name": "CVE-2024-3400",
+        "external_references": [{"source_name": "cve", "external_id": "CVE-2024-3400"}],
+    }
+    hidden_red = _attack_pattern("Operation Nightjar", "красный", "red")
+    hidden_closed = _attack_pattern("Operation Nightjar closed", "", "clear")
+    world.put(world.open, [ja, sr, latin, vuln, hidden_red])
+    world.put(world.closed, [hidden_closed])
+
+    def ids(principal: Principal, query: str) -> set[str]:
+        return {f.released.row.stix_id for f in search(world.node, principal, query).items}
+
+    p = world.partner
+    assert ids(p, "東京") == {ja["id"]}
+    assert ids(p, "キャンペーン") == {ja["id"]}
+    assert ids(p, "攻撃") == {ja["id"]}
+    assert ids(p, "медвед") == {sr["id"]}
+    assert ids(p, "БЕОГРАД") == {sr["id"]}
+    assert ids(p, "t1059.001") == {latin["id"]}
+    assert ids(p, "CVE-2024-3400") == {vuln["id"]}
+    assert ids(p, "фанси медвед") == {sr["id"]}
+    assert ids(p, "фанси powershell") == set()
+    # Hidden by TLP or by the collection: never found, never counted.
+    got = search(world.node, p, "nightjar")
+    assert got.items == [] and got.total == 0 and not got.capped
+    assert search(world.node, p, "красный").total == 0
+    assert ids(world.admin, "nightjar") == {hidden_red["id"], hidden_closed["id"]}
+    # A collection the partner may not read, asked for by id, finds nothing either.
+    assert search(world.node, p, "nightjar", collections=[world.closed]).total == 0
+    assert search(world.node, p, "   ").total == 0
+    assert search(world.node, p, "\x00").total == 0  # PostgreSQL's text holds no NUL
+    assert ids(p, "東\x00京") == {ja["id"]}
+    with pytest.raises(BadRequest):
+        search(world.node, p, "x", limit=0)
+
+
+def test_the_index_follows_ingest_and_deletes_and_fills_when_turned_on(
+    backend: str, tmp_path: Path
+) -> None:
+    with database(backend) as url:
+        world = World(tmp_path / "node", url)
+        _lifecycle(world, tmp_path)
+
+
+def _lifecycle(world: World, tmp_path: Path) -> None:
+    obj = _attack_pattern("Ласица", "", "clear")
+    store = world.node.store
+    before = store.search_entries()  # the definitions collection's objects
+    world.put(world.open, [obj])
+    assert store.search_entries() == before + 1
+    hits = store.search_hits(["ласица"])
+    assert [(h[1], h[2], h[3]) for h in hits] == [(world.open, obj["id"], "attack-pattern")]
+    assert store.search_hits(["ласица"], {world.closed: None}) == []
+    assert store.search_hits(["ласица"], {world.open: frozenset()}) == []
+    store.delete_versions(world.open, [hits[0][0]])
+    assert store.search_hits(["ласица"]) == []
+    assert store.search_entries() == before
+    world.put(world.open, [_attack_pattern("Ласица 2", "", "clear")])
+    world.node.close()
+    path = tmp_path / "node" / "kizuna.toml"
+    config = path.read_text()
+    assert "search_index = true" in config
+    path.write_text(config.replace("search_index = true", "search_index = false"))
+    node = Node.open(tmp_path / "node")
+    assert node.store.search_text is None
+    with pytest.raises(BadRequest):
+        search(node, world.admin, "ласица")
+    snap = node.snapshot()
+    c = snap.collection(world.open)
+    assert c is not None
+    raw = [json.dumps(_attack_pattern("ласица 3", "", "clear")).encode()]
+    assert all(r.ok for r in ingest(node.store, snap, world.admin, c, raw, "x"))
+    node.close()
+    path.write_text(config)
+    node = Node.open(tmp_path / "node")
+    try:
+        assert node.store.search_entries() == before + 2  # on again: filled from every version
+        assert search(node, world.admin, "ласица").total == 2
+    finally:
+        node.close()
