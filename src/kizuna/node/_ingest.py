@@ -49,7 +49,7 @@ from kizuna.node._snapshot import Snapshot
 from kizuna.policy.principal import Principal
 from kizuna.policy.refs import needs_redaction, visibility_refs
 from kizuna.stix.limits import MAX_OBJECT_DEPTH
-from kizuna.stix.rawjson import repeated_key, too_deep
+from kizuna.stix.rawjson import object_id, repeated_key, too_deep
 from kizuna.stix.timestamps import format_added, format_micros, now_micros, to_micros
 from kizuna.stix.validate import validate_object
 from kizuna.store import SqlStore, Transaction
@@ -231,7 +231,7 @@ def parse(raw_objects: Sequence[bytes]) -> tuple[list[Candidate], list[Refusal]]
     refused: list[Refusal] = []
     for index, raw in enumerate(raw_objects):
         if too_deep(raw):
-            refused.append((index, ObjectResult(False, None, None, _TOO_DEEP)))
+            refused.append((index, ObjectResult(False, object_id(raw), None, _TOO_DEEP)))
             continue
         try:
             obj = msgspec.json.decode(raw)

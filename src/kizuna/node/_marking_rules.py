@@ -15,7 +15,7 @@ from typing import Any
 import msgspec
 
 from kizuna.node._batch import Candidate, Refusal, refusal
-from kizuna.node._snapshot import Snapshot
+from kizuna.node._snapshot import PUBLIC_KINDS, Snapshot
 from kizuna.policy.countries import is_country
 from kizuna.policy.gate import Access, CollectionView, Gate
 from kizuna.policy.principal import Principal
@@ -122,7 +122,12 @@ def unseen_definitions(
     )
     if not private:
         return frozenset()
-    readable = snap.readable(principal)
+    # The definitions collection serves no private definition (docs/policy.md, Rule 7).
+    readable = {
+        cid: sets
+        for cid, sets in snap.readable(principal).items()
+        if snap.collections[cid].kind not in PUBLIC_KINDS
+    }
     seen = {
         i
         for i, cid, mset in store.id_placements(private)

@@ -56,6 +56,11 @@ class DepthScan:
         self._inside = False  # whether that end is inside a string
         self._tail = b""  # backslashes at the end of the last chunk (they escape what follows)
 
+    @property
+    def depth(self) -> int:
+        """The nesting at the end of what was fed (1 inside the outermost object)."""
+        return self._depth
+
     def feed(self, data: bytes) -> int:
         """Read the next chunk of the text; the deepest nesting so far."""
         if self._tail:

@@ -24,11 +24,12 @@ True
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import msgspec
 
-from kizuna.stix.limits import MAX_OBJECT_DEPTH, json_depth
+from kizuna.stix.limits import MAX_OBJECT_DEPTH, DepthScan, json_depth
 
 __all__ = ["nesting_depth", "repeated_key", "too_deep"]
 
@@ -77,3 +78,25 @@ def _find_repeated(raw: bytes) -> str | None:
     except (ValueError, RecursionError):  # pragma: no cover - the bytes decoded already
         return "?"
     return found[0] if found else None
+
+
+_ID = re.compile(rb'"id"\s*:\s*"([^"\\]{1,200})"')
+
+
+def object_id(raw: bytes) -> str | None:
+    """The ``id`` of the JSON object *raw*, read without decoding what it nests (for the
+    answer to an object refused for its nesting, which no decoder may read whole): the first
+    ``"id"`` key directly inside the outermost object, None if none is found among the
+    first few.
+
+    >>> object_id(b'{"x": [{"id": "inner"}], "id": "indicator--1", "y": [[[[]]]]}')
+    'indicator--1'
+    """
+    for n, m in enumerate(_ID.finditer(raw)):
+        if n == 8:
+            break
+        scan = DepthScan()
+        scan.feed(raw[: m.start()])
+        if scan.depth == 1:
+            return m.group(1).decode("utf-8", "replace")
+    return None
