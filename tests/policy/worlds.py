@@ -118,6 +118,14 @@ SELECTORS = {
     ],
 }
 KINDS = list(SELECTORS)
+#: Two entries of one list, each under its own granular marking: when the first goes (its
+#: marking hidden, or its ref withheld), the second's selector must move down with it (Rule 3).
+#: Drawn on purpose, because two independent draws rarely make this shape.
+ENTRY_PAIRS = {
+    "indicator": [("labels.[0]", "labels.[1]")],
+    "x-thing": [("x_related_refs.[0]", "x_related_refs.[1]")],
+    "sighting": [("where_sighted_refs.[0]", "where_sighted_refs.[1]")],
+}
 
 marking_lists = st.lists(st.sampled_from(MARKING_IDS), max_size=2, unique=True)
 
@@ -215,9 +223,13 @@ def _version(
     if markings:
         obj["object_marking_refs"] = markings
     if draw(st.integers(0, 2)) == 0:
-        selectors = draw(
-            st.lists(st.sampled_from(SELECTORS[kind]), min_size=1, max_size=2, unique=True)
-        )
+        pairs = ENTRY_PAIRS.get(kind)
+        if pairs and draw(st.booleans()):
+            selectors = list(draw(st.sampled_from(pairs)))
+        else:
+            selectors = draw(
+                st.lists(st.sampled_from(SELECTORS[kind]), min_size=1, max_size=2, unique=True)
+            )
         obj["granular_markings"] = [
             {"marking_ref": draw(st.sampled_from(MARKING_IDS)), "selectors": [s]} for s in selectors
         ]

@@ -31,7 +31,7 @@ import msgspec
 
 from kizuna.stix.limits import MAX_OBJECT_DEPTH, DepthScan, json_depth
 
-__all__ = ["nesting_depth", "repeated_key", "too_deep"]
+__all__ = ["nesting_depth", "object_id", "repeated_key", "too_deep"]
 
 
 def nesting_depth(raw: bytes) -> int:
