@@ -12,7 +12,7 @@ Each round, the variants take turns (in an order that rotates from round to roun
 POSTing ``--objects`` new objects in envelopes of 100, then as many in envelopes of 1,000, so
 that a slow minute of the machine falls on every variant alike. Each turn starts with the
 node's SQLite log emptied and pays for copying what it wrote (as the POST rows of
-``bench/taxii.py`` do since 2026-11-29's fifth session).
+``bench/taxii.py`` do since 2026-11-29).
 
     git worktree add /tmp/kizuna-before HEAD~1
     .venv/bin/python bench/post_ab.py before=/tmp/kizuna-before/src now
