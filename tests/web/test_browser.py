@@ -68,7 +68,7 @@ PAGES = [
         (f"object-{name}", (lambda n: lambda w: f"/ui/objects/{w.ids[n]}")(name))
         for name in ("indicator", "attack_pattern", "malware", "report", "relationship",
                      "sighting", "note", "opinion", "identity", "space_object", "conjunction",
-                     "hostile")
+                     "conjunction_cdm", "hostile")
     ],
 ]
 

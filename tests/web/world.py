@@ -12,14 +12,16 @@ from pathlib import Path
 from typing import Any
 
 from kizuna.node import Node, ingest
+from kizuna.space.formats.cdm import parse as parse_cdm
 from kizuna.space.formats.omm import ElementSet, parse_epoch
-from kizuna.space.stix import conjunction, space_object
+from kizuna.space.stix import conjunction, from_cdm, space_object
 from kizuna.stix.markings import TLP2_IDS
 from kizuna.store.types import SyncRound
 
 T0 = "2026-05-01T00:00:00.000Z"
 T1 = "2026-05-02T00:00:00.000Z"
 GREEN, AMBER, RED = TLP2_IDS["green"], TLP2_IDS["amber"], TLP2_IDS["red"]
+CDMS = Path(__file__).resolve().parents[1] / "data" / "space" / "cdm" / "SampleCDMs"
 HOSTILE = '<script>alert("x")</script><img src=x onerror=alert(1)>'
 
 
@@ -124,6 +126,11 @@ def build(root: Path) -> World:
                      collision_probability_method="foster-1992")
     ids["conjunction"] = cj["id"]
     objs.append(cj)
+    # a conjunction from a CDM: its encounter plane has the combined covariance and the HBR
+    cdm = from_cdm(parse_cdm((CDMS / "AlfanoTestCase03.cdm").read_text()))
+    cdm["object_marking_refs"] = [GREEN]
+    ids["conjunction_cdm"] = cdm["id"]
+    objs.append(cdm)
     snap = node.snapshot()
     admin = node.principal_for(next(u for u in snap.users.values() if u.name == "admin"))
     results = ingest(node.store, snap, admin, intel, [json.dumps(o).encode() for o in objs], "user:admin")
