@@ -183,7 +183,7 @@ def number(value: object, fmt: str) -> str:
     if isinstance(value, bool) or not isinstance(value, int | float | str):
         return ""
     try:
-        return format(float(value), fmt)  # type: ignore[arg-type]
+        return format(float(value), fmt)
     except (TypeError, ValueError):
         return ""
 
