@@ -64,6 +64,7 @@ PAGES = [
     ("exercise-collection", lambda w: f"/ui/collections/{w.exercise}/"),
     ("space", lambda w: "/ui/space/"),
     ("search", lambda w: "/ui/search?q=%E3%83%89%E3%83%A1%E3%82%A4%E3%83%B3"),
+    ("object-two-hops", lambda w: f"/ui/objects/{w.ids['indicator']}?hops=2"),
     *[
         (f"object-{name}", (lambda n: lambda w: f"/ui/objects/{w.ids[n]}")(name))
         for name in ("indicator", "attack_pattern", "malware", "report", "relationship",

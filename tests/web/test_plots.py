@@ -26,7 +26,7 @@ def test_both_plots_are_in_the_conjunction_page(world: World, url: str) -> None:
     screened = client.get(f"/ui/objects/{world.ids['conjunction']}").text
     assert "no covariance" in screened and "<ellipse" not in screened
     assert "miss 0.42 km" in screened
-    assert "<svg" not in client.get(f"/ui/objects/{world.ids['malware']}").text
+    assert '<svg class="plot"' not in client.get(f"/ui/objects/{world.ids['malware']}").text
 
 
 def test_distance_is_straight_line_motion() -> None:

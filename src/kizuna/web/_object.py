@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from itertools import pairwise
 from typing import Any
+from urllib.parse import quote
 
 from markupsafe import Markup
 from starlette.requests import Request
@@ -14,12 +15,13 @@ from kizuna.cyber.benign import stored_benign
 from kizuna.cyber.correlate import Related, related
 from kizuna.errors import BadRequest
 from kizuna.node import Snapshot
+from kizuna.web import _graph as graph
 from kizuna.web import _plots as plots
 from kizuna.web import _reads as reads
 from kizuna.web import _views as views
 from kizuna.web._notes import marking_choices
 from kizuna.web._sessions import Session
-from kizuna.web._ui import Ui
+from kizuna.web._ui import PREFIX, Ui
 
 #: Properties the page shows in its own sections, not in the table of other properties.
 SHOWN = frozenset(
@@ -83,12 +85,9 @@ def object_page(ui: Ui, request: Request, snap: Snapshot, session: Session, *,
         else:
             reports.append(item)
     thread.sort(key=lambda i: str(i.obj.get("created", "")))
-    # One hop: what the relationships and sightings of this object connect it to.
-    ends = [
-        v for item in linked if item.obj.get("type") in ("relationship", "sighting")
-        for _, v in reads.refs_of(item.obj)
-    ]
-    neighbours = {v: known[v] for v in ends if v != sid and v in known}
+    # What the relationships and sightings of this object connect it to, one or two hops out.
+    hops = 2 if request.query_params.get("hops") == "2" else 1
+    hood = graph.neighbourhood(ui.node, snap, p, sid, hops, linked)
 
     shared_values, shared_more = _related(ui, session, sid)
     tied = [i for r in shared_values for i in (r.object_id, r.via) if i]
@@ -122,7 +121,8 @@ def object_page(ui: Ui, request: Request, snap: Snapshot, session: Session, *,
         sightings=sightings,
         thread=thread,
         reports=reports,
-        neighbours=sorted(neighbours.items(), key=lambda kv: views.display_name(kv[1].obj)),
+        hood=hood,
+        hood_svg=graph.svg(hood, _title(obj, known), lambda i: f"{PREFIX}/objects/{quote(i, safe='')}"),
         links_capped=capped,
         shared_values=shared_values,
         shared_more=shared_more,
