@@ -6,6 +6,7 @@ from collections import defaultdict
 from itertools import pairwise
 from typing import Any
 
+from markupsafe import Markup
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -13,6 +14,7 @@ from kizuna.cyber.benign import stored_benign
 from kizuna.cyber.correlate import Related, related
 from kizuna.errors import BadRequest
 from kizuna.node import Snapshot
+from kizuna.web import _plots as plots
 from kizuna.web import _reads as reads
 from kizuna.web import _views as views
 from kizuna.web._notes import marking_choices
@@ -125,6 +127,7 @@ def object_page(ui: Ui, request: Request, snap: Snapshot, session: Session, *,
         shared_values=shared_values,
         shared_more=shared_more,
         orbit=views.orbit_summary(obj),
+        plots=_plots_of(obj),
         others=sorted(others.items()),
         choices=choices,
         note_collections=target_collections,
@@ -148,6 +151,22 @@ def _related(ui: Ui, session: Session, sid: str) -> tuple[list[Related], bool]:
     except BadRequest:  # value_index = false
         return [], False
     return page.items, page.next is not None
+
+
+def _plots_of(obj: dict[str, Any]) -> list[tuple[str, Markup]]:
+    """A conjunction's plots (caption, SVG), drawn from the object as released."""
+    if obj.get("type") != "x-kizuna-conjunction":
+        return []
+    out = []
+    distance = plots.distance_plot(obj)
+    if distance is not None:
+        out.append(("Relative distance over time around TCA (straight-line relative motion)",
+                    distance))
+    plane = plots.encounter_plot(obj)
+    if plane is not None:
+        out.append(("Encounter plane: the miss vector, the combined covariance's ellipses and "
+                    "the hard-body circle", plane))
+    return out
 
 
 def _form_defaults(request: Request) -> dict[str, Any]:
