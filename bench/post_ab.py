@@ -66,7 +66,12 @@ class _Running:
             cfg = config.load(root)
             for key, value in settings.items():
                 kind = type(getattr(cfg, key))
-                setattr(cfg, key, kind(value))
+                if kind is bool:  # bool("false") is True
+                    if value.lower() not in ("true", "false"):
+                        raise SystemExit(f"{key}={value}: expected true or false")
+                    setattr(cfg, key, value.lower() == "true")
+                else:
+                    setattr(cfg, key, kind(value))
             config.save(root, cfg)
         saved = dict(os.environ)
         os.environ.update({k: v for k, v in env.items() if k not in settings})
