@@ -105,7 +105,7 @@ def test_chunked_and_parallel_runs_report_the_same_pairs() -> None:
     whole = screening.screen(cat, START, HOURS, 2.0)
     for workers in (1, 2):
         got = screening.screen_parallel(cat, START, HOURS, 2.0, workers=workers, chunk_hours=1 / 3)
-        assert got.proximity.keys() == whole.proximity.keys()
+        assert got.proximity.pairs() == whole.proximity.pairs()
         np.testing.assert_allclose(got.proximity.min_km, whole.proximity.min_km, atol=1e-9)
         np.testing.assert_allclose(got.proximity.max_km, whole.proximity.max_km, atol=1e-9)
         np.testing.assert_array_equal(got.object1, whole.object1)

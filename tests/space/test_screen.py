@@ -154,7 +154,7 @@ def test_screening_equals_brute_force_on_a_real_sample_with_synthetic_crossings(
     # minutes) are reported once as proximity pairs, not as their minima.
     together = _together(seconds)
     assert 5 <= len(together) <= 40
-    assert got.proximity.keys() == together
+    assert got.proximity.pairs() == together
     want = [e for e in want if (e[0], e[1]) not in together]
     hits, errors = _match(got, want)
     assert hits / len(want) >= 0.999
@@ -213,7 +213,7 @@ def test_window_edges_and_arguments() -> None:
     first = screening.screen(cat, START, 0.25, THRESHOLD)
     second = screening.screen(cat, START + timedelta(minutes=15), 0.25, THRESHOLD)
     # A pair that stays together over one window is no event there: leave such pairs out.
-    apart = first.proximity.keys() | second.proximity.keys() | whole.proximity.keys()
+    apart = first.proximity.pairs() | second.proximity.pairs() | whole.proximity.pairs()
     first, second, whole = (_without(r, apart) for r in (first, second, whole))
     joined = sorted(
         [
@@ -269,7 +269,7 @@ def test_parallel_chunks_on_processes_and_dask_equal_one_process() -> None:
         np.testing.assert_allclose(got.tca_s, want.tca_s, atol=1e-6)
         np.testing.assert_allclose(got.miss_km, want.miss_km, atol=1e-9)
         np.testing.assert_array_equal(got.status, want.status)
-        assert got.proximity.keys() == want.proximity.keys() != set()
+        assert got.proximity.pairs() == want.proximity.pairs() != set()
 
 
 def test_merge_drops_events_claimed_twice() -> None:

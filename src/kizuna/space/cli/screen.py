@@ -12,7 +12,6 @@ Records that cannot be read are reported on stderr, one per record, and the rest
 from __future__ import annotations
 
 import io
-import os
 import sys
 import time
 from collections import Counter
@@ -32,8 +31,6 @@ from kizuna.space.screening.events import write_cdms
 from kizuna.space.screening.report import DEFAULT_HBR_M, write_csv, write_json
 
 __all__ = [
-    "SMALL_JOB_OBJECT_HOURS",
-    "default_workers",
     "parse_primaries",
     "parse_start",
     "read_catalog_files",
@@ -101,22 +98,6 @@ def parse_primaries(listed: str | None, path: Path | None) -> list[int] | None:
     if not out:
         raise click.BadParameter("no primary given (expected e.g. --primary 25544)")
     return out
-
-
-#: Below this many object-hours one process is faster than two (worker start-up, the compiled
-#: kernel loaded in each): docs/benchmarks.md, "Conjunction screening".
-SMALL_JOB_OBJECT_HOURS = 24_000.0
-
-
-def default_workers(objects: int, hours: float) -> int:
-    """``--workers`` when not given: 1 for a small job, else every CPU.
-
-    >>> default_workers(1000, 6.0), default_workers(15_450, 24.0) >= 1
-    (1, True)
-    """
-    if objects * hours < SMALL_JOB_OBJECT_HOURS:
-        return 1
-    return os.cpu_count() or 1
 
 
 def _report_status(result: ScreenResult, cat: catalogs.Catalog) -> None:
@@ -256,11 +237,10 @@ def screen_command(
                 "primary not in the catalog: " + ", ".join(map(str, absent)),
                 details={"absent": absent},
             )
-    workers = workers or default_workers(len(cat), hours)
     against = "" if primaries is None else f" ({len(primaries)} primary, against all)"
     err.print(
         f"screening {len(cat)} objects{against}, {when.isoformat()} + {hours:g} h, "
-        f"{threshold_km:g} km, {workers} worker(s)"
+        f"{threshold_km:g} km"
         + (f" ({len(problems) + len(built.errors)} record(s) not read)" if problems else "")
     )
     if not is_cached():
@@ -289,7 +269,8 @@ def screen_command(
     cpu = result.cpu_s  # this process during the call, and every worker process
     err.print(
         f"{len(result)} event(s) below {threshold_km:g} km and {len(result.proximity)} pair(s) "
-        f"within it throughout (kind=proximity) in {wall:.1f} s ({cpu:.1f} s CPU, all processes)"
+        f"within it throughout (kind=proximity) in {wall:.1f} s ({cpu:.1f} s CPU in "
+        f"{len(result.process_cpu)} process(es))"
     )
     _report_status(result, cat)
     names = cat.names

@@ -38,7 +38,13 @@ from kizuna.space.screening._screen import (
     screen_span,
 )
 
-__all__ = ["merge", "plan_chunks", "screen_parallel"]
+__all__ = [
+    "SMALL_JOB_OBJECT_HOURS",
+    "default_workers",
+    "merge",
+    "plan_chunks",
+    "screen_parallel",
+]
 
 _ARRAYS = EVENT_ARRAYS
 
@@ -176,7 +182,7 @@ def screen_parallel(
     hours: float,
     threshold_km: float,
     *,
-    workers: int = 2,
+    workers: int | None = 2,
     scheduler: str | None = None,
     chunk_hours: float = 3.0,
     knot_s: float = 120.0,
@@ -191,7 +197,8 @@ def screen_parallel(
     local processes (``forkserver``: a script that calls this needs the usual
     ``if __name__ == "__main__":`` guard), or this process alone when *workers* is 1. An
     *executor* of your own may be passed instead (it is not shut down).
-    *progress* is called with the fraction of chunks done.
+    *progress* is called with the fraction of chunks done. *workers* None chooses by the job's
+    size (:func:`default_workers`, over the objects left after the primary filter).
 
     *primaries* (catalog numbers) screens only the pairs with a primary: the objects that can
     never come near one are left out before anything is propagated (``_primary``), so the
@@ -204,19 +211,38 @@ def screen_parallel(
     c0 = time.process_time()
     if primaries is None:
         result = _screen_chunks(
-            catalog, start, hours, threshold_km, workers, scheduler, chunk_hours, knot_s,
+            catalog, start, hours, threshold_km,
+            workers or default_workers(len(catalog), hours), scheduler, chunk_hours, knot_s,
             step_s, progress, executor, None,
         )  # fmt: skip
     else:
         rows, primary = near_primaries(catalog, primaries, start, hours, threshold_km)
         sub = _screen_chunks(
-            catalog.take(rows), start, hours, threshold_km, workers, scheduler, chunk_hours,
+            catalog.take(rows), start, hours, threshold_km,
+            workers or default_workers(len(rows), hours), scheduler, chunk_hours,
             knot_s, step_s, progress, executor, primary,
         )  # fmt: skip
         result = _in_catalog(sub, rows, len(catalog))
     own = _process_key()
     elsewhere = sum(cpu for key, cpu in result.process_cpu if key != own)
     return replace(result, cpu_s=time.process_time() - c0 + elsewhere)
+
+
+#: Below this many object-hours one process is faster than two (worker start-up, the compiled
+#: kernel loaded in each): docs/benchmarks.md, "Conjunction screening".
+SMALL_JOB_OBJECT_HOURS = 24_000.0
+
+
+def default_workers(objects: int, hours: float) -> int:
+    """How many processes to screen *objects* over *hours* with: 1 for a small job, else
+    every CPU.
+
+    >>> default_workers(1000, 6.0), default_workers(15_450, 24.0) >= 1
+    (1, True)
+    """
+    if objects * hours < SMALL_JOB_OBJECT_HOURS:
+        return 1
+    return os.cpu_count() or 1
 
 
 def _process_key() -> str:

@@ -72,7 +72,8 @@ class Proximity:
             self.r1,
         )
 
-    def keys(self) -> set[tuple[int, int]]:
+    def pairs(self) -> set[tuple[int, int]]:
+        """The pairs as (row1, row2) catalog rows."""
         return set(zip(self.row1.tolist(), self.row2.tolist(), strict=True))
 
 
@@ -198,7 +199,7 @@ def combine(parts: list[Proximity]) -> Proximity:
     """The pairs together in every part (chunks covering the window), with the extremes."""
     if not parts:
         return empty_proximity()
-    common = set.intersection(*(p.keys() for p in parts))
+    common = set.intersection(*(p.pairs() for p in parts))
     if not common:
         return empty_proximity()
     keys = sorted(common)

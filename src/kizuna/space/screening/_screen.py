@@ -275,7 +275,7 @@ def drop_together(result: ScreenResult) -> ScreenResult:
     """*result* without the events of its proximity pairs (they are reported once, apart)."""
     if not len(result.proximity):
         return result
-    together = result.proximity.keys()
+    together = result.proximity.pairs()
     keep = np.array(
         [
             (int(a), int(b)) not in together
