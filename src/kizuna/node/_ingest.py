@@ -171,10 +171,6 @@ def check_batch(
         for index, result in refused:
             results[index] = result
 
-    candidates, refused = parse(raw_objects)
-    refuse(refused)
-    candidates, refused = validate(candidates)
-    refuse(refused)
     judged_us = now_micros()
     candidates, refused = parse(raw_objects)
     refuse(refused)
