@@ -80,7 +80,7 @@ class _Compiled:
     indicators: list[int] = field(default_factory=list)
 
 
-Leaf = tuple[int, int]  # (compiled, leaf)
+_Leaf = tuple[int, int]  # (compiled, leaf)
 
 
 @dataclass(slots=True)
@@ -90,9 +90,9 @@ class _PathIndex:
     path: Path
     plain: str | None  # the one key to read, when the path is one plain step
     #: Text piece -> (compiled, leaf) of the patterns that need it (built by _prepare).
-    grams: dict[str, list[Leaf]] | None = None
+    grams: dict[str, list[_Leaf]] | None = None
     #: (version, prefix length) -> the network prefixes of that length -> (compiled, leaf).
-    nets: dict[tuple[int, int], dict[int, list[Leaf]]] | None = None
+    nets: dict[tuple[int, int], dict[int, list[_Leaf]]] | None = None
 
 
 class Matcher:
@@ -103,12 +103,12 @@ class Matcher:
         self.indicators: list[Indicator] = []
         self.refused: list[tuple[str, str]] = []
         self._exact: dict[Key, list[int]] = {}
-        self._candidates: dict[Key, list[Leaf]] = {}  # key -> (compiled, leaf)
-        self._scan: dict[str, list[Leaf]] = {}  # type -> (compiled, leaf)
+        self._candidates: dict[Key, list[_Leaf]] = {}  # key -> (compiled, leaf)
+        self._scan: dict[str, list[_Leaf]] = {}  # type -> (compiled, leaf)
         #: type -> the paths to look up in its objects, by their steps
         self._paths: dict[str, dict[tuple[Any, ...], _PathIndex]] = {}
         #: The text needs, to index when the next batch is matched (see _prepare).
-        self._texts: list[tuple[Texts, Leaf]] = []
+        self._texts: list[tuple[Texts, _Leaf]] = []
         self._texts_indexed = 0
         self._compiled: list[_Compiled] = []
         self._by_text: dict[str, int | list[Key]] = {}
@@ -237,9 +237,9 @@ class Matcher:
             out.extend(self._complete(self._compiled[ci], hits, batch, times, budget))
         return out
 
-    def _lookup(self, obs: Observed) -> tuple[dict[int, list[Found]], set[Leaf]]:
+    def _lookup(self, obs: Observed) -> tuple[dict[int, list[Found]], set[_Leaf]]:
         exact: dict[int, list[Found]] = {}
-        candidates: set[Leaf] = set()
+        candidates: set[_Leaf] = set()
         for otype, roots in obs.by_type.items():
             paths = self._paths.get(otype)
             if not paths:
@@ -314,7 +314,7 @@ class Matcher:
 _MISSING = object()
 
 
-def _by_text(index: dict[str, list[Leaf]], value: str, out: set[Leaf]) -> None:
+def _by_text(index: dict[str, list[_Leaf]], value: str, out: set[_Leaf]) -> None:
     """The leaves that need a piece of *value* (NFC-normalized, as LIKE and MATCHES see it)."""
     if not value.isascii():
         value = unicodedata.normalize("NFC", value)
@@ -325,7 +325,7 @@ def _by_text(index: dict[str, list[Leaf]], value: str, out: set[Leaf]) -> None:
 
 
 def _by_network(
-    index: dict[tuple[int, int], dict[int, list[Leaf]]], value: str, out: set[Leaf]
+    index: dict[tuple[int, int], dict[int, list[_Leaf]]], value: str, out: set[_Leaf]
 ) -> None:
     """The leaves that need a network holding *value* (an address or a network)."""
     inner = network_of(value, strict_cidr=False)
