@@ -274,3 +274,18 @@ def test_admin_creates_a_user_and_sees_its_token_once(admin_page: Any, browser: 
     p.wait_for_url("**/ui/")
     assert p.goto("/ui/admin/").status == 404
     context.close()
+
+
+def test_import_of_a_tle_with_summary(page: Any, world: World, tmp_path: Path) -> None:
+    sample = Path(__file__).resolve().parents[1] / "data" / "space" / "tle" / "celestrak-active-2026-05-sample.tle"
+    path = tmp_path / "catalog.tle"
+    path.write_text("\n".join([*sample.read_text().splitlines()[9:15], "BAD", "1 bad", "2 bad"]))
+    page.goto(f"/ui/collections/{world.intel}/")
+    page.set_input_files("#file", str(path))
+    page.click("form[enctype] button[type=submit]")
+    page.wait_for_selector("#summary")
+    summary = page.inner_text("#summary").replace("\t", "\n")
+    assert "Stored\n2" in summary and "Not read\n1" in summary
+    assert "catalog.tle" in page.inner_text("main")
+    assert axe_violations(page) == []
+    shoot(page, "import-space-summary")
