@@ -171,10 +171,6 @@ def check_batch(
         for index, result in refused:
             results[index] = result
 
-    candidates, refused = parse(raw_objects)
-    refuse(refused)
-    candidates, refused = validate(candidates)
-    refuse(refused)
     judged_us = now_micros()
     candidates, refused = parse(raw_objects)
     refuse(refused)
@@ -350,6 +346,7 @@ def versions(candidates: list[Candidate]) -> tuple[list[NewVersion], list[_Accep
                 c.visibility,
                 needs_redaction(obj, c.body),
                 c.body,
+                obj,
             )
         )
         accepted.append(_Accepted(c.index, version))
