@@ -158,7 +158,7 @@ class SqlStore(Directory, SyncLog, Markings, IdIndex, ValueIndex, SearchIndex):
         keys and indexed values (computed here, before the write lock: once each)."""
         keys = {i.stix_id: id_key(i.stix_id) for i in items}
         hook = self.value_keys
-        values = None if hook is None else [hook(i.type, i.body) for i in items]
+        values = None if hook is None else [hook(i.type, i.body, i.parsed) for i in items]
         text = self.search_text
         texts = None if text is None else [text(i.type, i.body) for i in items]
         return VersionBatch(
