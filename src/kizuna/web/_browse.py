@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -132,27 +133,60 @@ def collection_of(ui: Ui, snap: Snapshot, session: Session, cid: str) -> Collect
     return c
 
 
-#: Counts by type per (node, principal, collection, snapshot generation), kept a short while;
-#: keyed by the whole principal, as every cache of what one may see (policy/principal.py).
+#: Counts by type per (node, principal, collection, snapshot generation); keyed by the whole
+#: principal, as every cache of what one may see (policy/principal.py). Made on the first
+#: request that needs them; after COUNTS_SECONDS a request is answered with the counts it has
+#: (made for the same principal under the same policy) while a thread makes them again, so
+#: no later request waits for a recount.
 _COUNTS: dict[tuple[str, Principal, str, int], tuple[float, Counter[str], bool]] = {}
+_COUNTING: set[tuple[str, Principal, str, int]] = set()
+_COUNTS_LOCK = threading.Lock()
 COUNTS_SECONDS = 30.0
+
+
+def _count(ui: Ui, snap: Snapshot, principal: Principal, c: Collection) -> tuple[Counter[str], bool]:
+    """The visible versions of *c* by type, read through the gate (rows only, not decoded)."""
+    counts: Counter[str] = Counter()
+    total = 0
+    for released in reads.scan_released(ui.node, snap, principal, c, batch=2000):
+        counts[released.row.type] += 1
+        total += 1
+    return counts, total >= reads.SCAN_CAP
+
+
+def _keep(key: tuple[str, Principal, str, int], made: tuple[Counter[str], bool]) -> None:
+    with _COUNTS_LOCK:
+        if len(_COUNTS) > 1000:
+            _COUNTS.clear()
+        _COUNTS[key] = (time.monotonic() + COUNTS_SECONDS, *made)
+        _COUNTING.discard(key)
+
+
+def _recount(ui: Ui, snap: Snapshot, principal: Principal, c: Collection,
+             key: tuple[str, Principal, str, int]) -> None:
+    try:
+        _keep(key, _count(ui, snap, principal, c))
+    except Exception:  # the next request counts again (the store may have been closed)
+        with _COUNTS_LOCK:
+            _COUNTING.discard(key)
 
 
 def _counts(ui: Ui, snap: Snapshot, session: Session, c: Collection) -> tuple[Counter[str], bool]:
     key = (str(ui.node.directory), session.principal, c.id, snap.generation)
-    hit = _COUNTS.get(key)
-    if hit and hit[0] > time.monotonic():
+    with _COUNTS_LOCK:
+        hit = _COUNTS.get(key)
+        stale = hit is not None and hit[0] <= time.monotonic()
+        refresh = stale and key not in _COUNTING
+        if refresh:
+            _COUNTING.add(key)
+    if hit is not None:
+        if refresh:
+            threading.Thread(target=_recount, args=(ui, snap, session.principal, c, key),
+                             name="kizuna-ui-counts", daemon=True).start()
         return hit[1], hit[2]
-    counts: Counter[str] = Counter()
-    total = 0
-    for item in reads.scan(ui.node, snap, session.principal, c, batch=2000):
-        counts[str(item.obj.get("type", "?"))] += 1
-        total += 1
-    capped = total >= reads.SCAN_CAP
-    if len(_COUNTS) > 1000:
-        _COUNTS.clear()
-    _COUNTS[key] = (time.monotonic() + COUNTS_SECONDS, counts, capped)
-    return counts, capped
+    made = _count(ui, snap, session.principal, c)
+    _keep(key, made)
+    return made
 
 
 def collection(ui: Ui, request: Request, snap: Snapshot, session: Session) -> Response:

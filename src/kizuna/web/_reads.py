@@ -79,6 +79,24 @@ def scan(
     batch: int = 500,
 ) -> Iterator[Item]:
     """The visible versions of *collection*, in the order they were added, at most *cap*."""
+    for released in scan_released(node, snap, principal, collection, types=types,
+                                  after_us=after_us, versions=versions, cap=cap, batch=batch):
+        yield decode(collection, released)
+
+
+def scan_released(
+    node: Node,
+    snap: Snapshot,
+    principal: Principal,
+    collection: Collection,
+    *,
+    types: Sequence[str] = (),
+    after_us: int | None = None,
+    versions: VersionMatch | None = None,
+    cap: int = SCAN_CAP,
+    batch: int = 500,
+) -> Iterator[Released]:
+    """:func:`scan`'s versions as released, not decoded (for what needs only their rows)."""
     seen = 0
     after = after_us
     while seen < cap:
@@ -89,8 +107,7 @@ def scan(
             versions=versions or VersionMatch(),
         )
         page = read_page(node.store, snap, principal, collection, query, min(batch, cap - seen))
-        for released in page.items:
-            yield decode(collection, released)
+        yield from page.items
         seen += len(page.items)
         if not page.more or page.last_added is None:
             return
