@@ -8,11 +8,13 @@ their outcomes, in one transaction; a peer pull its objects and its cursor.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, select
 
 from kizuna.stix.timestamps import now_micros
+from kizuna.store import schema
 from kizuna.store.types import Outcome, StatusRow, SyncCursor, VersionBatch
 
 if TYPE_CHECKING:
@@ -125,6 +127,13 @@ class Transaction:
             store._merge_recent(conn, upto, len(recent) + len(new))
         self._recent = (upto, new)
         return results
+
+    def marking_definition_bodies(self, ids: Sequence[str]) -> dict[str, bytes]:
+        """The stored marking-definitions of *ids*, read under the write lock (what other
+        writers stored since a batch was judged)."""
+        t = schema.marking_definitions
+        rows = self._conn.execute(select(t.c.id, t.c.body).where(t.c.id.in_(list(ids))))
+        return {r[0]: bytes(r[1]) for r in rows}
 
     def set_cursor(self, cursor: SyncCursor) -> None:
         """Where a sync with a peer has got to, committed with what it brought."""
