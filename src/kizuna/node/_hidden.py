@@ -99,6 +99,12 @@ class Hidden:
         self.learn({i for slot in slots for i in slot})
         return withheld_by_refs(obj, {i for slot in slots for i in slot if self._decided[i]})
 
+    def withheld(self, objs: list[dict[str, object]]) -> list[bool]:
+        """:meth:`withholds` for each of *objs*, their references learnt in one go."""
+        slots = [required_slots(obj) for obj in objs]
+        self.learn({i for each in slots for slot in each for i in slot})
+        return [bool(each) and self.withholds(obj) for obj, each in zip(objs, slots, strict=True)]
+
     def learn(self, ids: Iterable[str]) -> None:
         """Decide every id of *ids* not decided yet (and whatever that depends on)."""
         todo = {i for i in ids if i not in self._decided}

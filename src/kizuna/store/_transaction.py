@@ -44,6 +44,8 @@ class Transaction:
         self._conn = conn
         #: The recent ids to record once committed: (merged up to, or None; (added_us, key)).
         self._recent: tuple[int | None, list[tuple[int, int]]] | None = None
+        #: The collection and the marking set of each version stored.
+        self._sets: tuple[str, list[int]] | None = None
 
     def add_versions(self, batch: VersionBatch) -> list[tuple[Outcome, int]]:
         """Store *batch*; per item, STORED or DUPLICATE and its ``added_us``.
@@ -116,6 +118,7 @@ class Transaction:
             store._enter_values(conn, store._value_entries(batch.values, stored))
             store._enter_text(conn, batch.texts, stored)
         new = [(r[0], r[10]) for r in rows]  # (added_us, key)
+        self._sets = (collection_id, [r[6] for r in rows])
         recent = store._recent_ids
         upto = None
         if (
@@ -146,7 +149,10 @@ class Transaction:
         )
 
     def _committed(self) -> None:
-        """After the commit: the new versions join the process's recent ids (SQLite)."""
+        """After the commit: the new versions join the process's recent ids (SQLite) and the
+        counts of versions per marking set (store/_set_rows.py)."""
+        if self._sets is not None:
+            self._store._counted(*self._sets)
         recent = self._store._recent_ids
         if recent is None or self._recent is None or not self._recent[1]:
             return
