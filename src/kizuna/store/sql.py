@@ -22,6 +22,7 @@ from sqlalchemy import (
     or_,
     select,
     text,
+    update,
 )
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -250,6 +251,29 @@ class SqlStore(Directory, SyncLog, Markings, IdIndex, ValueIndex, SearchIndex, S
                 sql += " GROUP BY id_key HAVING count(DISTINCT version_us) > 1"
                 found.update(r[0] for r in conn.exec_driver_sql(sql, tuple(chunk)))
         return {i for i, k in keys.items() if k in found}
+
+    def unredacted(self, after_us: int, limit: int) -> list[tuple[int, bytes]]:
+        """(added_us, body) of the next *limit* versions after *after_us* marked as needing
+        no field-level pass (``needs_redaction`` false), in ``added_us`` order."""
+        v = t.versions.c
+        with self._read.connect() as conn:
+            rows = conn.execute(
+                select(v.added_us, v.body)
+                .where(v.added_us > after_us, v.needs_redaction.is_(False))
+                .order_by(v.added_us)
+                .limit(limit)
+            ).all()
+        return [(r[0], bytes(r[1])) for r in rows]
+
+    def mark_needs_redaction(self, added: Sequence[int]) -> None:
+        """Mark these versions as needing the gate's field-level pass."""
+        v = t.versions
+        with self._writing() as conn:
+            for start in range(0, len(added), 500):
+                chunk = list(added[start : start + 500])
+                conn.execute(
+                    update(v).where(v.c.added_us.in_(chunk)).values(needs_redaction=True)
+                )
 
     def written_by(self, ids: Sequence[str], origin: str) -> set[str]:
         """Those of *ids* of which a version recorded with *origin* is stored (in any
