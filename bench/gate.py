@@ -79,7 +79,7 @@ SETS = [sorted([m["id"], TLP2_IDS[tlp]]) for m in MARKINGS for tlp in ("green", 
 def objects(n: int, share: int = 50) -> Iterator[bytes]:
     """n objects in groups of 20 sharing a marking set (see :func:`marking_set`); ids as
     ``bench/taxii.py`` makes them (scattered, or in counting order with
-    ``KIZUNA_BENCH_COUNTING_IDS=1``, as before 2026-11-29's fifth session)."""
+    ``KIZUNA_BENCH_COUNTING_IDS=1``, as before 2026-11-29)."""
     for i in range(n):
         s = f"2025-{1 + i % 12:02d}-{1 + i % 28:02d}T{i % 24:02d}:{i % 60:02d}:{(i // 60) % 60:02d}.{i % 1000:03d}Z"
         slot = i % 20

@@ -12,7 +12,7 @@ Each round, the variants take turns (in an order that rotates from round to roun
 POSTing ``--objects`` new objects in envelopes of 100, then as many in envelopes of 1,000, so
 that a slow minute of the machine falls on every variant alike. Each turn starts with the
 node's SQLite log emptied and pays for copying what it wrote (as the POST rows of
-``bench/taxii.py`` do since 2026-11-29's fifth session).
+``bench/taxii.py`` do since 2026-11-29).
 
     git worktree add /tmp/kizuna-before HEAD~1
     .venv/bin/python bench/post_ab.py before=/tmp/kizuna-before/src now
@@ -66,7 +66,12 @@ class _Running:
             cfg = config.load(root)
             for key, value in settings.items():
                 kind = type(getattr(cfg, key))
-                setattr(cfg, key, kind(value))
+                if kind is bool:  # bool("false") is True
+                    if value.lower() not in ("true", "false"):
+                        raise SystemExit(f"{key}={value}: expected true or false")
+                    setattr(cfg, key, value.lower() == "true")
+                else:
+                    setattr(cfg, key, kind(value))
             config.save(root, cfg)
         saved = dict(os.environ)
         os.environ.update({k: v for k, v in env.items() if k not in settings})

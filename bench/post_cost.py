@@ -135,13 +135,13 @@ def id_order(root: Path, page_sizes: list[int], stored: int = 100_000) -> None:
     holding *stored* synthetic rows, then 10,000 more in transactions of 100, straight through
     ``sqlite3`` with SQLite's own checkpoints off, then one checkpoint of the whole log:
 
-    - ids in counting order, an index of id keys on the versions (``store/_keys.py``; the
-      fifth session's layout);
+    - ids in counting order, an index of id keys on the versions (``store/_keys.py``;
+      the layout of 2026-11-29);
     - scattered ids, as real ids are, the same;
     - scattered ids, the id index as it was before the keys: unique on (stix_id,
       collection_id, version_us, marking_set), about 110 bytes an entry against 30;
     - scattered ids, no id index written by the commits: the store's fresh versions since
-      the sixth session (``store/_recent.py``), whose merge into the index, once per 65,536
+      2026-11-29 (``store/_recent.py``), whose merge into the index, once per 65,536
       versions, is not in this figure;
     - scattered ids for each page size of *page_sizes* (the database rebuilt with it first).
 

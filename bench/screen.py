@@ -3,6 +3,8 @@
     .venv/bin/python bench/screen.py --scenario real --hours 24 --workers 2
     .venv/bin/python bench/screen.py --scenario 30k --hours 24 --workers 2
     .venv/bin/python bench/screen.py --all            # the scenarios of docs/benchmarks.md
+    .venv/bin/python bench/screen.py --primary 25544 --hours 168 --workers 1
+    .venv/bin/python bench/screen.py --primary 25544,49157 --hours 24 --check  # = all-vs-all's
 
 ``real`` is the 15,450-object CelesTrak "active" catalog of 2026-05 (epochs 2026-05-19/20),
 screened from 2026-05-20T00:00Z. ``30k`` adds a synthetic debris population of 14,550 objects
@@ -33,9 +35,9 @@ from pathlib import Path
 
 import numpy as np
 
-from kizuna.space import catalog
+from kizuna.space import catalog, screening
 from kizuna.space.formats.omm import ElementSet
-from kizuna.space.screening import plan_chunks, propagate, screen_parallel
+from kizuna.space.screening import near_primaries, plan_chunks, propagate, screen_parallel
 
 REAL = Path("/work/shared/data/space/tle/celestrak-active-2026-05.tle")
 START = datetime(2026, 5, 20, tzinfo=UTC)
@@ -208,10 +210,61 @@ def run(scenario: str, hours: float, workers: int, knot_s: float, step_s: float)
     print(
         f"{scenario:>5} {len(cat):>6} objects {hours:>5g} h: wall {wall:7.1f} s, "
         f"CPU {cpu:7.1f} s, peak RSS {rss:6.0f} MB/process, "
-        f"events {len(result):>7}, not propagated {failed}, "
-        f"floor {floor_s:6.1f} s, ratio {wall / floor_s:4.1f}x",
+        f"events {len(result):>7}, proximity pairs {len(result.proximity)}, "
+        f"not propagated {failed}, floor {floor_s:6.1f} s, ratio {wall / floor_s:4.1f}x",
         flush=True,
     )
+
+
+def _keys(result: screening.ScreenResult, numbers: set[int]) -> list[tuple[int, int, float]]:
+    return sorted(
+        (int(a), int(b), round(float(t), 4))
+        for a, b, t in zip(result.object1, result.object2, result.tca_s, strict=True)
+        if a in numbers or b in numbers
+    )
+
+
+def run_primary(
+    scenario: str, primaries: list[int], hours: float, workers: int, check: bool
+) -> None:
+    """One or a few primaries against the catalog: the wall time of screen_parallel (its
+    filter included, also timed alone); with *check*, the all-vs-all run's events of the
+    primaries too."""
+    cat = load(scenario)
+    t0 = time.perf_counter()
+    rows, _ = near_primaries(cat, primaries, START, hours, 5.0)
+    filtered = time.perf_counter() - t0
+    c0, t0 = _cpu(), time.perf_counter()
+    with _pool(workers) as pool:
+        result = screen_parallel(
+            cat, START, hours, 5.0, workers=workers, primaries=primaries,
+            executor=pool if workers > 1 else None,
+        )  # fmt: skip
+        wall = time.perf_counter() - t0  # the filter included
+    cpu = _cpu() - c0
+    print(
+        f"{scenario:>5} {len(cat):>6} objects, primaries {primaries}, {hours:g} h, "
+        f"{workers} worker(s): wall {wall:6.1f} s (filter {filtered:.2f} s, {len(rows)} kept), "
+        f"CPU {cpu:6.1f} s, events {len(result)}, proximity pairs {len(result.proximity)}",
+        flush=True,
+    )
+    if check:
+        whole = screen_parallel(cat, START, hours, 5.0, workers=workers)
+        numbers = set(primaries)
+        same = _keys(whole, numbers) == _keys(result, numbers)
+        near = {
+            (int(a), int(b))
+            for a, b in zip(whole.proximity.object1, whole.proximity.object2, strict=True)
+            if a in numbers or b in numbers
+        }
+        mine = set(
+            zip(result.proximity.object1.tolist(), result.proximity.object2.tolist(), strict=True)
+        )
+        print(
+            f"  all-vs-all: {len(_keys(whole, numbers))} events of the primaries, "
+            f"same events: {same}, same proximity pairs: {near == mine}",
+            flush=True,
+        )
 
 
 def main() -> None:
@@ -222,7 +275,13 @@ def main() -> None:
     parser.add_argument("--knot-s", type=float, default=120.0)
     parser.add_argument("--step-s", type=float, default=60.0)
     parser.add_argument("--all", action="store_true", help="real and 30k x 24 h, 30k x 7 days")
+    parser.add_argument("--primary", default=None, help="NORAD[,NORAD...]: one against all")
+    parser.add_argument("--check", action="store_true", help="with --primary: all-vs-all too")
     args = parser.parse_args()
+    if args.primary:
+        numbers = [int(x) for x in args.primary.split(",")]
+        run_primary(args.scenario, numbers, args.hours, args.workers, args.check)
+        return
     if args.all:
         for scenario, hours in (("real", 24.0), ("30k", 24.0), ("30k", 168.0)):
             subprocess.run(

@@ -29,7 +29,7 @@ same ingest path a POST uses (validation included), then 40,000 new synthetic ob
 POSTed over HTTP. On SQLite each POST row starts with the write-ahead log copied back into the
 database file and ends by copying what it wrote, that copy timed with the row: a row shorter
 than the server's checkpoint interval would otherwise leave its copying to whatever comes next
-(since 2026-11-29's fifth session; docs/benchmarks.md). Reads are made as the node's administrator (the gate's cost for a partner is
+(since 2026-11-29; docs/benchmarks.md). Reads are made as the node's administrator (the gate's cost for a partner is
 measured by bench/gate.py).
 
     .venv/bin/python bench/taxii.py
@@ -118,8 +118,8 @@ _MIX: list[list[str]] = [
 def object_uuid(i: int, counting: bool | None = None) -> uuid.UUID:
     """The UUID of synthetic object number *i*: version 4 and as scattered as random ones
     (derived from *i*, so runs repeat), as real producers' ids are. Ids in counting order
-    (*counting*, or ``KIZUNA_BENCH_COUNTING_IDS=1`` in the environment; the benchmarks before
-    2026-11-29's fourth session) reach the store's id index in order and cost it far less
+    (*counting*, or ``KIZUNA_BENCH_COUNTING_IDS=1`` in the environment; the benchmarks of
+    2026-11-29 and before) reach the store's id index in order and cost it far less
     than real ids do (docs/benchmarks.md, "Ids in counting order")."""
     if counting is None:
         counting = bool(os.environ.get("KIZUNA_BENCH_COUNTING_IDS"))
@@ -221,7 +221,7 @@ class Server:
 WORKERS = 1
 #: The PostgreSQL server of the scale runs (``--postgres``); empty: SQLite.
 POSTGRES = ""
-#: False with --no-settle: POST rows as before 2026-11-29's fifth session, their log's copy
+#: False with --no-settle: POST rows as before 2026-11-29, their log's copy
 #: left to whatever comes next (for comparison with the older tables).
 SETTLE = True
 
@@ -729,7 +729,7 @@ def main() -> None:
         "--no-settle",
         action="store_true",
         help="POST rows without emptying the SQLite log before and after each (as before "
-        "2026-11-29's fifth session: a short row leaves its log's copy to what follows)",
+        "2026-11-29: a short row leaves its log's copy to what follows)",
     )
     args = parser.parse_args()
     global WORKERS, CLIENTS, CONCURRENT_WORKERS, POSTGRES, SETTLE

@@ -13,18 +13,22 @@ This is the public surface the CLI (``kizuna search``) and the UI (``/ui/search`
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import msgspec
 
+from kizuna.cyber import normalize
+from kizuna.cyber.observables import observables
+from kizuna.cyber.values import value_key
 from kizuna.errors import BadRequest
 from kizuna.node import Node, Released, Snapshot, matches, object_text, read_page, terms
 from kizuna.policy.principal import Principal
 from kizuna.store.types import Collection, ObjectQuery
 
-__all__ = ["Found", "SearchResult", "search", "terms"]
+__all__ = ["Found", "SearchResult", "lookup", "observable_of", "search", "terms"]
 
 #: How many candidate versions one round reads from the index.
 _BATCH = 500
@@ -61,10 +65,12 @@ def search(
     limit: int = 50,
     cap: int = 1000,
     snap: Snapshot | None = None,
+    keep: Callable[[Found], bool] | None = None,
 ) -> SearchResult:
     """The objects *principal* may see whose text holds every term of *query*, of *types*
     (empty: any) in *collections* (ids; empty: every collection it may read): the first
-    *limit*, newest first, and how many (counted up to *cap*)."""
+    *limit*, newest first, and how many (counted up to *cap*). *keep*, when given, says
+    which of them count (a filter on what was released: its markings, origin, date)."""
     if node.store.search_text is None:
         raise BadRequest(
             "this node does not keep the search index (search_index = false in kizuna.toml): "
@@ -95,7 +101,10 @@ def search(
                 decided.add((cid, stix_id))
                 todo.setdefault(cid, []).append(stix_id)
         for cid, ids in todo.items():
-            found.extend(_latest_matching(node, snap, principal, snap.collections[cid], ids, wanted))
+            found.extend(
+                f for f in _latest_matching(node, snap, principal, snap.collections[cid], ids, wanted)
+                if keep is None or keep(f)
+            )
         found.sort(key=lambda f: f.released.row.added_us, reverse=True)
     more = bool(node.store.search_hits(wanted, readable, types=types, before_us=before, limit=1))
     return SearchResult(found[:limit], min(len(found), cap), more or len(found) > cap)
@@ -110,6 +119,16 @@ def _latest_matching(
     wanted: list[str],
 ) -> list[Found]:
     """The latest released version of each of *ids* in *collection*, when it matches."""
+    return [
+        f for f in _latest(node, snap, principal, collection, ids)
+        if matches(object_text(f.obj), wanted)
+    ]
+
+
+def _latest(
+    node: Node, snap: Snapshot, principal: Principal, collection: Collection, ids: list[str]
+) -> list[Found]:
+    """The latest version of each of *ids* in *collection* that *principal* receives."""
     out: list[Found] = []
     for start in range(0, len(ids), _IDS):
         chunk = tuple(ids[start : start + _IDS])
@@ -127,6 +146,113 @@ def _latest_matching(
                 latest[released.row.stix_id] = released
         for released in latest.values():
             obj = msgspec.json.decode(released.body)
-            if isinstance(obj, dict) and matches(object_text(obj), wanted):
+            if isinstance(obj, dict):
                 out.append(Found(collection, released, obj))
+    return out
+
+#: Hash lengths (hexadecimal digits) and the algorithm they are taken for.
+_HASHES = {32: "MD5", 40: "SHA-1", 64: "SHA-256", 128: "SHA-512"}
+_HEX = re.compile(r"[0-9a-fA-F]+")
+_DOMAIN = re.compile(r"(?:[a-z0-9_](?:[a-z0-9_-]*[a-z0-9_])?\.)+[a-z0-9-]{2,}")
+
+
+def observable_of(text: str) -> tuple[str, str] | None:
+    """(kind, value) when *text* is one observable (an IP address or network, a URL, an
+    e-mail address, a domain name, an MD5/SHA-1/SHA-256/SHA-512 hash), normalized as the
+    value index keeps it (defanged forms refanged); None otherwise.
+
+    >>> observable_of("hxxp://Evil[.]Example/a")
+    ('url', 'http://evil.example/a')
+    >>> observable_of("203.0.113.9/24"), observable_of("EVIL.example.")
+    (('ipv4-net', '203.0.113.0/24'), ('domain-name', 'evil.example'))
+    >>> observable_of("powershell") is None
+    True
+    """
+    raw = text.strip()
+    if not raw or any(c.isspace() for c in raw):
+        return None
+    plain = normalize.refang(raw)
+    ip = normalize.address(plain)
+    if ip is not None:
+        return ip
+    if len(plain) in _HASHES and _HEX.fullmatch(plain):
+        algorithm = _HASHES[len(plain)]
+        return (f"hash:{algorithm}", normalize.digest(algorithm, plain))
+    if "://" in plain:
+        return ("url", normalize.url(plain))
+    if "@" in plain:
+        mail = normalize.email(plain)
+        return ("email-addr", mail) if mail else None
+    name = normalize.domain(plain)
+    if name and _DOMAIN.fullmatch(name) and not name.replace(".", "").isdigit():
+        return ("domain-name", name)
+    return None
+
+
+def lookup(
+    node: Node,
+    principal: Principal,
+    kind: str,
+    value: str,
+    *,
+    types: Sequence[str] = (),
+    collections: Sequence[str] = (),
+    limit: int = 50,
+    cap: int = 1000,
+    snap: Snapshot | None = None,
+    keep: Callable[[Found], bool] | None = None,
+) -> SearchResult:
+    """The objects *principal* may see that carry the observable (*kind*, *value*: as
+    :func:`observable_of` gives it) in their latest version it may receive, through the
+    value index and then the gate; arguments as :func:`search`'s."""
+    if node.store.value_keys is None:
+        raise BadRequest(
+            "this node does not keep the value index (value_index = false in kizuna.toml): "
+            "set it to true; the index is filled when the node next opens"
+        )
+    snap = snap or node.snapshot()
+    readable = snap.readable(principal)
+    if collections:
+        readable = {c: s for c, s in readable.items() if c in set(collections)}
+    key = value_key(kind, value)
+    found: list[Found] = []
+    decided: set[tuple[str, str]] = set()
+    position = -1
+    more = False
+    while True:
+        entries = node.store.value_entries([key], readable, after_us=position, limit=_BATCH)
+        todo: dict[str, list[str]] = {}
+        for _, added, cid, stix_id in entries:
+            position = added
+            if (cid, stix_id) not in decided:
+                decided.add((cid, stix_id))
+                todo.setdefault(cid, []).append(stix_id)
+        for cid, ids in todo.items():
+            for f in _latest_holding(node, snap, principal, snap.collections[cid], ids, kind, value):
+                if (not types or f.released.row.type in types) and (keep is None or keep(f)):
+                    found.append(f)
+        if len(found) > cap:
+            more = True
+            break
+        if len(entries) < _BATCH:
+            break
+    found.sort(key=lambda f: f.released.row.added_us, reverse=True)
+    return SearchResult(found[:limit], min(len(found), cap), more)
+
+
+def _latest_holding(
+    node: Node,
+    snap: Snapshot,
+    principal: Principal,
+    collection: Collection,
+    ids: list[str],
+    kind: str,
+    value: str,
+) -> list[Found]:
+    """The latest released version of each of *ids* in *collection*, when it carries the
+    value (a key may collide; a granular marking may have removed the field)."""
+    out: list[Found] = []
+    for f in _latest(node, snap, principal, collection, ids):
+        if any(o.kind == kind and o.value == value for o in observables(f.obj)):
+            out.append(f)
     return out

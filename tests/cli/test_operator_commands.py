@@ -199,3 +199,49 @@ def test_postgresql_that_answers_but_cannot_be_used(tmp_path: Path) -> None:
         _init(d, url, code=0)
         assert "'kizuna-definitions'" not in kizuna("collection", "list", d).stdout
         assert "\tdefinitions\tKizuna definitions" in kizuna("collection", "list", d).stdout
+
+
+def _tables(url: str) -> list[str]:
+    import psycopg
+
+    with psycopg.connect(url) as conn:
+        rows = conn.execute(
+            "SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename"
+        ).fetchall()
+    return [r[0] for r in rows]
+
+
+def test_a_failed_init_on_postgresql_drops_the_tables_it_made(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import psycopg
+
+    def broken(self: Node) -> None:
+        raise RuntimeError("the disk went away")
+
+    with postgres_database() as url:
+        with psycopg.connect(url, autocommit=True) as conn:  # a table of someone else's
+            conn.execute("CREATE TABLE theirs (x int)")
+        with monkeypatch.context() as m:
+            m.setattr(Node, "_install_definitions", broken)
+            with pytest.raises(RuntimeError, match="the disk went away"):
+                Node.init(tmp_path / "n", name="n", org="NATO-CERT", country="BEL", database=url)
+        assert _tables(url) == ["theirs"]  # what init made went; what was there stays
+        assert not (tmp_path / "n").exists()
+        node, _ = Node.init(tmp_path / "n", name="n", org="NATO-CERT", country="BEL", database=url)
+        assert "versions" in _tables(url)  # and a retry works
+        node.close()
+
+
+def test_init_refuses_a_postgresql_database_that_holds_a_node(tmp_path: Path) -> None:
+    with postgres_database() as url:
+        node, _ = Node.init(tmp_path / "a", name="a", org="NATO-CERT", country="BEL", database=url)
+        node.close()
+        r = _init(tmp_path / "b", url)
+        assert "the database already holds a Kizuna node: give --database an empty" in r.stderr
+        assert len(r.stderr.strip().splitlines()) == 1
+        assert not (tmp_path / "b").exists()
+        again = Node.open(tmp_path / "a")  # the node that was there lost nothing
+        assert again.store.setting("identity") is not None
+        assert [u.name for u in again.store.users()] == ["admin"]
+        again.close()

@@ -143,7 +143,7 @@ def _expected(world: World, principal: Principal, target: str) -> set[tuple[str,
         st.tuples(
             st.sampled_from(["open", "closed"]),
             st.sampled_from(TLPS),
-            st.sampled_from(["ip", "domain", "indicator"]),
+            st.sampled_from(["ip", "domain", "indicator", "revised"]),
             st.integers(0, 4),
         ),
         min_size=3,
@@ -169,7 +169,16 @@ def _check_world(world: World, plan: list[Any], data: Any) -> None:
             else:
                 obj = _indicator(f"[ipv4-addr:value = '{ADDRESSES[n]}']", tlp)
             obj.setdefault("object_marking_refs", [TLP2_IDS[tlp]])
-            world.put(world.open if alias == "open" else world.closed, [obj])
+            where = world.open if alias == "open" else world.closed
+            world.put(where, [obj])
+            if kind == "revised":
+                # A later version carries another value (and maybe other markings): the
+                # index keeps the first version's entry, which relates nothing any more
+                # to whoever receives the later one.
+                later = dict(obj, modified="2026-01-02T00:00:00.000Z")
+                later["pattern"] = f"[ipv4-addr:value = '{ADDRESSES[(n + 1) % 5]}']"
+                later["object_marking_refs"] = [TLP2_IDS[TLPS[(TLPS.index(tlp) + n) % 4]]]
+                world.put(where, [later])
             ids.append(obj["id"])
         target = data.draw(st.sampled_from(ids))
         for principal in (world.partner, world.admin):
@@ -186,15 +195,25 @@ def _check_world(world: World, plan: list[Any], data: Any) -> None:
                 ).replace(absent, "X")
                 continue
             got: set[tuple[str, str, str]] = set()
+            seen = world.visible(principal)
             after = -1
             while True:  # small pages: paging loses and repeats nothing
                 page = related(world.node, principal, target, limit=2, after=after)
+                # A page says there is more only when there is more that may be seen: no
+                # page after the first is empty.
+                assert page.items or after == -1
                 got |= {(r.object_id, r.relation, r.value.value) for r in page.items}
+                for r in page.items:
+                    # Their value, as the principal receives the object; the object that
+                    # tied two hashes is one they may see.
+                    carried = {(o.kind, o.value) for obj in seen[r.object_id] for o in observables(obj)}
+                    assert (r.theirs.kind, r.theirs.value) in carried
+                    assert r.via is None or r.via in seen
                 if page.next is None:
                     break
                 after = page.next
             assert got == expected
-            hidden = set(ids) - set(world.visible(principal))
+            hidden = set(ids) - set(seen)
             assert not {g[0] for g in got} & hidden
     finally:
         world.node.close()

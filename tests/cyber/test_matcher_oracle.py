@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
 from stix2matcher.matcher import MatcherException
 from stix2matcher.matcher import match as oracle_match
 
@@ -117,3 +118,20 @@ def test_one_observation_patterns_match_the_observations_the_oracle_names(
         if oracle(text, alone):
             expected.add(obs.id)
     assert found == expected, text
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(patterns(), min_size=2, max_size=8), batches())
+def test_patterns_matched_together_answer_as_each_alone(
+    trees: list[ObservationExpr], objects: Any
+) -> None:
+    """Many patterns in one matcher share its indexes (hash keys, text pieces chosen among
+    all of them, networks): each matches where the oracle says it does, alone."""
+    texts = [pattern_text(t) for t in trees]
+    try:
+        expected = {n for n, text in enumerate(texts) if oracle(text, objects)}
+    except (MatcherException, TypeError, ValueError):  # pragma: no cover - avoided by design
+        assume(False)
+    matcher = Matcher([Indicator(f"indicator--{n}", text) for n, text in enumerate(texts)])
+    matched = matcher.match(observations(objects, now_us=0))
+    assert {int(m.indicator.id.split("--")[1]) for m in matched} == expected, texts

@@ -281,3 +281,39 @@ def _lifecycle(world: World, tmp_path: Path) -> None:
         assert search(node, world.admin, "ласица").total == 2
     finally:
         node.close()
+
+
+def test_exact_lookup_of_an_observable(backend: str, tmp_path: Path) -> None:
+    """``lookup`` finds the objects carrying a value however it is written, on both stores,
+    and only what the principal may see (an indicator of it under TLP:RED is not found)."""
+    from kizuna.search import lookup, observable_of
+
+    with database(backend) as url:
+        w = World(tmp_path / "node", url)
+        ip = {"type": "ipv4-addr", "spec_version": "2.1", "id": f"ipv4-addr--{uuid.uuid4()}",
+              "value": "198.51.100.7", "object_marking_refs": [TLP2_IDS["green"]]}
+        indicators = [
+            {"type": "indicator", "spec_version": "2.1", "id": f"indicator--{uuid.uuid4()}",
+             "created": "2026-05-01T00:00:00.000Z", "modified": "2026-05-01T00:00:00.000Z",
+             "pattern_type": "stix", "valid_from": "2026-05-01T00:00:00Z",
+             "pattern": pattern, "object_marking_refs": [TLP2_IDS[tlp]]}
+            for pattern, tlp in (("[ipv4-addr:value = '198.51.100.7']", "green"),
+                                 ("[ipv4-addr:value = '198.51.100.7/32']", "red"),
+                                 ("[url:value = 'HTTP://Evil.example:80/a']", "amber"))
+        ]
+        w.put(w.open, [ip, *indicators])
+        kind_value = observable_of("198.51.100[.]7")
+        assert kind_value == ("ipv4-addr", "198.51.100.7")
+        seen = {f.released.row.stix_id for f in lookup(w.node, w.partner, *kind_value).items}
+        assert seen == {ip["id"], indicators[0]["id"]}
+        everything = lookup(w.node, w.admin, *kind_value)
+        assert everything.total == 3 and not everything.capped
+        only = lookup(w.node, w.admin, *kind_value, types=["indicator"])
+        assert only.total == 2
+        url_value = observable_of("hxxp://evil[.]example/a")
+        assert url_value == ("url", "http://evil.example/a")
+        assert [f.released.row.stix_id for f in lookup(w.node, w.partner, *url_value).items] == [
+            indicators[2]["id"]
+        ]
+        assert lookup(w.node, w.partner, "domain-name", "nothing.example").total == 0
+        w.node.close()

@@ -64,11 +64,12 @@ PAGES = [
     ("exercise-collection", lambda w: f"/ui/collections/{w.exercise}/"),
     ("space", lambda w: "/ui/space/"),
     ("search", lambda w: "/ui/search?q=%E3%83%89%E3%83%A1%E3%82%A4%E3%83%B3"),
+    ("object-two-hops", lambda w: f"/ui/objects/{w.ids['indicator']}?hops=2"),
     *[
         (f"object-{name}", (lambda n: lambda w: f"/ui/objects/{w.ids[n]}")(name))
         for name in ("indicator", "attack_pattern", "malware", "report", "relationship",
                      "sighting", "note", "opinion", "identity", "space_object", "conjunction",
-                     "hostile")
+                     "conjunction_cdm", "hostile")
     ],
 ]
 
@@ -218,3 +219,73 @@ def test_search_from_the_header(page: Any, world: World) -> None:
     page.click(f"main a[href='/ui/objects/{world.ids['report']}']")
     page.wait_for_url(f"**/ui/objects/{world.ids['report']}")
     assert "Campaign ドメイン report" in page.inner_text("main h1")
+
+
+@pytest.fixture(scope="module")
+def admin_page(browser: Any, url: str, world: World) -> Iterator[Any]:
+    context = browser.new_context(viewport=WIDE, base_url=url)
+    p = context.new_page()
+    p.goto("/ui/login")
+    p.fill("#username", "admin")
+    p.fill("#token", world.tokens["admin"])
+    p.keyboard.press("Enter")
+    p.wait_for_url("**/ui/")
+    yield p
+    context.close()
+
+
+ADMIN_PAGES = [
+    ("home-admin", "/ui/"),
+    ("admin-accounts", "/ui/admin/"),
+    ("admin-grants", "/ui/admin/grants"),
+    ("admin-peers", "/ui/admin/peers"),
+    ("admin-markings", "/ui/admin/markings"),
+]
+
+
+@pytest.mark.parametrize(("name", "path"), ADMIN_PAGES, ids=[n for n, _ in ADMIN_PAGES])
+def test_each_admin_page_is_accessible(admin_page: Any, name: str, path: str) -> None:
+    answer = admin_page.goto(path)
+    assert answer.status == 200
+    assert admin_page.locator("main h1").count() == 1
+    violations = axe_violations(admin_page)
+    shoot(admin_page, name)
+    assert violations == [], json.dumps(violations, indent=1)
+
+
+def test_admin_creates_a_user_and_sees_its_token_once(admin_page: Any, browser: Any, url: str) -> None:
+    admin_page.goto("/ui/admin/")
+    admin_page.fill("#u-name", "liaison")
+    admin_page.select_option("#u-org", "RS-CERT")
+    admin_page.click("form[action='/ui/admin/users'] button[type=submit]")
+    admin_page.wait_for_selector("#token")
+    token = admin_page.input_value("#token")
+    assert len(token) > 20 and "shown once" in admin_page.inner_text("main")
+    assert axe_violations(admin_page) == []
+    shoot(admin_page, "admin-token")
+    admin_page.goto("/ui/admin/")
+    assert token not in admin_page.content()
+    context = browser.new_context(viewport=WIDE, base_url=url)
+    p = context.new_page()
+    p.goto("/ui/login")
+    p.fill("#username", "liaison")
+    p.fill("#token", token)
+    p.keyboard.press("Enter")
+    p.wait_for_url("**/ui/")
+    assert p.goto("/ui/admin/").status == 404
+    context.close()
+
+
+def test_import_of_a_tle_with_summary(page: Any, world: World, tmp_path: Path) -> None:
+    sample = Path(__file__).resolve().parents[1] / "data" / "space" / "tle" / "celestrak-active-2026-05-sample.tle"
+    path = tmp_path / "catalog.tle"
+    path.write_text("\n".join([*sample.read_text().splitlines()[9:15], "BAD", "1 bad", "2 bad"]))
+    page.goto(f"/ui/collections/{world.intel}/")
+    page.set_input_files("#file", str(path))
+    page.click("form[enctype] button[type=submit]")
+    page.wait_for_selector("#summary")
+    summary = page.inner_text("#summary").replace("\t", "\n")
+    assert "Stored\n2" in summary and "Not read\n1" in summary
+    assert "catalog.tle" in page.inner_text("main")
+    assert axe_violations(page) == []
+    shoot(page, "import-space-summary")

@@ -12,13 +12,16 @@ from pathlib import Path
 from typing import Any
 
 from kizuna.node import Node, ingest
+from kizuna.space.formats.cdm import parse as parse_cdm
 from kizuna.space.formats.omm import ElementSet, parse_epoch
-from kizuna.space.stix import conjunction, space_object
+from kizuna.space.stix import conjunction, from_cdm, space_object
 from kizuna.stix.markings import TLP2_IDS
+from kizuna.store.types import SyncRound
 
 T0 = "2026-05-01T00:00:00.000Z"
 T1 = "2026-05-02T00:00:00.000Z"
 GREEN, AMBER, RED = TLP2_IDS["green"], TLP2_IDS["amber"], TLP2_IDS["red"]
+CDMS = Path(__file__).resolve().parents[1] / "data" / "space" / "cdm" / "SampleCDMs"
 HOSTILE = '<script>alert("x")</script><img src=x onerror=alert(1)>'
 
 
@@ -123,6 +126,11 @@ def build(root: Path) -> World:
                      collision_probability_method="foster-1992")
     ids["conjunction"] = cj["id"]
     objs.append(cj)
+    # a conjunction from a CDM: its encounter plane has the combined covariance and the HBR
+    cdm = from_cdm(parse_cdm((CDMS / "AlfanoTestCase03.cdm").read_text()))
+    cdm["object_marking_refs"] = [GREEN]
+    ids["conjunction_cdm"] = cdm["id"]
+    objs.append(cdm)
     snap = node.snapshot()
     admin = node.principal_for(next(u for u in snap.users.values() if u.name == "admin"))
     results = ingest(node.store, snap, admin, intel, [json.dumps(o).encode() for o in objs], "user:admin")
@@ -137,6 +145,20 @@ def build(root: Path) -> World:
                                     "object_marking_refs": [GREEN]})
     results = ingest(node.store, node.snapshot(), admin, exercise, [json.dumps(ex).encode()], "user:admin")
     assert all(r.ok for r in results), results
+    # a peer with a pull and a push link, the last rounds of both, and what the pull rejected
+    node.add_peer("rs-node", "https://rs-node.example", org="RS-CERT", token="peer-token",
+                  pull=[("rs-intel", intel.id)], push=[(intel.id, "jp-intel")])
+    node.store.record_sync_round(
+        SyncRound("rs-node", "pull", intel.id, "rs-intel", 1777593600000000, 1777593602500000,
+                  pages=2, received=120, stored=117, duplicates=1, rejected=2),
+        [(f"indicator--{uuid.uuid4()}", "pattern: expected ']' " + HOSTILE),
+         (None, "not a STIX object: no type")],
+    )
+    node.store.record_sync_round(
+        SyncRound("rs-node", "push", intel.id, "jp-intel", 1777593603000000, 1777593604000000,
+                  pages=1, sent=40, refused=0, error="peer answered 503: try again later"),
+        [],
+    )
     hidden = {"secret": ids["secret"], "jp_only": jp_only["id"], "secret_rel": ids["secret_rel"],
               "exercise_indicator": ids["exercise_indicator"]}
     return World(node, tokens, intel.id, exercise.id, ids, hidden)

@@ -219,7 +219,7 @@ def predicate(comparison: Comparison) -> Predicate:
         assert outer is not None
 
         def inside(value: object) -> bool:
-            inner = _network_of(value, strict_cidr=False)
+            inner = network_of(value, strict_cidr=False)
             return (inner is not None and _holds(outer, inner)) != negated
 
         return inside
@@ -228,7 +228,7 @@ def predicate(comparison: Comparison) -> Predicate:
     assert held is not None
 
     def holds(value: object) -> bool:
-        outer = _network_of(value, strict_cidr=True)
+        outer = network_of(value, strict_cidr=True)
         return (outer is not None and _holds(outer, held)) != negated
 
     return holds
@@ -243,7 +243,7 @@ def _holds(outer: Network, inner: Network) -> bool:
 _NETWORKS: dict[tuple[str, bool], Network | None] = {}
 
 
-def _network_of(value: object, *, strict_cidr: bool) -> Network | None:
+def network_of(value: object, *, strict_cidr: bool) -> Network | None:
     if type(value) is not str:
         return None
     key = (value, strict_cidr)
@@ -256,4 +256,4 @@ def _network_of(value: object, *, strict_cidr: bool) -> Network | None:
     return found
 
 
-__all__ = ["Predicate", "predicate"]
+__all__ = ["Predicate", "network_of", "predicate"]

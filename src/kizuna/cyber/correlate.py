@@ -228,10 +228,15 @@ def related(
     readable = node.snapshot().readable(principal)
     items: list[Related] = []
     position = after
+    # Where the page ends, once it holds `limit` items: (position, how many). The page says
+    # there is more only once a related object past it is found, so that `next` counts only
+    # what the principal may see (an entry of an old version, or of a value the fine gate
+    # removed, is no reason to say so).
+    cut: tuple[int, int] | None = None
     # A little more than a page: the object itself and the candidates the fine pass drops
     # would otherwise cost a second round for most pages.
-    fetch = max(limit + limit // 4 + 1, 64)
-    while len(items) < limit:
+    fetch = max(limit + limit // 4 + 2, 64)
+    while True:
         entries = node.store.value_entries(list(keyed), readable, after_us=position, limit=fetch)
         spans = {}
         for lo, hi, want in ranges:
@@ -241,7 +246,7 @@ def related(
                 entries.append(e)
                 spans[e[1]] = want
         if not entries:
-            return RelatedPage(items, None)
+            break
         entries.sort(key=lambda e: e[1])
         entries = entries[:fetch]
         # The entries passed the coarse gate in SQL; only this page's candidates go
@@ -271,12 +276,14 @@ def related(
                                 mark,
                             )
                         )
+            if cut is not None and len(items) > cut[1]:
+                return RelatedPage(_unique(items[: cut[1]]), cut[0])
             last_of_version = n + 1 == len(entries) or entries[n + 1][1] != added
-            if len(items) >= limit and last_of_version:
-                return RelatedPage(_unique(items), position)
+            if cut is None and len(items) >= limit and last_of_version:
+                cut = (position, len(items))
         if len(entries) < fetch:
-            return RelatedPage(_unique(items), None)
-    return RelatedPage(_unique(items), position)
+            break
+    return RelatedPage(_unique(items if cut is None else items[: cut[1]]), None)
 
 
 def _unique(items: list[Related]) -> list[Related]:

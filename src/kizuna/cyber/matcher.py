@@ -7,9 +7,14 @@ Each pattern is compiled once (indicators that share a pattern share its compila
   nearly every pattern of real feeds, becomes hash keys (``_keys.py``) and nothing else: an
   observation matches it when one of the values it carries has one of its keys;
 - any other pattern is compiled to functions (``_evaluate.py``) that run only on candidate
-  observations: those carrying one of its necessary keys, or else holding an object of a
-  type it names; a pattern of several ``[...]`` or with qualifiers then needs a binding over
-  the batch (``_bindings.py``).
+  observations: those that fulfil one of the needs of one of its ``[...]`` (``_needs.py``:
+  a hash key of an equality it requires, a piece of the text a ``LIKE`` or ``MATCHES``
+  requires, a network an ``ISSUBSET`` requires), or, for a ``[...]`` with no need, those
+  holding an object of a type it names; a pattern of several ``[...]`` or with qualifiers
+  then needs a binding over the batch (``_bindings.py``).
+
+The index of text pieces is built when a batch is matched after indicators were added: each
+pattern's piece is the one fewest patterns share, which only the whole set tells.
 
 An indicator is considered for an observation only while it is valid (``valid_from`` at or
 before the observation's end, ``valid_until`` after its start). A pattern of one ``[...]``
@@ -19,14 +24,16 @@ without qualifiers gives one match per observation; any other pattern, one match
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from kizuna.cyber._bindings import Times, TooCostly, find_binding, leaves
-from kizuna.cyber._compare import predicate
+from kizuna.cyber._compare import network_of, predicate
 from kizuna.cyber._evaluate import Test, comparisons, compile_expr, walk
-from kizuna.cyber._keys import Key, exact_keys, necessary_keys, tag, types_of
+from kizuna.cyber._keys import Key, exact_keys, tag, types_of
+from kizuna.cyber._needs import GRAM, Inside, Texts, grams, necessary, net_key
 from kizuna.cyber.observations import Observed
 from kizuna.cyber.pattern import Observation, ObservationExpr, Path, PatternError, parse_pattern
 
@@ -73,6 +80,21 @@ class _Compiled:
     indicators: list[int] = field(default_factory=list)
 
 
+_Leaf = tuple[int, int]  # (compiled, leaf)
+
+
+@dataclass(slots=True)
+class _PathIndex:
+    """What the matcher looks up in the values an observation carries at one path."""
+
+    path: Path
+    plain: str | None  # the one key to read, when the path is one plain step
+    #: Text piece -> (compiled, leaf) of the patterns that need it (built by _prepare).
+    grams: dict[str, list[_Leaf]] | None = None
+    #: (version, prefix length) -> the network prefixes of that length -> (compiled, leaf).
+    nets: dict[tuple[int, int], dict[int, list[_Leaf]]] | None = None
+
+
 class Matcher:
     """Indicators compiled for matching; ``refused`` lists (indicator id, why) for patterns
     that cannot be matched (see :class:`kizuna.cyber.pattern.PatternError`)."""
@@ -81,10 +103,13 @@ class Matcher:
         self.indicators: list[Indicator] = []
         self.refused: list[tuple[str, str]] = []
         self._exact: dict[Key, list[int]] = {}
-        self._candidates: dict[Key, list[tuple[int, int]]] = {}  # key -> (compiled, leaf)
-        self._scan: dict[str, list[tuple[int, int]]] = {}  # type -> (compiled, leaf)
-        #: type -> the paths to look up in its objects: steps -> (path, its one key or None)
-        self._paths: dict[str, dict[tuple[Any, ...], tuple[Path, str | None]]] = {}
+        self._candidates: dict[Key, list[_Leaf]] = {}  # key -> (compiled, leaf)
+        self._scan: dict[str, list[_Leaf]] = {}  # type -> (compiled, leaf)
+        #: type -> the paths to look up in its objects, by their steps
+        self._paths: dict[str, dict[tuple[Any, ...], _PathIndex]] = {}
+        #: The text needs, to index when the next batch is matched (see _prepare).
+        self._texts: list[tuple[Texts, _Leaf]] = []
+        self._texts_indexed = 0
         self._compiled: list[_Compiled] = []
         self._by_text: dict[str, int | list[Key]] = {}
         for indicator in indicators:
@@ -110,13 +135,15 @@ class Matcher:
             for key in known:
                 self._exact.setdefault(key, []).append(index)
 
-    def _path(self, key: Key) -> None:
-        steps = key[1]
-        first = steps[0]
-        assert isinstance(first, str)
-        plain = first if len(steps) == 1 and not first.endswith(("_ref", "_refs")) else None
-        entry = (Path(key[0], steps), plain)
-        self._paths.setdefault(key[0], {}).setdefault(steps, entry)
+    def _path(self, otype: str, steps: tuple[Any, ...]) -> _PathIndex:
+        paths = self._paths.setdefault(otype, {})
+        entry = paths.get(steps)
+        if entry is None:
+            first = steps[0]
+            assert isinstance(first, str)
+            plain = first if len(steps) == 1 and not first.endswith(("_ref", "_refs")) else None
+            entry = paths[steps] = _PathIndex(Path(otype, steps), plain)
+        return entry
 
     def _compile(self, text: str) -> int | list[Key]:
         tree = parse_pattern(text)
@@ -125,7 +152,7 @@ class Matcher:
             if keys is not None:
                 unique = list(dict.fromkeys(keys))
                 for key in unique:
-                    self._path(key)
+                    self._path(key[0], key[1])
                 return unique
         parts = leaves(tree)
         index = len(self._compiled)
@@ -138,15 +165,49 @@ class Matcher:
         )
         self._compiled.append(compiled)
         for n, leaf in enumerate(parts):
-            needed = necessary_keys(leaf.expr)
+            needed = necessary(leaf.expr)
             if needed is None:
                 for otype in types_of(leaf.expr):
                     self._scan.setdefault(otype, []).append((index, n))
-            else:
-                for key in dict.fromkeys(needed):
-                    self._path(key)
-                    self._candidates.setdefault(key, []).append((index, n))
+                continue
+            for need in dict.fromkeys(needed):
+                if type(need) is Texts:
+                    self._path(need.object_type, need.steps)
+                    self._texts.append((need, (index, n)))
+                elif type(need) is Inside:
+                    entry = self._path(need.object_type, need.steps)
+                    nets = entry.nets if entry.nets is not None else {}
+                    entry.nets = nets
+                    by_prefix = nets.setdefault((need.version, need.prefixlen), {})
+                    by_prefix.setdefault(need.prefix, []).append((index, n))
+                else:
+                    assert isinstance(need, tuple)
+                    self._path(need[0], need[1])
+                    self._candidates.setdefault(need, []).append((index, n))
         return index
+
+    def _prepare(self) -> None:
+        """Index the text needs: for each, the piece of its texts that the fewest patterns
+        of its path need (a piece every pattern shares, such as ``htt``, selects nothing)."""
+        if self._texts_indexed == len(self._texts):
+            return
+        shared: dict[tuple[str, tuple[Any, ...], str], int] = {}
+        pieces: list[set[str]] = []
+        for need, _ in self._texts:
+            mine = set().union(*(grams(t) for t in need.texts))
+            pieces.append(mine)
+            for piece in mine:
+                k = (need.object_type, need.steps, piece)
+                shared[k] = shared.get(k, 0) + 1
+        for entry in (e for paths in self._paths.values() for e in paths.values()):
+            entry.grams = None
+        for (need, leaf), mine in zip(self._texts, pieces, strict=True):
+            entry = self._path(need.object_type, need.steps)
+            best = min(sorted(mine), key=lambda p: shared[(need.object_type, need.steps, p)])
+            if entry.grams is None:
+                entry.grams = {}
+            entry.grams.setdefault(best, []).append(leaf)
+        self._texts_indexed = len(self._texts)
 
     # -- matching ------------------------------------------------------------------------
 
@@ -154,6 +215,7 @@ class Matcher:
         """Every match of the indicators in *batch*; patterns whose binding search would be
         too costly are listed in ``self.too_costly`` (indicator ids) instead."""
         self.too_costly: list[str] = []
+        self._prepare()
         out: list[Match] = []
         leaf_hits: dict[int, dict[int, set[int]]] = {}  # compiled -> leaf -> observations
         for o, obs in enumerate(batch):
@@ -175,20 +237,21 @@ class Matcher:
             out.extend(self._complete(self._compiled[ci], hits, batch, times, budget))
         return out
 
-    def _lookup(self, obs: Observed) -> tuple[dict[int, list[Found]], set[tuple[int, int]]]:
+    def _lookup(self, obs: Observed) -> tuple[dict[int, list[Found]], set[_Leaf]]:
         exact: dict[int, list[Found]] = {}
-        candidates: set[tuple[int, int]] = set()
+        candidates: set[_Leaf] = set()
         for otype, roots in obs.by_type.items():
             paths = self._paths.get(otype)
             if not paths:
                 continue
-            for steps, (path, plain) in paths.items():
+            for steps, entry in paths.items():
+                plain = entry.plain
                 for oid, root in roots:
                     if plain is not None:
                         value = root.get(plain, _MISSING)
                         values: Sequence[Any] = () if value is _MISSING else (value,)
                     else:
-                        values = walk(path, root, obs.objects)
+                        values = walk(entry.path, root, obs.objects)
                     for value in values:
                         t = tag(value)
                         if t is None:
@@ -197,10 +260,15 @@ class Matcher:
                         hit = self._exact.get(key)
                         if hit is not None:
                             for index in hit:
-                                exact.setdefault(index, []).append(Found(oid, path, value))
+                                exact.setdefault(index, []).append(Found(oid, entry.path, value))
                         more = self._candidates.get(key)
                         if more is not None:
                             candidates.update(more)
+                        if t == "s":
+                            if entry.grams is not None:
+                                _by_text(entry.grams, value, candidates)
+                            if entry.nets is not None:
+                                _by_network(entry.nets, value, candidates)
         return exact, candidates
 
     def _complete(
@@ -244,6 +312,31 @@ class Matcher:
 
 
 _MISSING = object()
+
+
+def _by_text(index: dict[str, list[_Leaf]], value: str, out: set[_Leaf]) -> None:
+    """The leaves that need a piece of *value* (NFC-normalized, as LIKE and MATCHES see it)."""
+    if not value.isascii():
+        value = unicodedata.normalize("NFC", value)
+    for i in range(len(value) - GRAM + 1):
+        found = index.get(value[i : i + GRAM])
+        if found is not None:
+            out.update(found)
+
+
+def _by_network(
+    index: dict[tuple[int, int], dict[int, list[_Leaf]]], value: str, out: set[_Leaf]
+) -> None:
+    """The leaves that need a network holding *value* (an address or a network)."""
+    inner = network_of(value, strict_cidr=False)
+    if inner is None:
+        return
+    address = int(inner.network_address)
+    for (version, prefixlen), by_prefix in index.items():
+        if version == inner.version and prefixlen <= inner.prefixlen:
+            found = by_prefix.get(net_key(version, address, prefixlen))
+            if found is not None:
+                out.update(found)
 
 
 def _budget(budget: int | None) -> dict[str, int]:

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import ipaddress
 from hashlib import blake2b
-from typing import Final
+from typing import Any, Final
 
 import msgspec
 
@@ -82,12 +82,15 @@ def network_range(network: str) -> tuple[int, int] | None:
     return (IPV4_BASE + int(net.network_address), IPV4_BASE + int(net.broadcast_address))
 
 
-def body_keys(stix_type: str, body: bytes) -> list[int]:
-    """The value keys of one stored object, each once: the store's ingest hook."""
+def body_keys(stix_type: str, body: bytes, parsed: Any = None) -> list[int]:
+    """The value keys of one stored object, each once: the store's ingest hook. *parsed* is
+    what *body* decodes to, when the caller has it (then the body is not decoded again)."""
     if stix_type not in INDEXED_TYPES:
         return []
-    try:
-        obj = msgspec.json.decode(body)
-    except msgspec.DecodeError:
-        return []
+    obj = parsed
+    if obj is None:
+        try:
+            obj = msgspec.json.decode(body)
+        except msgspec.DecodeError:
+            return []
     return sorted({value_key(o.kind, o.value) for o in observables(obj)})

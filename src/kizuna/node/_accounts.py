@@ -82,6 +82,14 @@ class Accounts(NodeBase):
             raise NotFound(f"no user {username!r} (kizuna user list shows them)")
         return self.store.disable_user(username)
 
+    def orgs(self) -> list[Org]:
+        """The organizations of this node, by name."""
+        return self.store.orgs()
+
+    def users(self) -> list[User]:
+        """The users of this node (disabled ones too), by name; never their tokens."""
+        return self.store.users()
+
     def communities(self) -> dict[str, frozenset[str]]:
         return self.snapshot().communities
 

@@ -93,7 +93,11 @@ class Collections(NodeBase):
         c = self.collection(collection_id)
         if self.store.org(org) is None:
             raise NotFound(f"no organization {org!r}")
-        g = Grant(c.id, org, read, write, tlp_level(max_tlp))
+        try:
+            level = tlp_level(max_tlp)
+        except ValueError as exc:
+            raise BadRequest(str(exc)) from None
+        g = Grant(c.id, org, read, write, level)
         self.store.set_grant(g)
         return g
 
@@ -104,6 +108,10 @@ class Collections(NodeBase):
         if current is None or not self.store.delete_grant(c.id, org):
             raise NotFound(f"{org!r} holds no grant on collection {c.id}")
         return current
+
+    def grants(self) -> list[Grant]:
+        """Every grant, by collection and organization."""
+        return self.store.grants()
 
     def grant_of(self, collection_id: str, org: str) -> Grant | None:
         """The grant *org* holds on a collection (by id or alias), if any."""

@@ -425,6 +425,7 @@ def versions(candidates: list[Candidate]) -> tuple[list[NewVersion], list[_Accep
                 c.visibility,
                 needs_redaction(obj, c.body),
                 c.body,
+                obj,
             )
         )
         accepted.append(_Accepted(c.index, version))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import shutil
@@ -105,6 +106,14 @@ class Node(Accounts, Peers, Collections, Markings):
                 sqlite_synchronous=cfg.sqlite_synchronous,
                 sqlite_checkpoint_mib=cfg.sqlite_checkpoint_mib,
             )
+            if store.holds_node():
+                held = store
+                store = None  # not this init's to undo
+                held.close()
+                raise ConfigError(
+                    "the database already holds a Kizuna node: give --database an empty"
+                    " database (each node has its own)"
+                )
             store.value_keys = body_keys if cfg.value_index else None
             store.search_text = search_text if cfg.search_index else None
             store.create_schema()
@@ -121,6 +130,9 @@ class Node(Accounts, Peers, Collections, Markings):
         except BaseException:
             # A failed init leaves nothing behind: a retry starts afresh.
             if store is not None:
+                # On PostgreSQL the tables live outside the directory: drop what was made.
+                with contextlib.suppress(Exception):
+                    store.drop_schema()
                 store.close()
             _remove_new(directory, existed, before)
             raise

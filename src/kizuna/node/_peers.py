@@ -34,6 +34,10 @@ class Peers(Collections):
         self.store.add_peer(peer)
         return peer
 
+    def peers(self) -> list[Peer]:
+        """The configured peer nodes, by name."""
+        return self.store.peers()
+
     def remove_peer(self, name: str) -> None:
         """Forget a peer node and where its syncs had got to."""
         if not self.store.remove_peer(name):

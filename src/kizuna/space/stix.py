@@ -52,10 +52,12 @@ if TYPE_CHECKING:  # screening (numba) is not needed to map its results
 __all__ = [
     "CONJUNCTION_EXTENSION",
     "CONJUNCTION_TYPE",
+    "ENCOUNTER_PLANE",
     "SPACE_OBJECT_EXTENSION",
     "SPACE_OBJECT_TYPE",
     "conjunction",
     "element_set_of",
+    "encounter_plane",
     "from_cdm",
     "from_screening",
     "space_object",
@@ -296,7 +298,7 @@ def from_cdm(cdm: Cdm) -> dict[str, Any]:
         refs.append(space_object_id(int(o.object_designator), designator))
     rel = cdm.relative
     rtn = rel.relative_position_rtn_m
-    return conjunction(
+    obj = conjunction(
         refs[0],
         refs[1],
         tca=rel.tca,
@@ -315,3 +317,31 @@ def from_cdm(cdm: Cdm) -> dict[str, Any]:
         collision_probability=rel.collision_probability,
         collision_probability_method=rel.collision_probability_method,
     )
+    plane = encounter_plane(cdm)
+    if plane:
+        obj[ENCOUNTER_PLANE] = plane
+    return obj
+
+
+#: The property of a conjunction made from a CDM that holds what its encounter-plane plot
+#: draws (``covariance_m2``: the combined covariance projected on the plane, as xx, xz, zz in
+#: the (x, z) basis of ``kizuna.space.probability.encounter_frame``, x along the miss;
+#: ``hard_body_radius_m``): each only when the CDM gives what it is made from.
+ENCOUNTER_PLANE = "x_kizuna_encounter_plane"
+
+
+def encounter_plane(cdm: Cdm) -> dict[str, Any]:
+    """The encounter plane of *cdm* as :data:`ENCOUNTER_PLANE` holds it (empty: nothing known)."""
+    import math
+
+    from kizuna.space.probability import pc_2d_from_cdms
+
+    out: dict[str, Any] = {}
+    cov = pc_2d_from_cdms([cdm]).cov_plane[0]
+    values = [float(cov[0, 0]), float(cov[0, 1]), float(cov[1, 1])]
+    if all(math.isfinite(v) for v in values) and values[0] >= 0 and values[2] >= 0:
+        out["covariance_m2"] = values
+    hbr = cdm.relative.hbr_m
+    if hbr is not None and math.isfinite(hbr) and hbr > 0:
+        out["hard_body_radius_m"] = float(hbr)
+    return out

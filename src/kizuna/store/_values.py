@@ -36,8 +36,9 @@ _STATE = "value_index"
 class ValueIndex(StoreBase):
     """The value index (a part of :class:`~kizuna.store.sql.SqlStore`)."""
 
-    #: (STIX type, body) -> the value keys of the object, without repeats; None: no index.
-    value_keys: Callable[[str, bytes], Sequence[int]] | None = None
+    #: (STIX type, body, the body decoded or None) -> the value keys of the object, without
+    #: repeats; None: no index.
+    value_keys: Callable[[str, bytes, Any], Sequence[int]] | None = None
 
     def _value_entries(
         self, keys: Sequence[Sequence[int]] | None, stored: Sequence[tuple[int, int]]
@@ -67,7 +68,7 @@ class ValueIndex(StoreBase):
             for added, stix_type, body in conn.execute(
                 select(v.added_us, v.type, v.body).where(which)
             )
-            for key in hook(stix_type, bytes(body))
+            for key in hook(stix_type, bytes(body), None)
         ]
         if entries:
             mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
@@ -105,7 +106,7 @@ class ValueIndex(StoreBase):
             ).all()
             if not rows:
                 break
-            entries = [(key, r[0]) for r in rows for key in hook(r[1], bytes(r[2]))]
+            entries = [(key, r[0]) for r in rows for key in hook(r[1], bytes(r[2]), None)]
             self._enter_values(conn, entries)
             total += len(entries)
             after = rows[-1][0]

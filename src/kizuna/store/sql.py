@@ -99,6 +99,23 @@ class SqlStore(Directory, SyncLog, Markings, IdIndex, ValueIndex, SearchIndex, S
             self._prepare_value_index(conn)
             self._prepare_search_index(conn)
 
+    def holds_node(self) -> bool:
+        """Does this database hold a node already (its tables, with the node's identity)?"""
+        with self._read.connect() as conn:
+            if not inspect(conn).has_table("settings"):
+                return False
+            found = conn.execute(
+                select(t.settings.c.key).where(t.settings.c.key == "identity")
+            ).first()
+            return found is not None
+
+    def drop_schema(self) -> None:
+        """Drop every table :meth:`create_schema` makes, with what they hold (a failed
+        ``init`` leaves an empty database as it found it). Other tables stay."""
+        with self._writing() as conn:
+            conn.exec_driver_sql("DROP TABLE IF EXISTS search_index")
+            t.metadata.drop_all(conn)
+
     def _add_id_keys(self, conn: Connection) -> None:
         """Give the versions of a database made before the id key (``store/_keys.py``) their
         keys, and drop the unique index of (stix_id, collection_id, ...) it replaces.
@@ -144,7 +161,7 @@ class SqlStore(Directory, SyncLog, Markings, IdIndex, ValueIndex, SearchIndex, S
         keys and indexed values (computed here, before the write lock: once each)."""
         keys = {i.stix_id: id_key(i.stix_id) for i in items}
         hook = self.value_keys
-        values = None if hook is None else [hook(i.type, i.body) for i in items]
+        values = None if hook is None else [hook(i.type, i.body, i.parsed) for i in items]
         text = self.search_text
         texts = None if text is None else [text(i.type, i.body) for i in items]
         return VersionBatch(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
+from typing import Any
 
 __all__ = [
     "Collection",
@@ -41,6 +42,9 @@ class NewVersion:
     marking_refs: tuple[str, ...]
     needs_redaction: bool
     body: bytes
+    #: The object *body* decodes to, when the writer has it already (ingest does): the
+    #: store's index hooks read it instead of decoding the body again. Nothing changes it.
+    parsed: Any = None
 
 
 @dataclass(slots=True)

@@ -21,7 +21,7 @@ from typing import Any
 
 import httpx
 
-from kizuna.errors import KizunaError, SyncError
+from kizuna.errors import KizunaError
 from kizuna.node import Node
 from kizuna.policy.principal import Principal
 from kizuna.stix.timestamps import now_micros
@@ -152,10 +152,8 @@ def _finish(node: Node, report: LinkReport, exc: Exception | None = None) -> Non
     """Log how the link ended and keep its report for ``kizuna peer status``."""
     link = f"{report.direction} {report.peer} {report.local}<->{report.remote}"
     if exc is not None:
-        if isinstance(exc, KizunaError):
+        if isinstance(exc, KizunaError):  # SyncError among them: the peer's failure, worded
             report.error = exc.message
-        elif isinstance(exc, SyncError):
-            report.error = str(exc)
         else:
             report.error = f"{type(exc).__name__}: {exc}"
             log.error("%s: unexpected failure", link, exc_info=exc)

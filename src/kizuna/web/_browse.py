@@ -6,6 +6,7 @@ import re
 import time
 from collections import Counter
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -15,6 +16,7 @@ from starlette.responses import Response, StreamingResponse
 from kizuna.node import Snapshot
 from kizuna.policy.principal import Principal
 from kizuna.store.types import Collection
+from kizuna.sync.status import peer_status
 from kizuna.web import _reads as reads
 from kizuna.web import _views as views
 from kizuna.web._sessions import Session
@@ -71,10 +73,46 @@ def home(ui: Ui, request: Request, snap: Snapshot, session: Session) -> Response
         collections=collections,
         reports=reports[:10],
         conjunctions=conjunctions[:10],
+        peers=peer_summaries(ui) if session.is_admin else [],
     )
     response.set_cookie(SEEN_COOKIE, str(_now_us()), max_age=400 * 86400, httponly=True,
                         samesite="strict", secure=ui.secure(request), path=PREFIX + "/")
     return response
+
+
+@dataclass(frozen=True, slots=True)
+class PeerSummary:
+    """A peer's last sync as the home page shows it: its links' last rounds added up."""
+
+    name: str
+    org: str
+    last_us: int | None  # when its latest round started
+    received: int
+    stored: int
+    rejected: int  # pulled objects refused here, and pushed ones the peer refused
+    sent: int
+    errors: list[str]
+    links: int
+
+
+def peer_summaries(ui: Ui) -> list[PeerSummary]:
+    """Each configured peer's last sync (``kizuna peer status``, summed over its links)."""
+    out = []
+    for status in peer_status(ui.node, None, 0):
+        rounds = [link.last_round for link in status.links if link.last_round is not None]
+        errors = [f"{r.direction} {r.remote_collection}: {r.error}" for r in rounds if r.error]
+        out.append(PeerSummary(
+            name=status.peer.name,
+            org=status.peer.org,
+            last_us=max((r.started_us for r in rounds), default=None),
+            received=sum(r.received for r in rounds),
+            stored=sum(r.stored for r in rounds),
+            rejected=sum(r.rejected + r.refused for r in rounds),
+            sent=sum(r.sent for r in rounds),
+            errors=errors,
+            links=len(status.links),
+        ))
+    return out
 
 
 def _date_us(text: str, end: bool = False) -> int | None:
@@ -94,14 +132,14 @@ def collection_of(ui: Ui, snap: Snapshot, session: Session, cid: str) -> Collect
     return c
 
 
-#: Counts by type per (principal, collection, snapshot generation), kept a short while; keyed
-#: by the whole principal, as every cache of what one may see (policy/principal.py).
-_COUNTS: dict[tuple[Principal, str, int], tuple[float, Counter[str], bool]] = {}
+#: Counts by type per (node, principal, collection, snapshot generation), kept a short while;
+#: keyed by the whole principal, as every cache of what one may see (policy/principal.py).
+_COUNTS: dict[tuple[str, Principal, str, int], tuple[float, Counter[str], bool]] = {}
 COUNTS_SECONDS = 30.0
 
 
 def _counts(ui: Ui, snap: Snapshot, session: Session, c: Collection) -> tuple[Counter[str], bool]:
-    key = (session.principal, c.id, snap.generation)
+    key = (str(ui.node.directory), session.principal, c.id, snap.generation)
     hit = _COUNTS.get(key)
     if hit and hit[0] > time.monotonic():
         return hit[1], hit[2]

@@ -1,8 +1,10 @@
-"""Importing a file into a collection from its page: a STIX bundle or TAXII envelope
-(.json or .json.gz), stored through the node's ingest as the signed-in user."""
+"""Importing a file into a collection from its page, stored through the node's ingest as the
+signed-in user: a STIX bundle or TAXII envelope (.json or .json.gz), or a space file (TLE/3LE
+or OMM: space objects; a CDM: a conjunction), read as ``kizuna space import`` reads it."""
 
 from __future__ import annotations
 
+import json
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -12,6 +14,7 @@ from starlette.responses import Response
 
 from kizuna.errors import KizunaError
 from kizuna.node import Snapshot, ingest, read_bundle
+from kizuna.space.cli.importer import objects_from_file
 from kizuna.web._browse import collection_of
 from kizuna.web._sessions import Session
 from kizuna.web._ui import Refused, Ui
@@ -28,6 +31,18 @@ class Summary:
     duplicates: int = 0
     rejected: int = 0
     reasons: list[str] = field(default_factory=list)
+    #: Records of a space file that could not be read (each also among the reasons).
+    unread: int = 0
+    kind: str = "STIX"
+
+
+def _is_stix(name: str, data: bytes) -> bool:
+    """Whether the upload is STIX JSON (a bundle or an envelope) rather than a space file
+    (an OMM in JSON is a list of element sets; a TLE, an OMM or a CDM in KVN or XML is text)."""
+    if data[:2] == b"\x1f\x8b" or name.endswith(".gz"):
+        return True
+    text = data[:65536].lstrip(b"\xef\xbb\xbf \t\r\n")
+    return text.startswith(b"{")
 
 
 def import_file(ui: Ui, request: Request, snap: Snapshot, session: Session) -> Response:
@@ -39,18 +54,33 @@ def import_file(ui: Ui, request: Request, snap: Snapshot, session: Session) -> R
         raise Refused(403, f"You may read but not write collection {c.title}.")
     upload = (request.state.form or {}).get("file")
     if not isinstance(upload, tuple) or not upload[1]:
-        raise Refused(400, "Choose a file to import (a STIX bundle or TAXII envelope, .json or .json.gz).")
+        raise Refused(400, "Choose a file to import: a STIX bundle or TAXII envelope (.json or "
+                      ".json.gz), or a TLE, OMM or CDM file.")
     filename, data = upload
     name = Path(str(filename)).name[:200] or "upload"
     summary = Summary(name)
     with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / ("upload.json.gz" if name.endswith(".gz") else "upload.json")
-        path.write_bytes(data)
-        try:
-            objects = read_bundle(path)
-        except KizunaError as exc:
-            raise Refused(400, f"{name}: {exc.message.split(': ', 1)[-1]}") from None
-    summary.total = len(objects)
+        if _is_stix(name, data):
+            path = Path(tmp) / ("upload.json.gz" if data[:2] == b"\x1f\x8b" else "upload.json")
+            path.write_bytes(data)
+            try:
+                objects = read_bundle(path)
+            except KizunaError as exc:
+                raise Refused(400, f"{name}: {exc.message.split(': ', 1)[-1]}") from None
+        else:
+            path = Path(tmp) / "upload"  # read by its content, not its name
+            path.write_bytes(data)
+            found, problems = objects_from_file(path)
+            problems = [p.replace(str(path), name) for p in problems]
+            if not found:
+                detail = problems[0] if problems else f"{name}: no record in it"
+                raise Refused(400, "Nothing was imported: the file is no STIX bundle or envelope, "
+                              f"and no TLE, OMM or CDM could be read from it.\n{detail}")
+            summary.kind = "space"
+            summary.unread = len(problems)
+            summary.reasons = problems[:MAX_REASONS]
+            objects = [json.dumps(o).encode() for o in found]
+    summary.total = len(objects) + summary.unread
     for start in range(0, len(objects), BATCH):
         chunk = objects[start : start + BATCH]
         try:

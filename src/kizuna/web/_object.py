@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections import defaultdict
 from itertools import pairwise
 from typing import Any
+from urllib.parse import quote
 
+from markupsafe import Markup
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -13,11 +15,13 @@ from kizuna.cyber.benign import stored_benign
 from kizuna.cyber.correlate import Related, related
 from kizuna.errors import BadRequest
 from kizuna.node import Snapshot
+from kizuna.web import _graph as graph
+from kizuna.web import _plots as plots
 from kizuna.web import _reads as reads
 from kizuna.web import _views as views
 from kizuna.web._notes import marking_choices
 from kizuna.web._sessions import Session
-from kizuna.web._ui import Ui
+from kizuna.web._ui import PREFIX, Ui
 
 #: Properties the page shows in its own sections, not in the table of other properties.
 SHOWN = frozenset(
@@ -81,12 +85,9 @@ def object_page(ui: Ui, request: Request, snap: Snapshot, session: Session, *,
         else:
             reports.append(item)
     thread.sort(key=lambda i: str(i.obj.get("created", "")))
-    # One hop: what the relationships and sightings of this object connect it to.
-    ends = [
-        v for item in linked if item.obj.get("type") in ("relationship", "sighting")
-        for _, v in reads.refs_of(item.obj)
-    ]
-    neighbours = {v: known[v] for v in ends if v != sid and v in known}
+    # What the relationships and sightings of this object connect it to, one or two hops out.
+    hops = 2 if request.query_params.get("hops") == "2" else 1
+    hood = graph.neighbourhood(ui.node, snap, p, sid, hops, linked)
 
     shared_values, shared_more = _related(ui, session, sid)
     tied = [i for r in shared_values for i in (r.object_id, r.via) if i]
@@ -120,11 +121,13 @@ def object_page(ui: Ui, request: Request, snap: Snapshot, session: Session, *,
         sightings=sightings,
         thread=thread,
         reports=reports,
-        neighbours=sorted(neighbours.items(), key=lambda kv: views.display_name(kv[1].obj)),
+        hood=hood,
+        hood_svg=graph.svg(hood, _title(obj, known), lambda i: f"{PREFIX}/objects/{quote(i, safe='')}"),
         links_capped=capped,
         shared_values=shared_values,
         shared_more=shared_more,
         orbit=views.orbit_summary(obj),
+        plots=_plots_of(obj),
         others=sorted(others.items()),
         choices=choices,
         note_collections=target_collections,
@@ -148,6 +151,22 @@ def _related(ui: Ui, session: Session, sid: str) -> tuple[list[Related], bool]:
     except BadRequest:  # value_index = false
         return [], False
     return page.items, page.next is not None
+
+
+def _plots_of(obj: dict[str, Any]) -> list[tuple[str, Markup]]:
+    """A conjunction's plots (caption, SVG), drawn from the object as released."""
+    if obj.get("type") != "x-kizuna-conjunction":
+        return []
+    out = []
+    distance = plots.distance_plot(obj)
+    if distance is not None:
+        out.append(("Relative distance over time around TCA (straight-line relative motion)",
+                    distance))
+    plane = plots.encounter_plot(obj)
+    if plane is not None:
+        out.append(("Encounter plane: the miss vector, the combined covariance's ellipses and "
+                    "the hard-body circle", plane))
+    return out
 
 
 def _form_defaults(request: Request) -> dict[str, Any]:

@@ -95,9 +95,14 @@ class Ui:
 Handler = Callable[[Ui, Request, Snapshot, Session], Response]
 
 
-def signed_in(ui: Ui, fn: Handler) -> Callable[[Request], Awaitable[Response]]:
+def signed_in(
+    ui: Ui, fn: Handler, *, admin: bool = False
+) -> Callable[[Request], Awaitable[Response]]:
     """An endpoint for signed-in users only; others are sent to the sign-in page (GET) or
-    refused (anything else). State-changing requests must carry the session's CSRF token."""
+    refused (anything else). State-changing requests must carry the session's CSRF token.
+
+    With *admin*, for administrators only: anyone else gets the page of an absent path (the
+    404 comes before the CSRF check, so a form posted there is answered as nowhere else)."""
 
     def handle(request: Request, form: dict[str, Any] | None) -> Response:
         snap = ui.node.snapshot()
@@ -108,6 +113,8 @@ def signed_in(ui: Ui, fn: Handler) -> Callable[[Request], Awaitable[Response]]:
                 return RedirectResponse(f"{PREFIX}/login?next={quote(target, safe='')}", 303)
             return ui.page(request, "error.html", None, 401, title="Signed out",
                            message="Your session has ended: sign in again.")
+        if admin and not session.is_admin:
+            return ui.not_found(request, session)
         if form is not None and (
             not ui.sessions.check_csrf(session.sid, str(form.get("csrf", "")))
             or not same_origin(dict(request.headers), request.url.netloc)

@@ -179,8 +179,12 @@ def orbit_summary(obj: Mapping[str, Any], now: datetime | None = None) -> dict[s
 
 
 def number(value: object, fmt: str) -> str:
+    """*value* formatted, or "" when it is no number (absent from the object: a template's
+    undefined, which float() would raise on)."""
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        return ""
     try:
-        return format(float(value), fmt)  # type: ignore[arg-type]
+        return format(float(value), fmt)
     except (TypeError, ValueError):
         return ""
 

@@ -15,10 +15,11 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from kizuna.node import Node
-from kizuna.web import _browse, _importing, _notes, _object, _search, _signin, _space
+from kizuna.node import Node, Snapshot
+from kizuna.web import _admin, _browse, _importing, _notes, _object, _search, _signin, _space
 from kizuna.web._security import SecurityHeaders
-from kizuna.web._ui import HERE, PREFIX, Ui, signed_in
+from kizuna.web._sessions import Session
+from kizuna.web._ui import HERE, PREFIX, Handler, Ui, signed_in
 
 __all__ = ["PREFIX", "create_ui", "mount"]
 
@@ -38,13 +39,14 @@ def create_ui(node: Node) -> Starlette:
         Route("/objects/{sid}/notes", signed_in(ui, _notes.post_note), methods=["POST"]),
         Route("/space/", signed_in(ui, _space.space), methods=["GET"]),
         Route("/search", signed_in(ui, _search.search_page), methods=["GET"]),
+        *_admin_routes(ui),
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
     ]
 
     async def http_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, HTTPException)
-        if exc.status_code == 404:
-            return ui.not_found(request, None)
+        if exc.status_code == 404:  # the page of an absent path, as of a hidden object
+            return ui.not_found(request, ui.session(request, ui.node.snapshot()))
         return ui.page(request, "error.html", None, exc.status_code, title="Refused",
                        message=str(exc.detail))
 
@@ -55,6 +57,34 @@ def create_ui(node: Node) -> Starlette:
     )
     app.state.ui = ui
     return app
+
+
+def _admin_routes(ui: Ui) -> list[BaseRoute]:
+    """The administrators' pages. For anyone else each is the page of an absent path, with
+    any method (a method a path does not take is answered so for administrators too)."""
+    pages: dict[str, dict[str, Handler]] = {
+        "/admin/": {"GET": _admin.accounts},
+        "/admin/orgs": {"POST": _admin.add_org},
+        "/admin/users": {"POST": _admin.add_user},
+        "/admin/users/rotate": {"POST": _admin.rotate_token},
+        "/admin/users/disable": {"POST": _admin.disable_user},
+        "/admin/grants": {"GET": _admin.grants, "POST": _admin.set_grant},
+        "/admin/peers": {"GET": _admin.peers},
+        "/admin/markings": {"GET": _admin.markings, "POST": _admin.add_rel_to},
+        "/admin/communities": {"POST": _admin.set_community},
+    }
+
+    def by_method(handlers: dict[str, Handler]) -> Handler:
+        def handle(ui: Ui, request: Request, snap: Snapshot, session: Session) -> Response:
+            fn = handlers.get(request.method)
+            return fn(ui, request, snap, session) if fn else ui.not_found(request, session)
+
+        return handle
+
+    return [
+        Route(path, signed_in(ui, by_method(handlers), admin=True), methods=["GET", "POST"])
+        for path, handlers in pages.items()
+    ]
 
 
 def mount(app: Starlette, node: Node) -> Starlette:
