@@ -244,6 +244,13 @@ def _report_status(result: ScreenResult, cat: catalogs.Catalog) -> None:
     help="A primary's own ephemeris, CCSDS OEM (KVN), interpolated as its metadata says; "
     "it replaces the catalog's elements of that object (matched by OBJECT_ID). Repeatable.",
 )
+@click.option(
+    "--elements-from",
+    default=None,
+    metavar="ORG[,ORG...]",
+    help="Node mode: per object, the element set of the first of these organizations that "
+    "has one the user may see, else the newest visible.",
+)
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 def screen_command(
     args: tuple[str, ...],
@@ -263,6 +270,7 @@ def screen_command(
     primary_list: str | None,
     primary_file: Path | None,
     primary_oems: tuple[Path, ...],
+    elements_from: str | None,
     quiet: bool,
 ) -> None:
     """Screen a catalog for close approaches (all pairs) over a time window.
@@ -277,6 +285,11 @@ def screen_command(
             "--primary-oem works with --catalog files and CSV/JSON output (not yet with "
             "--cdm-dir or a node)"
         )
+    trusted = [o.strip() for o in (elements_from or "").split(",") if o.strip()]
+    if elements_from is not None and (catalog_files or not trusted):
+        raise click.UsageError(
+            "--elements-from ORG[,ORG...] works in node mode (DIR COLLECTION_ID)"
+        )
     if catalog_files:
         extra = [Path(a) for a in args]
         missing = [str(p) for p in extra if not p.is_file()]
@@ -286,7 +299,7 @@ def screen_command(
         from_node = None
     elif len(args) == 2:
         node, principal, collection = open_as(Path(args[0]), args[1], as_user)
-        from_node = read_catalog(node, principal, collection)
+        from_node = read_catalog(node, principal, collection, trusted)
         records, problems = from_node.records, from_node.problems
     else:
         raise click.UsageError("give DIR COLLECTION_ID, or --catalog FILE...")
@@ -374,7 +387,7 @@ def screen_command(
         err.print(f"wrote {written} CDM(s) to {cdm_dir}")
     if from_node is not None:
         stored, refused = store_conjunctions(
-            node, principal, collection, result, built.records, from_node.refs
+            node, principal, collection, result, built.records, from_node.refs, from_node.sources
         )
         err.print(f"stored {stored} conjunction object(s) in {collection.id}")
         for line in refused[:20]:
