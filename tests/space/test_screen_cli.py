@@ -30,7 +30,7 @@ DATA = Path(__file__).parent.parent / "data" / "space"
 SAMPLE = DATA / "tle" / "celestrak-active-2026-05-sample.tle"
 HEADER = (
     "object1,object2,tca,miss_km,relative_speed_kms,miss_r_km,miss_t_km,miss_n_km,pc,"
-    "pc_max,kind,object1_name,object2_name"
+    "pc_max,kind,object1_name,object2_name,max_km"
 )
 TCA = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
 
@@ -54,6 +54,12 @@ def test_csv_contract_and_agreement_with_the_kernel(tmp_path: Path) -> None:
     rows = list(csv.DictReader(io.StringIO(text)))
     cat = catalog.build(catalog.read(SAMPLE.read_text()).records).catalog
     want = screening.screen(cat, datetime(2026, 5, 20, tzinfo=UTC), 0.25, 5.0)
+    # Pairs that stay within 5 km for the whole 15 minutes come once each, after the events.
+    near = rows[len(want) :]
+    assert len(near) == len(want.proximity) > 0
+    assert {r["kind"] for r in near} == {"proximity"}
+    assert all(float(r["miss_km"]) <= float(r["max_km"]) < 5.0 for r in near)
+    rows = rows[: len(want)]
     assert len(rows) == len(want) > 10
     for row, k in zip(rows, range(len(want)), strict=True):
         assert (int(row["object1"]), int(row["object2"])) == (want.object1[k], want.object2[k])
@@ -66,7 +72,7 @@ def test_csv_contract_and_agreement_with_the_kernel(tmp_path: Path) -> None:
         assert float(row["pc_max"]) == pytest.approx(
             float(pc_max(want.miss_km[k] * 1e3, 10.0)[0]), rel=1e-6
         )
-        assert row["kind"] == "conjunction"
+        assert row["kind"] == "conjunction" and row["max_km"] == ""
         assert row["object1_name"] == cat.names[int(want.row1[k])] != ""
         assert row["object2_name"] == cat.names[int(want.row2[k])] != ""
     assert "event(s) below 5 km" in stderr
@@ -83,6 +89,8 @@ def test_json_lines_carry_the_events_at_full_precision(tmp_path: Path) -> None:
     cat = catalog.build(catalog.read(SAMPLE.read_text()).records).catalog
     want = screening.screen(cat, datetime(2026, 5, 20, tzinfo=UTC), 0.25, 5.0)
     events = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [e["kind"] for e in events[len(want) :]] == ["proximity"] * len(want.proximity)
+    events = events[: len(want)]
     assert len(events) == len(want) > 10
     for e, k in zip(events, range(len(want)), strict=True):
         assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z", e["tca"])

@@ -132,14 +132,14 @@ def collection_of(ui: Ui, snap: Snapshot, session: Session, cid: str) -> Collect
     return c
 
 
-#: Counts by type per (principal, collection, snapshot generation), kept a short while; keyed
-#: by the whole principal, as every cache of what one may see (policy/principal.py).
-_COUNTS: dict[tuple[Principal, str, int], tuple[float, Counter[str], bool]] = {}
+#: Counts by type per (node, principal, collection, snapshot generation), kept a short while;
+#: keyed by the whole principal, as every cache of what one may see (policy/principal.py).
+_COUNTS: dict[tuple[str, Principal, str, int], tuple[float, Counter[str], bool]] = {}
 COUNTS_SECONDS = 30.0
 
 
 def _counts(ui: Ui, snap: Snapshot, session: Session, c: Collection) -> tuple[Counter[str], bool]:
-    key = (session.principal, c.id, snap.generation)
+    key = (str(ui.node.directory), session.principal, c.id, snap.generation)
     hit = _COUNTS.get(key)
     if hit and hit[0] > time.monotonic():
         return hit[1], hit[2]

@@ -153,9 +153,10 @@ class _Links:
     scanned: int = 0
 
 
-#: Linking objects released to a principal, per (principal, collection, policy generation):
+#: Linking objects released to a principal, per (node, principal, collection, policy
+#: generation), keyed by the whole principal as every cache of what one may see:
 #: built by one scan, then brought up to date by reading only what was added since.
-_LINKS: dict[tuple[str, str, int], _Links] = {}
+_LINKS: dict[tuple[str, Principal, str, int], _Links] = {}
 _LINKS_LOCK = threading.Lock()
 #: After this long the scan starts again (versions deleted meanwhile are then forgotten).
 LINKS_SECONDS = 300.0
@@ -164,7 +165,7 @@ LINKS_CAP = 200_000
 
 
 def _links(node: Node, snap: Snapshot, principal: Principal, c: Collection) -> _Links:
-    key = (str(principal.key), c.id, snap.generation)
+    key = (str(node.directory), principal, c.id, snap.generation)
     with _LINKS_LOCK:
         state = _LINKS.get(key)
         if state is None or state.expires < time.monotonic():

@@ -8,7 +8,14 @@ for it. :mod:`.events` writes a CCSDS CDM per event, :mod:`.report` the screenin
 """
 
 from kizuna.space.screening._kernel import is_cached
-from kizuna.space.screening._parallel import merge, plan_chunks, screen_parallel
+from kizuna.space.screening._parallel import (
+    SMALL_JOB_OBJECT_HOURS,
+    default_workers,
+    merge,
+    plan_chunks,
+    screen_parallel,
+)
+from kizuna.space.screening._primary import near_primaries
 from kizuna.space.screening._screen import (
     STATUS_TEXT,
     ScreenResult,
@@ -16,12 +23,17 @@ from kizuna.space.screening._screen import (
     screen,
     tca_datetime,
 )
+from kizuna.space.screening._trajectory import Ephemeris
 
 __all__ = [
+    "SMALL_JOB_OBJECT_HOURS",
     "STATUS_TEXT",
+    "Ephemeris",
     "ScreenResult",
+    "default_workers",
     "is_cached",
     "merge",
+    "near_primaries",
     "plan_chunks",
     "propagate",
     "screen",

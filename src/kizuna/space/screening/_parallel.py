@@ -16,24 +16,38 @@ from __future__ import annotations
 import importlib
 import itertools
 import multiprocessing
-from collections.abc import Callable, Iterable
+import os
+import socket
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, as_completed
-from dataclasses import fields
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from kizuna.space.catalog import Catalog
-from kizuna.space.screening._screen import ScreenResult, screen
+from kizuna.space.screening._primary import near_primaries
+from kizuna.space.screening._proximity import combine
+from kizuna.space.screening._screen import (
+    EVENT_ARRAYS,
+    ScreenResult,
+    drop_together,
+    screen_span,
+)
+from kizuna.space.screening._trajectory import Ephemeris
 
-__all__ = ["merge", "plan_chunks", "screen_parallel"]
-
-_ARRAYS = [
-    f.name
-    for f in fields(ScreenResult)
-    if f.name not in ("start", "hours", "threshold_km", "knot_s", "step_s", "status")
+__all__ = [
+    "SMALL_JOB_OBJECT_HOURS",
+    "default_workers",
+    "merge",
+    "plan_chunks",
+    "screen_parallel",
 ]
+
+_ARRAYS = EVENT_ARRAYS
 
 
 def _chunks(hours: float, count: int) -> list[tuple[float, float]]:
@@ -66,17 +80,22 @@ def _run_chunk(
     threshold_km: float,
     knot_s: float,
     step_s: float,
+    primary: npt.NDArray[np.bool_] | None = None,
+    trajectories: Mapping[int, Ephemeris] | None = None,
 ) -> ScreenResult:
     """Screen one chunk's *span*; keep the events whose TCA is in its interval."""
     a, b = interval
     lo, hi = span
-    result = screen(
+    cpu = time.process_time()
+    result = screen_span(
         catalog,
         start + timedelta(seconds=lo),
         (hi - lo) / 3600.0,
         threshold_km,
         knot_s=knot_s,
         step_s=step_s,
+        primary=primary,
+        trajectories=trajectories,
     )
     tca = result.tca_s + lo
     keep = (tca >= a) & ((tca <= b) if last else (tca < b))
@@ -89,6 +108,9 @@ def _run_chunk(
         knot_s=knot_s,
         step_s=step_s,
         status=result.status,
+        proximity=result.proximity.shifted(lo),
+        cpu_s=time.process_time() - cpu,
+        process_cpu=((_process_key(), time.process_time()),),
         **values,
     )
 
@@ -97,7 +119,9 @@ def merge(
     parts: Iterable[ScreenResult], start: datetime, hours: float, threshold_km: float
 ) -> ScreenResult:
     """One result from chunk results (TCAs relative to the same *start*), sorted by TCA, with
-    duplicates (same pair, TCA within 10 ms) dropped and the first failure status kept."""
+    duplicates (same pair, TCA within 10 ms) dropped and the first failure status kept. The
+    pairs together in every chunk are the proximity pairs; their events are dropped. CPU time
+    is the chunks' sum."""
     items = sorted(parts, key=lambda p: float(p.tca_s.min()) if len(p) else float("inf"))
     if not items:
         raise ValueError("nothing to merge")
@@ -116,15 +140,28 @@ def merge(
     values = {k: v[~dup] for k, v in values.items()}
     order = np.argsort(values["tca_s"], kind="stable")
     values = {k: v[order] for k, v in values.items()}
-    return ScreenResult(
+    merged = ScreenResult(
         start=start,
         hours=hours,
         threshold_km=threshold_km,
         knot_s=items[0].knot_s,
         step_s=items[0].step_s,
         status=status,
+        proximity=combine([p.proximity for p in items]),
+        cpu_s=sum(p.cpu_s for p in items),
+        process_cpu=_latest(p.process_cpu for p in items),
         **values,
     )
+    return drop_together(merged)
+
+
+def _latest(entries: Iterable[tuple[tuple[str, float], ...]]) -> tuple[tuple[str, float], ...]:
+    """The largest CPU figure of each process (its latest)."""
+    best: dict[str, float] = {}
+    for group in entries:
+        for key, cpu in group:
+            best[key] = max(best.get(key, 0.0), cpu)
+    return tuple(sorted(best.items()))
 
 
 def _executor(workers: int, scheduler: str | None) -> tuple[Executor, Callable[[], None]]:
@@ -148,13 +185,15 @@ def screen_parallel(
     hours: float,
     threshold_km: float,
     *,
-    workers: int = 2,
+    workers: int | None = 2,
     scheduler: str | None = None,
     chunk_hours: float = 3.0,
     knot_s: float = 120.0,
     step_s: float = 60.0,
     progress: Callable[[float], None] | None = None,
     executor: Executor | None = None,
+    primaries: Sequence[int] | None = None,
+    trajectories: Mapping[int, Ephemeris] | None = None,
 ) -> ScreenResult:
     """:func:`~kizuna.space.screening.screen` over time chunks run in parallel, merged.
 
@@ -162,8 +201,92 @@ def screen_parallel(
     local processes (``forkserver``: a script that calls this needs the usual
     ``if __name__ == "__main__":`` guard), or this process alone when *workers* is 1. An
     *executor* of your own may be passed instead (it is not shut down).
-    *progress* is called with the fraction of chunks done.
+    *progress* is called with the fraction of chunks done. *workers* None chooses by the job's
+    size (:func:`default_workers`, over the objects left after the primary filter).
+
+    *primaries* (catalog numbers) screens only the pairs with a primary: the objects that can
+    never come near one are left out before anything is propagated (``_primary``), so the
+    events are those of the all-vs-all run that involve a primary, at a fraction of its cost.
+    Rows and statuses still refer to *catalog* (a row left out has status 0).
+
+    *trajectories* (catalog row -> :class:`~kizuna.space.screening.Ephemeris`) gives those
+    rows their states from an ephemeris (an operator's OEM) instead of their elements.
+
+    ``cpu_s`` of the result is the CPU time of this process during the call plus that of every
+    other process a chunk ran in (all of it, from the process's start: its imports too).
     """
+    c0 = time.process_time()
+    if primaries is None:
+        result = _screen_chunks(
+            catalog, start, hours, threshold_km,
+            workers or default_workers(len(catalog), hours), scheduler, chunk_hours, knot_s,
+            step_s, progress, executor, None, trajectories,
+        )  # fmt: skip
+    else:
+        rows, primary = near_primaries(catalog, primaries, start, hours, threshold_km, trajectories)
+        where = {int(row): k for k, row in enumerate(rows.tolist())}
+        moved = {where[row]: t for row, t in (trajectories or {}).items() if row in where}
+        sub = _screen_chunks(
+            catalog.take(rows), start, hours, threshold_km,
+            workers or default_workers(len(rows), hours), scheduler, chunk_hours,
+            knot_s, step_s, progress, executor, primary, moved,
+        )  # fmt: skip
+        result = _in_catalog(sub, rows, len(catalog))
+    own = _process_key()
+    elsewhere = sum(cpu for key, cpu in result.process_cpu if key != own)
+    return replace(result, cpu_s=time.process_time() - c0 + elsewhere)
+
+
+#: Below this many object-hours one process is faster than two (worker start-up, the compiled
+#: kernel loaded in each): docs/benchmarks.md, "Conjunction screening".
+SMALL_JOB_OBJECT_HOURS = 24_000.0
+
+
+def default_workers(objects: int, hours: float) -> int:
+    """How many processes to screen *objects* over *hours* with: 1 for a small job, else
+    every CPU.
+
+    >>> default_workers(1000, 6.0), default_workers(15_450, 24.0) >= 1
+    (1, True)
+    """
+    if objects * hours < SMALL_JOB_OBJECT_HOURS:
+        return 1
+    return os.cpu_count() or 1
+
+
+def _process_key() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _in_catalog(result: ScreenResult, rows: npt.NDArray[np.int64], n: int) -> ScreenResult:
+    """*result* of the catalog's *rows* with its rows and statuses turned into the catalog's."""
+    status = np.zeros(n, dtype=result.status.dtype)
+    status[rows] = result.status
+    near = result.proximity
+    return replace(
+        result,
+        row1=rows[result.row1],
+        row2=rows[result.row2],
+        status=status,
+        proximity=replace(near, row1=rows[near.row1], row2=rows[near.row2]),
+    )
+
+
+def _screen_chunks(
+    catalog: Catalog,
+    start: datetime,
+    hours: float,
+    threshold_km: float,
+    workers: int,
+    scheduler: str | None,
+    chunk_hours: float,
+    knot_s: float,
+    step_s: float,
+    progress: Callable[[float], None] | None,
+    executor: Executor | None,
+    primary: npt.NDArray[np.bool_] | None,
+    trajectories: Mapping[int, Ephemeris] | None,
+) -> ScreenResult:
     plan = plan_chunks(hours, workers, chunk_hours, knot_s, step_s)
     count = len(plan)
     if executor is None and scheduler is None and workers == 1:
@@ -171,7 +294,18 @@ def screen_parallel(
         for k, (interval, span) in enumerate(plan):
             last = k == count - 1
             parts.append(
-                _run_chunk(catalog, start, interval, span, last, threshold_km, knot_s, step_s)
+                _run_chunk(
+                    catalog,
+                    start,
+                    interval,
+                    span,
+                    last,
+                    threshold_km,
+                    knot_s,
+                    step_s,
+                    primary,
+                    trajectories,
+                )
             )
             if progress is not None:
                 progress((k + 1) / count)
@@ -195,6 +329,8 @@ def screen_parallel(
                 threshold_km,
                 knot_s,
                 step_s,
+                primary,
+                trajectories,
             )
             for k, (interval, span) in enumerate(plan)
         ]

@@ -38,24 +38,36 @@ status code (:data:`STATUS_TEXT`) and takes no part where it fails.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from sgp4.api import Satrec, SatrecArray
+from sgp4.api import Satrec
 
 from kizuna.space.catalog import STATUS_BAD_ELEMENTS, Catalog, julian, satrecs
 from kizuna.space.screening._kernel import MU as _MU
 from kizuna.space.screening._kernel import PAD_FLOOR_KM as _PAD_FLOOR_KM
 from kizuna.space.screening._kernel import search_block
+from kizuna.space.screening._proximity import (
+    Proximity,
+    candidates,
+    check_together,
+    empty_proximity,
+)
+from kizuna.space.screening._trajectory import Ephemeris, sgp4_states
 
 __all__ = [
+    "EVENT_ARRAYS",
     "STATUS_TEXT",
     "ScreenResult",
+    "drop_together",
     "propagate",
+    "rtn",
     "screen",
+    "screen_span",
     "tca_datetime",
 ]
 
@@ -75,6 +87,22 @@ STATUS_TEXT: dict[int, str] = {
 
 _NEWTON_TOL_S = 1e-6
 
+#: The per-event arrays of a :class:`ScreenResult` (one row per event).
+EVENT_ARRAYS = (
+    "object1",
+    "object2",
+    "row1",
+    "row2",
+    "tca_s",
+    "miss_km",
+    "relative_speed_kms",
+    "miss_rtn_km",
+    "r1",
+    "v1",
+    "r2",
+    "v2",
+)
+
 
 @dataclass(frozen=True)
 class ScreenResult:
@@ -84,6 +112,10 @@ class ScreenResult:
     in the catalog, ``tca_s`` seconds after ``start``; distances in km, speeds in km/s; the miss
     components are object2's position relative to object1 in object1's RTN frame. ``r1, v1,
     r2, v2`` are the TEME states at TCA (for CDMs and Pc).
+
+    ``proximity`` holds the pairs that stay within the threshold over the whole window (docked
+    modules, formation flyers), once each with their least and greatest distance; they have no
+    rows among the events. ``cpu_s`` is the CPU time the screening took in every process.
     """
 
     start: datetime
@@ -104,6 +136,10 @@ class ScreenResult:
     r2: F64
     v2: F64
     status: npt.NDArray[np.int8]
+    proximity: Proximity = field(default_factory=empty_proximity)
+    cpu_s: float = 0.0
+    #: (process, the CPU seconds it had used when its last chunk ended), per process.
+    process_cpu: tuple[tuple[str, float], ...] = ()
 
     def __len__(self) -> int:
         return len(self.tca_s)
@@ -115,7 +151,7 @@ def propagate(
     """Positions and velocities (N, T, 3) at *times_s* after (jd0, fr0), with NaN rows where an
     object fails, and the per-object status (the first error met, 0 when none)."""
     t = np.asarray(times_s, dtype=float)
-    err, r, v = SatrecArray(sats).sgp4(np.full(t.shape, jd0), fr0 + t / 86400.0)
+    err, r, v = sgp4_states(sats, np.full(t.shape, jd0), fr0 + t / 86400.0)
     bad = (err != 0) | ~np.isfinite(r).all(axis=2)
     r[bad] = np.nan
     v[bad] = np.nan
@@ -220,8 +256,57 @@ def screen(
 
     ``knot_s`` is the SGP4 knot spacing, ``step_s`` the search step (``knot_s`` must be a
     multiple of it); ``block_knots`` knots are held in memory at once. *progress*, if given,
-    is called with the fraction done after each block.
+    is called with the fraction done after each block. Pairs that stay within the threshold
+    over the whole window are in ``proximity``, not among the events.
     """
+    return drop_together(
+        screen_span(
+            catalog,
+            start,
+            hours,
+            threshold_km,
+            knot_s=knot_s,
+            step_s=step_s,
+            block_knots=block_knots,
+            progress=progress,
+        )
+    )
+
+
+def drop_together(result: ScreenResult) -> ScreenResult:
+    """*result* without the events of its proximity pairs (they are reported once, apart)."""
+    if not len(result.proximity):
+        return result
+    together = result.proximity.pairs()
+    keep = np.array(
+        [
+            (int(a), int(b)) not in together
+            for a, b in zip(result.row1.tolist(), result.row2.tolist(), strict=True)
+        ],
+        dtype=bool,
+    )
+    values = {name: getattr(result, name)[keep] for name in EVENT_ARRAYS}
+    return replace(result, **values)
+
+
+def screen_span(
+    catalog: Catalog,
+    start: datetime,
+    hours: float,
+    threshold_km: float,
+    *,
+    knot_s: float = 120.0,
+    step_s: float = 60.0,
+    block_knots: int = 60,
+    progress: Callable[[float], None] | None = None,
+    primary: npt.NDArray[np.bool_] | None = None,
+    trajectories: Mapping[int, Ephemeris] | None = None,
+) -> ScreenResult:
+    """What :func:`screen` does, keeping the events of the proximity pairs (a chunk of a longer
+    window: a pair together in this chunk may not be in the next). With *primary* (a flag per
+    catalog row) only the pairs with at least one primary are refined and reported.
+    *trajectories* gives catalog rows their states from an ephemeris instead of their
+    elements (which are then not used: NaN will do)."""
     if knot_s <= 0 or step_s <= 0 or hours <= 0 or threshold_km <= 0:
         raise ValueError("knot_s, step_s, hours and threshold_km must be positive")
     per = round(knot_s / step_s)
@@ -229,9 +314,13 @@ def screen(
         raise ValueError(f"knot_s ({knot_s}) must be a whole multiple of step_s ({step_s})")
     jd0, fr0 = julian(start)
     window = hours * 3600.0
+    sats: list[Any]
     sats, status = satrecs(catalog)
     n = len(sats)
     status = status.copy()
+    for row, trajectory in (trajectories or {}).items():
+        sats[row] = trajectory
+        status[row] = 0
     base_pad = _static_pad(catalog, knot_s)
     pad = base_pad.copy()
     seeds = _Seeds([], [], [])
@@ -240,6 +329,8 @@ def screen(
     cpos, cvel = _hermite(taus, knot_s)
     check_pos, check_vel = _hermite(np.array([0.5]), knot_s)
     n_int = len(knots) - 1
+    mids = (knots[:-1, None] + taus[None, :] * knot_s).ravel()
+    inner = int(((mids >= -step_s / 2.0) & (mids <= window + step_s / 2.0)).sum())
     for b0 in range(0, n_int, block_knots):
         b1 = min(b0 + block_knots, n_int)
         kt = knots[b0 : b1 + 1]
@@ -258,12 +349,22 @@ def screen(
         i, j, t = search_block(
             r, v, valid, pad, kt, taus, cpos, cvel, knot_s, step_s, window, threshold_km
         )
+        if primary is not None:
+            mine = primary[i] | primary[j]
+            i, j, t = i[mine], j[mine], t[mine]
         seeds.i.append(i)
         seeds.j.append(j)
         seeds.t.append(t)
         if progress is not None:
             progress(b1 / n_int)
-    return _finish(catalog, sats, status, seeds, start, hours, threshold_km, knot_s, step_s)
+    result = _finish(catalog, sats, status, seeds, start, hours, threshold_km, knot_s, step_s)
+    if seeds.t:
+        ci, cj = candidates(np.concatenate(seeds.i), np.concatenate(seeds.j), inner)
+        together = check_together(
+            sats, jd0, fr0, catalog.norad, ci, cj, window, step_s, threshold_km
+        )
+        result = replace(result, proximity=together)
+    return result
 
 
 def _static_pad(catalog: Catalog, knot_s: float) -> F64:
@@ -329,7 +430,7 @@ def _finish(
     i, j = np.where(swap, j, i), np.where(swap, i, j)
     r1, r2 = np.where(swap[:, None], r2, r1), np.where(swap[:, None], r1, r2)
     v1, v2 = np.where(swap[:, None], v2, v1), np.where(swap[:, None], v1, v2)
-    rtn = _rtn(r1, v1, r2 - r1)
+    miss_rtn = rtn(r1, v1, r2 - r1)
     order = np.argsort(tca, kind="stable")
     return ScreenResult(
         start=start,
@@ -344,7 +445,7 @@ def _finish(
         tca_s=tca[order],
         miss_km=miss[order],
         relative_speed_kms=np.linalg.norm(v2 - v1, axis=1)[order],
-        miss_rtn_km=rtn[order],
+        miss_rtn_km=miss_rtn[order],
         r1=r1[order],
         v1=v1[order],
         r2=r2[order],
@@ -353,7 +454,7 @@ def _finish(
     )
 
 
-def _rtn(r: F64, v: F64, d: F64) -> F64:
+def rtn(r: F64, v: F64, d: F64) -> F64:
     """Vectors *d* in the RTN frames of states (r, v), row by row."""
     rhat = r / np.linalg.norm(r, axis=1, keepdims=True)
     h = np.cross(r, v)

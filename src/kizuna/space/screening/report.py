@@ -3,8 +3,12 @@ JSON lines (one object per event, full precision, TCA to the microsecond).
 
 Beside the nine columns of :data:`CSV_HEADER` each event gets ``pc_max``, the largest Pc any
 covariance could give its miss distance and hard-body radius
-(:func:`kizuna.space.probability.pc_max`), its ``kind`` (``conjunction``: a close approach
-with a time of closest approach) and both objects' names.
+(:func:`kizuna.space.probability.pc_max`), its ``kind``, both objects' names and ``max_km``.
+
+``kind`` is ``conjunction`` for a close approach (``tca`` its time of closest approach, ``max_km``
+empty) or ``proximity`` for a pair that stays within the threshold over the whole window
+(docked modules, formation flyers), written once after the conjunctions: ``tca`` and the miss
+columns are those of its least distance, ``max_km`` its greatest.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, TextIO
 
 from kizuna.space.probability import pc_max
-from kizuna.space.screening._screen import ScreenResult
+from kizuna.space.screening._screen import ScreenResult, rtn
 
 __all__ = ["CSV_COLUMNS", "CSV_HEADER", "DEFAULT_HBR_M", "format_tca", "write_csv", "write_json"]
 
@@ -36,7 +40,7 @@ CSV_HEADER = (
     "pc",
 )
 #: What the CSV holds: the nine columns, then the ones added after them (appended, never between).
-CSV_COLUMNS = (*CSV_HEADER, "pc_max", "kind", "object1_name", "object2_name")
+CSV_COLUMNS = (*CSV_HEADER, "pc_max", "kind", "object1_name", "object2_name", "max_km")
 
 
 def format_tca(start: datetime, seconds: float) -> str:
@@ -71,6 +75,30 @@ def _events(
             "kind": "conjunction",
             "object1_name": names[row1] if row1 < len(names) else "",
             "object2_name": names[row2] if row2 < len(names) else "",
+            "max_km": None,
+        }
+    near = result.proximity
+    if not len(near):
+        return
+    bound = pc_max(near.min_km * 1e3, hbr_m)
+    miss_rtn = rtn(near.r1, near.v1, near.miss_km)
+    for k in range(len(near)):
+        r, t, n = (float(x) for x in miss_rtn[k])
+        row1, row2 = int(near.row1[k]), int(near.row2[k])
+        yield {
+            "object1": int(near.object1[k]),
+            "object2": int(near.object2[k]),
+            "tca_s": float(near.t_min_s[k]),
+            "miss_km": float(near.min_km[k]),
+            "relative_speed_kms": float(near.relative_speed_kms[k]),
+            "miss_rtn_km": (r, t, n),
+            "pc": None,
+            "pc_max": float(bound[k]),
+            "kind": "proximity",
+            "object1_name": names[row1] if row1 < len(names) else "",
+            "object2_name": names[row2] if row2 < len(names) else "",
+            "max_km": float(near.max_km[k]),
+            "max_tca_s": float(near.t_max_s[k]),
         }
 
 
@@ -103,6 +131,7 @@ def write_csv(
                 e["kind"],
                 e["object1_name"],
                 e["object2_name"],
+                "" if e["max_km"] is None else f"{e['max_km']:.6f}",
             ]
         )
 
@@ -116,10 +145,13 @@ def write_json(
     hbr_m: float = DEFAULT_HBR_M,
 ) -> None:
     """One JSON object per event and line, numbers at full precision, TCA to the microsecond
-    (``pc`` null when unknown)."""
+    (``pc`` null when unknown; a proximity pair's ``max_km`` and its time ``max_at``)."""
     for e in _events(result, pc, names, hbr_m):
         when = result.start.astimezone(UTC) + timedelta(seconds=e.pop("tca_s"))
         r, t, n = e.pop("miss_rtn_km")
+        if "max_tca_s" in e:
+            at = result.start.astimezone(UTC) + timedelta(seconds=e.pop("max_tca_s"))
+            e["max_at"] = at.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
         e = {
             "tca": when.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
             **e,
