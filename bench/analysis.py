@@ -254,7 +254,10 @@ def bench_store(stored: int, carriers: int, rounds: int, loads: int = 5) -> None
 def _distinct_values(node: Node) -> int:
     with node.store._read.connect() as conn:  # a measurement
         return int(
-            conn.exec_driver_sql("SELECT count(DISTINCT value_key) FROM value_index").scalar_one()
+            conn.exec_driver_sql(
+                "SELECT count(*) FROM (SELECT value_key FROM value_index UNION "
+                "SELECT value_key FROM value_index_0 UNION SELECT value_key FROM value_index_1)"
+            ).scalar_one()
         )
 
 
@@ -262,7 +265,7 @@ def _sqlite_bytes(node: Node) -> int:
     try:
         with node.store._read.connect() as conn:  # a measurement: SQLite's own page statistics
             row = conn.exec_driver_sql(
-                "SELECT sum(pgsize) FROM dbstat WHERE name = 'value_index'"
+                "SELECT sum(pgsize) FROM dbstat WHERE name LIKE 'value\\_index%' ESCAPE '\\'"
             ).scalar()
     except Exception:
         return 0

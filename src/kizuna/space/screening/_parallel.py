@@ -19,7 +19,7 @@ import multiprocessing
 import os
 import socket
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, as_completed
 from dataclasses import replace
 from datetime import datetime, timedelta
@@ -37,6 +37,7 @@ from kizuna.space.screening._screen import (
     drop_together,
     screen_span,
 )
+from kizuna.space.screening._trajectory import Ephemeris
 
 __all__ = [
     "SMALL_JOB_OBJECT_HOURS",
@@ -80,6 +81,7 @@ def _run_chunk(
     knot_s: float,
     step_s: float,
     primary: npt.NDArray[np.bool_] | None = None,
+    trajectories: Mapping[int, Ephemeris] | None = None,
 ) -> ScreenResult:
     """Screen one chunk's *span*; keep the events whose TCA is in its interval."""
     a, b = interval
@@ -93,6 +95,7 @@ def _run_chunk(
         knot_s=knot_s,
         step_s=step_s,
         primary=primary,
+        trajectories=trajectories,
     )
     tca = result.tca_s + lo
     keep = (tca >= a) & ((tca <= b) if last else (tca < b))
@@ -190,6 +193,7 @@ def screen_parallel(
     progress: Callable[[float], None] | None = None,
     executor: Executor | None = None,
     primaries: Sequence[int] | None = None,
+    trajectories: Mapping[int, Ephemeris] | None = None,
 ) -> ScreenResult:
     """:func:`~kizuna.space.screening.screen` over time chunks run in parallel, merged.
 
@@ -205,6 +209,9 @@ def screen_parallel(
     events are those of the all-vs-all run that involve a primary, at a fraction of its cost.
     Rows and statuses still refer to *catalog* (a row left out has status 0).
 
+    *trajectories* (catalog row -> :class:`~kizuna.space.screening.Ephemeris`) gives those
+    rows their states from an ephemeris (an operator's OEM) instead of their elements.
+
     ``cpu_s`` of the result is the CPU time of this process during the call plus that of every
     other process a chunk ran in (all of it, from the process's start: its imports too).
     """
@@ -213,14 +220,16 @@ def screen_parallel(
         result = _screen_chunks(
             catalog, start, hours, threshold_km,
             workers or default_workers(len(catalog), hours), scheduler, chunk_hours, knot_s,
-            step_s, progress, executor, None,
+            step_s, progress, executor, None, trajectories,
         )  # fmt: skip
     else:
-        rows, primary = near_primaries(catalog, primaries, start, hours, threshold_km)
+        rows, primary = near_primaries(catalog, primaries, start, hours, threshold_km, trajectories)
+        where = {int(row): k for k, row in enumerate(rows.tolist())}
+        moved = {where[row]: t for row, t in (trajectories or {}).items() if row in where}
         sub = _screen_chunks(
             catalog.take(rows), start, hours, threshold_km,
             workers or default_workers(len(rows), hours), scheduler, chunk_hours,
-            knot_s, step_s, progress, executor, primary,
+            knot_s, step_s, progress, executor, primary, moved,
         )  # fmt: skip
         result = _in_catalog(sub, rows, len(catalog))
     own = _process_key()
@@ -276,6 +285,7 @@ def _screen_chunks(
     progress: Callable[[float], None] | None,
     executor: Executor | None,
     primary: npt.NDArray[np.bool_] | None,
+    trajectories: Mapping[int, Ephemeris] | None,
 ) -> ScreenResult:
     plan = plan_chunks(hours, workers, chunk_hours, knot_s, step_s)
     count = len(plan)
@@ -285,7 +295,16 @@ def _screen_chunks(
             last = k == count - 1
             parts.append(
                 _run_chunk(
-                    catalog, start, interval, span, last, threshold_km, knot_s, step_s, primary
+                    catalog,
+                    start,
+                    interval,
+                    span,
+                    last,
+                    threshold_km,
+                    knot_s,
+                    step_s,
+                    primary,
+                    trajectories,
                 )
             )
             if progress is not None:
@@ -311,6 +330,7 @@ def _screen_chunks(
                 knot_s,
                 step_s,
                 primary,
+                trajectories,
             )
             for k, (interval, span) in enumerate(plan)
         ]
