@@ -222,14 +222,18 @@ def _version(
     markings = draw(marking_lists)
     if markings:
         obj["object_marking_refs"] = markings
-    if draw(st.integers(0, 2)) == 0:
-        pairs = ENTRY_PAIRS.get(kind)
-        if pairs and draw(st.booleans()):
-            selectors = list(draw(st.sampled_from(pairs)))
-        else:
-            selectors = draw(
-                st.lists(st.sampled_from(SELECTORS[kind]), min_size=1, max_size=2, unique=True)
-            )
+    granular = draw(st.integers(0, 5))
+    pairs = ENTRY_PAIRS.get(kind)
+    if granular == 0 and pairs:
+        # Two entries of one list, each under its own marking (never merged into one entry).
+        obj["granular_markings"] = [
+            {"marking_ref": draw(st.sampled_from(MARKING_IDS)), "selectors": [s]}
+            for s in draw(st.sampled_from(pairs))
+        ]
+    elif granular <= 1:
+        selectors = draw(
+            st.lists(st.sampled_from(SELECTORS[kind]), min_size=1, max_size=2, unique=True)
+        )
         obj["granular_markings"] = [
             {"marking_ref": draw(st.sampled_from(MARKING_IDS)), "selectors": [s]} for s in selectors
         ]

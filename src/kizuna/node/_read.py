@@ -93,10 +93,11 @@ def _picked(
     received: dict[str, list[int]] = {}
     if q.ids and q.after_us is None and not q.spec_versions and len(rows) < q.limit:
         # A read of these ids alone (GET object): the rows are every version of them.
-        for r in rows:
-            if type_of(r.stix_id) in WITHHOLDABLE_TYPES and not hidden.withholds(
-                required_refs_of(r.body)
-            ):
+        mine = [r for r in rows if type_of(r.stix_id) in WITHHOLDABLE_TYPES]
+        for r, withheld in zip(
+            mine, hidden.withheld([required_refs_of(r.body) for r in mine]), strict=True
+        ):
+            if not withheld:
                 received.setdefault(r.stix_id, []).append(r.version_us)
         ids = []
     for start in range(0, len(ids), 500):
@@ -113,8 +114,9 @@ def _picked(
                     limit=1000,
                 )
             )
-            for r in every:
-                if not hidden.withholds(required_refs_of(r.body)):
+            gone_by_refs = hidden.withheld([required_refs_of(r.body) for r in every])
+            for r, gone in zip(every, gone_by_refs, strict=True):
+                if not gone:
                     received.setdefault(r.stix_id, []).append(r.version_us)
             if len(every) < 1000:
                 break
