@@ -158,7 +158,10 @@ class SearchIndex(StoreBase):
                 for term in terms
             ]
             if readable is not None:
-                conds.append(_gate(readable))
+                # On SQLite the search index leads, newest first, and stops at *limit*:
+                # SQLite's planner would otherwise walk the readable collections' versions
+                # and run the trigram query once per version (seconds for a few terms).
+                conds.append(_gate(readable, lead=not sqlite))
             if types:
                 conds.append(v.type.in_(sorted(set(types))))
             if before_us is not None:

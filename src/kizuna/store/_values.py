@@ -205,12 +205,15 @@ def _insert(conn: Connection, level: str, entries: Sequence[tuple[int, int]]) ->
         )
 
 
-def _gate(readable: Readable) -> ColumnElement[bool]:
+def _gate(readable: Readable, *, lead: bool = True) -> ColumnElement[bool]:
+    """The coarse gate over the versions table. With *lead* false its collection ids cannot
+    be looked up in an index, so that another table (the search index) leads the join."""
     v = t.versions.c
+    cid: ColumnElement[str] = v.collection_id if lead else v.collection_id.concat("")
     options: list[Any] = []
     for collection_id, sets in sorted(readable.items()):
         if sets is None:
-            options.append(v.collection_id == collection_id)
+            options.append(cid == collection_id)
         elif sets:
-            options.append(and_(v.collection_id == collection_id, v.marking_set.in_(sorted(sets))))
+            options.append(and_(cid == collection_id, v.marking_set.in_(sorted(sets))))
     return or_(*options) if options else false()
