@@ -141,6 +141,9 @@ versions = Table(
     # Paging in added_us order; marking_set in the index lets the gate's IN (...) filter skip
     # hidden rows without reading them.
     Index("ix_versions_collection_added_set", "collection_id", "added_us", "marking_set"),
+    # A page of a principal who may see few of a collection's versions: the first rows of
+    # each visible set, merged (store/_set_rows.py), instead of a walk past the hidden ones.
+    Index("ix_versions_collection_set_added", "collection_id", "marking_set", "added_us"),
     # match[type] pages: a sparse type is found without scanning the collection.
     Index("ix_versions_collection_type_added", "collection_id", "type", "added_us"),
     # PostgreSQL's id index: an index of the versions (it has no tables ordered by their key,
