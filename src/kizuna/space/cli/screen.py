@@ -182,7 +182,7 @@ def _report_status(result: ScreenResult, cat: catalogs.Catalog) -> None:
     "--workers",
     type=click.IntRange(min=1),
     default=None,
-    help="Processes [by the job's size: 1 below 24,000 object-hours, else the CPU count].",
+    help="Processes [by the job's size: 1 below 150,000 object-hours, else the idle CPUs].",
 )
 @click.option("--scheduler", default=None, help="Dask scheduler address, e.g. tcp://host:8786.")
 @click.option(

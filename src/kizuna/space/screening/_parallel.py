@@ -237,21 +237,31 @@ def screen_parallel(
     return replace(result, cpu_s=time.process_time() - c0 + elsewhere)
 
 
-#: Below this many object-hours one process is faster than two (worker start-up, the compiled
-#: kernel loaded in each): docs/benchmarks.md, "Conjunction screening".
-SMALL_JOB_OBJECT_HOURS = 24_000.0
+#: Below this many object-hours one process is faster than two: starting a worker and loading
+#: the compiled kernel in it costs about 2.5 s of wall time and 1.5 CPU-seconds, and one
+#: process screens about 30,000 object-hours per CPU-second (docs/benchmarks.md, "Conjunction
+#: screening", bench/screen_workers.py).
+SMALL_JOB_OBJECT_HOURS = 150_000.0
 
 
 def default_workers(objects: int, hours: float) -> int:
-    """How many processes to screen *objects* over *hours* with: 1 for a small job, else
-    every CPU.
+    """How many processes to screen *objects* over *hours* with: 1 for a small job; else the
+    CPUs that are idle (the CPU count less the load average beyond this process's own), at
+    least 1. On a machine that other jobs keep busy, a second worker only waits for a core.
 
-    >>> default_workers(1000, 6.0), default_workers(15_450, 24.0) >= 1
-    (1, True)
+    >>> default_workers(1000, 6.0)
+    1
+    >>> 1 <= default_workers(15_450, 24.0) <= (os.cpu_count() or 1)
+    True
     """
-    if objects * hours < SMALL_JOB_OBJECT_HOURS:
+    cpus = os.cpu_count() or 1
+    if objects * hours < SMALL_JOB_OBJECT_HOURS or cpus == 1:
         return 1
-    return os.cpu_count() or 1
+    try:
+        busy = max(os.getloadavg()[0] - 1.0, 0.0)
+    except OSError:  # pragma: no cover - no load average on this platform
+        busy = 0.0
+    return max(1, min(cpus, int(cpus - busy + 0.5)))
 
 
 def _process_key() -> str:
