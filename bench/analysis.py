@@ -170,8 +170,17 @@ def _objects(n: int, carried: str, carriers: int) -> list[bytes]:
     return out
 
 
-def _load(directory: Path, objects: list[bytes], *, index: bool) -> tuple[Node, str, float]:
+def _load(
+    directory: Path, objects: list[bytes], *, index: bool, variant: str = "levels"
+) -> tuple[Node, str, float]:
+    """Ingest *objects* into a new node; *variant* (with the index): ``levels`` as the store
+    keeps it, ``one`` with every entry in one table (level 0 never moves on), ``hook`` with
+    the keys computed and nothing entered."""
     node, _ = Node.init(directory, name="b", org="HOME", country="FRA")
+    if index and variant == "one":
+        node.store.value_level_0 = 2**62
+    elif index and variant == "hook":
+        node.store._enter_values = lambda conn, entries: None  # type: ignore[method-assign]
     if not index:
         node.close()
         cfg = (
@@ -251,10 +260,36 @@ def bench_store(stored: int, carriers: int, rounds: int, loads: int = 5) -> None
         node.close()
 
 
+def bench_levels(stored: int, loads: int) -> None:
+    """Ingest without the index, with it in one table, with its levels, and with the keys
+    computed but nothing entered, one load of each in turn, *loads* times."""
+    objects = _objects(stored, "c2.hot.example.net", min(10_000, stored))
+    rates: dict[str, list[float]] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for n in range(loads):
+            for variant in ("off", "one", "levels", "hook"):
+                node, _, r = _load(
+                    Path(tmp) / f"{variant}{n}", objects, index=variant != "off", variant=variant
+                )
+                node.close()
+                rates.setdefault(variant, []).append(r)
+    off = statistics.median(rates["off"])
+    print(
+        f"ingest of {stored:,} objects, batches of 1,000, {loads} load(s) of each (medians): "
+        + ", ".join(
+            f"{v} {statistics.median(r):,.0f} objects/s ({statistics.median(r) / off:.2f}x)"
+            for v, r in rates.items()
+        )
+    )
+
+
 def _distinct_values(node: Node) -> int:
     with node.store._read.connect() as conn:  # a measurement
         return int(
-            conn.exec_driver_sql("SELECT count(DISTINCT value_key) FROM value_index").scalar_one()
+            conn.exec_driver_sql(
+                "SELECT count(*) FROM (SELECT value_key FROM value_index UNION "
+                "SELECT value_key FROM value_index_0 UNION SELECT value_key FROM value_index_1)"
+            ).scalar_one()
         )
 
 
@@ -262,7 +297,7 @@ def _sqlite_bytes(node: Node) -> int:
     try:
         with node.store._read.connect() as conn:  # a measurement: SQLite's own page statistics
             row = conn.exec_driver_sql(
-                "SELECT sum(pgsize) FROM dbstat WHERE name = 'value_index'"
+                "SELECT sum(pgsize) FROM dbstat WHERE name LIKE 'value\\_index%' ESCAPE '\\'"
             ).scalar()
     except Exception:
         return 0
@@ -282,7 +317,15 @@ def main(argv: list[str] | None = None) -> int:
         "--store-only", action="store_true", help="only ingest, the index and related"
     )
     parser.add_argument("--matching-only", action="store_true", help="only matching")
+    parser.add_argument(
+        "--levels",
+        action="store_true",
+        help="only ingest: without the index, one table, levels, the hook alone",
+    )
     args = parser.parse_args(argv)
+    if args.levels:
+        bench_levels(args.stored, args.loads)
+        return 0
     if not args.store_only:
         objects = observation_objects(args.observations)
         bench_matching(args.equality, equality_patterns(args.equality), objects, "equality")

@@ -3,12 +3,14 @@
     .venv/bin/python bench/screen.py --scenario real --hours 24 --workers 2
     .venv/bin/python bench/screen.py --scenario 30k --hours 24 --workers 2
     .venv/bin/python bench/screen.py --all            # the scenarios of docs/benchmarks.md
+    .venv/bin/python bench/screen.py --scenario 100k --hours 24 --dask   # and on Dask
     .venv/bin/python bench/screen.py --primary 25544 --hours 168 --workers 1
     .venv/bin/python bench/screen.py --primary 25544,49157 --hours 24 --check  # = all-vs-all's
 
 ``real`` is the 15,450-object CelesTrak "active" catalog of 2026-05 (epochs 2026-05-19/20),
 screened from 2026-05-20T00:00Z. ``30k`` adds a synthetic debris population of 14,550 objects
-(:func:`synthetic_debris`, documented there) to reach 30,000. Threshold 5 km.
+(:func:`synthetic_debris`, documented there) to reach 30,000, ``100k`` the same population
+scaled to 84,550 to reach 100,000. Threshold 5 km.
 
 The *floor* is the time to propagate the screening knots alone (SGP4 ``SatrecArray`` at every
 ``knot_s``, in the same chunks and blocks as :func:`~kizuna.space.screening.screen_parallel`
@@ -144,9 +146,13 @@ def synthetic_debris(n_total: int, seed: int = 2026) -> list[ElementSet]:
 
 def load(scenario: str) -> catalog.Catalog:
     records = catalog.read(REAL.read_text(), source=REAL.name).records
-    if scenario == "30k":
-        records = records + synthetic_debris(30_000 - len(records))
+    if scenario in SIZES:
+        records = records + synthetic_debris(SIZES[scenario] - len(records))
     return catalog.build(records).catalog
+
+
+#: Synthetic scenarios: the real catalog plus synthetic_debris up to this many objects.
+SIZES = {"30k": 30_000, "100k": 100_000}
 
 
 def _floor_chunk(
@@ -184,7 +190,9 @@ def floor(cat: catalog.Catalog, hours: float, workers: int, knot_s: float, step_
         return time.perf_counter() - t
 
 
-def run(scenario: str, hours: float, workers: int, knot_s: float, step_s: float) -> None:
+def run(
+    scenario: str, hours: float, workers: int, knot_s: float, step_s: float, dask: bool = False
+) -> None:
     cat = load(scenario)
     floor_s = floor(cat, hours, workers, knot_s, step_s)
     c0 = _cpu()
@@ -214,6 +222,30 @@ def run(scenario: str, hours: float, workers: int, knot_s: float, step_s: float)
         f"not propagated {failed}, floor {floor_s:6.1f} s, ratio {wall / floor_s:4.1f}x",
         flush=True,
     )
+    if dask:
+        import distributed
+
+        with distributed.LocalCluster(
+            n_workers=workers, threads_per_worker=1, dashboard_address=None
+        ) as cluster:
+            t0 = time.perf_counter()
+            other = screen_parallel(
+                cat, START, hours, 5.0, scheduler=cluster.scheduler_address,
+                chunk_hours=CHUNK_HOURS, knot_s=knot_s, step_s=step_s,
+            )  # fmt: skip
+            dask_wall = time.perf_counter() - t0
+        same = (
+            np.array_equal(other.object1, result.object1)
+            and np.array_equal(other.object2, result.object2)
+            and np.allclose(other.tca_s, result.tca_s, atol=1e-6, rtol=0.0)
+            and np.allclose(other.miss_km, result.miss_km, atol=1e-9, rtol=0.0)
+            and other.proximity.pairs() == result.proximity.pairs()
+        )
+        print(
+            f"  Dask LocalCluster ({workers} workers): wall {dask_wall:7.1f} s, "
+            f"events {len(other)}, identical events and proximity pairs: {same}",
+            flush=True,
+        )
 
 
 def _keys(result: screening.ScreenResult, numbers: set[int]) -> list[tuple[int, int, float]]:
@@ -269,7 +301,10 @@ def run_primary(
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--scenario", choices=["real", "30k"], default="real")
+    parser.add_argument("--scenario", choices=["real", "30k", "100k"], default="real")
+    parser.add_argument(
+        "--dask", action="store_true", help="also on a Dask LocalCluster of --workers workers"
+    )
     parser.add_argument("--hours", type=float, default=24.0)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--knot-s", type=float, default=120.0)
@@ -291,7 +326,7 @@ def main() -> None:
                 check=True,
             )  # fmt: skip
         return
-    run(args.scenario, args.hours, args.workers, args.knot_s, args.step_s)
+    run(args.scenario, args.hours, args.workers, args.knot_s, args.step_s, args.dask)
 
 
 if __name__ == "__main__":

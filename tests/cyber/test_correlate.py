@@ -59,6 +59,10 @@ class World:
         self.node, _ = Node.init(
             directory, name="n", org="HOME", country="FRA", communities=["NATO"], database=database
         )
+        # Levels of the value index that move on after a few entries, so that finds and
+        # deletes cover every level and entries on their way between them.
+        self.node.store.value_level_0 = 2
+        self.node.store.value_level_1 = 3
         self.node.add_org("PARTNER", "DEU", ["NATO"])
         self.node.add_user("analyst", "PARTNER")
         self.open = self.node.add_collection("open", alias="open").id
@@ -237,6 +241,15 @@ def _index_lifecycle(world: World, tmp_path: Path) -> None:
     assert store.value_entries([key], {world.open: frozenset()}) == []
     store.delete_versions(world.open, [entries[0][1]])
     assert store.value_entries([key]) == []
+    assert store.value_index_entries() == 0  # gone from the index, not only unreachable
+    # Entries that moved on to the larger levels are found and deleted there too.
+    many = [_sco("domain", f"h{n}.example") for n in range(12)]
+    world.put(world.open, many)
+    assert store.value_index_entries() == 12
+    found = store.value_entries([value_key("domain-name", f"h{n}.example") for n in range(12)])
+    assert sorted(e[3] for e in found) == sorted(o["id"] for o in many)
+    store.delete_versions(world.open, [e[1] for e in found])
+    assert store.value_index_entries() == 0
     world.put(world.open, [_sco("domain", "c2.example.")])
     world.node.close()
     config = (tmp_path / "node" / "kizuna.toml").read_text()

@@ -181,21 +181,33 @@ def hidden_ids(world: World, who: Who) -> set[str]:
         hidden = now
 
 
+def _names(value: Any, hidden: set[str]) -> bool:
+    """Does *value* hold a hidden id anywhere (a string, an object's key, at any depth)?"""
+    if isinstance(value, str):
+        return value in hidden
+    if isinstance(value, dict):
+        return any(_names(k, hidden) or _names(v, hidden) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_names(v, hidden) for v in value)
+    return False
+
+
 def _ref_places(node: Any, place: Place, hidden: set[str], out: list[Place]) -> None:
     """Places of references to hidden ids (markings are not references)."""
     if isinstance(node, dict):
         for key, value in node.items():
             if key in ("object_marking_refs", "granular_markings", "marking_ref"):
                 continue
-            if key.endswith("_ref") and isinstance(value, str):
-                if value in hidden:
-                    out.append((*place, key))
-            elif key.endswith("_refs") and isinstance(value, list):
-                gone = [i for i, v in enumerate(value) if v in hidden]
+            if key.endswith("_refs") and isinstance(value, list):
+                gone = [i for i, v in enumerate(value) if _names(v, hidden)]
                 if gone and len(gone) == len(value):
                     out.append((*place, key))
                 else:
                     out.extend((*place, key, i) for i in gone)
+            elif key.endswith(("_ref", "_refs")):
+                # Whatever its shape (a custom property may hold a list or an object).
+                if _names(value, hidden):
+                    out.append((*place, key))
             else:
                 _ref_places(value, (*place, key), hidden, out)
     elif isinstance(node, list):

@@ -1,12 +1,15 @@
 """Computed products take the markings of the fields they were computed from (docs/policy.md,
 "Derived products"): a conjunction screened on a node carries the granular markings of both
-space objects' elements, not only their object markings."""
+space objects' elements, not only their object markings. On SQLite and PostgreSQL; the
+conjunction is read back over HTTP by a reader the sources' elements admit and by one they
+do not."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
+import httpx
 from click.testing import CliRunner
 
 from kizuna.node import Node, ingest, read_page
@@ -16,6 +19,8 @@ from kizuna.space.formats import tle
 from kizuna.space.formats.omm import parse_epoch
 from kizuna.stix.markings import TLP2_IDS, releasability_id, releasability_marking
 from kizuna.store.types import ObjectQuery
+from tests.conftest import serve
+from tests.helpers import TAXII
 
 
 def _objects() -> list[dict[str, object]]:
@@ -38,12 +43,22 @@ def _objects() -> list[dict[str, object]]:
 
 
 def test_a_conjunction_carries_the_granular_markings_of_both_objects_elements(
-    tmp_path: Path,
+    tmp_path: Path, database: str
 ) -> None:
-    node, _ = Node.init(tmp_path / "node", name="jp", org="JAXA", country="JPN")
+    node, _ = Node.init(
+        tmp_path / "node", name="jp", org="JAXA", country="JPN", database=database
+    )
     c = node.add_collection("space")
     node.add_user("tokyo", "JAXA")
     node.grant(c.id, "JAXA", read=True, write=True, max_tlp="amber")
+    # Two readers of the collection: a French and a German organization. Each space
+    # object's elements are readable by the French one (REL TO JPN, NATO; REL TO JPN, FRA),
+    # E's epoch not by the German one: the conjunction is for the French one only.
+    node.add_org("CNES", "FRA")
+    node.add_org("DLR", "DEU")
+    tokens = {org: node.add_user(f"{org.lower()}-analyst", org) for org in ("CNES", "DLR")}
+    for org in tokens:
+        node.grant(c.id, org, read=True, write=False, max_tlp="amber")
     admin = node.store.user("admin")
     assert admin is not None
     raw = [json.dumps(o).encode() for o in _objects()]
@@ -63,4 +78,25 @@ def test_a_conjunction_carries_the_granular_markings_of_both_objects_elements(
     assert sorted(conjunction["object_marking_refs"]) == sorted(
         [TLP2_IDS["green"], releasability_id(["FRA", "JPN"])]
     )
+    # Over HTTP, as each reader: the French analyst reads it, the German one does not, by
+    # id (the same 404 as an id never stored) or in the collection's pages.
+    absent = f"{stix.CONJUNCTION_TYPE}--00000000-0000-4000-8000-000000000000"
+    with serve(node) as url:
+        answers = {}
+        for org, token in tokens.items():
+            headers = {"Authorization": f"Bearer {token}", "Accept": TAXII}
+            base = f"{url}/api/collections/{c.id}/objects/"
+            listed = httpx.get(base, params={"match[type]": stix.CONJUNCTION_TYPE}, headers=headers)
+            assert listed.status_code == 200, listed.text
+            by_id = httpx.get(f"{base}{conjunction['id']}/", headers=headers)
+            never = httpx.get(f"{base}{absent}/", headers=headers)
+            answers[org] = (listed.json().get("objects", []), by_id, never)
+        objects, by_id, _ = answers["CNES"]
+        assert [o["id"] for o in objects] == [conjunction["id"]] and by_id.status_code == 200
+        objects, by_id, never = answers["DLR"]
+        assert objects == []
+        assert (by_id.status_code, by_id.text.replace(conjunction["id"], absent)) == (
+            404,
+            never.text,
+        )
     node.close()

@@ -41,6 +41,7 @@ from kizuna.cli import main
 from kizuna.node import Node, read_page
 from kizuna.policy import gate as gate_module
 from kizuna.policy.gate import Gate
+from kizuna.policy.refs import NOT_REFS
 from kizuna.store.types import ObjectQuery, VersionMatch
 from kizuna.sync.engine import peer_round
 from tests.conftest import serve_app
@@ -432,6 +433,28 @@ def _anything_onward(self: Gate, principal: Any, m: Any) -> bool:
     return True
 
 
+def _string_refs_only(obj: Any) -> set[str]:
+    """References as read before 2026-12-04: a ``_ref`` only when a string, a ``_refs`` only
+    its string entries."""
+    found: set[str] = set()
+    stack = [obj]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key in NOT_REFS or key == "granular_markings":
+                    continue
+                if key.endswith("_ref") and isinstance(value, str):
+                    found.add(value)
+                elif key.endswith("_refs") and isinstance(value, list):
+                    found.update(v for v in value if isinstance(v, str))
+                elif isinstance(value, dict | list):
+                    stack.append(value)
+        elif isinstance(node, list):
+            stack.extend(v for v in node if isinstance(v, dict | list))
+    return found
+
+
 #: One rule of the gate broken at a time (docs/policy.md's words for it), and the patch.
 BROKEN = {
     "a required reference to a hidden object withholds (Rule 4)": (
@@ -441,6 +464,10 @@ BROKEN = {
     "kept granular markings follow the list entries they mark (Rule 3)": (
         "reindexed",
         _entry_unchanged,
+    ),
+    "a reference of any shape names every id it holds (Rule 4)": (
+        "referenced_ids",
+        _string_refs_only,
     ),
 }
 

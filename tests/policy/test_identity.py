@@ -14,10 +14,13 @@ import pytest
 from kizuna.errors import BadRequest
 from kizuna.node import read_page
 from kizuna.policy.principal import Kind, Principal, PrincipalKey, releasability_codes
+from kizuna.stix.markings import releasability_marking
 from kizuna.store.types import ObjectQuery
 from kizuna.sync.engine import peer_principal
 from tests.helpers import indicator
-from tests.policy.ingress import add_collection, rel, world
+from tests.policy.ingress import add_collection, failures, rel, world
+
+REL_FRA = releasability_marking(["FRA"])
 
 
 @pytest.mark.parametrize("peer_account", [True, False])
@@ -94,3 +97,40 @@ def test_a_country_is_neither_declared_nor_a_community(tmp_path: Path) -> None:
     assert releasability_codes("JPN", ["USA", "FVEY"], {}) == {"JPN", "FVEY"}
     assert releasability_codes("FRA", [], {"USA": frozenset({"FRA"})}) == {"FRA"}
     node.close()
+
+
+def test_organization_names_with_colons_do_not_share_what_a_writer_sent(
+    tmp_path: Path, database: str
+) -> None:
+    """Provenance names a peer's organization and name (``peer:ORG:NAME``); organization
+    ``A`` with the peer account ``B:c`` and organization ``A:B`` with ``c`` must not be one
+    writer, or the second would count the first's private marking-definition as one it sent
+    itself (Rule 6: a right guess and a wrong one get the same answer)."""
+    with world(tmp_path, database) as w:
+        w.node.add_org("A", "FRA")
+        w.node.add_org("A:B", "JPN")
+        cid = add_collection(w, "x", read=("A", "A:B"), write=("A", "A:B"))
+        w.tokens["B:c"] = w.node.add_user("B:c", "A", peer=True)
+        w.tokens["c"] = w.node.add_user("c", "A:B", peer=True)
+        first = w.node.authenticate(w.tokens["B:c"])
+        second = w.node.authenticate(w.tokens["c"])
+        assert first is not None and second is not None
+        assert first.origin != second.origin
+        statement = {
+            "type": "marking-definition",
+            "spec_version": "2.1",
+            "id": "marking-definition--8f3b1a52-3a0e-4a55-9d2f-6c1e8f0b7a11",
+            "created": "2026-05-01T00:00:00.000Z",
+            "definition_type": "statement",
+            "definition": {"statement": "Property of A; do not share"},
+            "object_marking_refs": [str(REL_FRA["id"])],
+        }
+        status = w.post("B:c", "x", REL_FRA, statement)
+        assert status["success_count"] == 2, status
+        wrong = {**statement, "definition": {"statement": "a guess"}}
+        answers = [failures(w.post("c", "x", d))[statement["id"]] for d in (statement, wrong)]
+        assert answers[0] == answers[1] and "taken" in answers[0]
+        marked = indicator(markings=[statement["id"]])
+        message = failures(w.post("c", "x", marked))[marked["id"]]
+        assert "not one you may use" in message
+        assert w.node.store.count(cid) == 2

@@ -142,6 +142,35 @@ def test_the_answer_does_not_change_when_a_hidden_version_is_added(
         assert answers() == before
 
 
+def test_a_source_withheld_from_the_writer_is_not_consulted(
+    tmp_path: Path, database: str
+) -> None:
+    """A relationship whose markings admit the writer but whose target it may not see is
+    withheld from it, so hidden (Rule 4): a note on it gets the answer for an absent id, and
+    a writer that receives it is held to it."""
+    with world(tmp_path, database) as w:
+        add_collection(w, "intel")
+        target = indicator(name="NATO only", markings=[rel("NATO")])
+        source = indicator(name="for all", markings=[tlp("amber")])
+        when = "2026-01-01T00:00:00.000Z"
+        withheld = {
+            "type": "relationship", "spec_version": "2.1", "id": f"relationship--{uuid.uuid4()}",
+            "created": when, "modified": when, "relationship_type": "related-to",
+            "source_ref": source["id"], "target_ref": target["id"],
+            "object_marking_refs": [tlp("amber")],
+        }  # fmt: skip
+        assert w.post("admin", "intel", target, source, withheld)["failure_count"] == 0
+        absent = f"relationship--{uuid.uuid4()}"
+        answers = []
+        for about in (withheld["id"], absent):
+            status = w.post("aiko", "intel", _note([about], [tlp("clear")]))
+            answers.append((status["success_count"], status["failure_count"]))
+        assert answers == [(1, 0), (1, 0)]
+        # camille (FRA, in NATO) receives the relationship: her note is held to it.
+        held = w.post("camille", "intel", _note([withheld["id"]], [tlp("clear")]))
+        assert held["failure_count"] == 1 and RULE in held["failures"][0]["message"]
+
+
 def test_a_source_hidden_from_the_writer_is_not_consulted(
     tmp_path: Path, database: str
 ) -> None:

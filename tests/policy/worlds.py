@@ -3,7 +3,8 @@ sees it, and the node that holds it.
 
 Objects of every shape the gate decides on: indicators (a type the fine pass never withholds)
 whose versions' markings get stricter and looser; custom objects with custom ``_ref`` and
-``_refs`` properties at the top, in lists of objects and under deep nesting (up to 400 levels of
+``_refs`` properties (of any shape: a ``_ref`` holding a list or an object, a ``_refs``
+holding objects and lists) at the top, in lists of objects and under deep nesting (up to 400 levels of
 lists, as stored before ingest limited depth); relationships, notes, opinions and sightings whose
 references point at any object (relationships at relationships, cycles, ids never stored), so
 that the fine pass withholds some and hides them in turn; granular markings on fields, on list
@@ -194,6 +195,15 @@ def _version(
             {"x_peer_ref": draw(anyid), "note": planter.token()},
             {"x_peer_ref": draw(anyid), "x_more_refs": [draw(anyid)]},
         ]
+        # Custom references of other shapes (validation leaves custom properties to their
+        # producer): a _ref holding a list or an object, a _refs holding objects and lists.
+        shape = draw(st.sampled_from(["", "list", "object", "entries"]))
+        if shape == "list":
+            obj["x_shaped_ref"] = [draw(anyid)]
+        elif shape == "object":
+            obj["x_shaped_ref"] = {"id": draw(anyid), "note": planter.token()}
+        elif shape == "entries":
+            obj["x_shaped_refs"] = [{"id": draw(anyid)}, [draw(anyid)], draw(anyid)]
         depth = draw(st.sampled_from([0, 0, 3, 40, 400]))
         if depth:
             obj["x_deep"] = _deep(depth, {"x_ref": draw(anyid), "v": planter.token()})
@@ -222,14 +232,18 @@ def _version(
     markings = draw(marking_lists)
     if markings:
         obj["object_marking_refs"] = markings
-    if draw(st.integers(0, 2)) == 0:
-        pairs = ENTRY_PAIRS.get(kind)
-        if pairs and draw(st.booleans()):
-            selectors = list(draw(st.sampled_from(pairs)))
-        else:
-            selectors = draw(
-                st.lists(st.sampled_from(SELECTORS[kind]), min_size=1, max_size=2, unique=True)
-            )
+    granular = draw(st.integers(0, 5))
+    pairs = ENTRY_PAIRS.get(kind)
+    if granular == 0 and pairs:
+        # Two entries of one list, each under its own marking (never merged into one entry).
+        obj["granular_markings"] = [
+            {"marking_ref": draw(st.sampled_from(MARKING_IDS)), "selectors": [s]}
+            for s in draw(st.sampled_from(pairs))
+        ]
+    elif granular <= 1:
+        selectors = draw(
+            st.lists(st.sampled_from(SELECTORS[kind]), min_size=1, max_size=2, unique=True)
+        )
         obj["granular_markings"] = [
             {"marking_ref": draw(st.sampled_from(MARKING_IDS)), "selectors": [s]} for s in selectors
         ]

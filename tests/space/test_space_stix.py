@@ -123,9 +123,27 @@ def test_conjunction_with_a_probability() -> None:
 
 def test_extension_definitions_have_fixed_ids() -> None:
     defs = extensions.space_extension_definitions()
-    assert [d["id"] for d in defs] == [stix.SPACE_OBJECT_EXTENSION, stix.CONJUNCTION_EXTENSION]
+    assert [d["id"] for d in defs] == [
+        stix.SPACE_OBJECT_EXTENSION,
+        stix.CONJUNCTION_EXTENSION,
+        stix.ELEMENT_SET_EXTENSION,
+    ]
     assert defs == extensions.space_extension_definitions()
     assert all(d in extensions.extension_definitions() for d in defs)
     for d in defs:
         _valid(d)
         assert d["extension_types"] == ["new-sdo"]
+
+
+def test_a_partners_element_set_is_its_own_object_of_the_same_space_object() -> None:
+    es = _records()[0]
+    jaxa = "identity--" + "1" * 8 + "-1111-4111-8111-" + "1" * 12
+    nspoc = "identity--" + "2" * 8 + "-2222-4222-8222-" + "2" * 12
+    a = stix.element_set(es, created_by_ref=jaxa)
+    b = stix.element_set(replace(es, mean_anomaly=1.0), created_by_ref=nspoc)
+    assert a["space_object_ref"] == b["space_object_ref"] == stix.space_object(es)["id"]
+    assert a["id"] != b["id"] and a["id"] == stix.element_set_id(jaxa, a["space_object_ref"])
+    newer = stix.element_set(replace(es, epoch=es.epoch + timedelta(days=1)), created_by_ref=jaxa)
+    assert newer["id"] == a["id"] and newer["modified"] > a["modified"]
+    assert stix.element_set_of(b) == replace(es, mean_anomaly=1.0)
+    _valid(a)

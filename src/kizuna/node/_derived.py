@@ -3,7 +3,8 @@ its sources (docs/policy.md, "Derived products"; the judgement is :mod:`kizuna.p
 
 Each source a product names is looked up wherever it is stored on the node, in every
 collection the writer reads (all of them for an administrator), at the latest version the
-writer may see there; an object of the same batch counts too. The answer therefore does not
+writer receives there (through the gate: a version the fine pass withholds from it is not
+one it may see); an object of the same batch counts too. The answer therefore does not
 change when a version hidden from the writer is added, and a source the writer cannot see at
 all is not consulted (a refusal would reveal it).
 """
@@ -16,6 +17,7 @@ import msgspec
 
 from kizuna.node._batch import Candidate, Refusal, refusal, version_text
 from kizuna.node._marking_rules import Rules
+from kizuna.node._read import read_page
 from kizuna.node._snapshot import Snapshot
 from kizuna.policy.derived import (
     DERIVED_TYPES,
@@ -51,26 +53,28 @@ def known_sources(
     )
     sets = snap.sets
     seen: list[tuple[str, int, tuple[str, ...]]] = []
-    for cid, visible in readable.items():
+    for cid in readable:
         after: int | None = None
         while True:
-            rows = store.query(
-                ObjectQuery(
-                    collection_id=cid,
-                    after_us=after,
-                    ids=tuple(wanted),
-                    versions=VersionMatch(last=True),
-                    marking_sets=visible,
-                    limit=_PAGE,
-                )
+            # Through the gate: what the writer receives, so that a source the fine pass
+            # withholds from it (a relationship whose target it may not see) is as hidden as
+            # one its markings hide, and not consulted (docs/policy.md, Rule 4).
+            page = read_page(
+                store,
+                snap,
+                principal,
+                snap.collections[cid],
+                ObjectQuery(cid, after_us=after, ids=tuple(wanted), versions=VersionMatch()),
+                _PAGE,
             )
-            for r in rows:
+            for item in page.items:
+                r = item.row
                 if r.marking_set not in sets:  # made since the snapshot: read them again
                     sets = store.marking_sets()
                 seen.append((r.stix_id, r.version_us, sets.get(r.marking_set, ("?",))))
-            if len(rows) < _PAGE:
+            if not page.more or page.last_added is None:
                 break
-            after = rows[-1].added_us
+            after = page.last_added
     wanted_set = set(wanted)
     for c in candidates:  # sources in the same batch count too
         if c.obj["id"] in wanted_set:

@@ -21,7 +21,7 @@ learnt is kept for the read's later questions, and forgotten after, since writes
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Sequence
 
 import msgspec
 
@@ -98,6 +98,17 @@ class Hidden:
             return False
         self.learn({i for slot in slots for i in slot})
         return withheld_by_refs(obj, {i for slot in slots for i in slot if self._decided[i]})
+
+    def withheld(self, objs: Sequence[dict[str, object]]) -> list[bool]:
+        """:meth:`withholds` for each of *objs*, their references learnt in one go (one
+        lookup for a page's relationships, not one per relationship)."""
+        slots = [required_slots(obj) for obj in objs]
+        self.learn({i for each in slots for slot in each for i in slot})
+        return [
+            bool(each)
+            and withheld_by_refs(obj, {i for slot in each for i in slot if self._decided[i]})
+            for obj, each in zip(objs, slots, strict=True)
+        ]
 
     def learn(self, ids: Iterable[str]) -> None:
         """Decide every id of *ids* not decided yet (and whatever that depends on)."""

@@ -24,7 +24,7 @@ object.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
 import msgspec
 
@@ -44,11 +44,13 @@ from kizuna.node._marking_rules import (
     check_markings,
     definitions,
     exercise_marking_id,
+    same_effect,
 )
 from kizuna.node._snapshot import Snapshot
 from kizuna.policy.principal import Principal
 from kizuna.policy.refs import needs_redaction, visibility_refs
 from kizuna.stix.limits import MAX_OBJECT_DEPTH
+from kizuna.stix.markings import meaning_is_public, parse_marking
 from kizuna.stix.rawjson import object_id, repeated_key, too_deep
 from kizuna.stix.timestamps import format_added, format_micros, now_micros, to_micros
 from kizuna.stix.validate import validate_object
@@ -87,6 +89,10 @@ class Batch:
     writer_reads: bool = True
     #: When the batch was judged (what a writer that may not read is told of an SCO).
     judged_us: int = 0
+    #: Its marking-definitions of ids the node did not hold when it was judged.
+    new_definitions: set[str] = field(default_factory=set)
+    #: Per accepted object, the marking-definitions it names (:func:`store_batch`).
+    marks: list[frozenset[str]] = field(default_factory=list)
 
     def finished(self, outcomes: list[tuple[Outcome, int]]) -> list[ObjectResult]:
         """Every object's result, given the store's outcome for each accepted one."""
@@ -141,9 +147,80 @@ def ingest(
 
 
 def store_batch(tx: Transaction, batch: Batch) -> list[ObjectResult]:
-    """The last pass: store the accepted objects in *tx*; every object's result."""
+    """The last pass: store the accepted objects in *tx*; every object's result.
+
+    The batch was judged before the write lock: a marking-definition new then may have been
+    stored since by another writer (two POSTs of one id at once). Unless both mean the same
+    and their id says it (as :func:`check_batch` would then accept it), this batch's is
+    refused, with everything of the batch marked with it (:func:`raced`): one of the two is
+    stored, the other refused, whatever their content, and nothing of it half-stored.
+    """
+    if batch.new_definitions:
+        batch = raced(batch, tx.marking_definition_bodies(sorted(batch.new_definitions)))
     outcomes = tx.add_versions(batch.versions) if batch.accepted else []
     return batch.finished(outcomes)
+
+
+def raced(batch: Batch, stored: dict[str, bytes]) -> Batch:
+    """*batch* without its marking-definitions that *stored* (definitions stored since it
+    was judged) now holds under another meaning, or under a meaning their id does not say,
+    and without what is marked with them, to the end of the chain."""
+    ours = dict(batch.versions.marking_definitions)
+    bad = set()
+    for mid, body in stored.items():
+        mine = parse_marking(msgspec.json.decode(ours[mid]))
+        theirs = parse_marking(msgspec.json.decode(body))
+        if not (meaning_is_public(mid, mine) and same_effect(theirs, mine)):
+            bad.add(mid)
+    if not bad:
+        return batch
+    results = batch.results.copy()
+    items = list(batch.versions.items)
+    out: set[int] = set()  # positions among the accepted
+    while True:
+        grown = False
+        for n, (accepted, item) in enumerate(zip(batch.accepted, items, strict=True)):
+            if n in out:
+                continue
+            if item.type == "marking-definition" and item.stix_id in bad:
+                message = (
+                    f"another marking-definition with the id {item.stix_id} was stored while "
+                    "this envelope was being judged (marking-definitions are immutable): "
+                    "send it again to have it judged against the stored one"
+                )
+            elif named := sorted(batch.marks[n] & bad):
+                message = (
+                    f"marking {named[0]} was refused in this envelope (see its own failure); "
+                    "nothing marked with it can be stored"
+                )
+                if item.type == "marking-definition" and item.stix_id not in bad:
+                    bad.add(item.stix_id)
+                    grown = True
+            else:
+                continue
+            out.add(n)
+            results[accepted.index] = ObjectResult(
+                False, item.stix_id, accepted.version_text, message
+            )
+        if not grown:
+            break
+    keep = [n for n in range(len(items)) if n not in out]
+    v = batch.versions
+    versions = replace(
+        v,
+        items=[items[n] for n in keep],
+        marking_definitions=[(mid, body) for mid, body in ours.items() if mid not in bad],
+        values=None if v.values is None else [v.values[n] for n in keep],
+        texts=None if v.texts is None else [v.texts[n] for n in keep],
+    )
+    return replace(
+        batch,
+        results=results,
+        accepted=[batch.accepted[n] for n in keep],
+        versions=versions,
+        new_definitions=batch.new_definitions - bad,
+        marks=[batch.marks[n] for n in keep],
+    )
 
 
 def check_batch(
@@ -216,6 +293,8 @@ def check_batch(
         ),
         writer_reads=access.can_read,
         judged_us=judged_us,
+        new_definitions={mid for mid, _ in bodies if store.marking_definition(mid) is None},
+        marks=[frozenset(all_marking_refs(c.obj)) for c in candidates],
     )
 
 

@@ -25,6 +25,7 @@ from kizuna.node._peers import Peers
 from kizuna.node._snapshot import COMMUNITIES_SETTING
 from kizuna.node._text import search_text
 from kizuna.policy.communities import DEFAULT_COMMUNITIES
+from kizuna.policy.refs import needs_redaction
 from kizuna.stix.extensions import extension_definitions
 from kizuna.stix.ids import derived_id
 from kizuna.stix.markings import builtin_markings
@@ -64,6 +65,7 @@ class Node(Accounts, Peers, Collections, Markings):
         store.search_text = search_text if cfg.search_index else None
         if not read_only:
             store.create_schema()
+            recheck_redaction(store)
         return cls(directory, cfg, store)
 
     @classmethod
@@ -121,6 +123,7 @@ class Node(Accounts, Peers, Collections, Markings):
                 json.dumps({k: list(v) for k, v in DEFAULT_COMMUNITIES.items()}),
             )
             store.set_setting("identity", json.dumps(node.identity()))
+            store.set_setting(*_REDACTION_RULE)  # every version is stored under the rule
             node.add_org(org, country, cfg.communities)
             token = node.add_user("admin", org, admin=True)
             node._install_definitions()
@@ -207,3 +210,42 @@ def _remove_new(directory: Path, existed: bool, before: set[Path]) -> None:
             shutil.rmtree(path, ignore_errors=True)
         else:
             path.unlink(missing_ok=True)
+
+
+#: The setting that says the stored versions' ``needs_redaction`` was decided by the rule of
+#: 2026-12-04: a ``*_ref`` or ``*_refs`` property of any shape refers to every string in it.
+_REDACTION_RULE = ("needs_redaction_rule", "2026-12-04")
+
+
+def recheck_redaction(store: SqlStore) -> None:
+    """Once per database: mark the versions stored before that rule whose references it now
+    sees (a custom ``x_..._ref`` holding a list, say), so that the gate's field-level pass
+    reads them; before, a hidden id there went out. Only bodies with a ``_ref`` beside those
+    of ``object_marking_refs`` are decoded."""
+    key, value = _REDACTION_RULE
+    if store.setting(key) == value:
+        return
+    after = 0
+    marked = 0
+    while True:
+        rows = store.unredacted(after, 5000)
+        if not rows:
+            break
+        after = rows[-1][0]
+        found = [a for a, body in rows if _needs_redaction_now(body)]
+        if found:
+            store.mark_needs_redaction(found)
+            marked += len(found)
+    store.set_setting(key, value)
+    if marked:
+        log.info("%d stored version(s) now take the gate's field-level pass", marked)
+
+
+def _needs_redaction_now(body: bytes) -> bool:
+    if b"\\u" not in body and body.count(b"_ref") == body.count(b"object_marking_refs"):
+        return False
+    try:
+        obj = msgspec.json.decode(body)
+    except (msgspec.DecodeError, RecursionError):
+        return True
+    return isinstance(obj, dict) and needs_redaction(obj, body)

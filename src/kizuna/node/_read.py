@@ -18,7 +18,7 @@ from kizuna.node._hidden import Hidden, required_refs_of
 from kizuna.node._snapshot import PUBLIC_KINDS, Snapshot
 from kizuna.policy.principal import Principal
 from kizuna.policy.refs import identifiers_in, releases_unchanged
-from kizuna.policy.required import WITHHOLDABLE_TYPES, type_of
+from kizuna.policy.required import WITHHOLDABLE_TYPES
 from kizuna.store.sql import SqlStore
 from kizuna.store.types import Collection, ObjectQuery, StoredVersion, VersionMatch
 
@@ -87,18 +87,23 @@ def _picked(
     """*rows* (the answer to *q*) without the versions of withholdable objects that are not
     the first or last (as *q* asks) of the versions the principal receives in the collection,
     nor one it names (``match[version]`` timestamps)."""
-    ids = sorted({r.stix_id for r in rows if type_of(r.stix_id) in WITHHOLDABLE_TYPES})
+    ids = sorted({r.stix_id for r in rows if r.type in WITHHOLDABLE_TYPES})
     if not ids:
         return rows
     received: dict[str, list[int]] = {}
     if q.ids and q.after_us is None and not q.spec_versions and len(rows) < q.limit:
         # A read of these ids alone (GET object): the rows are every version of them.
-        for r in rows:
-            if type_of(r.stix_id) in WITHHOLDABLE_TYPES and not hidden.withholds(
-                required_refs_of(r.body)
-            ):
-                received.setdefault(r.stix_id, []).append(r.version_us)
+        _receive(received, [r for r in rows if r.type in WITHHOLDABLE_TYPES], hidden)
         ids = []
+    else:
+        # An id with one version the principal may see by its markings has that one as its
+        # first and last, unless withheld, which release() decides: only the others need
+        # their every version read.
+        several = store.several_versions(ids, q.marking_sets)
+        for r in rows:
+            if r.type in WITHHOLDABLE_TYPES and r.stix_id not in several:
+                received[r.stix_id] = [r.version_us]
+        ids = sorted(several)
     for start in range(0, len(ids), 500):
         chunk = tuple(ids[start : start + 500])
         after = None
@@ -113,9 +118,7 @@ def _picked(
                     limit=1000,
                 )
             )
-            for r in every:
-                if not hidden.withholds(required_refs_of(r.body)):
-                    received.setdefault(r.stix_id, []).append(r.version_us)
+            _receive(received, every, hidden)
             if len(every) < 1000:
                 break
             after = every[-1].added_us
@@ -130,10 +133,19 @@ def _picked(
     return [
         r
         for r in rows
-        if type_of(r.stix_id) not in WITHHOLDABLE_TYPES
+        if r.type not in WITHHOLDABLE_TYPES
         or r.version_us in wanted.get(r.stix_id, ())
         or r.version_us in m.at
     ]
+
+
+def _receive(received: dict[str, list[int]], rows: list[StoredVersion], hidden: Hidden) -> None:
+    """Add to *received* the versions of *rows* the fine pass does not withhold (their
+    references looked up together)."""
+    withheld = hidden.withheld([required_refs_of(r.body) for r in rows])
+    for r, gone in zip(rows, withheld, strict=True):
+        if not gone:
+            received.setdefault(r.stix_id, []).append(r.version_us)
 
 
 def release(

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from kizuna.policy.refs import NOT_REFS
+from kizuna.policy.refs import NOT_REFS, strings_in
 
 #: A place in an object: keys of objects and indexes of lists, from the top.
 Path = tuple[str | int, ...]
@@ -36,15 +36,18 @@ def ref_removals(obj: dict[str, Any], gone: set[str]) -> list[Path]:
                 if key in NOT_REFS or key == "granular_markings":
                     continue
                 here = (*path, key)
-                if key.endswith("_ref") and isinstance(value, str):
-                    if value in gone:
-                        out.append(here)
-                elif key.endswith("_refs") and isinstance(value, list):
-                    drop = [i for i, v in enumerate(value) if isinstance(v, str) and v in gone]
+                if key.endswith("_refs") and isinstance(value, list):
+                    # An entry goes when it names a gone id: a string, or anything holding one.
+                    drop = [i for i, v in enumerate(value) if strings_in(v) & gone]
                     if drop and len(drop) == len(value):
                         out.append(here)
                     else:
                         out.extend((*here, i) for i in drop)
+                elif key.endswith(("_ref", "_refs")):
+                    # A reference (or one of another shape: a custom property's value holding
+                    # a list or an object) goes whole when it names a gone id anywhere.
+                    if strings_in(value) & gone:
+                        out.append(here)
                 elif isinstance(value, dict | list):
                     stack.append((here, value))
         elif isinstance(node, list):

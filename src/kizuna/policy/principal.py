@@ -23,7 +23,15 @@ from dataclasses import dataclass
 
 from kizuna.policy.countries import is_country
 
-__all__ = ["Kind", "Principal", "PrincipalKey", "releasability_codes"]
+__all__ = [
+    "Kind",
+    "Principal",
+    "PrincipalKey",
+    "origin_org",
+    "origin_peer",
+    "peer_origin",
+    "releasability_codes",
+]
 
 
 class Kind(enum.Enum):
@@ -82,8 +90,49 @@ class Principal:
         never pushes a version back to a node of the organization it came from.
         """
         if self.peer is not None:
-            return f"peer:{self.org}:{self.peer}"
+            return peer_origin(self.org, self.peer)
         return f"user:{self.name}"
+
+
+def _part(text: str) -> str:
+    """A name as one ``:``-separated part of an origin: ``%`` and ``:`` escaped (percent
+    encoding; names without either, nearly all, are written as they are)."""
+    return text.replace("%", "%25").replace(":", "%3A")
+
+
+def _unpart(text: str) -> str:
+    return text.replace("%3A", ":").replace("%25", "%")
+
+
+def peer_origin(org: str, peer: str) -> str:
+    """The origin of what a peer node *peer* of organization *org* wrote: ``peer:ORG:NAME``,
+    each part escaped, so that no two (organization, peer) pairs share one, whatever ``:``
+    their names hold (organization ``A:B`` and peer ``c`` against ``A`` and ``B:c``).
+
+    >>> peer_origin("A:B", "c"), peer_origin("A", "B:c")
+    ('peer:A%3AB:c', 'peer:A:B%3Ac')
+    >>> origin_org(peer_origin("A:B", "c")), origin_org(peer_origin("A", "B:c"))
+    ('A:B', 'A')
+    """
+    return f"peer:{_part(org)}:{_part(peer)}"
+
+
+def origin_org(origin: str) -> str | None:
+    """The organization of a peer's origin (:func:`peer_origin`); None for any other."""
+    kind, _, rest = origin.partition(":")
+    if kind != "peer":
+        return None
+    org, _, _ = rest.partition(":")
+    return _unpart(org)
+
+
+def origin_peer(origin: str) -> str | None:
+    """The peer's name in a peer's origin (:func:`peer_origin`); None for any other."""
+    kind, _, rest = origin.partition(":")
+    if kind != "peer":
+        return None
+    _, _, name = rest.partition(":")
+    return _unpart(name)
 
 
 def releasability_codes(

@@ -20,6 +20,7 @@ __all__ = [
     "referenced_ids",
     "releases_unchanged",
     "required_slots",
+    "strings_in",
     "visibility_refs",
 ]
 
@@ -124,7 +125,12 @@ def _str_list(value: object) -> list[str]:
 
 
 def referenced_ids(obj: Any) -> set[str]:
-    """Ids in ``*_ref`` and ``*_refs`` properties, at any depth (markings excluded)."""
+    """Ids in ``*_ref`` and ``*_refs`` properties, at any depth (markings excluded).
+
+    Whatever shape the value has: a custom ``x_..._ref`` holding a list or an object, or an
+    ``x_..._refs`` holding objects or lists (validation leaves custom properties to their
+    producer), refers to every string inside it.
+    """
     found: set[str] = set()
     stack: list[Any] = [obj]
     while stack:
@@ -133,14 +139,28 @@ def referenced_ids(obj: Any) -> set[str]:
             for key, value in node.items():
                 if key in NOT_REFS or key == "granular_markings":
                     continue
-                if key.endswith("_ref") and isinstance(value, str):
-                    found.add(value)
-                elif key.endswith("_refs") and isinstance(value, list):
-                    found.update(v for v in value if isinstance(v, str))
+                if key.endswith(("_ref", "_refs")):
+                    found |= strings_in(value)
                 elif isinstance(value, dict | list):
                     stack.append(value)
         elif isinstance(node, list):
             stack.extend(v for v in node if isinstance(v, dict | list))
+    return found
+
+
+def strings_in(value: Any) -> set[str]:
+    """Every string in *value*, at any depth (keys of objects too), without recursion."""
+    found: set[str] = set()
+    stack: list[Any] = [value]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, str):
+            found.add(node)
+        elif isinstance(node, dict):
+            found.update(k for k in node if isinstance(k, str))
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
     return found
 
 

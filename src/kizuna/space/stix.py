@@ -39,6 +39,8 @@ from kizuna.space.formats.omm import ElementSet, format_epoch, parse_epoch
 from kizuna.stix.extensions import (
     CONJUNCTION_EXTENSION,
     CONJUNCTION_TYPE,
+    ELEMENT_SET_EXTENSION,
+    ELEMENT_SET_TYPE,
     SPACE_OBJECT_EXTENSION,
     SPACE_OBJECT_TYPE,
 )
@@ -52,10 +54,14 @@ if TYPE_CHECKING:  # screening (numba) is not needed to map its results
 __all__ = [
     "CONJUNCTION_EXTENSION",
     "CONJUNCTION_TYPE",
+    "ELEMENT_SET_EXTENSION",
+    "ELEMENT_SET_TYPE",
     "ENCOUNTER_PLANE",
     "SPACE_OBJECT_EXTENSION",
     "SPACE_OBJECT_TYPE",
     "conjunction",
+    "element_set",
+    "element_set_id",
     "element_set_of",
     "encounter_plane",
     "from_cdm",
@@ -147,9 +153,55 @@ def space_object(
     return obj
 
 
+def element_set_id(created_by_ref: str, space_object_ref: str) -> str:
+    """The id of one organization's element set of one space object (all its epochs are
+    versions of it)."""
+    return derived_id(ELEMENT_SET_TYPE, f"{created_by_ref}|{space_object_ref}")
+
+
+def element_set(
+    es: ElementSet, *, created_by_ref: str, object_marking_refs: Sequence[str] = ()
+) -> dict[str, Any]:
+    """What the organization *created_by_ref* observes of the space object of *es*: an
+    ``x-kizuna-element-set`` referencing it, version = element epoch.
+
+    >>> from kizuna.space.formats.omm import parse_epoch
+    >>> es = ElementSet(25544, parse_epoch("2026-05-20T12:00:00"), 15.5, .0007, 51.64, 247.46,
+    ...                 130.54, 325.03, object_name="ISS (ZARYA)", object_id="1998-067A")
+    >>> obj = element_set(es, created_by_ref="identity--" + "0" * 8 + "-0000-4000-8000-" + "0" * 12)
+    >>> obj["space_object_ref"] == space_object_id(25544, "1998-067A")
+    True
+    >>> element_set_of(obj) == es
+    True
+    """
+    if es.norad_cat_id is None:
+        raise ValueError("an element set needs a catalog number (NORAD_CAT_ID)")
+    ref = space_object_id(es.norad_cat_id, es.object_id)
+    carried = space_object(es, created_by_ref=created_by_ref)
+    obj: dict[str, Any] = {
+        "type": ELEMENT_SET_TYPE,
+        "spec_version": "2.1",
+        "id": element_set_id(created_by_ref, ref),
+        "created": _SPUTNIK,
+        "modified": _timestamp(es.epoch),
+        "created_by_ref": created_by_ref,
+        "space_object_ref": ref,
+        "norad_cat_id": es.norad_cat_id,
+        "elements": carried["elements"],
+        "extensions": {ELEMENT_SET_EXTENSION: {"extension_type": "new-sdo"}},
+    }
+    for name in ("name", "international_designator"):
+        if name in carried:
+            obj[name] = carried[name]
+    if object_marking_refs:
+        obj["object_marking_refs"] = list(object_marking_refs)
+    return obj
+
+
 def element_set_of(obj: Mapping[str, Any]) -> ElementSet:
-    """The element set a space object carries (raises ValueError when it is not usable)."""
-    if obj.get("type") != SPACE_OBJECT_TYPE:
+    """The element set a space object or an element-set object carries (raises ValueError
+    when it is not usable)."""
+    if obj.get("type") not in (SPACE_OBJECT_TYPE, ELEMENT_SET_TYPE):
         raise ValueError(f"not a {SPACE_OBJECT_TYPE}: {obj.get('type')!r}")
     raw = obj.get("elements")
     if not isinstance(raw, Mapping):

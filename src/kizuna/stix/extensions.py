@@ -9,6 +9,8 @@ from kizuna.stix.markings import EXERCISE_EXTENSION, KIZUNA_IDENTITY, RELEASABIL
 __all__ = [
     "CONJUNCTION_EXTENSION",
     "CONJUNCTION_TYPE",
+    "ELEMENT_SET_EXTENSION",
+    "ELEMENT_SET_TYPE",
     "SPACE_OBJECT_EXTENSION",
     "SPACE_OBJECT_TYPE",
     "extension_definition",
@@ -25,6 +27,8 @@ SPACE_OBJECT_TYPE = "x-kizuna-space-object"
 CONJUNCTION_TYPE = "x-kizuna-conjunction"
 SPACE_OBJECT_EXTENSION = "extension-definition--6b697a75-6e61-4000-8000-73706163656f"
 CONJUNCTION_EXTENSION = "extension-definition--6b697a75-6e61-4000-8000-636f6e6a756e"
+ELEMENT_SET_TYPE = "x-kizuna-element-set"
+ELEMENT_SET_EXTENSION = "extension-definition--6b697a75-6e61-4000-8000-656c656d7365"
 
 
 def kizuna_identity() -> dict[str, Any]:
@@ -87,7 +91,7 @@ def extension_definitions() -> list[dict[str, Any]]:
 
 
 def space_extension_definitions() -> list[dict[str, Any]]:
-    """The definitions (``new-sdo``) of the space domain's two object types."""
+    """The definitions (``new-sdo``) of the space domain's three object types."""
     return [
         extension_definition(
             SPACE_OBJECT_EXTENSION,
@@ -107,6 +111,16 @@ def space_extension_definitions() -> list[dict[str, Any]]:
             "(object 2 relative to object 1 in object 1's RTN frame), collision_probability and "
             "collision_probability_method when known (absent otherwise), and screening.",
             "https://kizuna.invalid/schemas/conjunction-1.0.json",
+            "new-sdo",
+        ),
+        extension_definition(
+            ELEMENT_SET_EXTENSION,
+            "Kizuna element set",
+            f"New SDO {ELEMENT_SET_TYPE}: what one organization observes of a space object "
+            "(space_object_ref, norad_cat_id): its SGP4 mean elements (elements: OMM keywords "
+            "in lower case), created by that organization (created_by_ref). The id is UUIDv5 "
+            "over '<created_by_ref>|<space_object_ref>'; a newer epoch is a new version.",
+            "https://kizuna.invalid/schemas/element-set-1.0.json",
             "new-sdo",
         ),
     ]

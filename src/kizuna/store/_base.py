@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import threading
+from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
@@ -38,6 +39,9 @@ class StoreBase:
         self._pending_cache: dict[str, int] = {}
         self._write_conn: Connection | None = None
         self._write_pid = 0
+        #: Versions per marking set, by collection (store/_set_rows.py): (when counted, counts).
+        self._set_rows: dict[str, tuple[float, Counter[int]]] = {}
+        self._set_rows_lock = threading.Lock()
 
     #: Keep the write connection open between transactions (SQLite: a pool checkout and
     #: check-in cost about 100 us a transaction). PostgreSQL checks one out each time, so

@@ -23,7 +23,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 
-from sqlalchemy import Connection, and_, column, false, or_, select, table
+from sqlalchemy import Connection, column, select, table
 from sqlalchemy.sql.elements import ColumnElement
 
 from kizuna.store import schema as t
@@ -158,10 +158,12 @@ class SearchIndex(StoreBase):
                 for term in terms
             ]
             if readable is not None:
-                conds.append(_gate_after_index(readable) if sqlite else _gate(readable))
+                # On SQLite the search index leads, newest first, and stops at *limit*:
+                # SQLite's planner would otherwise walk the readable collections' versions
+                # and run the trigram query once per version (seconds for a few terms).
+                conds.append(_gate(readable, lead=not sqlite))
             if types:
-                kinds = sorted(set(types))
-                conds.append(v.type.concat("").in_(kinds) if sqlite else v.type.in_(kinds))
+                conds.append(v.type.in_(sorted(set(types))))
             if before_us is not None:
                 conds.append(key < before_us)
             stmt = (
@@ -177,24 +179,6 @@ class SearchIndex(StoreBase):
         """How many versions the index holds (for measurements)."""
         with self._read.connect() as conn:
             return int(conn.exec_driver_sql("SELECT count(*) FROM search_index").scalar_one())
-
-
-def _gate_after_index(readable: Readable) -> ColumnElement[bool]:
-    """:func:`_gate` as SQLite should apply it here: to the rows the search index finds, in
-    its order (newest first), not as a way in. Written over expressions (``collection_id ||
-    ''``, ``marking_set + 0``) that no index of the versions answers, since SQLite otherwise
-    walks a collection's versions and asks the index about each: 430 s for a term found once
-    in 100,000 versions, against 5 ms so (docs/benchmarks.md)."""
-    v = t.versions.c
-    options: list[ColumnElement[bool]] = []
-    for collection_id, sets in sorted(readable.items()):
-        if sets is None:
-            options.append(v.collection_id.concat("") == collection_id)
-        elif sets:
-            options.append(
-                and_(v.collection_id.concat("") == collection_id, (v.marking_set + 0).in_(sorted(sets)))
-            )
-    return or_(*options) if options else false()
 
 
 def _sqlite_term(text: ColumnElement[str], term: str) -> ColumnElement[bool]:

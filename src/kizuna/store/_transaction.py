@@ -8,11 +8,13 @@ their outcomes, in one transaction; a peer pull its objects and its cursor.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, select
 
 from kizuna.stix.timestamps import now_micros
+from kizuna.store import schema
 from kizuna.store.types import Outcome, StatusRow, SyncCursor, VersionBatch
 
 if TYPE_CHECKING:
@@ -42,6 +44,8 @@ class Transaction:
         self._conn = conn
         #: The recent ids to record once committed: (merged up to, or None; (added_us, key)).
         self._recent: tuple[int | None, list[tuple[int, int]]] | None = None
+        #: The collection and the marking set of each version stored.
+        self._sets: tuple[str, list[int]] | None = None
 
     def add_versions(self, batch: VersionBatch) -> list[tuple[Outcome, int]]:
         """Store *batch*; per item, STORED or DUPLICATE and its ``added_us``.
@@ -114,6 +118,7 @@ class Transaction:
             store._enter_values(conn, store._value_entries(batch.values, stored))
             store._enter_text(conn, batch.texts, stored)
         new = [(r[0], r[10]) for r in rows]  # (added_us, key)
+        self._sets = (collection_id, [r[6] for r in rows])
         recent = store._recent_ids
         upto = None
         if (
@@ -126,6 +131,13 @@ class Transaction:
         self._recent = (upto, new)
         return results
 
+    def marking_definition_bodies(self, ids: Sequence[str]) -> dict[str, bytes]:
+        """The stored marking-definitions of *ids*, read under the write lock (what other
+        writers stored since a batch was judged)."""
+        t = schema.marking_definitions
+        rows = self._conn.execute(select(t.c.id, t.c.body).where(t.c.id.in_(list(ids))))
+        return {r[0]: bytes(r[1]) for r in rows}
+
     def set_cursor(self, cursor: SyncCursor) -> None:
         """Where a sync with a peer has got to, committed with what it brought."""
         self._store._set_cursor(self._conn, cursor)
@@ -137,7 +149,10 @@ class Transaction:
         )
 
     def _committed(self) -> None:
-        """After the commit: the new versions join the process's recent ids (SQLite)."""
+        """After the commit: the new versions join the process's recent ids (SQLite) and the
+        counts of versions per marking set (store/_set_rows.py)."""
+        if self._sets is not None:
+            self._store._counted(*self._sets)
         recent = self._store._recent_ids
         if recent is None or self._recent is None or not self._recent[1]:
             return

@@ -6,6 +6,14 @@ the store): ``add_versions`` computes them before the write lock and enters them
 transaction as the versions; ``delete_versions`` removes them with the versions. With no hook
 the index is not kept (the node setting ``value_index = false``).
 
+The index is three tables of the same form (``schema.value_index_0``, ``_1`` and
+``value_index``), levels of one index: a key is a hash, so the entries of one batch fall on
+as many pages of a large B-tree as there are entries, and each page written goes through the
+log; entries therefore enter the small level 0 (a few hundred pages), which moves into level
+1 in one sorted pass once it holds :data:`LEVEL_0` entries, which moves into the last level
+once it holds an eighth of it (at least :data:`LEVEL_1`). A sorted pass writes each page of
+the level it enters once, for many entries. Every read and delete covers the three.
+
 Reads answer the coarse gate in SQL, like every query of the store: only entries whose
 version lies in a collection the caller may read, under a marking set it may see there. The
 caller then reads the versions themselves through the fine gate.
@@ -15,7 +23,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import Any, Final
 
 from sqlalchemy import Connection, and_, false, or_, select
 from sqlalchemy.sql.elements import ColumnElement
@@ -31,6 +39,13 @@ Readable = Mapping[str, frozenset[int] | None]
 Entry = tuple[int, int, str, str]
 #: The setting that says whether the index holds every stored version ("on") or none.
 _STATE = "value_index"
+#: The setting that holds how many entries the last level holds (as of its last move).
+_LAST = "value_index_last_entries"
+#: Level 0 moves into level 1 past this many entries.
+LEVEL_0: Final = 20_000
+#: Level 1 moves into the last level past an eighth of it, and at least this many entries.
+LEVEL_1: Final = 100_000
+_LEVELS: Final = ("value_index_0", "value_index_1", "value_index")
 
 
 class ValueIndex(StoreBase):
@@ -39,6 +54,10 @@ class ValueIndex(StoreBase):
     #: (STIX type, body, the body decoded or None) -> the value keys of the object, without
     #: repeats; None: no index.
     value_keys: Callable[[str, bytes, Any], Sequence[int]] | None = None
+    #: Level 0 moves on past this many entries, level 1 past an eighth of the last level
+    #: and at least this many (tests make them small).
+    value_level_0: int = LEVEL_0
+    value_level_1: int = LEVEL_1
 
     def _value_entries(
         self, keys: Sequence[Sequence[int]] | None, stored: Sequence[tuple[int, int]]
@@ -49,13 +68,27 @@ class ValueIndex(StoreBase):
         return [(key, added) for index, added in stored for key in keys[index]]
 
     def _enter_values(self, conn: Connection, entries: Sequence[tuple[int, int]]) -> None:
-        if entries:
-            entries = sorted(entries)  # in key order: each insert lands next to the last
-            mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
-            conn.exec_driver_sql(
-                f"INSERT INTO value_index (value_key, added_us) VALUES ({mark}, {mark})",
-                list(entries),
-            )
+        if not entries:
+            return
+        _insert(conn, "value_index_0", sorted(entries))
+        held = conn.exec_driver_sql("SELECT count(*) FROM value_index_0").scalar_one()
+        if held <= self.value_level_0:
+            return
+        self._move_level(conn, "value_index_0", "value_index_1")
+        held = conn.exec_driver_sql("SELECT count(*) FROM value_index_1").scalar_one()
+        s = t.settings.c
+        last = int(conn.execute(select(s.value).where(s.key == _LAST)).scalar() or 0)
+        if held > max(self.value_level_1, last // 8):
+            self._move_level(conn, "value_index_1", "value_index")
+            self._put_setting(conn, _LAST, str(last + held))
+
+    def _move_level(self, conn: Connection, source: str, target: str) -> None:
+        """Move every entry of *source* into *target*, in key order (each page once)."""
+        conn.exec_driver_sql(
+            f"INSERT INTO {target} (value_key, added_us) "
+            f"SELECT value_key, added_us FROM {source} ORDER BY value_key, added_us"
+        )
+        conn.exec_driver_sql(f"DELETE FROM {source}")
 
     def _remove_values(self, conn: Connection, which: ColumnElement[bool]) -> None:
         """Remove the entries of the versions *which* selects (before they are deleted)."""
@@ -72,9 +105,11 @@ class ValueIndex(StoreBase):
         ]
         if entries:
             mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
-            conn.exec_driver_sql(
-                f"DELETE FROM value_index WHERE value_key = {mark} AND added_us = {mark}", entries
-            )
+            for level in _LEVELS:
+                conn.exec_driver_sql(
+                    f"DELETE FROM {level} WHERE value_key = {mark} AND added_us = {mark}",
+                    entries,
+                )
 
     def _prepare_value_index(self, conn: Connection) -> None:
         """When a store opens: a store that keeps the index fills it if it was not kept
@@ -85,13 +120,14 @@ class ValueIndex(StoreBase):
         wanted = "off" if self.value_keys is None else "on"
         if state == wanted:
             return
-        conn.exec_driver_sql("DELETE FROM value_index")
-        if wanted == "on":
-            self._fill_value_index(conn)
+        for level in _LEVELS:
+            conn.exec_driver_sql(f"DELETE FROM {level}")
+        total = self._fill_value_index(conn) if wanted == "on" else 0
         self._put_setting(conn, _STATE, wanted)
+        self._put_setting(conn, _LAST, str(total))
 
-    def _fill_value_index(self, conn: Connection) -> None:
-        """Enter every stored version."""
+    def _fill_value_index(self, conn: Connection) -> int:
+        """Enter every stored version (into the last level); how many entries that made."""
         hook = self.value_keys
         assert hook is not None
         v = t.versions.c
@@ -107,11 +143,12 @@ class ValueIndex(StoreBase):
             if not rows:
                 break
             entries = [(key, r[0]) for r in rows for key in hook(r[1], bytes(r[2]), None)]
-            self._enter_values(conn, entries)
+            _insert(conn, "value_index", sorted(entries))
             total += len(entries)
             after = rows[-1][0]
         if total:
             log.info("value index filled: %d entries", total)
+        return total
 
     def value_entries(
         self,
@@ -127,36 +164,56 @@ class ValueIndex(StoreBase):
         order after *after_us*, at most *limit*."""
         if not keys and key_range is None:
             return []
-        x, v = t.value_index.c, t.versions.c
-        conds: list[ColumnElement[bool]] = [x.added_us > after_us]
-        if key_range is not None:
-            conds.append(x.value_key.between(*key_range))
-        else:
-            conds.append(x.value_key.in_(sorted(set(keys))))
-        if readable is not None:
-            conds.append(_gate(readable))
-        stmt = (
-            select(x.value_key, x.added_us, v.collection_id, v.stix_id)
-            .select_from(t.value_index.join(t.versions, v.added_us == x.added_us))
-            .where(*conds)
-            .order_by(x.added_us)
-            .limit(limit)
-        )
+        v = t.versions.c
+        found: list[Entry] = []
         with self._read.connect() as conn:
-            return [(r[0], r[1], r[2], r[3]) for r in conn.execute(stmt)]
+            # Each level's first `limit` entries; the first `limit` of all are among them.
+            for level in (t.value_index_0, t.value_index_1, t.value_index):
+                x = level.c
+                conds: list[ColumnElement[bool]] = [x.added_us > after_us]
+                if key_range is not None:
+                    conds.append(x.value_key.between(*key_range))
+                else:
+                    conds.append(x.value_key.in_(sorted(set(keys))))
+                if readable is not None:
+                    conds.append(_gate(readable))
+                stmt = (
+                    select(x.value_key, x.added_us, v.collection_id, v.stix_id)
+                    .select_from(level.join(t.versions, v.added_us == x.added_us))
+                    .where(*conds)
+                    .order_by(x.added_us)
+                    .limit(limit)
+                )
+                found.extend((r[0], r[1], r[2], r[3]) for r in conn.execute(stmt))
+        found.sort(key=lambda e: (e[1], e[0]))
+        return found[:limit]
 
     def value_index_entries(self) -> int:
         """How many entries the index holds (for measurements)."""
         with self._read.connect() as conn:
-            return int(conn.exec_driver_sql("SELECT count(*) FROM value_index").scalar_one())
+            return sum(
+                int(conn.exec_driver_sql(f"SELECT count(*) FROM {level}").scalar_one())
+                for level in _LEVELS
+            )
 
 
-def _gate(readable: Readable) -> ColumnElement[bool]:
+def _insert(conn: Connection, level: str, entries: Sequence[tuple[int, int]]) -> None:
+    if entries:
+        mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+        conn.exec_driver_sql(
+            f"INSERT INTO {level} (value_key, added_us) VALUES ({mark}, {mark})", list(entries)
+        )
+
+
+def _gate(readable: Readable, *, lead: bool = True) -> ColumnElement[bool]:
+    """The coarse gate over the versions table. With *lead* false its collection ids cannot
+    be looked up in an index, so that another table (the search index) leads the join."""
     v = t.versions.c
+    cid: ColumnElement[str] = v.collection_id if lead else v.collection_id.concat("")
     options: list[Any] = []
     for collection_id, sets in sorted(readable.items()):
         if sets is None:
-            options.append(v.collection_id == collection_id)
+            options.append(cid == collection_id)
         elif sets:
-            options.append(and_(v.collection_id == collection_id, v.marking_set.in_(sorted(sets))))
+            options.append(and_(cid == collection_id, v.marking_set.in_(sorted(sets))))
     return or_(*options) if options else false()

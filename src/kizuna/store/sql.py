@@ -21,6 +21,8 @@ from sqlalchemy import (
     inspect,
     or_,
     select,
+    text,
+    update,
 )
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -30,6 +32,7 @@ from kizuna.store._ids import IdIndex
 from kizuna.store._keys import id_key, id_keys
 from kizuna.store._markings import Markings
 from kizuna.store._search import SearchIndex
+from kizuna.store._set_rows import SetRows
 from kizuna.store._sync_log import SyncLog
 from kizuna.store._transaction import Transaction
 from kizuna.store._values import ValueIndex
@@ -62,7 +65,7 @@ _VERSION_COLUMNS = (
 )
 
 
-class SqlStore(Directory, SyncLog, Markings, IdIndex, ValueIndex, SearchIndex):
+class SqlStore(Directory, SyncLog, Markings, IdIndex, ValueIndex, SearchIndex, SetRows):
     """A node's database. Use :func:`open_store` to get the adapter for a URL."""
 
     dialect = "generic"
@@ -204,10 +207,18 @@ class SqlStore(Directory, SyncLog, Markings, IdIndex, ValueIndex, SearchIndex):
                     # rows are filtered out by the marking sets in SQL), and the time of an
                     # answer does not tell the two apart (docs/policy.md, Rule 5).
                     of_ids = t.versions.c.added_us.in_([-1])
+            in_table = self._recent_ids is not None
+            if (
+                of_ids is None
+                and not q.types  # a page of some types: ix_versions_collection_type_added
+                and q.marking_sets
+                and self.sparse(q.collection_id, q.marking_sets)
+            ):
+                return _set_by_set(conn, q, in_table)
             order = t.versions.c.added_us + 0 if q.ids else t.versions.c.added_us
             stmt = (
                 select(*_VERSION_COLUMNS)
-                .where(*_conditions(q, of_ids, self._recent_ids is not None))
+                .where(*_conditions(q, of_ids, in_table))
                 .order_by(order)
                 .limit(q.limit)
             )
@@ -236,6 +247,50 @@ class SqlStore(Directory, SyncLog, Markings, IdIndex, ValueIndex, SearchIndex):
                 )
                 found.update((r[0], r[1], r[2]) for r in rows)
         return found
+
+    def several_versions(self, ids: Sequence[str], marking_sets: frozenset[int] | None) -> set[str]:
+        """Those of *ids* that may have two or more versions (``version_us``) under
+        *marking_sets* (None: any) in some collection: a superset, read from the id index
+        alone (an id with two or more versions in a collection has all of them there, on
+        SQLite too; ids sharing a key, or versions in other collections, only add to it)."""
+        keys = {i: id_key(i) for i in ids}
+        table = "id_index" if self._recent_ids is not None else "versions"
+        mark = "?" if self.dialect == "sqlite" else "%s"
+        sets = "" if marking_sets is None else ",".join(str(int(m)) for m in sorted(marking_sets))
+        found: set[int] = set()
+        unique = sorted(set(keys.values()))
+        with self._read.connect() as conn:
+            for start in range(0, len(unique), 500):
+                chunk = unique[start : start + 500]
+                sql = f"SELECT id_key FROM {table} WHERE id_key IN ({','.join([mark] * len(chunk))})"
+                if marking_sets is not None:
+                    sql += f" AND marking_set IN ({sets or '-1'})"
+                sql += " GROUP BY id_key HAVING count(DISTINCT version_us) > 1"
+                found.update(r[0] for r in conn.exec_driver_sql(sql, tuple(chunk)))
+        return {i for i, k in keys.items() if k in found}
+
+    def unredacted(self, after_us: int, limit: int) -> list[tuple[int, bytes]]:
+        """(added_us, body) of the next *limit* versions after *after_us* marked as needing
+        no field-level pass (``needs_redaction`` false), in ``added_us`` order."""
+        v = t.versions.c
+        with self._read.connect() as conn:
+            rows = conn.execute(
+                select(v.added_us, v.body)
+                .where(v.added_us > after_us, v.needs_redaction.is_(False))
+                .order_by(v.added_us)
+                .limit(limit)
+            ).all()
+        return [(r[0], bytes(r[1])) for r in rows]
+
+    def mark_needs_redaction(self, added: Sequence[int]) -> None:
+        """Mark these versions as needing the gate's field-level pass."""
+        v = t.versions
+        with self._writing() as conn:
+            for start in range(0, len(added), 500):
+                chunk = list(added[start : start + 500])
+                conn.execute(
+                    update(v).where(v.c.added_us.in_(chunk)).values(needs_redaction=True)
+                )
 
     def written_by(self, ids: Sequence[str], origin: str) -> set[str]:
         """Those of *ids* of which a version recorded with *origin* is stored (in any
@@ -288,6 +343,7 @@ class SqlStore(Directory, SyncLog, Markings, IdIndex, ValueIndex, SearchIndex):
             self._remove_values(conn, which)
             self._remove_text(conn, which)
             result = conn.execute(delete(t.versions).where(which))
+            self._uncounted(collection_id)
             if entries:
                 conn.exec_driver_sql(
                     "DELETE FROM id_index WHERE id_key = ? AND version_us = ? "
@@ -297,15 +353,59 @@ class SqlStore(Directory, SyncLog, Markings, IdIndex, ValueIndex, SearchIndex):
         return int(result.rowcount)
 
 
+def _set_by_set(conn: Connection, q: ObjectQuery, in_table: bool) -> list[StoredVersion]:
+    """*q*'s page read set by set (store/_set_rows.py): the next positions of each visible
+    marking set, from ``ix_versions_collection_set_added`` alone (the sets' first ``q.limit``
+    merged), and the rows at those positions that meet the rest of *q*, in one statement;
+    again after the last position while the page is short and more positions follow."""
+    assert q.marking_sets
+    sets = sorted(q.marking_sets)
+    arms = " UNION ALL ".join(
+        f"SELECT added_us FROM (SELECT added_us FROM versions WHERE collection_id = :c "
+        f"AND marking_set = :s{n} AND added_us > :after ORDER BY added_us LIMIT :n) AS s{n}"
+        for n in range(len(sets))
+    )
+    sql = f"SELECT added_us FROM ({arms}) AS merged ORDER BY added_us LIMIT :n"
+    v = t.versions.c
+    conds = _conditions(q, None, in_table, by_position=True)
+    out: list[StoredVersion] = []
+    after = -1 if q.after_us is None else q.after_us
+    while True:
+        want = q.limit - len(out)
+        binds = {"c": q.collection_id, "after": after, "n": want}
+        binds |= {f"s{n}": s for n, s in enumerate(sets)}
+        positions = text(sql).bindparams(**binds).columns(v.added_us)
+        stmt = (
+            select(*_VERSION_COLUMNS)
+            .where(v.added_us.in_(positions), *conds)
+            .order_by(v.added_us + 0)
+        )
+        found = [StoredVersion(*r[:9], bytes(r[9])) for r in conn.execute(stmt).all()]
+        out += found
+        if len(found) == want:
+            return out
+        # Short: the positions ran out, or the rest of q left some out (then go on after them).
+        last = conn.execute(text(sql).bindparams(**binds)).all()
+        if len(last) < want:
+            return out
+        after = last[-1][0]
+
+
 def _conditions(
-    q: ObjectQuery, of_ids: ColumnElement[bool] | None, in_table: bool
+    q: ObjectQuery,
+    of_ids: ColumnElement[bool] | None,
+    in_table: bool,
+    *,
+    by_position: bool = False,
 ) -> list[ColumnElement[bool]]:
     """The WHERE terms of *q*; *of_ids* selects the versions of its ids (``_of_keys``);
-    *in_table*: the id index is the table ``id_index`` (SQLite), else an index of versions."""
+    *in_table*: the id index is the table ``id_index`` (SQLite), else an index of versions;
+    *by_position*: the caller gives the rows' positions (``_set_by_set``)."""
     v = t.versions
-    # With ids, the id index found the rows: the collection is then checked on each (|| ''
-    # keeps SQLite from walking the whole collection by its index instead).
-    collection = v.c.collection_id.concat("") if q.ids else v.c.collection_id
+    # With ids, the id index found the rows (with positions, the caller): the collection is
+    # then checked on each (|| '' keeps SQLite from walking the whole collection by its index
+    # instead).
+    collection = v.c.collection_id.concat("") if q.ids or by_position else v.c.collection_id
     conds: list[ColumnElement[bool]] = [collection == q.collection_id]
     if q.after_us is not None:
         conds.append(v.c.added_us > q.after_us)

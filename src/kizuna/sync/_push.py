@@ -12,6 +12,7 @@ import logging
 
 from kizuna.errors import KizunaError, SyncError
 from kizuna.node import read_page
+from kizuna.policy.principal import origin_org
 from kizuna.store.types import ObjectQuery, SyncCursor, VersionMatch
 from kizuna.sync._link import LinkReport, Round
 
@@ -36,7 +37,6 @@ def push(rnd: Round, report: LinkReport) -> None:
             f"kizuna peer reset DIR {peer.name} [--since TIMESTAMP]"
         )
     after = int(raw) if raw else None
-    back = f"peer:{peer.org}:"
     while True:
         page = read_page(
             node.store,
@@ -50,7 +50,9 @@ def push(rnd: Round, report: LinkReport) -> None:
             break
         rnd.budget.spend_page()
         report.pages += 1
-        outgoing = [i.body for i in page.items if not i.row.origin.startswith(back)]
+        # Never back to a node of the organization a version came from: its whole name
+        # compared (a prefix would take organization "A" for "A:B").
+        outgoing = [i.body for i in page.items if origin_org(i.row.origin) != peer.org]
         if outgoing:
             result = rnd.client.add_objects(remote, outgoing)
             failures = result.failures[: len(outgoing)]

@@ -12,6 +12,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from kizuna.node import Snapshot
+from kizuna.policy.principal import origin_org, origin_peer
 from kizuna.stix.markings import Exercise, RelTo, Statement, Tlp
 
 #: FIRST's TLP 2.0 colours (text on black).
@@ -224,7 +225,7 @@ def origin_text(origin: str) -> str:
     if kind == "user":
         return f"posted by user {rest}"
     if kind == "peer":
-        org, _, name = rest.partition(":")
+        org, name = origin_org(origin) or "", origin_peer(origin) or ""
         return f"received from peer {name or org} ({org})"
     if kind == "file":
         return f"imported from file {rest}"

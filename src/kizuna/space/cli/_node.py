@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -12,7 +12,13 @@ from typing import TYPE_CHECKING, Any
 from kizuna.errors import InvalidInput
 from kizuna.policy.combine import source_marking_refs
 from kizuna.space.formats.omm import ElementSet
-from kizuna.space.stix import SPACE_OBJECT_TYPE, element_set_of, from_screening
+from kizuna.space.stix import (
+    ELEMENT_SET_TYPE,
+    SPACE_OBJECT_TYPE,
+    element_set_of,
+    from_screening,
+)
+from kizuna.stix.ids import derived_id
 
 if TYPE_CHECKING:
     from kizuna.space.screening import ScreenResult
@@ -22,6 +28,7 @@ __all__ = [
     "NodeCatalog",
     "derived_marking_definitions",
     "open_as",
+    "organization_identity",
     "read_catalog",
     "store_conjunctions",
 ]
@@ -32,12 +39,14 @@ SCREENED_FIELDS = ("elements", "norad_cat_id")
 
 @dataclass
 class NodeCatalog:
-    """The element sets a user may see, records that could not be used, and each object's id
-    and markings by catalog number."""
+    """The element sets a user may see (one per object, as chosen), records that could not be
+    used, each object's id and markings by catalog number, and which element-set object each
+    object's elements came from (absent: the space object's own)."""
 
     records: list[ElementSet]
     problems: list[str]
     refs: dict[int, tuple[str, tuple[str, ...]]]  # catalog number -> (STIX id, marking refs)
+    sources: dict[int, tuple[str, tuple[str, ...]]] = field(default_factory=dict)
 
 
 def open_as(directory: Path, collection_id: str, as_user: str) -> tuple[Any, Any, Any]:
@@ -50,8 +59,18 @@ def open_as(directory: Path, collection_id: str, as_user: str) -> tuple[Any, Any
     return node, node.principal_for(user), node.collection(collection_id)
 
 
-def read_catalog(node: Any, principal: Any, collection: Any) -> NodeCatalog:
-    """The newest version of every space object *principal* may see in *collection*."""
+def organization_identity(name: str) -> str:
+    """The STIX identity a node gives organization *name* (the same on every node)."""
+    return derived_id("identity", f"org:{name}")
+
+
+def read_catalog(
+    node: Any, principal: Any, collection: Any, elements_from: Sequence[str] = ()
+) -> NodeCatalog:
+    """The newest version of every space object *principal* may see in *collection*, and of
+    every partner's element set (``x-kizuna-element-set``) of them it may see: per object, the
+    element set of the first organization of *elements_from* that has one, else the newest
+    visible elements (the space object's own or any partner's)."""
     from kizuna.node import read_page
     from kizuna.store.types import ObjectQuery
 
@@ -59,9 +78,15 @@ def read_catalog(node: Any, principal: Any, collection: Any) -> NodeCatalog:
     if not snap.gate.access(principal, collection.id).can_read:
         raise InvalidInput(f"{principal.name} may not read collection {collection.id}")
     out = NodeCatalog([], [], {})
+    trust = [organization_identity(org) for org in elements_from]
+    # catalog number -> [(element set, source object id or "", creator, marks)]
+    choices: dict[int, list[tuple[ElementSet, str, str, tuple[str, ...]]]] = {}
+    objects: dict[int, tuple[str, tuple[str, ...]]] = {}
     after = None
     while True:
-        query = ObjectQuery(collection.id, after_us=after, types=(SPACE_OBJECT_TYPE,))
+        query = ObjectQuery(
+            collection.id, after_us=after, types=(SPACE_OBJECT_TYPE, ELEMENT_SET_TYPE)
+        )
         page = read_page(node.store, snap, principal, collection, query, 2000)
         for item in page.items:
             obj = json.loads(item.body)
@@ -70,14 +95,31 @@ def read_catalog(node: Any, principal: Any, collection: Any) -> NodeCatalog:
             except ValueError as exc:
                 out.problems.append(f"{collection.id}: {exc}")
                 continue
-            out.records.append(es)
             # The conjunction is computed from the elements: their granular markings count.
             marks = tuple(source_marking_refs(obj, SCREENED_FIELDS))
-            if es.norad_cat_id is not None:
-                out.refs[es.norad_cat_id] = (str(obj["id"]), marks)
+            if es.norad_cat_id is None:
+                continue
+            number = es.norad_cat_id
+            if obj["type"] == SPACE_OBJECT_TYPE:
+                objects[number] = (str(obj["id"]), marks)
+                choices.setdefault(number, []).append((es, "", "", marks))
+            else:
+                objects.setdefault(number, (str(obj["space_object_ref"]), ()))
+                creator = str(obj.get("created_by_ref", ""))
+                choices.setdefault(number, []).append((es, str(obj["id"]), creator, marks))
         if not page.more or page.last_added is None:
-            return out
+            break
         after = page.last_added
+    for number, options in sorted(choices.items()):
+        ranked = [o for who in trust for o in options if o[1] and o[2] == who]
+        es, source, _, marks = ranked[0] if ranked else max(options, key=lambda o: o[0].epoch)
+        out.records.append(es)
+        ref, own = objects[number]
+        # A conjunction derives from the space object and from the elements it used.
+        out.refs[number] = (ref, tuple(sorted({*own, *marks})) if source else own)
+        if source:
+            out.sources[number] = (source, marks)
+    return out
 
 
 def derived_marking_definitions(
@@ -98,15 +140,19 @@ def store_conjunctions(
     result: ScreenResult,
     records: Sequence[ElementSet],
     catalog_refs: dict[int, tuple[str, tuple[str, ...]]],
+    sources: dict[int, tuple[str, tuple[str, ...]]] | None = None,
 ) -> tuple[int, list[str]]:
     """Conjunction objects for every event, each marked no more releasable than either of its
-    two space objects (kizuna.policy.combine.derived_refs), ingested as *principal*."""
+    two space objects and the element sets it was computed from
+    (kizuna.policy.combine.derived_refs), ingested as *principal*. ``element_set_refs`` names,
+    per object, the partner's element set used (or the space object, for its own elements)."""
     from kizuna.node import ingest
     from kizuna.policy.combine import derived_refs
 
     snap = node.snapshot()
     marks = dict(catalog_refs.values())
     row_refs = [catalog_refs[int(es.norad_cat_id or -1)][0] for es in records]
+    used = {catalog_refs[number][0]: source for number, (source, _) in (sources or {}).items()}
     definitions: dict[str, dict[str, Any]] = {}
 
     def markings(a: str, b: str) -> list[str]:
@@ -119,6 +165,9 @@ def store_conjunctions(
     objects = from_screening(
         result, row_refs, markings, assessed=datetime.now(UTC), created_by_ref=None
     )
+    for obj in objects:
+        a, b = obj["space_object_refs"]
+        obj["element_set_refs"] = [used.get(a, a), used.get(b, b)]
     raw = [json.dumps(o).encode() for o in [*definitions.values(), *objects]]
     results = ingest(node.store, snap, principal, collection, raw, "computed:screening")
     stored = sum(1 for r in results if r.ok and r.stored)

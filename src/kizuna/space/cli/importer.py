@@ -12,15 +12,18 @@ import click
 from kizuna.errors import InvalidInput
 from kizuna.space import catalog as catalogs
 from kizuna.space.cli._console import err, progress
-from kizuna.space.cli._node import open_as
+from kizuna.space.cli._node import open_as, organization_identity
 from kizuna.space.formats.cdm import parse as parse_cdm
-from kizuna.space.stix import from_cdm, space_object
+from kizuna.space.stix import element_set, from_cdm, space_object
 
 __all__ = ["import_command", "objects_from_file"]
 
 
-def objects_from_file(path: Path) -> tuple[list[dict[str, Any]], list[str]]:
-    """STIX objects from one TLE/OMM (space objects) or CDM (a conjunction) file."""
+def objects_from_file(
+    path: Path, element_sets_by: str | None = None
+) -> tuple[list[dict[str, Any]], list[str]]:
+    """STIX objects from one TLE/OMM (space objects; with *element_sets_by*, an identity,
+    that organization's element sets of them instead) or CDM (a conjunction) file."""
     try:
         text = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
@@ -34,6 +37,8 @@ def objects_from_file(path: Path) -> tuple[list[dict[str, Any]], list[str]]:
     result = catalogs.read(text, source=str(path))
     built = catalogs.build(result.records, source=str(path))
     problems = [str(e) for e in [*result.errors, *built.errors]]
+    if element_sets_by is not None:
+        return [element_set(es, created_by_ref=element_sets_by) for es in built.records], problems
     return [space_object(es) for es in built.records], problems
 
 
@@ -43,8 +48,19 @@ def objects_from_file(path: Path) -> tuple[list[dict[str, Any]], list[str]]:
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--as", "as_user", default="admin", show_default=True, help="Import as this user.")
 @click.option("--batch", default=2000, show_default=True, help="Objects per transaction.")
+@click.option(
+    "--element-sets",
+    is_flag=True,
+    help="TLE/OMM in as the user's organization's own element sets (x-kizuna-element-set) "
+    "of the space objects, not as the space objects.",
+)
 def import_command(
-    directory: Path, collection_id: str, files: tuple[Path, ...], as_user: str, batch: int
+    directory: Path,
+    collection_id: str,
+    files: tuple[Path, ...],
+    as_user: str,
+    batch: int,
+    element_sets: bool,
 ) -> None:
     """Import TLE/3LE and OMM files as space objects, CDMs as conjunctions.
 
@@ -58,7 +74,8 @@ def import_command(
     bad_records = 0
     with progress("importing", False) as bar:
         for path in files:
-            objects, problems = objects_from_file(path)
+            by = organization_identity(principal.org) if element_sets else None
+            objects, problems = objects_from_file(path, by)
             bad_records += len(problems)
             for problem in problems:
                 err.print(problem, markup=False)

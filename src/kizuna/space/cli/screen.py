@@ -20,13 +20,21 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import click
+import numpy as np
 
 from kizuna.errors import InvalidInput
 from kizuna.space import catalog as catalogs
 from kizuna.space.cli._console import err, progress
 from kizuna.space.cli._node import open_as, read_catalog, store_conjunctions
+from kizuna.space.formats.oem import parse_kvn as parse_oem
 from kizuna.space.formats.omm import ElementSet
-from kizuna.space.screening import STATUS_TEXT, ScreenResult, is_cached, screen_parallel
+from kizuna.space.screening import (
+    STATUS_TEXT,
+    Ephemeris,
+    ScreenResult,
+    is_cached,
+    screen_parallel,
+)
 from kizuna.space.screening.events import write_cdms
 from kizuna.space.screening.report import DEFAULT_HBR_M, write_csv, write_json
 
@@ -35,6 +43,7 @@ __all__ = [
     "parse_start",
     "read_catalog_files",
     "screen_command",
+    "with_ephemerides",
 ]
 
 
@@ -67,6 +76,51 @@ def read_catalog_files(paths: Sequence[Path]) -> tuple[list[ElementSet], list[st
         records += result.records
         problems += [str(e) for e in result.errors]
     return records, problems
+
+
+def with_ephemerides(
+    cat: catalogs.Catalog, records: Sequence[ElementSet], paths: Sequence[Path]
+) -> tuple[catalogs.Catalog, dict[int, Ephemeris], list[int]]:
+    """The catalog with one row per OEM (its elements NaN, its states from the ephemeris) in
+    place of the row of the same object, the rows' ephemerides, and their catalog numbers.
+
+    An OEM names its object by ``OBJECT_ID``: an international designator (``1998-067A``)
+    or a catalog number; an object not in the catalog is numbered 0 (one such OEM at most).
+    """
+    by_designator = {es.object_id: es.norad_cat_id for es in records if es.object_id}
+    rows: list[catalogs.Catalog] = []
+    numbers: list[int] = []
+    ephemerides: list[Ephemeris] = []
+    for path in paths:
+        try:
+            oem = parse_oem(path.read_text(encoding="utf-8-sig"), source=str(path))
+        except (OSError, UnicodeDecodeError) as exc:
+            raise InvalidInput(f"{path}: cannot read the file ({exc})") from None
+        ident = oem.segments[0].object_id.strip()
+        number = int(ident) if ident.isdigit() else by_designator.get(ident) or 0
+        if number in numbers:
+            raise InvalidInput(f"{path}: a second ephemeris of object {number or ident}")
+        for note in oem.notes:
+            err.print(f"{path}: {note}", markup=False)
+        if number == 0:
+            err.print(f"{path}: OBJECT_ID {ident} is not in the catalog: reported as object 0")
+        numbers.append(number)
+        ephemerides.append(Ephemeris(oem))
+        nan = np.full((1, 9), np.nan)
+        rows.append(
+            catalogs.Catalog(
+                np.array([number], dtype=np.int64),
+                np.array([np.nan]),
+                np.array([np.nan]),
+                nan,
+                (oem.segments[0].object_name,),
+            )
+        )
+    keep = ~np.isin(cat.norad, np.array(numbers, dtype=np.int64))
+    rest = cat.take(keep)
+    combined = catalogs.Catalog.concat([rest, *rows])
+    trajectories = {len(rest) + k: e for k, e in enumerate(ephemerides)}
+    return combined, trajectories, numbers
 
 
 def parse_primaries(listed: str | None, path: Path | None) -> list[int] | None:
@@ -128,7 +182,7 @@ def _report_status(result: ScreenResult, cat: catalogs.Catalog) -> None:
     "--workers",
     type=click.IntRange(min=1),
     default=None,
-    help="Processes [by the job's size: 1 below 24,000 object-hours, else the CPU count].",
+    help="Processes [by the job's size: 1 below 150,000 object-hours, else the idle CPUs].",
 )
 @click.option("--scheduler", default=None, help="Dask scheduler address, e.g. tcp://host:8786.")
 @click.option(
@@ -182,6 +236,21 @@ def _report_status(result: ScreenResult, cat: catalogs.Catalog) -> None:
     default=None,
     help="Primaries' catalog numbers, one per line or separated by commas ('#' comments).",
 )
+@click.option(
+    "--primary-oem",
+    "primary_oems",
+    multiple=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="A primary's own ephemeris, CCSDS OEM (KVN), interpolated as its metadata says; "
+    "it replaces the catalog's elements of that object (matched by OBJECT_ID). Repeatable.",
+)
+@click.option(
+    "--elements-from",
+    default=None,
+    metavar="ORG[,ORG...]",
+    help="Node mode: per object, the element set of the first of these organizations that "
+    "has one the user may see, else the newest visible.",
+)
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 def screen_command(
     args: tuple[str, ...],
@@ -200,6 +269,8 @@ def screen_command(
     hbr_m: float,
     primary_list: str | None,
     primary_file: Path | None,
+    primary_oems: tuple[Path, ...],
+    elements_from: str | None,
     quiet: bool,
 ) -> None:
     """Screen a catalog for close approaches (all pairs) over a time window.
@@ -209,6 +280,16 @@ def screen_command(
     """
     when = parse_start(start)
     primaries = parse_primaries(primary_list, primary_file)
+    if primary_oems and (cdm_dir is not None or not catalog_files):
+        raise click.UsageError(
+            "--primary-oem works with --catalog files and CSV/JSON output (not yet with "
+            "--cdm-dir or a node)"
+        )
+    trusted = [o.strip() for o in (elements_from or "").split(",") if o.strip()]
+    if elements_from is not None and (catalog_files or not trusted):
+        raise click.UsageError(
+            "--elements-from ORG[,ORG...] works in node mode (DIR COLLECTION_ID)"
+        )
     if catalog_files:
         extra = [Path(a) for a in args]
         missing = [str(p) for p in extra if not p.is_file()]
@@ -218,7 +299,7 @@ def screen_command(
         from_node = None
     elif len(args) == 2:
         node, principal, collection = open_as(Path(args[0]), args[1], as_user)
-        from_node = read_catalog(node, principal, collection)
+        from_node = read_catalog(node, principal, collection, trusted)
         records, problems = from_node.records, from_node.problems
     else:
         raise click.UsageError("give DIR COLLECTION_ID, or --catalog FILE...")
@@ -228,6 +309,10 @@ def screen_command(
     for error in built.errors:
         err.print(str(error), markup=False)
     cat = built.catalog
+    trajectories: dict[int, Ephemeris] = {}
+    if primary_oems:
+        cat, trajectories, numbers = with_ephemerides(cat, built.records, primary_oems)
+        primaries = [*(primaries or []), *(n for n in numbers if n not in (primaries or []))]
     if len(cat) < 2:
         raise InvalidInput(f"nothing to screen: {len(cat)} usable element set(s)")
     if primaries is not None:
@@ -264,6 +349,7 @@ def screen_command(
             step_s=step_s,
             progress=advance,
             primaries=primaries,
+            trajectories=trajectories or None,
         )
     wall = time.perf_counter() - t0
     cpu = result.cpu_s  # this process during the call, and every worker process
@@ -301,7 +387,7 @@ def screen_command(
         err.print(f"wrote {written} CDM(s) to {cdm_dir}")
     if from_node is not None:
         stored, refused = store_conjunctions(
-            node, principal, collection, result, built.records, from_node.refs
+            node, principal, collection, result, built.records, from_node.refs, from_node.sources
         )
         err.print(f"stored {stored} conjunction object(s) in {collection.id}")
         for line in refused[:20]:

@@ -1,5 +1,6 @@
 """The text formats of space data: TLE/3LE (:mod:`.tle`), CCSDS OMM (:mod:`.omm`: KVN, XML,
-and CelesTrak/Space-Track JSON and CSV) and CCSDS CDM (:mod:`.cdm`: KVN and XML).
+and CelesTrak/Space-Track JSON and CSV), CCSDS CDM (:mod:`.cdm`: KVN and XML) and CCSDS OEM
+(:mod:`.oem`: KVN, read and interpolated).
 
 Parsers are pure (text in, records out). OMM and CDM share one CCSDS epoch parser
 (``_epoch``) and one way of reading and writing NDM/XML (``_xml``); every format's record

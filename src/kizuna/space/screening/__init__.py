@@ -23,10 +23,12 @@ from kizuna.space.screening._screen import (
     screen,
     tca_datetime,
 )
+from kizuna.space.screening._trajectory import Ephemeris
 
 __all__ = [
     "SMALL_JOB_OBJECT_HOURS",
     "STATUS_TEXT",
+    "Ephemeris",
     "ScreenResult",
     "default_workers",
     "is_cached",

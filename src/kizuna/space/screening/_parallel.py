@@ -19,7 +19,7 @@ import multiprocessing
 import os
 import socket
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, as_completed
 from dataclasses import replace
 from datetime import datetime, timedelta
@@ -37,6 +37,7 @@ from kizuna.space.screening._screen import (
     drop_together,
     screen_span,
 )
+from kizuna.space.screening._trajectory import Ephemeris
 
 __all__ = [
     "SMALL_JOB_OBJECT_HOURS",
@@ -80,6 +81,7 @@ def _run_chunk(
     knot_s: float,
     step_s: float,
     primary: npt.NDArray[np.bool_] | None = None,
+    trajectories: Mapping[int, Ephemeris] | None = None,
 ) -> ScreenResult:
     """Screen one chunk's *span*; keep the events whose TCA is in its interval."""
     a, b = interval
@@ -93,6 +95,7 @@ def _run_chunk(
         knot_s=knot_s,
         step_s=step_s,
         primary=primary,
+        trajectories=trajectories,
     )
     tca = result.tca_s + lo
     keep = (tca >= a) & ((tca <= b) if last else (tca < b))
@@ -190,6 +193,7 @@ def screen_parallel(
     progress: Callable[[float], None] | None = None,
     executor: Executor | None = None,
     primaries: Sequence[int] | None = None,
+    trajectories: Mapping[int, Ephemeris] | None = None,
 ) -> ScreenResult:
     """:func:`~kizuna.space.screening.screen` over time chunks run in parallel, merged.
 
@@ -205,6 +209,9 @@ def screen_parallel(
     events are those of the all-vs-all run that involve a primary, at a fraction of its cost.
     Rows and statuses still refer to *catalog* (a row left out has status 0).
 
+    *trajectories* (catalog row -> :class:`~kizuna.space.screening.Ephemeris`) gives those
+    rows their states from an ephemeris (an operator's OEM) instead of their elements.
+
     ``cpu_s`` of the result is the CPU time of this process during the call plus that of every
     other process a chunk ran in (all of it, from the process's start: its imports too).
     """
@@ -213,14 +220,16 @@ def screen_parallel(
         result = _screen_chunks(
             catalog, start, hours, threshold_km,
             workers or default_workers(len(catalog), hours), scheduler, chunk_hours, knot_s,
-            step_s, progress, executor, None,
+            step_s, progress, executor, None, trajectories,
         )  # fmt: skip
     else:
-        rows, primary = near_primaries(catalog, primaries, start, hours, threshold_km)
+        rows, primary = near_primaries(catalog, primaries, start, hours, threshold_km, trajectories)
+        where = {int(row): k for k, row in enumerate(rows.tolist())}
+        moved = {where[row]: t for row, t in (trajectories or {}).items() if row in where}
         sub = _screen_chunks(
             catalog.take(rows), start, hours, threshold_km,
             workers or default_workers(len(rows), hours), scheduler, chunk_hours,
-            knot_s, step_s, progress, executor, primary,
+            knot_s, step_s, progress, executor, primary, moved,
         )  # fmt: skip
         result = _in_catalog(sub, rows, len(catalog))
     own = _process_key()
@@ -228,21 +237,31 @@ def screen_parallel(
     return replace(result, cpu_s=time.process_time() - c0 + elsewhere)
 
 
-#: Below this many object-hours one process is faster than two (worker start-up, the compiled
-#: kernel loaded in each): docs/benchmarks.md, "Conjunction screening".
-SMALL_JOB_OBJECT_HOURS = 24_000.0
+#: Below this many object-hours one process is faster than two: starting a worker and loading
+#: the compiled kernel in it costs about 2.5 s of wall time and 1.5 CPU-seconds, and one
+#: process screens about 30,000 object-hours per CPU-second (docs/benchmarks.md, "Conjunction
+#: screening", bench/screen_workers.py).
+SMALL_JOB_OBJECT_HOURS = 150_000.0
 
 
 def default_workers(objects: int, hours: float) -> int:
-    """How many processes to screen *objects* over *hours* with: 1 for a small job, else
-    every CPU.
+    """How many processes to screen *objects* over *hours* with: 1 for a small job; else the
+    CPUs that are idle (the CPU count less the load average beyond this process's own), at
+    least 1. On a machine that other jobs keep busy, a second worker only waits for a core.
 
-    >>> default_workers(1000, 6.0), default_workers(15_450, 24.0) >= 1
-    (1, True)
+    >>> default_workers(1000, 6.0)
+    1
+    >>> 1 <= default_workers(15_450, 24.0) <= (os.cpu_count() or 1)
+    True
     """
-    if objects * hours < SMALL_JOB_OBJECT_HOURS:
+    cpus = os.cpu_count() or 1
+    if objects * hours < SMALL_JOB_OBJECT_HOURS or cpus == 1:
         return 1
-    return os.cpu_count() or 1
+    try:
+        busy = max(os.getloadavg()[0] - 1.0, 0.0)
+    except OSError:  # pragma: no cover - no load average on this platform
+        busy = 0.0
+    return max(1, min(cpus, int(cpus - busy + 0.5)))
 
 
 def _process_key() -> str:
@@ -276,6 +295,7 @@ def _screen_chunks(
     progress: Callable[[float], None] | None,
     executor: Executor | None,
     primary: npt.NDArray[np.bool_] | None,
+    trajectories: Mapping[int, Ephemeris] | None,
 ) -> ScreenResult:
     plan = plan_chunks(hours, workers, chunk_hours, knot_s, step_s)
     count = len(plan)
@@ -285,7 +305,16 @@ def _screen_chunks(
             last = k == count - 1
             parts.append(
                 _run_chunk(
-                    catalog, start, interval, span, last, threshold_km, knot_s, step_s, primary
+                    catalog,
+                    start,
+                    interval,
+                    span,
+                    last,
+                    threshold_km,
+                    knot_s,
+                    step_s,
+                    primary,
+                    trajectories,
                 )
             )
             if progress is not None:
@@ -311,6 +340,7 @@ def _screen_chunks(
                 knot_s,
                 step_s,
                 primary,
+                trajectories,
             )
             for k, (interval, span) in enumerate(plan)
         ]

@@ -17,7 +17,7 @@ are those of the all-vs-all run that involve a primary.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 import numpy as np
@@ -25,6 +25,7 @@ import numpy.typing as npt
 from sgp4.api import Satrec, SatrecArray
 
 from kizuna.space.catalog import Catalog, julian, satrecs
+from kizuna.space.screening._trajectory import Ephemeris
 
 __all__ = ["MARGIN_KM", "MARGIN_PER_KM", "SAMPLED_MARGIN_KM", "near_primaries", "radius_range"]
 
@@ -55,18 +56,27 @@ def radius_range(
 
 
 def _mean_span(
-    sats: list[Satrec], status: npt.NDArray[np.int8], jd0: float, fr0: float, hours: float
+    sats: list[Satrec],
+    status: npt.NDArray[np.int8],
+    jd0: float,
+    fr0: float,
+    hours: float,
+    fixed: Mapping[int, tuple[float, float]] | None = None,
 ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.bool_]]:
     """The radius range from SGP4's mean perigee and apogee at the start, the middle and the
-    end of the window, widened by the margins; and which objects failed."""
+    end of the window, widened by the margins (*fixed* rows: as given); and which objects
+    failed."""
     n = len(sats)
     lo = np.full(n, np.inf)
     hi = np.zeros(n)
     bad = status != 0
+    fixed = fixed or {}
+    for row in fixed:
+        bad[row] = False
     for t in (0.0, hours * 1800.0, hours * 3600.0):
         fr = fr0 + t / 86400.0
         for k, sat in enumerate(sats):
-            if bad[k]:
+            if bad[k] or k in fixed:
                 continue
             err, _, _ = sat.sgp4(jd0, fr)
             a, e = sat.am * _RE_KM, sat.em
@@ -78,8 +88,11 @@ def _mean_span(
     a = (lo + hi) / 2.0
     with np.errstate(invalid="ignore"):
         margin = MARGIN_KM + MARGIN_PER_KM * np.maximum(a - 8000.0, 0.0)
-    span = np.column_stack([lo - margin, hi + margin])
+        span = np.column_stack([lo - margin, hi + margin])
     span[bad] = (0.0, np.inf)
+    for row, (a_lo, a_hi) in fixed.items():
+        span[row] = (a_lo, a_hi)
+        bad[row] = True  # not to be sampled as an element set
     return span, bad
 
 
@@ -117,12 +130,26 @@ def near_primaries(
     start: datetime,
     hours: float,
     threshold_km: float,
+    trajectories: Mapping[int, Ephemeris] | None = None,
 ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.bool_]]:
     """The catalog rows that may come within *threshold_km* of a primary (the primaries
-    included), and which of those rows are primaries."""
+    included), and which of those rows are primaries. The rows of *trajectories* (states
+    from an ephemeris) get the radius range of their states every minute of the window,
+    widened by :data:`SAMPLED_MARGIN_KM`."""
     is_primary = np.isin(catalog.norad, np.asarray(list(primaries), dtype=np.int64))
     sats, status = satrecs(catalog)
     jd0, fr0 = julian(start)
+    fixed: dict[int, tuple[float, float]] = {}
+    for row, trajectory in (trajectories or {}).items():
+        t = np.append(np.arange(0.0, hours * 3600.0, _SAMPLE_S / 2.0), hours * 3600.0)
+        err, r, _ = trajectory.sgp4_array(np.full(t.shape, jd0), fr0 + t / 86400.0)
+        radius = np.linalg.norm(r, axis=1)[err == 0]
+        fixed[row] = (
+            (float(radius.min()) - SAMPLED_MARGIN_KM, float(radius.max()) + SAMPLED_MARGIN_KM)
+            if len(radius)
+            else (np.inf, -np.inf)  # no state in the window: near nothing
+        )
+        status[row] = 0
 
     def near(span: npt.NDArray[np.float64]) -> npt.NDArray[np.bool_]:
         out = is_primary.copy()
@@ -131,8 +158,10 @@ def near_primaries(
         return out
 
     # From mean elements first (cheap), then the sampled radii of those that passed.
-    span, bad = _mean_span(sats, status, jd0, fr0, hours)
+    span, bad = _mean_span(sats, status, jd0, fr0, hours, fixed)
     coarse = near(span)
     _sampled_span(span, sats, coarse & ~bad, jd0, fr0, hours)
+    for row, (lo, hi) in fixed.items():
+        span[row] = (lo, hi)
     rows = np.flatnonzero(coarse & near(span)).astype(np.int64)
     return rows, is_primary[rows]

@@ -23,7 +23,9 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 from scipy.optimize import brentq
-from sgp4.api import Satrec, SatrecArray
+from sgp4.api import Satrec
+
+from kizuna.space.screening._trajectory import sgp4_states
 
 __all__ = ["Proximity", "candidates", "check_together", "combine", "empty_proximity"]
 
@@ -147,8 +149,8 @@ def check_together(
     where = {int(o): k for k, o in enumerate(objects.tolist())}
     t = np.arange(0.0, window_s, step_s)
     t = np.append(t, window_s)
-    err, r, v = SatrecArray([sats[o] for o in objects.tolist()]).sgp4(
-        np.full(t.shape, jd0), fr0 + t / 86400.0
+    err, r, v = sgp4_states(
+        [sats[o] for o in objects.tolist()], np.full(t.shape, jd0), fr0 + t / 86400.0
     )
     out: list[tuple[int, int, float, float, float, float]] = []
     for a, b in zip(rows1.tolist(), rows2.tolist(), strict=True):

@@ -38,13 +38,14 @@ status code (:data:`STATUS_TEXT`) and takes no part where it fails.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from sgp4.api import Satrec, SatrecArray
+from sgp4.api import Satrec
 
 from kizuna.space.catalog import STATUS_BAD_ELEMENTS, Catalog, julian, satrecs
 from kizuna.space.screening._kernel import MU as _MU
@@ -56,6 +57,7 @@ from kizuna.space.screening._proximity import (
     check_together,
     empty_proximity,
 )
+from kizuna.space.screening._trajectory import Ephemeris, sgp4_states
 
 __all__ = [
     "EVENT_ARRAYS",
@@ -149,7 +151,7 @@ def propagate(
     """Positions and velocities (N, T, 3) at *times_s* after (jd0, fr0), with NaN rows where an
     object fails, and the per-object status (the first error met, 0 when none)."""
     t = np.asarray(times_s, dtype=float)
-    err, r, v = SatrecArray(sats).sgp4(np.full(t.shape, jd0), fr0 + t / 86400.0)
+    err, r, v = sgp4_states(sats, np.full(t.shape, jd0), fr0 + t / 86400.0)
     bad = (err != 0) | ~np.isfinite(r).all(axis=2)
     r[bad] = np.nan
     v[bad] = np.nan
@@ -298,10 +300,13 @@ def screen_span(
     block_knots: int = 60,
     progress: Callable[[float], None] | None = None,
     primary: npt.NDArray[np.bool_] | None = None,
+    trajectories: Mapping[int, Ephemeris] | None = None,
 ) -> ScreenResult:
     """What :func:`screen` does, keeping the events of the proximity pairs (a chunk of a longer
     window: a pair together in this chunk may not be in the next). With *primary* (a flag per
-    catalog row) only the pairs with at least one primary are refined and reported."""
+    catalog row) only the pairs with at least one primary are refined and reported.
+    *trajectories* gives catalog rows their states from an ephemeris instead of their
+    elements (which are then not used: NaN will do)."""
     if knot_s <= 0 or step_s <= 0 or hours <= 0 or threshold_km <= 0:
         raise ValueError("knot_s, step_s, hours and threshold_km must be positive")
     per = round(knot_s / step_s)
@@ -309,9 +314,13 @@ def screen_span(
         raise ValueError(f"knot_s ({knot_s}) must be a whole multiple of step_s ({step_s})")
     jd0, fr0 = julian(start)
     window = hours * 3600.0
+    sats: list[Any]
     sats, status = satrecs(catalog)
     n = len(sats)
     status = status.copy()
+    for row, trajectory in (trajectories or {}).items():
+        sats[row] = trajectory
+        status[row] = 0
     base_pad = _static_pad(catalog, knot_s)
     pad = base_pad.copy()
     seeds = _Seeds([], [], [])
