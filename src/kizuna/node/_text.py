@@ -43,12 +43,15 @@ MAX_CHARS: Final = 32_768
 _MAX_DEPTH: Final = 5
 
 
-def search_text(stix_type: str, body: bytes) -> str:
-    """The lower-cased text one stored object is found by (the store's ingest hook)."""
-    try:
-        obj = msgspec.json.decode(body)
-    except msgspec.DecodeError:
-        return ""
+def search_text(stix_type: str, body: bytes, parsed: Any = None) -> str:
+    """The lower-cased text one stored object is found by (the store's ingest hook). *parsed*
+    is what *body* decodes to, when the caller has it (then the body is not decoded again)."""
+    obj = parsed
+    if obj is None:
+        try:
+            obj = msgspec.json.decode(body)
+        except msgspec.DecodeError:
+            return ""
     return object_text(obj)
 
 

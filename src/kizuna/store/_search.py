@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from sqlalchemy import Connection, column, select, table
 from sqlalchemy.sql.elements import ColumnElement
@@ -41,8 +42,9 @@ _STATE = "search_index"
 class SearchIndex(StoreBase):
     """The search index (a part of :class:`~kizuna.store.sql.SqlStore`)."""
 
-    #: (STIX type, body) -> the lower-cased text to find the object by; None: no index.
-    search_text: Callable[[str, bytes], str] | None = None
+    #: (STIX type, body, the decoded body or None) -> the lower-cased text to find the
+    #: object by; None: no index.
+    search_text: Callable[[str, bytes, Any], str] | None = None
 
     def _is_sqlite(self, conn: Connection) -> bool:
         return conn.dialect.name == "sqlite"
@@ -124,7 +126,7 @@ class SearchIndex(StoreBase):
             ).all()
             if not rows:
                 break
-            texts = [hook(r[1], bytes(r[2])) for r in rows]
+            texts = [hook(r[1], bytes(r[2]), None) for r in rows]
             self._enter_text(conn, texts, [(i, r[0]) for i, r in enumerate(rows)])
             total += len(rows)
             after = rows[-1][0]

@@ -163,7 +163,7 @@ class SqlStore(Directory, SyncLog, Markings, IdIndex, ValueIndex, SearchIndex, S
         hook = self.value_keys
         values = None if hook is None else [hook(i.type, i.body, i.parsed) for i in items]
         text = self.search_text
-        texts = None if text is None else [text(i.type, i.body) for i in items]
+        texts = None if text is None else [text(i.type, i.body, i.parsed) for i in items]
         return VersionBatch(
             collection_id, items, origin, marking_definitions, visible, keys, values, texts
         )
