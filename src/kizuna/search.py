@@ -14,7 +14,7 @@ This is the public surface the CLI (``kizuna search``) and the UI (``/ui/search`
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -82,9 +82,7 @@ def search(
     if not wanted:
         return SearchResult([], 0, False)
     snap = snap or node.snapshot()
-    readable = snap.readable(principal)
-    if collections:
-        readable = {c: s for c, s in readable.items() if c in set(collections)}
+    readable = _readable(snap, principal, collections)
     found: list[Found] = []
     decided: set[tuple[str, str]] = set()
     before: int | None = None
@@ -95,12 +93,7 @@ def search(
         if not hits:
             return SearchResult(found[:limit], len(found), False)
         before = hits[-1][0]
-        todo: dict[str, list[str]] = {}
-        for _, cid, stix_id, _ in hits:
-            if (cid, stix_id) not in decided:
-                decided.add((cid, stix_id))
-                todo.setdefault(cid, []).append(stix_id)
-        for cid, ids in todo.items():
+        for cid, ids in _undecided(((cid, i) for _, cid, i, _ in hits), decided).items():
             found.extend(
                 f for f in _latest_matching(node, snap, principal, snap.collections[cid], ids, wanted)
                 if keep is None or keep(f)
@@ -108,6 +101,30 @@ def search(
         found.sort(key=lambda f: f.released.row.added_us, reverse=True)
     more = bool(node.store.search_hits(wanted, readable, types=types, before_us=before, limit=1))
     return SearchResult(found[:limit], min(len(found), cap), more or len(found) > cap)
+
+
+def _readable(
+    snap: Snapshot, principal: Principal, collections: Sequence[str]
+) -> dict[str, frozenset[int] | None]:
+    """What *principal* may read, narrowed to *collections* (ids; empty: every one)."""
+    readable = snap.readable(principal)
+    if not collections:
+        return readable
+    wanted = set(collections)
+    return {c: s for c, s in readable.items() if c in wanted}
+
+
+def _undecided(
+    found: Iterable[tuple[str, str]], decided: set[tuple[str, str]]
+) -> dict[str, list[str]]:
+    """The (collection, id) pairs of *found* not in *decided*, by collection, in order; each
+    is added to *decided*."""
+    todo: dict[str, list[str]] = {}
+    for cid, stix_id in found:
+        if (cid, stix_id) not in decided:
+            decided.add((cid, stix_id))
+            todo.setdefault(cid, []).append(stix_id)
+    return todo
 
 
 def _latest_matching(
@@ -211,9 +228,7 @@ def lookup(
             "set it to true; the index is filled when the node next opens"
         )
     snap = snap or node.snapshot()
-    readable = snap.readable(principal)
-    if collections:
-        readable = {c: s for c, s in readable.items() if c in set(collections)}
+    readable = _readable(snap, principal, collections)
     key = value_key(kind, value)
     found: list[Found] = []
     decided: set[tuple[str, str]] = set()
@@ -221,13 +236,9 @@ def lookup(
     more = False
     while True:
         entries = node.store.value_entries([key], readable, after_us=position, limit=_BATCH)
-        todo: dict[str, list[str]] = {}
-        for _, added, cid, stix_id in entries:
-            position = added
-            if (cid, stix_id) not in decided:
-                decided.add((cid, stix_id))
-                todo.setdefault(cid, []).append(stix_id)
-        for cid, ids in todo.items():
+        if entries:
+            position = entries[-1][1]
+        for cid, ids in _undecided(((cid, i) for _, _, cid, i in entries), decided).items():
             for f in _latest_holding(node, snap, principal, snap.collections[cid], ids, kind, value):
                 if (not types or f.released.row.type in types) and (keep is None or keep(f)):
                     found.append(f)

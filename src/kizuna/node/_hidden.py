@@ -93,11 +93,7 @@ class Hidden:
     def withholds(self, obj: dict[str, object]) -> bool:
         """Does the fine pass withhold *obj* (a version whose markings admit the principal)
         for its required references? (*obj* needs only its type and those references.)"""
-        slots = required_slots(obj)
-        if not slots:
-            return False
-        self.learn({i for slot in slots for i in slot})
-        return gate.withheld_by_refs(obj, {i for slot in slots for i in slot if self._decided[i]})
+        return self.withheld([obj])[0]
 
     def withheld(self, objs: Sequence[dict[str, object]]) -> list[bool]:
         """:meth:`withholds` for each of *objs*, their references learnt in one go (one
