@@ -226,8 +226,10 @@ check_world = settings(
     suppress_health_check=HEALTH,
 )(given(**WORLDS)(check))
 
-#: The same property, to show that it finds a broken rule: a few examples, no shrinking.
+#: The same property, to show that it finds a broken rule: a few examples, no shrinking, the
+#: same examples every run (a random draw of 80 missed a broken rule about one run in ten).
 check_broken = settings(
+    derandomize=True,
     max_examples=80,
     deadline=None,
     phases=[Phase.generate],
