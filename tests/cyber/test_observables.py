@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import msgspec
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -9,7 +10,9 @@ from hypothesis import strategies as st
 from kizuna.cyber.benign import Benign, parse_list
 from kizuna.cyber.normalize import address, domain, email, url
 from kizuna.cyber.observables import Observable, observables
+from kizuna.cyber.pattern import ObservationExpr
 from kizuna.cyber.values import IPV4_BASE, body_keys, holder_keys, network_range, value_key
+from tests.cyber._generate import batches, pattern_text, patterns
 
 
 def kinds(obj: dict[str, object]) -> list[tuple[str, str]]:
@@ -161,9 +164,71 @@ _TEXTS = st.one_of(
 def test_the_simple_pattern_shape_gives_what_the_parser_gives(
     otype: str, prop: str, text: str, w1: str, w2: str, w3: str, w4: str
 ) -> None:
-    from kizuna.cyber.observables import _parsed_observables, _simple
+    from kizuna.cyber.observables import _parsed_found, _simple
 
     pattern = f"[{w1}{otype}:{prop}{w2}={w3}'{text}'{w4}]"
     fast = _simple(pattern)
     assert fast is not None
-    assert fast == _parsed_observables(pattern)
+    assert fast == _parsed_found(pattern)
+
+
+# Text each normal form gives back as it is is answered without the general rules
+# (normalize._QUAD, _NAME, _URL): the two agree on it, and on text near it.
+_NEAR = st.text(alphabet="aAxhHfFpPtT:/.-_~[](){}@%?#01259 \t", max_size=24)
+
+
+@given(st.one_of(st.from_regex(r"[0-9]{1,3}(\.[0-9]{1,3}){3}", fullmatch=True), _NEAR))
+def test_an_address_as_the_general_rules_give_it(text: str) -> None:
+    from kizuna.cyber import normalize
+
+    assert address(text) == normalize._address(text)
+
+
+@given(
+    st.one_of(
+        st.from_regex(r"(hxxp|fxp|hxxps)?[a-z0-9_-]{1,8}(\.[a-z0-9_-]{1,8}){0,3}\.?",
+                      fullmatch=True),
+        _NEAR,
+    )
+)
+def test_a_domain_as_the_general_rules_give_it(text: str) -> None:
+    from kizuna.cyber import normalize
+
+    assert domain(text) == normalize._domain(text)
+
+
+@given(
+    st.one_of(
+        st.from_regex(
+            r"(https?|ftp|HTTP|hxxp)://[a-z0-9.-]{1,12}(/[A-Za-z0-9._~/%?#()\[\]-]{0,12})?",
+            fullmatch=True,
+        ),
+        _NEAR,
+    )
+)
+def test_a_url_as_the_general_rules_give_it(text: str) -> None:
+    from kizuna.cyber import normalize
+
+    assert url(text) == normalize._url(text)
+
+
+@given(st.integers(0, 2**32 - 1))
+def test_ipv4_keys_as_ipaddress_reads_them(number: int) -> None:
+    import ipaddress
+
+    text = str(ipaddress.IPv4Address(number))
+    assert value_key("ipv4-addr", text) == IPV4_BASE + number
+
+
+@given(batches(), st.lists(patterns(), max_size=4))
+def test_body_keys_are_the_keys_of_the_observables(
+    batch: list[dict[str, object]], exprs: list[ObservationExpr]
+) -> None:
+    indicators = [
+        {"type": "indicator", "pattern_type": "stix", "pattern": pattern_text(e)} for e in exprs
+    ]
+    for obj in [*batch, *indicators]:
+        assert isinstance(obj["type"], str)
+        expected = sorted({value_key(o.kind, o.value) for o in observables(obj)})
+        assert body_keys(obj["type"], msgspec.json.encode(obj)) == expected
+        assert body_keys(obj["type"], b"", obj) == expected

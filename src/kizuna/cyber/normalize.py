@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+import socket
 from typing import Final
 from urllib.parse import urlsplit, urlunsplit
 
@@ -29,6 +30,7 @@ __all__ = [
     "domain",
     "email",
     "hash_algorithm",
+    "ipv4_number",
     "mac",
     "refang",
     "registry_key",
@@ -52,10 +54,39 @@ def refang(text: str) -> str:
     return text
 
 
+#: Text that each normal form below would give back as it is (most of what feeds carry):
+#: answered without the general rules (tests/cyber/test_observables.py holds them equal).
+#: A dotted quad without leading zeros; a lower-case ASCII name (that does not begin as a
+#: defanged scheme); a lower-case URL with a path of unreserved characters and slashes only.
+_QUAD: Final = re.compile(
+    r"(?:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\.){3}"
+    r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
+)
+_NAME: Final = re.compile(r"(?!hxxp|fxp)[a-z0-9_-]+(?:\.[a-z0-9_-]+)*")
+_URL: Final = re.compile(r"(?:https?|ftp)://[a-z0-9-]+(?:\.[a-z0-9-]+)*(/[A-Za-z0-9._~/-]*)?")
+
+
 def address(text: str) -> tuple[str, str] | None:
     """(kind, canonical form) of an IP address or network: ``ipv4-addr``, ``ipv6-addr``,
     ``ipv4-net`` or ``ipv6-net``. Host bits of a network are cleared; a network of one
     address is that address; an IPv4-mapped IPv6 address is the IPv4 address."""
+    if _QUAD.fullmatch(text):
+        return ("ipv4-addr", text)
+    return _address(text)
+
+
+def ipv4_number(address: str) -> int:
+    """The number of an IPv4 address written as a dotted quad (ValueError otherwise).
+
+    >>> ipv4_number("0.0.1.2")
+    258
+    """
+    if _QUAD.fullmatch(address):
+        return int.from_bytes(socket.inet_aton(address), "big")
+    return int(ipaddress.IPv4Address(address))
+
+
+def _address(text: str) -> tuple[str, str] | None:
     text = refang(text)
     if "/" in text:
         try:
@@ -77,6 +108,12 @@ def address(text: str) -> tuple[str, str] | None:
 
 def domain(text: str) -> str | None:
     """Lower case, no trailing dot, international names in their ASCII (IDNA) form."""
+    if _NAME.fullmatch(text):
+        return text
+    return _domain(text)
+
+
+def _domain(text: str) -> str | None:
     text = refang(text).lower().rstrip(".")
     if not text or "/" in text or _SPACE.search(text):
         return None
@@ -107,6 +144,13 @@ def url(text: str) -> str:
     """Scheme and host in lower case, the default port and the fragment dropped, an empty
     path as ``/``, percent-escapes normalized. Text without a scheme keeps its path and has
     its host (up to the first ``/``) in lower case."""
+    plain = _URL.fullmatch(text)
+    if plain:
+        return text if plain.group(1) else text + "/"
+    return _url(text)
+
+
+def _url(text: str) -> str:
     text = refang(text)
     if "://" not in text:
         host, slash, rest = text.partition("/")

@@ -42,7 +42,15 @@ from kizuna.cyber.pattern import (
     parse_pattern,
 )
 
-__all__ = ["Normalizer", "Observable", "observable_at", "observables", "pattern_observables"]
+__all__ = [
+    "Found",
+    "Normalizer",
+    "Observable",
+    "found_values",
+    "observable_at",
+    "observables",
+    "pattern_observables",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,6 +116,10 @@ _PATHS: Final[dict[tuple[str, tuple[Step, ...]], Normalizer]] = {
     ("file", ("parent_directory_ref", "path")): _plain("directory"),
 }
 _HASHED: Final = frozenset({"file", "artifact", "x509-certificate"})
+#: Types with observables beyond their properties' own values (hashes, a header).
+_MORE: Final = _HASHED | {"network-traffic"}
+#: An observable as (kind, value, where), what :class:`Observable` holds.
+Found = tuple[str, str, str]
 
 
 def _hash(algorithm: str) -> Normalizer:
@@ -137,8 +149,8 @@ for (_type, _steps), _normal in _PATHS.items():
         _FIELDS.setdefault(_type, []).append((_steps[0], _normal, _where(_type, _steps)))
 
 
-def _sco(obj: dict[str, Any], otype: str) -> list[Observable]:
-    out: list[Observable] = []
+def _sco(obj: dict[str, Any], otype: str) -> list[Found]:
+    out: list[Found] = []
     for key, normal, where in _FIELDS.get(otype, ()):
         value = obj.get(key)
         if isinstance(value, int) and not isinstance(value, bool):
@@ -146,21 +158,23 @@ def _sco(obj: dict[str, Any], otype: str) -> list[Observable]:
         if isinstance(value, str):
             found = normal(value)
             if found is not None:
-                out.append(Observable(*found, where))
+                out.append((found[0], found[1], where))
+    if otype not in _MORE:
+        return out
     if otype == "network-traffic":
         steps = ("extensions", "http-request-ext", "request_header", "User-Agent")
         node: Any = obj
         for step in steps:
             node = node.get(step) if isinstance(node, dict) else None
         if isinstance(node, str) and node.strip():
-            out.append(Observable("user-agent", node, _where(otype, steps)))
+            out.append(("user-agent", node, _where(otype, steps)))
     hashes = obj.get("hashes")
     if otype in _HASHED and isinstance(hashes, dict):
         for algorithm, value in hashes.items():
             if isinstance(algorithm, str) and isinstance(value, str) and value.strip():
                 found = _hash(algorithm)(value)
                 if found is not None:
-                    out.append(Observable(*found, _where(otype, ("hashes", algorithm))))
+                    out.append((found[0], found[1], _where(otype, ("hashes", algorithm))))
     return out
 
 
@@ -211,34 +225,37 @@ _SIMPLE: Final = re.compile(
 )
 
 
-def _simple(pattern: str) -> list[Observable] | None:
+def _simple(pattern: str) -> list[Found] | None:
     m = _SIMPLE.fullmatch(pattern)
     if m is None:
         return None
     otype, prop, text = m.groups()
-    steps: tuple[Step, ...] = (prop,)
-    normal = _normalizer(otype, steps)
+    normal = _normalizer(otype, (prop,))
     where = f"{otype}:{prop}"
     if normal is None:
-        return [Observable(where, text, where)]
+        return [(where, text, where)]
     found = normal(text)
-    return [] if found is None else [Observable(*found, where)]
+    return [] if found is None else [(found[0], found[1], where)]
 
 
 def pattern_observables(pattern: str) -> list[Observable]:
     """The observables a STIX pattern compares with (see the module's docstring)."""
+    return [Observable(*f) for f in _pattern_found(pattern)]
+
+
+def _pattern_found(pattern: str) -> list[Found]:
     simple = _simple(pattern)
     if simple is not None:
         return simple
-    return _parsed_observables(pattern)
+    return _parsed_found(pattern)
 
 
-def _parsed_observables(pattern: str) -> list[Observable]:
+def _parsed_found(pattern: str) -> list[Found]:
     try:
         tree = parse_pattern(pattern)
     except PatternError:
         return []
-    out: list[Observable] = []
+    out: list[Found] = []
     for leaf in _leaves(tree):
         for c in comparisons(leaf.expr):
             otype, steps = c.path.object_type, c.path.steps
@@ -246,16 +263,22 @@ def _parsed_observables(pattern: str) -> list[Observable]:
             where = c.path.text()
             for text in _compared(c):
                 if normal is None:
-                    out.append(Observable(where, text, where))
+                    out.append((where, text, where))
                     continue
                 found = normal(text)
                 if found is not None:
-                    out.append(Observable(*found, where))
+                    out.append((found[0], found[1], where))
     return list(dict.fromkeys(out))
 
 
 def observables(obj: Any) -> list[Observable]:
     """The observables of one STIX object (each once, in the order found)."""
+    return [Observable(*f) for f in found_values(obj)]
+
+
+def found_values(obj: Any) -> list[Found]:
+    """:func:`observables` as (kind, value, where) tuples, without making an
+    :class:`Observable` of each (what the value index's keys are made from)."""
     if not isinstance(obj, dict):
         return []
     otype = obj.get("type")
@@ -264,11 +287,11 @@ def observables(obj: Any) -> list[Observable]:
     if otype == "indicator":
         pattern = obj.get("pattern")
         if obj.get("pattern_type", "stix") == "stix" and isinstance(pattern, str):
-            return pattern_observables(pattern)
+            return _pattern_found(pattern)
         return []
     if otype == "observed-data":
         embedded = obj.get("objects")
-        out: list[Observable] = []
+        out: list[Found] = []
         if isinstance(embedded, dict):
             for inner in embedded.values():
                 if isinstance(inner, dict) and isinstance(inner.get("type"), str):

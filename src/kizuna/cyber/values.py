@@ -19,12 +19,14 @@ True
 from __future__ import annotations
 
 import ipaddress
+import struct
 from hashlib import blake2b
 from typing import Any, Final
 
 import msgspec
 
-from kizuna.cyber.observables import Observable, observables
+from kizuna.cyber.normalize import ipv4_number
+from kizuna.cyber.observables import Observable, found_values
 
 __all__ = [
     "INDEXED_TYPES",
@@ -38,6 +40,7 @@ __all__ = [
 
 IPV4_BASE: Final = -(2**63)
 _IPV4_END: Final = IPV4_BASE + 2**32
+_SIGNED: Final = struct.Struct(">q").unpack  # eight bytes, big-endian, as a signed number
 
 #: Types whose objects can carry observables (others are not read at ingest at all).
 INDEXED_TYPES: Final = frozenset(
@@ -53,9 +56,8 @@ INDEXED_TYPES: Final = frozenset(
 def value_key(kind: str, value: str) -> int:
     """The key of a normalized value of *kind*."""
     if kind == "ipv4-addr":
-        return IPV4_BASE + int(ipaddress.IPv4Address(value))
-    digest = blake2b(f"{kind}\x00{value}".encode(), digest_size=8).digest()
-    key = int.from_bytes(digest, "big", signed=True)
+        return IPV4_BASE + ipv4_number(value)
+    key: int = _SIGNED(blake2b((kind + "\x00" + value).encode(), digest_size=8).digest())[0]
     return key + 2**32 if key < _IPV4_END else key
 
 
@@ -93,4 +95,7 @@ def body_keys(stix_type: str, body: bytes, parsed: Any = None) -> list[int]:
             obj = msgspec.json.decode(body)
         except msgspec.DecodeError:
             return []
-    return sorted({value_key(o.kind, o.value) for o in observables(obj)})
+    found = found_values(obj)
+    if len(found) == 1:
+        return [value_key(found[0][0], found[0][1])]
+    return sorted({value_key(kind, value) for kind, value, _ in found})
