@@ -225,6 +225,18 @@ def linking(
     capped = False
     for c in readable_collections(snap, principal):
         state = _links(node, snap, principal, c)
-        out.extend(state.items[sid] for sid in sorted(state.targets.get(stix_id, ())))
+        cached = sorted(state.targets.get(stix_id, ()))
         capped = capped or state.scanned >= LINKS_CAP
+        if not cached:
+            continue
+        # What the cache remembers is read again through the gate: an object stored since
+        # (in any collection) may have hidden what a cached version refers to, which then
+        # withholds it or removes the reference (docs/policy.md, Rule 4).
+        query = ObjectQuery(c.id, ids=tuple(cached))
+        page = read_page(node.store, snap, principal, c, query, len(cached))
+        fresh = [decode(c, released) for released in page.items]
+        out.extend(sorted(
+            (i for i in fresh if any(target == stix_id for _, target in refs_of(i.obj))),
+            key=lambda i: i.released.row.stix_id,
+        ))
     return out, capped
