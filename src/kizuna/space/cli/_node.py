@@ -17,6 +17,7 @@ from kizuna.space.stix import (
     SPACE_OBJECT_TYPE,
     element_set_of,
     from_screening,
+    space_object_id,
 )
 from kizuna.stix.ids import derived_id
 
@@ -104,7 +105,13 @@ def read_catalog(
                 objects[number] = (str(obj["id"]), marks)
                 choices.setdefault(number, []).append((es, "", "", marks))
             else:
-                objects.setdefault(number, (str(obj["space_object_ref"]), ()))
+                # The gate removes the reference to a space object hidden from the reader:
+                # the elements are then those of an object not stored here, under the id
+                # every node gives it (as when it is absent, so that nothing tells them apart).
+                ref = obj.get("space_object_ref")
+                if not isinstance(ref, str):
+                    ref = space_object_id(number, es.object_id)
+                objects.setdefault(number, (ref, ()))
                 creator = str(obj.get("created_by_ref", ""))
                 choices.setdefault(number, []).append((es, str(obj["id"]), creator, marks))
         if not page.more or page.last_added is None:
