@@ -16,7 +16,9 @@ from kizuna.space.stix import (
     ELEMENT_SET_TYPE,
     SPACE_OBJECT_TYPE,
     element_set_of,
+    from_proximity,
     from_screening,
+    space_object_id,
 )
 from kizuna.stix.ids import derived_id
 
@@ -104,7 +106,13 @@ def read_catalog(
                 objects[number] = (str(obj["id"]), marks)
                 choices.setdefault(number, []).append((es, "", "", marks))
             else:
-                objects.setdefault(number, (str(obj["space_object_ref"]), ()))
+                # The gate removes the reference to a space object hidden from the reader:
+                # the elements are then those of an object not stored here, under the id
+                # every node gives it (as when it is absent, so that nothing tells them apart).
+                ref = obj.get("space_object_ref")
+                if not isinstance(ref, str):
+                    ref = space_object_id(number, es.object_id)
+                objects.setdefault(number, (ref, ()))
                 creator = str(obj.get("created_by_ref", ""))
                 choices.setdefault(number, []).append((es, str(obj["id"]), creator, marks))
         if not page.more or page.last_added is None:
@@ -142,9 +150,11 @@ def store_conjunctions(
     catalog_refs: dict[int, tuple[str, tuple[str, ...]]],
     sources: dict[int, tuple[str, tuple[str, ...]]] | None = None,
 ) -> tuple[int, list[str]]:
-    """Conjunction objects for every event, each marked no more releasable than either of its
-    two space objects and the element sets it was computed from
-    (kizuna.policy.combine.derived_refs), ingested as *principal*. ``element_set_refs`` names,
+    """Conjunction objects for every event and every proximity pair (``kind: proximity``,
+    :func:`kizuna.space.stix.from_proximity`), each marked no more releasable than either of
+    its two space objects and the element sets it was computed from, their granular markings
+    on the screened fields included (kizuna.policy.combine.derived_refs), ingested as
+    *principal*. ``element_set_refs`` names,
     per object, the partner's element set used (or the space object, for its own elements)."""
     from kizuna.node import ingest
     from kizuna.policy.combine import derived_refs
@@ -162,9 +172,10 @@ def store_conjunctions(
             definitions[d["id"]] = d
         return refs
 
-    objects = from_screening(
-        result, row_refs, markings, assessed=datetime.now(UTC), created_by_ref=None
-    )
+    now = datetime.now(UTC)
+    objects = from_screening(result, row_refs, markings, assessed=now, created_by_ref=None)
+    # Pairs together over the whole window: one object each, marked as a conjunction is.
+    objects += from_proximity(result, row_refs, markings, assessed=now, created_by_ref=None)
     for obj in objects:
         a, b = obj["space_object_refs"]
         obj["element_set_refs"] = [used.get(a, a), used.get(b, b)]
