@@ -46,3 +46,17 @@ def test_a_hostile_file_is_refused_with_a_message(world: World, url: str, name: 
     assert "Refused" in answer.text
     assert stored() == before
     assert client.get(f"/ui/collections/{world.intel}/").status_code == 200
+
+
+def test_a_gzip_bomb_is_refused_past_its_decompressed_limit(world: World, url: str) -> None:
+    from kizuna.web._importing import MAX_DECOMPRESSED
+
+    client = sign_in(url, "partner", world.tokens["partner"])
+    page = client.get(f"/ui/collections/{world.intel}/")
+    head = b'{"type": "bundle", "id": "bundle--6f3c8a55-9a55-4c55-8c55-1c55b55a5c55", "objects": ['
+    bomb = gzip.compress(head + b" " * (MAX_DECOMPRESSED + 2**20) + b"]}", compresslevel=1)
+    assert len(bomb) < 2 * 2**20  # a small upload
+    answer = client.post(f"/ui/collections/{world.intel}/import",
+                         data={"csrf": csrf_of(page.text)}, files={"file": ("bomb.json.gz", bomb)})
+    assert answer.status_code == 400, answer.text[:300]
+    assert f"more than {MAX_DECOMPRESSED} bytes once decompressed" in answer.text
