@@ -192,8 +192,18 @@ def _names(value: Any, hidden: set[str]) -> bool:
     return False
 
 
-def _ref_places(node: Any, place: Place, hidden: set[str], out: list[Place]) -> None:
-    """Places of references to hidden ids (markings are not references)."""
+def _is_id(text: Any) -> bool:
+    return isinstance(text, str) and ID_RE.fullmatch(text) is not None
+
+
+def _ref_places(
+    node: Any, place: Place, hidden: set[str], out: list[Place], otype: str, bare: bool = True
+) -> None:
+    """Places of references to hidden ids (markings are not references): ``_ref`` and
+    ``_refs`` properties of any shape; elsewhere (while *bare*) a dictionary entry whose key
+    or value is a hidden id and a list entry that is one, except in the object's own id and
+    the text of its required properties, where only ``_ref`` and ``_refs`` properties
+    refer."""
     if isinstance(node, dict):
         for key, value in node.items():
             if key in ("object_marking_refs", "granular_markings", "marking_ref"):
@@ -209,10 +219,18 @@ def _ref_places(node: Any, place: Place, hidden: set[str], out: list[Place]) -> 
                 if _names(value, hidden):
                     out.append((*place, key))
             else:
-                _ref_places(value, (*place, key), hidden, out)
+                text = place == () and required({"type": otype}, key)  # "id" is required
+                here = bare and not text
+                if here and ((_is_id(key) and key in hidden) or (_is_id(value) and value in hidden)):
+                    out.append((*place, key))
+                else:
+                    _ref_places(value, (*place, key), hidden, out, otype, here)
     elif isinstance(node, list):
         for i, value in enumerate(node):
-            _ref_places(value, (*place, i), hidden, out)
+            if bare and _is_id(value) and value in hidden:
+                out.append((*place, i))
+            else:
+                _ref_places(value, (*place, i), hidden, out, otype, bare)
 
 
 def _rebuild(
@@ -283,7 +301,7 @@ def view(
             kept.append(g)
     # Rule 4: references to hidden objects go.
     places: list[Place] = []
-    _ref_places(obj, (), hidden, places)
+    _ref_places(obj, (), hidden, places, obj["type"])
     removed.update(places)
     moved: dict[Place, Place] = {}
     out = _rebuild(copy.deepcopy(obj), (), removed, moved, ())

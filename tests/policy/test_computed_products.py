@@ -18,7 +18,7 @@ from kizuna.space.cli import space
 from kizuna.space.formats import tle
 from kizuna.space.formats.omm import parse_epoch
 from kizuna.stix.markings import TLP2_IDS, releasability_id, releasability_marking
-from kizuna.store.types import ObjectQuery
+from kizuna.store.types import ObjectQuery, VersionMatch
 from tests.conftest import serve
 from tests.helpers import TAXII
 
@@ -99,4 +99,71 @@ def test_a_conjunction_carries_the_granular_markings_of_both_objects_elements(
             404,
             never.text,
         )
+    node.close()
+
+
+def test_a_proximity_pair_is_stored_once_with_the_markings_of_both_sources(
+    tmp_path: Path, database: str
+) -> None:
+    """Two objects 0.24 km apart all along (a docked vehicle): one conjunction object of kind
+    proximity, with its least and greatest distance, marked by both objects' markings, the
+    granular markings of their elements included; a reader they do not admit does not see it."""
+    epoch = parse_epoch("2026-05-20T00:00:00")
+
+    def es(n: int, m: float) -> tle.ElementSet:
+        return tle.ElementSet(n, epoch, 15.0, 0.0001, 51.6, 100.0, 90.0, m, object_name=f"O{n}")
+
+    station = stix.space_object(es(90001, 0.0), object_marking_refs=[TLP2_IDS["green"]])
+    station["granular_markings"] = [
+        {"marking_ref": releasability_id(["JPN", "NATO"]), "selectors": ["elements"]}
+    ]
+    vehicle = stix.space_object(es(90002, 0.002), object_marking_refs=[TLP2_IDS["clear"]])
+    vehicle["granular_markings"] = [
+        {"marking_ref": releasability_id(["JPN", "FRA"]), "selectors": ["elements.epoch"]}
+    ]
+    objects = [releasability_marking(["JPN", "NATO"]), releasability_marking(["JPN", "FRA"])]
+    node, _ = Node.init(
+        tmp_path / "node", name="jp", org="JAXA", country="JPN", database=database
+    )
+    c = node.add_collection("space")
+    node.add_user("tokyo", "JAXA")
+    node.grant(c.id, "JAXA", read=True, write=True, max_tlp="amber")
+    for org, country in (("CNES", "FRA"), ("DLR", "DEU")):
+        node.add_org(org, country)
+        node.add_user(f"{org.lower()}-analyst", org)
+        node.grant(c.id, org, read=True, write=False, max_tlp="amber")
+    admin = node.store.user("admin")
+    assert admin is not None
+    raw = [json.dumps(o).encode() for o in [*objects, station, vehicle]]
+    results = ingest(node.store, node.snapshot(), node.principal_for(admin), c, raw, "test")
+    assert all(r.ok for r in results), results
+    args = ["--start", "2026-05-20T00:00:00Z", "--hours", "3", "--threshold-km", "5"]
+    args += ["--workers", "1", "--quiet", "--as", "tokyo"]
+    for _ in range(2):  # screening the same window again makes a new version, not a new pair
+        result = CliRunner().invoke(space, ["screen", str(tmp_path / "node"), c.id, *args])
+        assert result.exit_code == 0, result.output
+
+    def read(user: str, every: bool = False) -> list[dict[str, object]]:
+        who = node.store.user(user)
+        assert who is not None
+        versions = VersionMatch(last=not every, all=every)
+        page = read_page(
+            node.store, node.snapshot(), node.principal_for(who), node.collection(c.id),
+            ObjectQuery(c.id, types=(stix.CONJUNCTION_TYPE,), versions=versions), 10,
+        )  # fmt: skip
+        return [json.loads(i.body) for i in page.items]
+
+    [pair] = read("admin")  # the newest version of the one pair ...
+    assert [o["id"] for o in read("admin", every=True)] == [pair["id"]] * 2  # ... of two
+    assert pair["kind"] == "proximity"
+    assert pair["space_object_refs"] == [station["id"], vehicle["id"]]
+    assert 0.2 < float(pair["miss_distance_km"]) <= float(pair["max_distance_km"]) < 0.3  # type: ignore[arg-type]
+    assert str(pair["max_distance_at"]).startswith("2026-05-20T")
+    assert set(pair["miss_rtn_km"]) == {"radial", "transverse", "normal"}  # type: ignore[arg-type]
+    # TLP:GREEN (the stricter) and REL TO FRA, JPN (JPN, NATO and JPN, FRA together).
+    assert sorted(pair["object_marking_refs"]) == sorted(  # type: ignore[arg-type]
+        [TLP2_IDS["green"], releasability_id(["FRA", "JPN"])]
+    )
+    assert [o["id"] for o in read("cnes-analyst")] == [pair["id"]]
+    assert read("dlr-analyst") == []
     node.close()

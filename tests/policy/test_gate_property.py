@@ -457,6 +457,26 @@ def _string_refs_only(obj: Any) -> set[str]:
     return found
 
 
+def _named_refs_only(obj: Any) -> set[str]:
+    """References as read before 2026-12-05: only ``_ref`` and ``_refs`` properties (of any
+    shape), not an identifier that keys a dictionary or is an entry of another list."""
+    found: set[str] = set()
+    stack = [obj]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key in NOT_REFS or key == "granular_markings":
+                    continue
+                if key.endswith(("_ref", "_refs")):
+                    found |= set(ref.strings_in(value))
+                elif isinstance(value, dict | list):
+                    stack.append(value)
+        elif isinstance(node, list):
+            stack.extend(v for v in node if isinstance(v, dict | list))
+    return found
+
+
 #: One rule of the gate broken at a time (docs/policy.md's words for it), and the patch.
 BROKEN = {
     "a required reference to a hidden object withholds (Rule 4)": (
@@ -470,6 +490,10 @@ BROKEN = {
     "a reference of any shape names every id it holds (Rule 4)": (
         "referenced_ids",
         _string_refs_only,
+    ),
+    "an identifier keying a dictionary or in a list is a reference (Rule 4)": (
+        "referenced_ids",
+        _named_refs_only,
     ),
 }
 

@@ -2,9 +2,10 @@
 sees it, and the node that holds it.
 
 Objects of every shape the gate decides on: indicators (a type the fine pass never withholds)
-whose versions' markings get stricter and looser; custom objects with custom ``_ref`` and
-``_refs`` properties (of any shape: a ``_ref`` holding a list or an object, a ``_refs``
-holding objects and lists) at the top, in lists of objects and under deep nesting (up to 400 levels of
+whose versions' markings get stricter and looser, with identifiers among their labels and
+as an external id; custom objects with custom ``_ref`` and ``_refs`` properties (of any
+shape: a ``_ref`` holding a list or an object, a ``_refs`` holding objects and lists),
+dictionaries keyed by identifiers and custom lists holding them, at the top, in lists of objects and under deep nesting (up to 400 levels of
 lists, as stored before ingest limited depth); relationships, notes, opinions and sightings whose
 references point at any object (relationships at relationships, cycles, ids never stored), so
 that the fine pass withholds some and hides them in turn; granular markings on fields, on list
@@ -107,6 +108,8 @@ SELECTORS = {
         "x_links.[0].note",
         "x_links.[1]",
         "x_target_ref",
+        "x_tags.[0]",
+        "x_tags.[1]",
     ],
     "relationship": ["description", "created_by_ref", "target_ref"],
     "note": ["content", "abstract"],
@@ -124,7 +127,7 @@ KINDS = list(SELECTORS)
 #: Drawn on purpose, because two independent draws rarely make this shape.
 ENTRY_PAIRS = {
     "indicator": [("labels.[0]", "labels.[1]")],
-    "x-thing": [("x_related_refs.[0]", "x_related_refs.[1]")],
+    "x-thing": [("x_related_refs.[0]", "x_related_refs.[1]"), ("x_tags.[0]", "x_tags.[1]")],
     "sighting": [("where_sighted_refs.[0]", "where_sighted_refs.[1]")],
 }
 
@@ -186,6 +189,11 @@ def _version(
                 {"source_name": planter.token(), "external_id": planter.token()},
             ],
         )
+        # Identifiers where STIX defines no reference: a list entry, a dictionary's value.
+        if draw(st.integers(0, 2)) == 0:
+            obj["labels"][draw(st.integers(0, 1))] = draw(anyid)
+        if draw(st.integers(0, 2)) == 0:
+            obj["external_references"][1]["external_id"] = draw(anyid)
     elif kind == "x-thing":
         obj["name"] = planter.token()
         if draw(st.booleans()):
@@ -204,6 +212,15 @@ def _version(
             obj["x_shaped_ref"] = {"id": draw(anyid), "note": planter.token()}
         elif shape == "entries":
             obj["x_shaped_refs"] = [{"id": draw(anyid)}, [draw(anyid)], draw(anyid)]
+        # Identifiers as a dictionary's keys (a map from objects to values) and as entries of
+        # a custom list that is not a _refs.
+        keys = draw(st.lists(anyid, min_size=0, max_size=2, unique=True))
+        if keys:
+            obj["x_scores"] = {k: planter.token() for k in keys}
+            if draw(st.booleans()):
+                obj["x_scores"][keys[0]] = {"by": draw(anyid), "v": planter.token()}
+        if draw(st.booleans()):
+            obj["x_tags"] = draw(st.permutations([planter.token(), draw(anyid)]))
         depth = draw(st.sampled_from([0, 0, 3, 40, 400]))
         if depth:
             obj["x_deep"] = _deep(depth, {"x_ref": draw(anyid), "v": planter.token()})
@@ -250,6 +267,12 @@ def _version(
         if draw(st.booleans()):
             # One entry that marks two places at once.
             obj["granular_markings"][0]["selectors"] = selectors
+    if "x_scores" in obj and draw(st.integers(0, 2)) == 0:
+        # A granular marking on one entry of the map: it goes with the entry.
+        key = draw(st.sampled_from(sorted(obj["x_scores"])))
+        obj.setdefault("granular_markings", []).append(
+            {"marking_ref": draw(st.sampled_from(MARKING_IDS)), "selectors": [f"x_scores.{key}"]}
+        )
     return obj
 
 

@@ -21,6 +21,7 @@ from kizuna.node import Node, ingest, matches, object_text, read_page, terms
 from kizuna.policy.principal import Principal
 from kizuna.search import search
 from kizuna.stix.markings import TLP2_IDS
+from kizuna.store._search import PENDING_ROWS
 from kizuna.store.types import ObjectQuery
 from tests.conftest import postgres_database
 
@@ -40,10 +41,12 @@ class World:
     """A node with two collections: one the partner organization may read (up to amber), one
     it may not; objects under every TLP in both."""
 
-    def __init__(self, directory: Path, database: str) -> None:
+    def __init__(self, directory: Path, database: str, pending_rows: int = PENDING_ROWS) -> None:
         self.node, _ = Node.init(
             directory, name="n", org="HOME", country="FRA", communities=["NATO"], database=database
         )
+        # SQLite: the pending rows of text move into the FTS5 index past this many.
+        self.node.store.search_pending_rows = pending_rows
         self.node.add_org("PARTNER", "DEU", ["NATO"])
         self.node.add_user("analyst", "PARTNER")
         self.open = self.node.add_collection("open", alias="open").id
@@ -136,12 +139,14 @@ _word = st.sampled_from(WORDS)
         min_size=2,
         max_size=12,
     ),
+    # SQLite: every text in the FTS5 index at once, some pending and some moved, all pending
+    st.sampled_from([1, 3, PENDING_ROWS]),
 )
 def test_search_equals_a_brute_force_scan_through_the_gate(
-    backend: str, tmp_path_factory: pytest.TempPathFactory, plan: list[Any]
+    backend: str, tmp_path_factory: pytest.TempPathFactory, plan: list[Any], pending_rows: int
 ) -> None:
     with database(backend) as url:
-        world = World(tmp_path_factory.mktemp("w") / "node", url)
+        world = World(tmp_path_factory.mktemp("w") / "node", url, pending_rows)
         try:
             _check_world(world, plan)
         finally:
@@ -346,4 +351,111 @@ def test_on_sqlite_the_search_index_leads_the_query(tmp_path: Path) -> None:
     assert plan[0].startswith("SCAN search_index VIRTUAL TABLE"), plan
     assert any("versions USING INTEGER PRIMARY KEY" in step for step in plan[1:]), plan
     assert not any("TEMP B-TREE" in step for step in plan), plan
+    # The pending rows: those after the FTS5 index's last, by their key, newest first.
+    statement, parameters = next(s for s in statements if "search_text" in s[0])
+    with sqlite3.connect(w.node.directory / "kizuna.db") as conn:
+        plan = [row[3] for row in conn.execute("EXPLAIN QUERY PLAN " + statement, parameters)]
+    assert any(
+        "SEARCH search_text USING INTEGER PRIMARY KEY (rowid>?)" in step for step in plan
+    ), plan
+    assert any("versions USING INTEGER PRIMARY KEY" in step for step in plan), plan
+    assert not any("TEMP B-TREE" in step for step in plan), plan
     w.node.close()
+
+
+def _fts5_terms(directory: Path) -> tuple[dict[str, int], dict[str, int]]:
+    """SQLite: the FTS5 index's trigrams with how many rows hold each, and the same counted
+    from the rows of text it should hold (those up to ``search_index_upto``)."""
+    import sqlite3
+    from collections import Counter
+
+    with sqlite3.connect(directory / "kizuna.db") as conn:
+        conn.execute("CREATE VIRTUAL TABLE temp.v USING fts5vocab(main, search_index, 'row')")
+        held = dict(conn.execute("SELECT term, doc FROM temp.v").fetchall())
+        upto = int(conn.execute(
+            "SELECT value FROM settings WHERE key = 'search_index_upto'"
+        ).fetchone()[0])
+        texts = [r[0] for r in conn.execute(
+            "SELECT text FROM search_text WHERE added_us <= ?", (upto,)
+        )]
+    expected = Counter(g for text in texts for g in {text[i : i + 3] for i in range(len(text) - 2)})
+    return held, dict(expected)
+
+
+def _setting(world: World, key: str) -> int:
+    return int(world.node.store.setting(key) or 0)
+
+
+def test_on_sqlite_pending_texts_move_into_the_fts5_index_together(tmp_path: Path) -> None:
+    """A POST writes its texts as pending rows, found at once; the POST that takes them to
+    ``search_pending_rows`` moves them all into the FTS5 index; deletes remove a text from
+    where it is (the index holds exactly the texts up to its last move, checked term by
+    term against FTS5's own vocabulary)."""
+    w = World(tmp_path / "n", "", pending_rows=1)
+    try:
+        store = w.node.store
+        w.put(w.open, [_attack_pattern("Something else", "", "green")])  # every text moved
+        assert _setting(w, "search_index_pending") == 0
+        store.search_pending_rows = 3
+        first = [_attack_pattern(f"Ласица {i}", "", "green") for i in range(2)]
+        for obj in first:
+            w.put(w.open, [obj])
+        assert _setting(w, "search_index_pending") == 2
+        upto = _setting(w, "search_index_upto")
+        found = search(w.node, w.partner, "ласица")
+        assert {f.released.row.stix_id for f in found.items} == {o["id"] for o in first}
+        assert all(f.released.row.added_us > upto for f in found.items)  # pending, found
+        w.put(w.open, [third := _attack_pattern("Ласица 2", "東京", "green")])
+        assert _setting(w, "search_index_pending") == 0
+        hits = store.search_hits(["ласица"])
+        assert _setting(w, "search_index_upto") == hits[0][0]  # every text is in FTS5 now
+        held, expected = _fts5_terms(w.node.directory)
+        assert held == expected and "ласи" not in held and "аси" in held
+        # A moved text and a pending one deleted: neither is found, the index stays exact.
+        w.put(w.open, [fourth := _attack_pattern("Ласица 4", "", "green")])
+        by_id = {h[2]: h[0] for h in store.search_hits(["ласица"])}
+        store.delete_versions(w.open, [by_id[third["id"]], by_id[fourth["id"]]])
+        assert {h[2] for h in store.search_hits(["ласица"])} == {o["id"] for o in first}
+        assert store.search_hits(["東京"]) == []
+        held, expected = _fts5_terms(w.node.directory)
+        assert held == expected and "東京" not in "".join(held)
+        # Every term's hits, pending and moved, newest first, paged by before_us.
+        for i in range(4):
+            w.put(w.open, [_attack_pattern(f"Ласица {10 + i}", "", "green")])
+        every = store.search_hits(["ласица"])
+        assert len(every) == 6 and [h[0] for h in every] == sorted((h[0] for h in every), reverse=True)
+        assert _setting(w, "search_index_pending") > 0  # some of them are pending
+        assert store.search_hits(["ласица"], limit=2) == every[:2]
+        assert store.search_hits(["ласица"], before_us=every[2][0], limit=10) == every[3:]
+    finally:
+        w.node.close()
+
+
+def test_on_sqlite_a_store_of_the_earlier_layout_is_rebuilt_when_it_opens(tmp_path: Path) -> None:
+    """A database whose search index was one FTS5 table holding the text (before pending
+    rows, 2026-12-04) gets the current layout, filled from every version, when it opens."""
+    import sqlite3
+
+    w = World(tmp_path / "n", "")
+    w.put(w.open, [obj := _attack_pattern("Operation Ласица", "", "green")])
+    before = w.node.store.search_entries()
+    w.node.close()
+    with sqlite3.connect(tmp_path / "n" / "kizuna.db") as conn:
+        conn.execute("DROP TABLE search_index")
+        conn.execute("DROP TABLE search_text")
+        conn.execute(
+            "CREATE VIRTUAL TABLE search_index USING fts5("
+            "text, tokenize = 'trigram case_sensitive 1', detail = 'none')"
+        )
+        conn.execute("UPDATE settings SET value = 'on' WHERE key = 'search_index'")
+    node = Node.open(tmp_path / "n")
+    try:
+        assert node.store.search_entries() == before
+        assert node.store.setting("search_index") == "on, pending rows"
+        assert [f.released.row.stix_id for f in search(node, w.partner, "ласица").items] == [
+            obj["id"]
+        ]
+        held, expected = _fts5_terms(tmp_path / "n")
+        assert held == expected and held
+    finally:
+        node.close()

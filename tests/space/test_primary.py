@@ -117,3 +117,34 @@ def test_cli_primary_and_primary_file(tmp_path: Path) -> None:
     assert code == 1 and "primary not in the catalog: 99999" in err
     code, _, err = _run(*common, "--primary", "ISS")
     assert code == 2 and "'ISS' is not a catalog number" in err
+
+
+def test_time_filter_keeps_every_moment_an_object_is_near_a_primarys_plane() -> None:
+    """The time filter (screening._windows) against exact SGP4 every 5 s: wherever an
+    object is within the threshold of a primary's osculating plane (a necessary condition for
+    being within it of the primary), its knot interval is kept; and most of the time is not."""
+    from kizuna.space.screening._trajectory import sgp4_states
+    from kizuna.space.screening._windows import near_times
+
+    cat = _catalog()
+    sats, _ = catalog.satrecs(cat)
+    jd0, fr0 = catalog.julian(START)
+    hours = 6.0
+    knots = np.arange(-120.0, hours * 3600.0 + 240.0, 120.0)
+    leo = np.flatnonzero(cat.elements[:, 0] > 0.05)
+    for row in (int(leo[0]), int(leo[len(leo) // 2]), int(np.flatnonzero(cat.norad >= 900_000)[5])):
+        flags = np.zeros(len(cat), dtype=bool)
+        flags[row] = True
+        need = near_times(sats, jd0, fr0, knots, flags, THRESHOLD, cat.elements[:, 1])
+        assert need[row].all()
+        t = np.arange(knots[0], knots[-1], 5.0)
+        _, r, v = sgp4_states(sats, np.full(t.shape, jd0), fr0 + t / 86400.0)
+        h = np.cross(r[row], v[row])
+        h /= np.linalg.norm(h, axis=1)[:, None]
+        z = np.abs(np.einsum("stk,tk->st", r, h))
+        interval = np.minimum(((t - knots[0]) // 120.0).astype(int), need.shape[1] - 1)
+        close = z < THRESHOLD
+        assert close[~flags].any()
+        assert not (close & ~need[:, interval]).any()
+        low_e = ~flags & (cat.elements[:, 1] < 0.05)
+        assert need[low_e].mean() < 0.5

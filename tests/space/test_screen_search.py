@@ -165,8 +165,9 @@ def test_compiled_search_gives_the_reference_seeds(
     taus = (np.arange(per) + 0.5) / per
     cpos, cvel = screen._hermite(taus, knot_s)
     window = 11 * knot_s + 1.0  # the last knots are beyond the window: skipped
+    everyone = np.zeros(0, dtype=bool)
     got = _pairs.search_block(
-        r, v, valid, pad, knot_t, taus, cpos, cvel, knot_s, step_s, window, threshold
+        r, v, valid, pad, knot_t, taus, cpos, cvel, knot_s, step_s, window, threshold, everyone
     )
     want = _reference(r, v, valid, pad, knot_t, taus, knot_s, step_s, window, threshold)
     assert len(want[0]) > 200
@@ -174,6 +175,21 @@ def test_compiled_search_gives_the_reference_seeds(
     np.testing.assert_array_equal(got[0], want[0])
     np.testing.assert_array_equal(got[1], want[1])
     np.testing.assert_allclose(got[2], want[2], rtol=0, atol=1e-9)
+    # With primaries (the busiest objects, a wide one, an eccentric one): the same seeds of
+    # the pairs that involve one, and no others.
+    busy = np.bincount(np.concatenate([want[0], want[1]]), minlength=len(cat))
+    flags = np.zeros(len(cat), dtype=bool)
+    flags[np.argsort(busy)[::-1][:3]] = True
+    flags[[3, len(cat) - 5]] = True
+    mine = _pairs.search_block(
+        r, v, valid, pad, knot_t, taus, cpos, cvel, knot_s, step_s, window, threshold, flags
+    )
+    keep = flags[want[0]] | flags[want[1]]
+    assert 0 < keep.sum() < len(keep)
+    mine = _sorted(*mine)
+    np.testing.assert_array_equal(mine[0], want[0][keep])
+    np.testing.assert_array_equal(mine[1], want[1][keep])
+    np.testing.assert_allclose(mine[2], want[2][keep], rtol=0, atol=1e-9)
 
 
 def test_compiled_search_on_an_empty_or_dead_catalog() -> None:
@@ -184,6 +200,11 @@ def test_compiled_search_on_an_empty_or_dead_catalog() -> None:
         v = np.full((n, 3, 3), np.nan)
         i, j, t = _pairs.search_block(
             r, v, np.ones(n, bool), np.ones(n), np.array([0.0, 60.0, 120.0]), taus, cpos, cvel,
-            60.0, 60.0, 120.0, 5.0,
+            60.0, 60.0, 120.0, 5.0, np.zeros(0, dtype=bool),
+        )  # fmt: skip
+        assert len(i) == len(j) == len(t) == 0
+        i, j, t = _pairs.search_block(
+            r, v, np.ones(n, bool), np.ones(n), np.array([0.0, 60.0, 120.0]), taus, cpos, cvel,
+            60.0, 60.0, 120.0, 5.0, np.ones(n, dtype=bool),
         )  # fmt: skip
         assert len(i) == len(j) == len(t) == 0

@@ -17,6 +17,8 @@ leaves through the functions exported here, and only through them:
 - :func:`read_bundle` reads the objects of a bundle file, as :func:`ingest` takes them;
   :class:`BundleFile` reads them incrementally (a large file, or a gzip bomb);
   :func:`split_objects` finds the objects of a large envelope a mebibyte at a time;
+- :func:`unseen_definitions` says which marking-definitions a principal may not learn the
+  meaning of (a statement's text), so that no page shows it;
 - :func:`search_text`, :func:`object_text`, :func:`terms` and :func:`matches` say what an
   object is found by (the store's search index; ``kizuna.search`` searches through the gate).
 """
@@ -27,6 +29,7 @@ from kizuna.node._collections import HOME_MAX_TLP
 from kizuna.node._definitions import marking_ids_in, referenced_definitions
 from kizuna.node._files import BundleFile, read_bundle
 from kizuna.node._ingest import Batch, check_batch, ingest, store_batch
+from kizuna.node._marking_rules import unseen_definitions
 from kizuna.node._node import DEFINITIONS_ALIAS, Node
 from kizuna.node._read import Page, Released, read_page
 from kizuna.node._snapshot import Snapshot
@@ -57,4 +60,5 @@ __all__ = [
     "split_objects",
     "store_batch",
     "terms",
+    "unseen_definitions",
 ]

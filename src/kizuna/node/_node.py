@@ -213,15 +213,18 @@ def _remove_new(directory: Path, existed: bool, before: set[Path]) -> None:
 
 
 #: The setting that says the stored versions' ``needs_redaction`` was decided by the rule of
-#: 2026-12-04: a ``*_ref`` or ``*_refs`` property of any shape refers to every string in it.
-_REDACTION_RULE = ("needs_redaction_rule", "2026-12-04")
+#: 2026-12-05: a ``*_ref`` or ``*_refs`` property of any shape refers to every string in it
+#: (2026-12-04), and an identifier that keys a dictionary or is a value or list entry where
+#: STIX defines no reference refers to that object (docs/policy.md, Rule 4).
+_REDACTION_RULE = ("needs_redaction_rule", "2026-12-05")
 
 
 def recheck_redaction(store: SqlStore) -> None:
     """Once per database: mark the versions stored before that rule whose references it now
-    sees (a custom ``x_..._ref`` holding a list, say), so that the gate's field-level pass
-    reads them; before, a hidden id there went out. Only bodies with a ``_ref`` beside those
-    of ``object_marking_refs`` are decoded."""
+    sees (a custom ``x_..._ref`` holding a list, a dictionary keyed by identifiers), so that
+    the gate's field-level pass reads them; before, a hidden id there went out. Only bodies
+    with a ``_ref`` beside those of ``object_marking_refs``, or an identifier beside their
+    own, are decoded."""
     key, value = _REDACTION_RULE
     if store.setting(key) == value:
         return
@@ -242,8 +245,12 @@ def recheck_redaction(store: SqlStore) -> None:
 
 
 def _needs_redaction_now(body: bytes) -> bool:
-    if b"\\u" not in body and body.count(b"_ref") == body.count(b"object_marking_refs"):
-        return False
+    if (
+        b"\\u" not in body
+        and body.count(b"_ref") == body.count(b"object_marking_refs")
+        and body.count(b"--") <= 1
+    ):
+        return False  # no reference, and no identifier but its own
     try:
         obj = msgspec.json.decode(body)
     except (msgspec.DecodeError, RecursionError):

@@ -58,41 +58,55 @@ def search_text(stix_type: str, body: bytes, parsed: Any = None) -> str:
 def object_text(obj: Any) -> str:
     """The lower-cased text of a decoded object: one line per value."""
     out: list[str] = []
-    _walk(obj, out, 0)
-    # PostgreSQL's text holds no NUL: it is no character anyone searches for.
-    text = "\n".join(out).replace("\x00", "")
+    kind = type(obj)
+    if kind is dict:
+        _walk(obj, out, 0)
+    elif kind is list:
+        _walk_list(obj, out, 0)
+    text = "\n".join(out)
+    if "\x00" in text:  # PostgreSQL's text holds no NUL: it is no character anyone searches for
+        text = text.replace("\x00", "")
     return text[:MAX_CHARS].lower()
 
 
-def _walk(node: Any, out: list[str], depth: int) -> None:
-    if depth > _MAX_DEPTH:
-        return
-    if isinstance(node, list):
-        for item in node:
-            if isinstance(item, dict | list):
-                _walk(item, out, depth + 1)
-        return
-    if not isinstance(node, dict):
-        return
+# The walk runs on every object a POST stores: it compares types (JSON decodes to exact
+# dicts, lists, strings and numbers) rather than calling isinstance, a third of its time.
+
+
+def _walk(node: dict[str, Any], out: list[str], depth: int) -> None:
     for key, value in node.items():
+        kind = type(value)
         if key in TEXT_KEYS:
-            _values(value, out)
-        elif key in _ALL_VALUES and isinstance(value, dict):
-            _values(list(value.values()), out)
-        elif isinstance(value, dict | list):
-            _walk(value, out, depth + 1)
+            if kind is str:
+                if value:
+                    out.append(value)
+            elif kind is list:
+                _listed(value, out)
+            elif kind is int or kind is float:
+                out.append(str(value))
+        elif kind is dict:
+            if key in _ALL_VALUES:
+                _listed(list(value.values()), out)
+            elif depth < _MAX_DEPTH:
+                _walk(value, out, depth + 1)
+        elif kind is list and depth < _MAX_DEPTH:
+            _walk_list(value, out, depth + 1)
 
 
-def _values(value: Any, out: list[str]) -> None:
-    if isinstance(value, str):
-        if value:
-            out.append(value)
-    elif isinstance(value, bool):
+def _walk_list(node: list[Any], out: list[str], depth: int) -> None:
+    if depth >= _MAX_DEPTH:
         return
-    elif isinstance(value, int | float):
-        out.append(str(value))
-    elif isinstance(value, list):
-        out.extend(str(v) for v in value if isinstance(v, str | int) and not isinstance(v, bool))
+    for item in node:
+        kind = type(item)
+        if kind is dict:
+            _walk(item, out, depth + 1)
+        elif kind is list:
+            _walk_list(item, out, depth + 1)
+
+
+def _listed(values: list[Any], out: list[str]) -> None:
+    """The strings and integers of a list of values (not booleans, not floats)."""
+    out.extend(v if type(v) is str else str(v) for v in values if type(v) is str or type(v) is int)
 
 
 def terms(query: str) -> list[str]:

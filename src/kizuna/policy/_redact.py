@@ -15,44 +15,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from kizuna.policy.refs import NOT_REFS, strings_in
-
-#: A place in an object: keys of objects and indexes of lists, from the top.
-Path = tuple[str | int, ...]
+from kizuna.policy.refs import Path, reference_places
 
 _REMOVED = object()
 
 
 def ref_removals(obj: dict[str, Any], gone: set[str]) -> list[Path]:
-    """The places of *obj* that name an id in *gone*: a ``*_ref`` property, an entry of a
-    ``*_refs`` list, or the whole list when every entry goes. Markings are not references
-    (``object_marking_refs``, ``granular_markings``)."""
-    out: list[Path] = []
-    stack: list[tuple[Path, Any]] = [((), obj)]
-    while stack:
-        path, node = stack.pop()
-        if isinstance(node, dict):
-            for key, value in node.items():
-                if key in NOT_REFS or key == "granular_markings":
-                    continue
-                here = (*path, key)
-                if key.endswith("_refs") and isinstance(value, list):
-                    # An entry goes when it names a gone id: a string, or anything holding one.
-                    drop = [i for i, v in enumerate(value) if strings_in(v) & gone]
-                    if drop and len(drop) == len(value):
-                        out.append(here)
-                    else:
-                        out.extend((*here, i) for i in drop)
-                elif key.endswith(("_ref", "_refs")):
-                    # A reference (or one of another shape: a custom property's value holding
-                    # a list or an object) goes whole when it names a gone id anywhere.
-                    if strings_in(value) & gone:
-                        out.append(here)
-                elif isinstance(value, dict | list):
-                    stack.append((here, value))
-        elif isinstance(node, list):
-            stack.extend(((*path, i), v) for i, v in enumerate(node) if isinstance(v, dict | list))
-    return out
+    """The places of *obj* that name an id in *gone* (``policy.refs.reference_places``): a
+    ``*_ref`` property, an entry of a ``*_refs`` list, a dictionary entry or a list entry
+    that is an identifier. A list they empty goes with it (:func:`sweep`)."""
+    return [path for path, names in reference_places(obj) if not names.isdisjoint(gone)]
 
 
 def steps(selector: str) -> Path:

@@ -20,7 +20,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from kizuna.policy._redact import (
-    Path,
     mark_removed,
     ref_removals,
     reindexed,
@@ -29,7 +28,7 @@ from kizuna.policy._redact import (
     sweep,
 )
 from kizuna.policy.principal import Principal
-from kizuna.policy.refs import referenced_ids, required_slots
+from kizuna.policy.refs import Path, referenced_ids, required_slots
 from kizuna.policy.required import is_required
 from kizuna.stix.markings import (
     TLP_LEVELS,

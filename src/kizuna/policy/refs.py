@@ -15,8 +15,11 @@ from kizuna.policy.required import is_required, required_refs
 
 __all__ = [
     "NOT_REFS",
+    "Path",
     "identifiers_in",
+    "is_identifier",
     "needs_redaction",
+    "reference_places",
     "referenced_ids",
     "releases_unchanged",
     "required_slots",
@@ -54,14 +57,18 @@ def needs_redaction(obj: Mapping[str, Any], body: bytes | None = None) -> bool:
     """True when :meth:`Gate.release` may change *obj* for some principal.
 
     With the object's JSON *body*, most objects are answered from the bytes: no ``_ref`` in
-    them but those of ``object_marking_refs`` means no references (a \\u escape could spell a
+    them but those of ``object_marking_refs``, and no identifier but the object's own and
+    its markings' (each holds one ``--``), means no references (a \\u escape could spell a
     key, so any escape takes the full test). A top-level property holding a reference
     answers without walking nested properties.
     """
     if body is not None and _plain(body):
         refs = body.count(b"_ref")
-        if refs == 0 or refs == body.count(b"object_marking_refs"):
-            return False  # every "_ref" in the bytes is an object_marking_refs
+        marks = obj.get("object_marking_refs")
+        if (refs == 0 or refs == body.count(b"object_marking_refs")) and body.count(
+            b"--"
+        ) <= 1 + (len(marks) if isinstance(marks, list) else 0):
+            return False  # every "_ref" is an object_marking_refs, every id its own or theirs
     if obj.get("granular_markings"):
         return True
     for key, value in obj.items():
@@ -113,6 +120,10 @@ _ID = re.compile(
     rb'"([a-z0-9][a-z0-9-]*--[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-'
     rb'[0-9a-fA-F]{12})"'
 )
+_ID_TEXT = re.compile(_ID.pattern[2:-2].decode())
+
+#: A place in an object: keys of objects and indexes of lists, from the top.
+Path = tuple[str | int, ...]
 
 
 NOT_REFS = frozenset({"object_marking_refs", "marking_ref"})
@@ -125,27 +136,79 @@ def _str_list(value: object) -> list[str]:
 
 
 def referenced_ids(obj: Any) -> set[str]:
-    """Ids in ``*_ref`` and ``*_refs`` properties, at any depth (markings excluded).
-
-    Whatever shape the value has: a custom ``x_..._ref`` holding a list or an object, or an
-    ``x_..._refs`` holding objects or lists (validation leaves custom properties to their
-    producer), refers to every string inside it.
-    """
+    """Every id *obj* refers to (the strings its :func:`reference_places` name; markings
+    excluded)."""
     found: set[str] = set()
-    stack: list[Any] = [obj]
+    for _, names in reference_places(obj):
+        found |= names
+    return found
+
+
+def reference_places(obj: Any) -> list[tuple[Path, set[str]]]:
+    """The places of *obj* that refer to other objects, each with the strings it names:
+    removing a place removes its reference (docs/policy.md, Rule 4).
+
+    * A ``*_ref`` property, whatever its shape, names every string it holds at any depth; so
+      does each entry of a ``*_refs`` list (a ``*_refs`` of another shape is one place).
+    * Elsewhere, a string that is exactly an identifier is a reference by its structure: a
+      dictionary entry whose key or value is one (``"x_scores": {"indicator--...": 5}``),
+      a list entry that is one (``"labels": ["indicator--..."]``).
+    * Not references: markings (``object_marking_refs``, ``granular_markings``,
+      ``marking_ref``), the object's own ``id``, and the text of its other required
+      properties (a ``name`` that spells an id), inside which only ``*_ref`` and ``*_refs``
+      properties refer; and an identifier inside longer text (a ``description`` that
+      mentions one), which is the writer's statement.
+
+    >>> sorted(p for p, _ in reference_places({"type": "x-a", "id": "x-a--1",
+    ...     "x_scores": {"indicator--00000000-0000-0000-0000-000000000001": 5},
+    ...     "labels": ["ok", "indicator--00000000-0000-0000-0000-000000000002"]}))
+    [('labels', 1), ('x_scores', 'indicator--00000000-0000-0000-0000-000000000001')]
+    """
+    out: list[tuple[Path, set[str]]] = []
+    otype = str(obj.get("type", "")) if isinstance(obj, dict) else ""
+    # (place, value, whether a bare identifier there is a reference)
+    stack: list[tuple[Path, Any, bool]] = [((), obj, True)]
     while stack:
-        node = stack.pop()
+        path, node, bare = stack.pop()
         if isinstance(node, dict):
             for key, value in node.items():
                 if key in NOT_REFS or key == "granular_markings":
                     continue
+                here = (*path, key)
+                if key.endswith("_refs") and isinstance(value, list):
+                    out.extend(
+                        ((*here, i), names) for i, v in enumerate(value) if (names := strings_in(v))
+                    )
+                    continue
                 if key.endswith(("_ref", "_refs")):
-                    found |= strings_in(value)
+                    if names := strings_in(value):
+                        out.append((here, names))
+                    continue
+                structural = bare and not (not path and is_required(otype, key))
+                if structural and is_identifier(key):
+                    out.append((here, {key}))
+                if isinstance(value, str):
+                    if structural and is_identifier(value):
+                        out.append((here, {value}))
                 elif isinstance(value, dict | list):
-                    stack.append(value)
+                    stack.append((here, value, structural))
         elif isinstance(node, list):
-            stack.extend(v for v in node if isinstance(v, dict | list))
-    return found
+            for i, v in enumerate(node):
+                if isinstance(v, str):
+                    if bare and is_identifier(v):
+                        out.append(((*path, i), {v}))
+                elif isinstance(v, dict | list):
+                    stack.append(((*path, i), v, bare))
+    return out
+
+
+def is_identifier(text: str) -> bool:
+    """Is *text* exactly a STIX identifier (``type--UUID``)?
+
+    >>> is_identifier("indicator--00000000-0000-0000-0000-000000000001"), is_identifier("a--b")
+    (True, False)
+    """
+    return "--" in text and _ID_TEXT.fullmatch(text) is not None
 
 
 def strings_in(value: Any) -> set[str]:

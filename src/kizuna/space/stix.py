@@ -35,6 +35,8 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from kizuna.space.formats.omm import ElementSet, format_epoch, parse_epoch
 from kizuna.stix.extensions import (
     CONJUNCTION_EXTENSION,
@@ -65,6 +67,7 @@ __all__ = [
     "element_set_of",
     "encounter_plane",
     "from_cdm",
+    "from_proximity",
     "from_screening",
     "space_object",
     "space_object_id",
@@ -330,6 +333,68 @@ def from_screening(
                 created_by_ref=created_by_ref,
             )
         )
+    return out
+
+
+def _rtn(r: Sequence[float], v: Sequence[float], d: Sequence[float]) -> tuple[float, ...]:
+    """Vector *d* in the RTN frame of state (r, v)."""
+    rr, vv, dd = np.asarray(r, float), np.asarray(v, float), np.asarray(d, float)
+    rhat = rr / np.linalg.norm(rr)
+    h = np.cross(rr, vv)
+    nhat = h / np.linalg.norm(h)
+    that = np.cross(nhat, rhat)
+    return float(dd @ rhat), float(dd @ that), float(dd @ nhat)
+
+
+def from_proximity(
+    result: ScreenResult,
+    refs: Sequence[str],
+    markings: Callable[[str, str], Sequence[str]],
+    *,
+    assessed: datetime,
+    created_by_ref: str | None = None,
+) -> list[dict[str, Any]]:
+    """One conjunction object of ``kind`` ``proximity`` per pair of *result* that stayed
+    within the threshold over the whole window (docked modules, formation flyers): ``tca``
+    and ``miss_distance_km`` are the time and value of the least distance (with the relative
+    speed and the miss vector in object 1's RTN frame there), ``max_distance_km`` and
+    ``max_distance_at`` the greatest. Its id is derived from both objects and the window, so
+    screening the same window again makes a new version; ``created`` is the window's start
+    less 366 days. *refs* and *markings* as for :func:`from_screening`."""
+    stop = result.start + timedelta(hours=result.hours)
+    screening = {
+        "start": _timestamp(result.start),
+        "stop": _timestamp(stop),
+        "threshold_km": result.threshold_km,
+        "knot_s": result.knot_s,
+        "step_s": result.step_s,
+    }
+    near = result.proximity
+    rtn = [_rtn(r, v, d) for r, v, d in zip(near.r1, near.v1, near.miss_km, strict=True)]
+    first = _timestamp(result.start - timedelta(days=366))
+    out = []
+    for k in range(len(near)):
+        ref1, ref2 = refs[int(near.row1[k])], refs[int(near.row2[k])]
+        obj = conjunction(
+            ref1,
+            ref2,
+            tca=result.start + timedelta(seconds=float(near.t_min_s[k])),
+            miss_distance_km=float(near.min_km[k]),
+            relative_speed_km_s=float(near.relative_speed_kms[k]),
+            miss_rtn_km=[float(x) for x in rtn[k]],
+            screening=screening,
+            object_marking_refs=markings(ref1, ref2),
+            assessed=max(assessed, result.start - timedelta(days=366)),
+            created_by_ref=created_by_ref,
+        )
+        window = f"{_timestamp(result.start)[:19]}|{_timestamp(stop)[:19]}"
+        obj["id"] = derived_id(CONJUNCTION_TYPE, f"{ref1}|{ref2}|proximity|{window}")
+        obj["created"] = first
+        obj["kind"] = "proximity"
+        obj["max_distance_km"] = float(near.max_km[k])
+        when = result.start + timedelta(seconds=float(near.t_max_s[k]))
+        obj["max_distance_at"] = when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+        out.append(obj)
     return out
 
 

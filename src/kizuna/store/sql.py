@@ -113,7 +113,7 @@ class SqlStore(Directory, SyncLog, Markings, IdIndex, ValueIndex, SearchIndex, S
         """Drop every table :meth:`create_schema` makes, with what they hold (a failed
         ``init`` leaves an empty database as it found it). Other tables stay."""
         with self._writing() as conn:
-            conn.exec_driver_sql("DROP TABLE IF EXISTS search_index")
+            self._drop_search_tables(conn)
             t.metadata.drop_all(conn)
 
     def _add_id_keys(self, conn: Connection) -> None:

@@ -52,11 +52,24 @@ class AccessLog:
                 '%s "%s %s" %s %.1f ms %s',
                 _client(scope),
                 scope["method"],
-                _target(scope),
+                printable(_target(scope)),
                 status or "-",
                 (time.perf_counter() - start) * 1000,
-                scope.get(PRINCIPAL, "-"),
+                printable(str(scope.get(PRINCIPAL, "-"))),
             )
+
+
+def printable(text: str) -> str:
+    """*text* with each character that is not printable (a line break, a control character)
+    written as its escape, so that what a client sends (a path with ``%0a``, a user's name)
+    stays on its own line of the log and cannot pass for another.
+
+    >>> printable("/api/\\n2026-12-05 INFO forged"), printable("user:Ана 新人")
+    ('/api/\\\\n2026-12-05 INFO forged', 'user:Ана 新人')
+    """
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text)
 
 
 def _client(scope: Scope) -> str:

@@ -29,6 +29,7 @@ from kizuna.node import Snapshot, check_batch, read_page, store_batch
 from kizuna.policy.principal import Principal
 from kizuna.stix.timestamps import now_micros
 from kizuna.store.types import Collection, ObjectQuery, StatusRow, VersionMatch
+from kizuna.taxii._access import printable
 from kizuna.taxii._auth import check_accept
 from kizuna.taxii._context import Context, in_thread
 from kizuna.taxii._resources import (
@@ -82,7 +83,8 @@ class Writes:
             raise NotFound(f"no object {oid} in collection {cid}")
         self._ctx.node.store.delete_versions(collection.id, [i.row.added_us for i in page.items])
         log.info(
-            "deleted %d version(s) of %s from %s as %s", len(page.items), oid, cid, str(principal.key)
+            "deleted %d version(s) of %s from %s as %s", len(page.items), printable(oid),
+            printable(cid), printable(str(principal.key)),
         )
         return Response(status_code=200, media_type=TAXII)
 
@@ -156,7 +158,7 @@ class Writes:
         log.info(
             "POST %s by %s: %d object(s), %d stored, %d failed",
             collection.id,
-            str(principal.key),
+            printable(str(principal.key)),
             len(results),
             stored,
             failed,
@@ -181,7 +183,7 @@ class Writes:
         log.info(
             "POST %s by %s: %d object(s) in slices, %d stored, %d failed",
             collection.id,
-            str(principal.key),
+            printable(str(principal.key)),
             len(results),
             sum(1 for r in results if r.stored),
             sum(1 for r in results if not r.ok),

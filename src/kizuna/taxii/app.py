@@ -25,7 +25,7 @@ from kizuna.policy.principal import Principal
 from kizuna.stix.timestamps import format_added, format_micros
 from kizuna.store.errors import resource_error
 from kizuna.store.types import Collection, ObjectQuery, StoredVersion, VersionMatch
-from kizuna.taxii._access import AccessLog
+from kizuna.taxii._access import AccessLog, printable
 from kizuna.taxii._context import API_ROOT, Context
 from kizuna.taxii._related import related_endpoint
 from kizuna.taxii._resources import (
@@ -234,7 +234,7 @@ def create_app(node: Node) -> Starlette:
         return error_response(err)
 
     async def server_error(request: Request, exc: Exception) -> Response:
-        log.exception("unexpected error on %s %s", request.method, request.url.path)
+        log.exception("unexpected error on %s %s", request.method, printable(request.url.path))
         return error_response(KizunaError("the server hit an unexpected error; see its log"))
 
     async def database_error(request: Request, exc: Exception) -> Response:
@@ -246,7 +246,7 @@ def create_app(node: Node) -> Starlette:
         log.warning(
             "%s %s answered %d: %s (%s: %s)",
             request.method,
-            request.url.path,
+            printable(request.url.path),
             err.status,
             err.message,
             type(exc).__name__,

@@ -221,7 +221,7 @@ def peers(ui: Ui, request: Request, snap: Snapshot, session: Session) -> Respons
 def _markings(ui: Ui, snap: Snapshot, session: Session) -> dict[str, Any]:
     rows = []
     for mid in snap.markings:
-        label = views.marking_labels(snap, [mid])[0]
+        label = views.marking_labels(snap, [mid], frozenset())[0]  # administrators learn all
         rows.append((label, mid))
     order = {"tlp": 0, "relto": 1, "exercise": 2, "statement": 3}
     rows.sort(key=lambda r: (order.get(r[0].kind, 4), r[0].text, r[1]))

@@ -233,7 +233,8 @@ def collection(ui: Ui, request: Request, snap: Snapshot, session: Session) -> Re
     markings = sorted(
         {r for i in items for r in views.marking_refs(i.obj)} | ({want_marking} if want_marking else set())
     )
-    rows = [(i, views.marking_labels(snap, views.marking_refs(i.obj))) for i in items]
+    private = reads.private_markings(ui.node, snap, session.principal, markings)
+    rows = [(i, views.marking_labels(snap, views.marking_refs(i.obj), private)) for i in items]
     params = {k: v for k, v in q.items() if k != "after" and v}
     can_write = snap.gate.access(session.principal, c.id).can_write and c.kind != "definitions"
     return ui.page(
@@ -246,7 +247,7 @@ def collection(ui: Ui, request: Request, snap: Snapshot, session: Session) -> Re
         counts=counts.most_common(),
         counts_capped=capped,
         total=sum(counts.values()),
-        markings=[(m, views.marking_labels(snap, [m])[0].text) for m in markings],
+        markings=[(m, views.marking_labels(snap, [m], private)[0].text) for m in markings],
         f={"type": want_type, "marking": want_marking, "origin": want_origin,
            "from": added_from, "to": added_to, "sort": sort},
         sorts=SORTS,

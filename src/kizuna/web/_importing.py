@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from kizuna.errors import KizunaError
-from kizuna.node import Snapshot, ingest, read_bundle
+from kizuna.node import BundleFile, Snapshot, ingest
 from kizuna.space.cli.importer import objects_from_file
 from kizuna.web._browse import collection_of
 from kizuna.web._sessions import Session
@@ -21,6 +21,9 @@ from kizuna.web._ui import Refused, Ui
 
 BATCH = 2000
 MAX_REASONS = 50
+#: The most a STIX file imported here may hold once decompressed (its objects are held in
+#: memory while they are stored; ``kizuna import`` reads larger files a chunk at a time).
+MAX_DECOMPRESSED = 256 * 1024 * 1024
 
 
 @dataclass(slots=True)
@@ -64,7 +67,7 @@ def import_file(ui: Ui, request: Request, snap: Snapshot, session: Session) -> R
             path = Path(tmp) / ("upload.json.gz" if data[:2] == b"\x1f\x8b" else "upload.json")
             path.write_bytes(data)
             try:
-                objects = read_bundle(path)
+                objects = list(BundleFile(path, max_bytes=MAX_DECOMPRESSED))
             except KizunaError as exc:
                 raise Refused(400, f"{name}: {exc.message.split(': ', 1)[-1]}") from None
         else:

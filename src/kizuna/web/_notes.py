@@ -16,7 +16,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from kizuna.errors import KizunaError
-from kizuna.node import Snapshot, ingest
+from kizuna.node import Node, Snapshot, ingest
 from kizuna.policy.principal import Principal
 from kizuna.stix.markings import TLP_LEVELS, Tlp, tlp_marking
 from kizuna.store.types import Collection
@@ -37,7 +37,7 @@ class Choice:
 
 
 def marking_choices(
-    snap: Snapshot, principal: Principal, target: reads.Item
+    node: Node, snap: Snapshot, principal: Principal, target: reads.Item
 ) -> tuple[list[Choice], list[Collection]]:
     """The markings a note on *target* may carry, and the collections it may go to."""
     refs = views.marking_refs(target.obj)
@@ -50,6 +50,7 @@ def marking_choices(
         else:
             kept.append(ref)
     writable = reads.writable_collections(snap, principal)
+    private = reads.private_markings(node, snap, principal, kept)
     writable.sort(key=lambda c: c.id != target.collection.id)  # the target's own first
     choices = []
     for level in TLP_LEVELS[rank:]:
@@ -62,7 +63,7 @@ def marking_choices(
             for c in writable
         )
         if usable:
-            labels = views.marking_labels(snap, choice_refs)
+            labels = views.marking_labels(snap, choice_refs, private)
             choices.append(Choice(level, " + ".join(label.text for label in labels), choice_refs))
     return choices, writable
 
@@ -76,7 +77,7 @@ def post_note(ui: Ui, request: Request, snap: Snapshot, session: Session) -> Res
     if not history:
         return ui.not_found(request, session)
     form = request.state.form or {}
-    choices, collections = marking_choices(snap, p, history[0])
+    choices, collections = marking_choices(ui.node, snap, p, history[0])
     kind = str(form.get("kind", "note"))
     text = str(form.get("content", "")).strip()
     choice = next((c for c in choices if c.key == form.get("marking")), None)

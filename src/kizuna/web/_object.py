@@ -55,7 +55,8 @@ def object_page(ui: Ui, request: Request, snap: Snapshot, session: Session, *,
             return ui.not_found(request, session)
         current = match[0]
     obj = current.obj
-    labels = views.marking_labels(snap, views.marking_refs(obj))
+    labels = views.marking_labels(snap, views.marking_refs(obj), reads.private_markings(
+        ui.node, snap, p, views.marking_refs(obj)))
     exercise = views.is_exercise(labels) or current.collection.kind.startswith("exercise:")
 
     out_refs = reads.refs_of(obj)
@@ -85,6 +86,8 @@ def object_page(ui: Ui, request: Request, snap: Snapshot, session: Session, *,
         else:
             reports.append(item)
     thread.sort(key=lambda i: str(i.obj.get("created", "")))
+    thread_private = reads.private_markings(
+        ui.node, snap, p, {r for n in thread for r in views.marking_refs(n.obj)})
     # What the relationships and sightings of this object connect it to, one or two hops out.
     hops = 2 if request.query_params.get("hops") == "2" else 1
     hood = graph.neighbourhood(ui.node, snap, p, sid, hops, linked)
@@ -98,7 +101,7 @@ def object_page(ui: Ui, request: Request, snap: Snapshot, session: Session, *,
         steps.append((newer, views.changes(older.obj, newer.obj)))
     steps.append((history[-1], []))
 
-    choices, target_collections = marking_choices(snap, p, current)
+    choices, target_collections = marking_choices(ui.node, snap, p, current)
     others = {k: v for k, v in obj.items() if k not in SHOWN and not k.startswith("x_kizuna_")}
     return ui.page(
         request,
@@ -133,7 +136,7 @@ def object_page(ui: Ui, request: Request, snap: Snapshot, session: Session, *,
         note_collections=target_collections,
         note_error=note_error,
         form=_form_defaults(request),
-        label_of=lambda refs: views.marking_labels(snap, refs),
+        label_of=lambda refs: views.marking_labels(snap, refs, thread_private),
         marking_refs=views.marking_refs,
     )
 

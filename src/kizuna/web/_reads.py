@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import msgspec
 
-from kizuna.node import Node, Released, Snapshot, read_page
+from kizuna.node import Node, Released, Snapshot, read_page, unseen_definitions
 from kizuna.policy.principal import Principal
 from kizuna.store.types import Collection, ObjectQuery, VersionMatch
 
@@ -56,6 +56,15 @@ def readable_collections(snap: Snapshot, principal: Principal) -> list[Collectio
         for c in snap.collections.values()
         if snap.gate.access(principal, c.id).can_read
     ]
+
+
+def private_markings(
+    node: Node, snap: Snapshot, principal: Principal, refs: Iterable[str]
+) -> frozenset[str]:
+    """Of markings *refs*, those whose meaning *principal* may not learn (a statement's
+    text, an exercise marking's name under an id of its own: docs/policy.md, Rule 6); the
+    pages show them by kind only (``_views.marking_labels``)."""
+    return unseen_definitions(node.store, snap, principal, set(refs))
 
 
 def writable_collections(snap: Snapshot, principal: Principal) -> list[Collection]:
@@ -216,6 +225,18 @@ def linking(
     capped = False
     for c in readable_collections(snap, principal):
         state = _links(node, snap, principal, c)
-        out.extend(state.items[sid] for sid in sorted(state.targets.get(stix_id, ())))
+        cached = sorted(state.targets.get(stix_id, ()))
         capped = capped or state.scanned >= LINKS_CAP
+        if not cached:
+            continue
+        # What the cache remembers is read again through the gate: an object stored since
+        # (in any collection) may have hidden what a cached version refers to, which then
+        # withholds it or removes the reference (docs/policy.md, Rule 4).
+        query = ObjectQuery(c.id, ids=tuple(cached))
+        page = read_page(node.store, snap, principal, c, query, len(cached))
+        fresh = [decode(c, released) for released in page.items]
+        out.extend(sorted(
+            (i for i in fresh if any(target == stix_id for _, target in refs_of(i.obj))),
+            key=lambda i: i.released.row.stix_id,
+        ))
     return out, capped

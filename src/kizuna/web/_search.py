@@ -70,7 +70,8 @@ def search_page(ui: Ui, request: Request, snap: Snapshot, session: Session) -> R
     shown = [f for r in (result, exact) if r for f in r.items]
     tlp = [(TLP2_IDS[k], f"TLP:{k.upper()}") for k in ("clear", "green", "amber", "amber+strict", "red")]
     carried = sorted({m for f in shown for m in views.marking_refs(f.obj)} | ({marking} if marking else set()))
-    markings = tlp + [(m, views.marking_labels(snap, [m])[0].text) for m in carried
+    private = reads.private_markings(ui.node, snap, p, carried)
+    markings = tlp + [(m, views.marking_labels(snap, [m], private)[0].text) for m in carried
                       if m not in dict(tlp)]
     return ui.page(
         request, "search.html", session, title=f"Search: {text}" if text else "Search",

@@ -11,6 +11,7 @@ import jinja2
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
+from starlette.types import Message
 
 from kizuna.node import Node, Snapshot
 from kizuna.web import _views as views
@@ -93,6 +94,42 @@ class Ui:
 
 
 Handler = Callable[[Ui, Request, Snapshot, Session], Response]
+#: The largest body a form of the UI may send (a file to import, with the form around it).
+MAX_FORM_BYTES = 65 * 1024 * 1024
+
+
+class _TooLarge(Exception):
+    """A request body longer than MAX_FORM_BYTES."""
+
+
+async def _read_form(request: Request) -> dict[str, Any]:
+    """The fields of a form (a file as (name, bytes)), read up to MAX_FORM_BYTES."""
+    length = request.headers.get("content-length", "")
+    if length and (not length.isdigit() or int(length) > MAX_FORM_BYTES):
+        raise _TooLarge
+    received = 0
+    receive = request.receive
+
+    async def bounded() -> Message:
+        nonlocal received
+        message = await receive()
+        received += len(message.get("body", b""))
+        if received > MAX_FORM_BYTES:
+            raise _TooLarge
+        return message
+
+    limited = Request(request.scope, bounded)
+    parsed = await limited.form(max_files=1, max_fields=50, max_part_size=MAX_FORM_BYTES)
+    form: dict[str, Any] = {}
+    try:
+        for key, value in parsed.multi_items():
+            if hasattr(value, "read"):
+                form[key] = (getattr(value, "filename", "") or "upload", await value.read())
+            else:
+                form.setdefault(key, value)
+    finally:
+        await parsed.close()
+    return form
 
 
 def signed_in(
@@ -104,7 +141,8 @@ def signed_in(
     With *admin*, for administrators only: anyone else gets the page of an absent path (the
     404 comes before the CSRF check, so a form posted there is answered as nowhere else)."""
 
-    def handle(request: Request, form: dict[str, Any] | None) -> Response:
+    def admit(request: Request) -> tuple[Snapshot, Session] | Response:
+        """The request's snapshot and session, or the answer to one that may not go on."""
         snap = ui.node.snapshot()
         session = ui.session(request, snap)
         if session is None:
@@ -115,6 +153,13 @@ def signed_in(
                            message="Your session has ended: sign in again.")
         if admin and not session.is_admin:
             return ui.not_found(request, session)
+        return snap, session
+
+    def handle(request: Request, form: dict[str, Any] | None) -> Response:
+        admitted = admit(request)
+        if isinstance(admitted, Response):
+            return admitted
+        snap, session = admitted
         if form is not None and (
             not ui.sessions.check_csrf(session.sid, str(form.get("csrf", "")))
             or not same_origin(dict(request.headers), request.url.netloc)
@@ -132,14 +177,17 @@ def signed_in(
     async def endpoint(request: Request) -> Response:
         form: dict[str, Any] | None = None
         if request.method not in ("GET", "HEAD"):
-            parsed = await request.form(max_files=1, max_fields=50, max_part_size=64 * 1024 * 1024)
-            form = {}
-            for key, value in parsed.multi_items():
-                if hasattr(value, "read"):
-                    form[key] = (getattr(value, "filename", "") or "upload", await value.read())
-                else:
-                    form.setdefault(key, value)
-            await parsed.close()
+            # Who asks is known before the body is read: a request that may not go on is
+            # answered without reading it, and a body is read only up to MAX_FORM_BYTES.
+            admitted = await run_in_threadpool(admit, request)
+            if isinstance(admitted, Response):
+                return admitted
+            try:
+                form = await _read_form(request)
+            except _TooLarge:
+                return ui.page(request, "error.html", admitted[1], 413, title="Refused",
+                               message=f"A form or file sent here is at most {MAX_FORM_BYTES // 2**20} "
+                               "MiB; import a larger file with `kizuna import`.")
         return await run_in_threadpool(handle, request, form)
 
     return endpoint

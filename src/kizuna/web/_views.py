@@ -38,10 +38,20 @@ class Label:
     css: str = ""
 
 
-def marking_labels(snap: Snapshot, refs: Iterable[str]) -> list[Label]:
+def marking_labels(snap: Snapshot, refs: Iterable[str], private: frozenset[str]) -> list[Label]:
+    """The banner's labels of markings *refs*. *private*: those whose meaning the reader may
+    not learn (``kizuna.node.unseen_definitions``: a statement's text, an exercise marking's
+    name under an id of its own, docs/policy.md Rule 6), shown by kind only."""
     out: list[Label] = []
     for ref in refs:
         m = snap.gate.marking(ref)
+        if ref in private:
+            if isinstance(m, Exercise):
+                out.append(Label("exercise", "EXERCISE", "Exercise data: not real"))
+            else:
+                out.append(Label("statement" if isinstance(m, Statement) else "unknown",
+                                 "Statement" if isinstance(m, Statement) else "Marking"))
+            continue
         if isinstance(m, Tlp):
             out.append(Label("tlp", f"TLP:{m.level.upper()}", css="tlp-" + m.level.replace("+", "-")))
         elif isinstance(m, RelTo):

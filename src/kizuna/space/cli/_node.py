@@ -16,7 +16,9 @@ from kizuna.space.stix import (
     ELEMENT_SET_TYPE,
     SPACE_OBJECT_TYPE,
     element_set_of,
+    from_proximity,
     from_screening,
+    space_object_id,
 )
 from kizuna.stix.ids import derived_id
 
@@ -72,20 +74,25 @@ def read_catalog(
     element set of the first organization of *elements_from* that has one, else the newest
     visible elements (the space object's own or any partner's)."""
     from kizuna.node import read_page
-    from kizuna.store.types import ObjectQuery
+    from kizuna.store.types import ObjectQuery, VersionMatch
 
     snap = node.snapshot()
     if not snap.gate.access(principal, collection.id).can_read:
         raise InvalidInput(f"{principal.name} may not read collection {collection.id}")
     out = NodeCatalog([], [], {})
     trust = [organization_identity(org) for org in elements_from]
+    writers = {u.name: u for u in snap.users.values()}
     # catalog number -> [(element set, source object id or "", creator, marks)]
     choices: dict[int, list[tuple[ElementSet, str, str, tuple[str, ...]]]] = {}
     objects: dict[int, tuple[str, tuple[str, ...]]] = {}
+    own_epoch: dict[int, Any] = {}
+    # element-set id -> its newest version that its writer could have made (see _vouched)
+    partners: dict[str, tuple[int, ElementSet, str, str, tuple[str, ...]]] = {}
     after = None
     while True:
         query = ObjectQuery(
-            collection.id, after_us=after, types=(SPACE_OBJECT_TYPE, ELEMENT_SET_TYPE)
+            collection.id, after_us=after, types=(SPACE_OBJECT_TYPE, ELEMENT_SET_TYPE),
+            versions=VersionMatch(all=True),
         )
         page = read_page(node.store, snap, principal, collection, query, 2000)
         for item in page.items:
@@ -101,15 +108,36 @@ def read_catalog(
                 continue
             number = es.norad_cat_id
             if obj["type"] == SPACE_OBJECT_TYPE:
+                if number in own_epoch and own_epoch[number] >= es.epoch:
+                    continue  # the newest version of the space object, as a read of the last
+                own_epoch[number] = es.epoch
                 objects[number] = (str(obj["id"]), marks)
-                choices.setdefault(number, []).append((es, "", "", marks))
-            else:
-                objects.setdefault(number, (str(obj["space_object_ref"]), ()))
-                creator = str(obj.get("created_by_ref", ""))
-                choices.setdefault(number, []).append((es, str(obj["id"]), creator, marks))
+                choices[number] = [o for o in choices.get(number, []) if o[1]]
+                choices[number].append((es, "", "", marks))
+                continue
+            creator = str(obj.get("created_by_ref", ""))
+            if not _vouched(creator, item.row.origin, writers):
+                out.problems.append(
+                    f"{obj['id']} (epoch {es.epoch:%Y-%m-%dT%H:%M:%S}): says it is the element set "
+                    f"of {creator} but was written by {item.row.origin}, of another "
+                    "organization: not used"
+                )
+                continue
+            # The gate removes the reference to a space object hidden from the reader:
+            # the elements are then those of an object not stored here, under the id
+            # every node gives it (as when it is absent, so that nothing tells them apart).
+            ref = obj.get("space_object_ref")
+            if not isinstance(ref, str):
+                ref = space_object_id(number, es.object_id)
+            objects.setdefault(number, (ref, ()))
+            have = partners.get(str(obj["id"]))
+            if have is None or have[1].epoch < es.epoch:
+                partners[str(obj["id"])] = (number, es, str(obj["id"]), creator, marks)
         if not page.more or page.last_added is None:
             break
         after = page.last_added
+    for number, es, source, creator, marks in partners.values():
+        choices.setdefault(number, []).append((es, source, creator, marks))
     for number, options in sorted(choices.items()):
         ranked = [o for who in trust for o in options if o[1] and o[2] == who]
         es, source, _, marks = ranked[0] if ranked else max(options, key=lambda o: o[0].epoch)
@@ -120,6 +148,23 @@ def read_catalog(
         if source:
             out.sources[number] = (source, marks)
     return out
+
+
+def _vouched(creator: str, origin: str, writers: dict[str, Any]) -> bool:
+    """Could the writer of a version (its *origin*) be the organization it says made it?
+
+    An element set is one organization's own tracking (``created_by_ref``); another
+    organization's user may not add a version of it (its id is derived from the creator and
+    the object, so a forged version would be the newest of the real one's). A local user's
+    version counts when the user is an administrator or of that organization; what came from
+    a peer (which relays what others made) or a file says no organization of its own and
+    counts as it says.
+    """
+    kind, _, name = origin.partition(":")
+    if kind != "user":
+        return True
+    user = writers.get(name)
+    return user is None or user.is_admin or user.is_peer or organization_identity(user.org) == creator
 
 
 def derived_marking_definitions(
@@ -142,9 +187,11 @@ def store_conjunctions(
     catalog_refs: dict[int, tuple[str, tuple[str, ...]]],
     sources: dict[int, tuple[str, tuple[str, ...]]] | None = None,
 ) -> tuple[int, list[str]]:
-    """Conjunction objects for every event, each marked no more releasable than either of its
-    two space objects and the element sets it was computed from
-    (kizuna.policy.combine.derived_refs), ingested as *principal*. ``element_set_refs`` names,
+    """Conjunction objects for every event and every proximity pair (``kind: proximity``,
+    :func:`kizuna.space.stix.from_proximity`), each marked no more releasable than either of
+    its two space objects and the element sets it was computed from, their granular markings
+    on the screened fields included (kizuna.policy.combine.derived_refs), ingested as
+    *principal*. ``element_set_refs`` names,
     per object, the partner's element set used (or the space object, for its own elements)."""
     from kizuna.node import ingest
     from kizuna.policy.combine import derived_refs
@@ -162,9 +209,10 @@ def store_conjunctions(
             definitions[d["id"]] = d
         return refs
 
-    objects = from_screening(
-        result, row_refs, markings, assessed=datetime.now(UTC), created_by_ref=None
-    )
+    now = datetime.now(UTC)
+    objects = from_screening(result, row_refs, markings, assessed=now, created_by_ref=None)
+    # Pairs together over the whole window: one object each, marked as a conjunction is.
+    objects += from_proximity(result, row_refs, markings, assessed=now, created_by_ref=None)
     for obj in objects:
         a, b = obj["space_object_refs"]
         obj["element_set_refs"] = [used.get(a, a), used.get(b, b)]

@@ -389,6 +389,9 @@ def screen_command(
         stored, refused = store_conjunctions(
             node, principal, collection, result, built.records, from_node.refs, from_node.sources
         )
-        err.print(f"stored {stored} conjunction object(s) in {collection.id}")
+        err.print(
+            f"stored {stored} conjunction object(s) in {collection.id} (events and proximity "
+            "pairs)"
+        )
         for line in refused[:20]:
             err.print(f"  refused: {line}", markup=False)

@@ -41,7 +41,16 @@ import numba
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["MU", "PAD_FLOOR_KM", "RADIAL_ACC", "STEEP_KM", "TIDE", "is_cached", "search_block"]
+__all__ = [
+    "MU",
+    "PAD_FLOOR_KM",
+    "RADIAL_ACC",
+    "STEEP_KM",
+    "TIDE",
+    "cubic_near",
+    "is_cached",
+    "search_block",
+]
 
 F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]
@@ -341,6 +350,77 @@ def _search_sample(
 
 
 @_jit
+def _search_primary_sample(
+    pos: F64,
+    vel: F64,
+    live: npt.NDArray[np.bool_],
+    pad: F64,
+    primary: npt.NDArray[np.bool_],
+    t_mid: float,
+    threshold: float,
+    step: float,
+    out_i: list[int],
+    out_j: list[int],
+    out_t: list[float],
+) -> None:  # pragma: no cover - compiled
+    """The seeds of :func:`_search_sample` that involve a primary: each primary against every
+    other live object, with the same radii and tests (no grid: a primary is one object)."""
+    n = pos.shape[0]
+    half = step / 2.0
+    cap = 8.0 * half + PAD_FLOOR_KM * 2
+    grow = 1.0 + TIDE * half * half
+    radius = (threshold + 2.0 * cap) * grow
+    top = cap
+    m = 0
+    for a in range(n):
+        if live[a]:
+            m += 1
+            top = max(
+                top, math.sqrt(vel[a, 0] ** 2 + vel[a, 1] ** 2 + vel[a, 2] ** 2) * half + pad[a]
+            )
+    ids = np.empty(m, dtype=np.int64)
+    s = np.empty((m, 7))
+    srho = np.empty(m)
+    srad = np.empty(m)
+    wide = np.zeros(n, dtype=np.bool_)
+    own = np.full(n, radius)
+    p = 0
+    for a in range(n):
+        if not live[a]:
+            continue
+        px, py, pz = pos[a, 0], pos[a, 1], pos[a, 2]
+        ux, uy, uz = vel[a, 0], vel[a, 1], vel[a, 2]
+        s2 = ux * ux + uy * uy + uz * uz
+        reach = math.sqrt(s2) * half + pad[a]
+        r = math.sqrt(px * px + py * py + pz * pz)
+        rdot = (px * ux + py * uy + pz * uz) / r
+        rddot = (s2 - rdot * rdot) / r - MU / (r * r)
+        if reach > cap:
+            wide[a] = True
+            own[a] = (threshold + reach + top) * grow
+        ids[p] = a
+        s[p, 0], s[p, 1], s[p, 2] = px, py, pz
+        s[p, 3], s[p, 4], s[p, 5] = ux, uy, uz
+        s[p, 6] = pad[a]
+        srho[p] = r
+        srad[p] = abs(rdot) * half + (2.0 * abs(rddot) + RADIAL_ACC) * half * half / 2.0 + pad[a]
+        p += 1
+    for p in range(m):
+        if not primary[ids[p]]:
+            continue
+        for q in range(m):
+            if q == p or (primary[ids[q]] and q < p):
+                continue
+            if abs(srho[p] - srho[q]) <= threshold + srad[p] + srad[q]:
+                a, b = ids[p], ids[q]
+                tau = _tau(s, p, q, _pair_limit(a, b, wide, own, radius), threshold, half)
+                if tau == tau:
+                    out_i.append(min(a, b))
+                    out_j.append(max(a, b))
+                    out_t.append(t_mid + tau)
+
+
+@_jit
 def search_block(
     r: F64,
     v: F64,
@@ -354,8 +434,10 @@ def search_block(
     step: float,
     window: float,
     threshold: float,
+    primary: npt.NDArray[np.bool_],
 ) -> tuple[I64, I64, F64]:  # pragma: no cover - compiled
-    """Seeds ``(i, j, t)`` of every search sample of a block of knots.
+    """Seeds ``(i, j, t)`` of every search sample of a block of knots (with *primary* flags,
+    a bool per object, only the pairs with a primary; an empty array: all pairs).
 
     *r*, *v*: ``(N, K, 3)`` positions and velocities at the knot times *knot_t* (NaN where an
     object failed); *valid*: objects that may take part at all; *taus* the sample fractions of a
@@ -403,8 +485,12 @@ def search_block(
                     r0, v0, r1, v1 = quad[a, x], quad[a, 3 + x], quad[a, 6 + x], quad[a, 9 + x]
                     pos[a, x] = h0 * r0 + h1 * v0 + h2 * r1 + h3 * v1
                     vel[a, x] = g0 * r0 + g1 * v0 + g2 * r1 + g3 * v1
-            _search_sample(pos, vel, live, pad, t_mid, threshold, step, first, fill, widest,
-                           out_i, out_j, out_t)  # fmt: skip
+            if primary.shape[0]:
+                _search_primary_sample(pos, vel, live, pad, primary, t_mid, threshold, step,
+                                       out_i, out_j, out_t)  # fmt: skip
+            else:
+                _search_sample(pos, vel, live, pad, t_mid, threshold, step, first, fill, widest,
+                               out_i, out_j, out_t)  # fmt: skip
     count = len(out_t)
     si = np.empty(count, dtype=np.int64)
     sj = np.empty(count, dtype=np.int64)
@@ -414,3 +500,59 @@ def search_block(
         sj[k] = out_j[k]
         st[k] = out_t[k]
     return si, sj, st
+
+
+@_jit
+def _cubic(a: float, b: float, c: float, d: float, x: float) -> float:  # pragma: no cover
+    return a + x * (b + x * (c + x * d))
+
+
+@_jit
+def cubic_near(
+    z0: F64, dz0: F64, z1: F64, dz1: F64, bound: F64, parts: int
+) -> npt.NDArray[np.bool_]:  # pragma: no cover - compiled
+    """For each cubic Hermite polynomial on [0, 1] through values *z0*, *z1* and derivatives
+    *dz0*, *dz1* (2-D arrays, one polynomial per element), whether its absolute value comes
+    within *bound* on each of *parts* equal sub-intervals: ``(rows, cols * parts)``, sub-interval
+    ``j`` of column ``c`` at ``c * parts + j``. A NaN anywhere keeps every sub-interval."""
+    rows, cols = z0.shape
+    out = np.zeros((rows, cols * parts), dtype=np.bool_)
+    for i in range(rows):
+        for k in range(cols):
+            a, b = z0[i, k], dz0[i, k]
+            c = -3.0 * z0[i, k] - 2.0 * dz0[i, k] + 3.0 * z1[i, k] - dz1[i, k]
+            d = 2.0 * z0[i, k] + dz0[i, k] - 2.0 * z1[i, k] + dz1[i, k]
+            lim = bound[i, k]
+            if not (a == a and b == b and c == c and d == d and lim == lim):
+                for j in range(parts):
+                    out[i, k * parts + j] = True
+                continue
+            # Extrema: roots of b + 2c x + 3d x^2 (at most two).
+            r1 = math.nan
+            r2 = math.nan
+            if abs(d) > 1e-300:
+                disc = c * c - 3.0 * b * d
+                if disc >= 0.0:
+                    q = math.sqrt(disc)
+                    r1 = (-c + q) / (3.0 * d)
+                    r2 = (-c - q) / (3.0 * d)
+            elif c != 0.0:
+                r1 = -b / (2.0 * c)
+            left = _cubic(a, b, c, d, 0.0)
+            for j in range(parts):
+                lo = j / parts
+                hi = (j + 1) / parts
+                right = _cubic(a, b, c, d, hi)
+                least = min(abs(left), abs(right))
+                crossed = (left > 0.0) != (right > 0.0)
+                if r1 > lo and r1 < hi:
+                    px = _cubic(a, b, c, d, r1)
+                    least = min(least, abs(px))
+                    crossed = crossed or ((px > 0.0) != (left > 0.0))
+                if r2 > lo and r2 < hi:
+                    px = _cubic(a, b, c, d, r2)
+                    least = min(least, abs(px))
+                    crossed = crossed or ((px > 0.0) != (left > 0.0))
+                out[i, k * parts + j] = crossed or least <= lim
+                left = right
+    return out

@@ -226,9 +226,11 @@ def screen_parallel(
         rows, primary = near_primaries(catalog, primaries, start, hours, threshold_km, trajectories)
         where = {int(row): k for k, row in enumerate(rows.tolist())}
         moved = {where[row]: t for row, t in (trajectories or {}).items() if row in where}
+        count = workers or default_workers(len(rows), hours)
+        # One chunk per process: the time filter and the per-object calls pay per chunk.
         sub = _screen_chunks(
             catalog.take(rows), start, hours, threshold_km,
-            workers or default_workers(len(rows), hours), scheduler, chunk_hours,
+            count, scheduler, max(chunk_hours, hours / count),
             knot_s, step_s, progress, executor, primary, moved,
         )  # fmt: skip
         result = _in_catalog(sub, rows, len(catalog))

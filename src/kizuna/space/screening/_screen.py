@@ -58,6 +58,12 @@ from kizuna.space.screening._proximity import (
     empty_proximity,
 )
 from kizuna.space.screening._trajectory import Ephemeris, sgp4_states
+from kizuna.space.screening._windows import (
+    PRIMARY_BLOCK,
+    PRIMARY_CELLS,
+    NeededStates,
+    near_times,
+)
 
 __all__ = [
     "EVENT_ARRAYS",
@@ -331,23 +337,37 @@ def screen_span(
     n_int = len(knots) - 1
     mids = (knots[:-1, None] + taus[None, :] * knot_s).ravel()
     inner = int(((mids >= -step_s / 2.0) & (mids <= window + step_s / 2.0)).sum())
+    flags = np.zeros(0, dtype=bool)
+    sparse = None
+    if primary is not None:
+        # Against primaries: each object only where it can be near one (_windows), in longer
+        # blocks (few objects are propagated at each knot).
+        need = near_times(sats, jd0, fr0, knots, primary, threshold_km, catalog.elements[:, 1])
+        sparse = NeededStates(sats, jd0, fr0, knots, need, check_pos, check_vel, step_s)
+        _merge_status(status, sparse.status)
+        np.maximum(pad, sparse.pad, out=pad)
+        flags = primary
+        block_knots = max(block_knots, min(PRIMARY_BLOCK, PRIMARY_CELLS // max(n, 1)))
     for b0 in range(0, n_int, block_knots):
         b1 = min(b0 + block_knots, n_int)
         kt = knots[b0 : b1 + 1]
-        st, r, v = propagate(sats, jd0, fr0, kt)
-        _merge_status(status, st)
+        if sparse is not None:
+            r, v = sparse.block(b0, b1 + 1)
+        else:
+            st, r, v = propagate(sats, jd0, fr0, kt)
+            _merge_status(status, st)
+            # Measure the interpolation error at a few interval midpoints; widen pads to it.
+            picks = np.unique(np.linspace(0, b1 - b0 - 1, min(4, b1 - b0)).round().astype(int))
+            _, rm, vm = propagate(sats, jd0, fr0, kt[picks] + knot_s / 2.0)
+            for c, p in enumerate(picks):
+                quad = np.stack([r[:, p], v[:, p], r[:, p + 1], v[:, p + 1]], 0).reshape(4, -1)
+                ep = np.linalg.norm((check_pos @ quad).reshape(n, 3) - rm[:, c], axis=1)
+                ev = np.linalg.norm((check_vel @ quad).reshape(n, 3) - vm[:, c], axis=1)
+                seen = np.nan_to_num(3.0 * (ep + ev * step_s / 2.0), nan=0.0)
+                np.maximum(pad, seen, out=pad)
         valid = status != STATUS_BAD_ELEMENTS
-        # Measure the interpolation error at a few interval midpoints; widen pads to cover it.
-        picks = np.unique(np.linspace(0, b1 - b0 - 1, min(4, b1 - b0)).round().astype(int))
-        _, rm, vm = propagate(sats, jd0, fr0, kt[picks] + knot_s / 2.0)
-        for c, p in enumerate(picks):
-            quad = np.stack([r[:, p], v[:, p], r[:, p + 1], v[:, p + 1]], 0).reshape(4, -1)
-            ep = np.linalg.norm((check_pos @ quad).reshape(n, 3) - rm[:, c], axis=1)
-            ev = np.linalg.norm((check_vel @ quad).reshape(n, 3) - vm[:, c], axis=1)
-            seen = np.nan_to_num(3.0 * (ep + ev * step_s / 2.0), nan=0.0)
-            np.maximum(pad, seen, out=pad)
         i, j, t = search_block(
-            r, v, valid, pad, kt, taus, cpos, cvel, knot_s, step_s, window, threshold_km
+            r, v, valid, pad, kt, taus, cpos, cvel, knot_s, step_s, window, threshold_km, flags
         )
         if primary is not None:
             mine = primary[i] | primary[j]

@@ -49,9 +49,14 @@ def parse_json(text: str, *, source: str = "<omm>") -> OmmResult:
     ([5], 'the file ends inside record 2 (cut short?)')
     """
     try:
-        data = json.loads(text)
-    except json.JSONDecodeError:
-        return _salvage_json(text, source)
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError:
+            return _salvage_json(text, source)
+    except RecursionError:  # arrays nested thousands deep: no GP record is
+        return OmmResult([], [OmmError("arrays or objects nest too deep for a JSON array of GP "
+                                       "records", source=source,
+                                       expected='[{"OBJECT_NAME": "ISS (ZARYA)", ...}]')])
     if isinstance(data, dict):
         data = [data]
     if not isinstance(data, list):
