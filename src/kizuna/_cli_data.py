@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+import signal
 import sys
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import click
@@ -117,6 +120,19 @@ class _Tally:
         )
 
 
+@contextlib.contextmanager
+def _sigint_deferred() -> Iterator[None]:
+    """Hold an interrupt until the block ends, so a batch's commit and its count go together."""
+    caught: list[int] = []
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: caught.append(signum))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if caught:
+        raise KeyboardInterrupt
+
+
 def _import_file(
     node: Node,
     principal: Principal,
@@ -135,6 +151,10 @@ def _import_file(
     done = 0
 
     def store() -> None:
+        with _sigint_deferred():
+            _store()
+
+    def _store() -> None:
         results = ingest(node.store, node.snapshot(), principal, c, chunk, f"file:{path.name}")
         for r in results:
             if not r.ok:

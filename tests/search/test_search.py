@@ -21,7 +21,7 @@ from kizuna.node import Node, ingest, matches, object_text, read_page, terms
 from kizuna.policy.principal import Principal
 from kizuna.search import search
 from kizuna.stix.markings import TLP2_IDS
-from kizuna.store._search import PENDING_ROWS
+from kizuna.store import PENDING_ROWS
 from kizuna.store.types import ObjectQuery
 from tests.conftest import postgres_database
 
