@@ -23,6 +23,8 @@ T1 = "2026-05-02T00:00:00.000Z"
 GREEN, AMBER, RED = TLP2_IDS["green"], TLP2_IDS["amber"], TLP2_IDS["red"]
 CDMS = Path(__file__).resolve().parents[1] / "data" / "space" / "cdm" / "SampleCDMs"
 HOSTILE = '<script>alert("x")</script><img src=x onerror=alert(1)>'
+#: What the CDM of the world's conjunction_cdm calls its first object.
+CDM_NAME = 'ALFANO 衛星 <img src=x onerror=alert(2)> & "A"'
 
 
 def _id(kind: str) -> str:
@@ -127,7 +129,10 @@ def build(root: Path) -> World:
     ids["conjunction"] = cj["id"]
     objs.append(cj)
     # a conjunction from a CDM: its encounter plane has the combined covariance and the HBR
-    cdm = from_cdm(parse_cdm((CDMS / "AlfanoTestCase03.cdm").read_text()))
+    # (its first object is named by the CDM only, with hostile text: neither object is stored)
+    cdm_text = (CDMS / "AlfanoTestCase03.cdm").read_text().replace(
+        "OBJECT_NAME                        = 3001", f"OBJECT_NAME = {CDM_NAME}", 1)
+    cdm = from_cdm(parse_cdm(cdm_text))
     cdm["object_marking_refs"] = [GREEN]
     ids["conjunction_cdm"] = cdm["id"]
     objs.append(cdm)

@@ -428,6 +428,9 @@ def from_cdm(cdm: Cdm) -> dict[str, Any]:
             "source": "CDM",
             "originator": cdm.header.originator,
             "message_id": cdm.header.message_id,
+            # What the CDM calls each object, in the order of space_object_refs (a page can
+            # name an object by it when the object itself is not stored).
+            "objects": [_cdm_names(o) for o in (cdm.object1, cdm.object2)],
         },
         object_marking_refs=(),
         assessed=cdm.header.creation_date,
@@ -438,6 +441,18 @@ def from_cdm(cdm: Cdm) -> dict[str, Any]:
     if plane:
         obj[ENCOUNTER_PLANE] = plane
     return obj
+
+
+def _cdm_names(o: Any) -> dict[str, str]:
+    """OBJECT_DESIGNATOR, and OBJECT_NAME and INTERNATIONAL_DESIGNATOR when the CDM knows them."""
+    out = {"object_designator": o.object_designator.strip()}
+    for key, value in (
+        ("object_name", o.object_name), ("international_designator", o.international_designator)
+    ):
+        value = value.strip()
+        if value and value.upper() not in ("UNKNOWN", "N/A"):
+            out[key] = value
+    return out
 
 
 #: The property of a conjunction made from a CDM that holds what its encounter-plane plot

@@ -181,6 +181,10 @@ def _title(obj: dict[str, Any], known: dict[str, reads.Item]) -> str:
     """The page's heading: a conjunction is named by its two objects."""
     refs = obj.get("space_object_refs")
     if obj.get("type") == "x-kizuna-conjunction" and isinstance(refs, list):
-        names = [views.display_name(known[r].obj) if r in known else str(r) for r in refs]
+        carried = views.carried_names(obj)
+        names = [
+            views.display_name(known[r].obj) if r in known else carried.get(str(r), str(r))
+            for r in refs
+        ]
         return " × ".join(names)
     return views.display_name(obj)

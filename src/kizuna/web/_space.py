@@ -54,7 +54,10 @@ def space(ui: Ui, request: Request, snap: Snapshot, session: Session) -> Respons
         if min_pc is not None and not (isinstance(pc, int | float) and pc >= min_pc):
             return False
         if obj_filter:
-            text = " ".join(str(names.get(r, r)) for r in i.obj.get("space_object_refs", []))
+            carried = views.carried_names(i.obj)
+            text = " ".join(
+                str(names.get(r) or carried.get(r, r)) for r in i.obj.get("space_object_refs", [])
+            )
             return obj_filter in text.casefold()
         return True
 

@@ -52,12 +52,15 @@ class Ui:
             trim_blocks=True,
             lstrip_blocks=True,
         )
+        # |tojson still writes <, >, & and ' as \u escapes; text in any script is shown as it is
+        self.env.policies["json.dumps_kwargs"] = {"sort_keys": True, "ensure_ascii": False}
         self.env.globals.update(
             iso=views.iso,
             iso_text=views.iso_text,
             safe_url=views.safe_url,
             attack_url=views.attack_url,
             display_name=views.display_name,
+            carried_names=views.carried_names,
             type_name=views.type_name,
             origin_text=views.origin_text,
             number=views.number,

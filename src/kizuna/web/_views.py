@@ -155,6 +155,28 @@ def display_name(obj: Mapping[str, Any]) -> str:
     return str(obj.get("id", ""))
 
 
+def carried_names(obj: Mapping[str, Any]) -> dict[str, str]:
+    """space_object_ref -> the name a conjunction made from a CDM gives it (OBJECT_NAME and
+    the catalog number, or the designators alone), from the object as released."""
+    refs = obj.get("space_object_refs")
+    screening = obj.get("screening")
+    carried = screening.get("objects") if isinstance(screening, Mapping) else None
+    if not isinstance(refs, list) or not isinstance(carried, list):
+        return {}
+    out: dict[str, str] = {}
+    for ref, names in zip(refs, carried, strict=False):
+        if not isinstance(ref, str) or not isinstance(names, Mapping):
+            continue
+        parts = [str(names[k]) for k in ("object_designator", "international_designator")
+                 if isinstance(names.get(k), str | int) and str(names[k])]
+        name = names.get("object_name")
+        if isinstance(name, str) and name:
+            out[ref] = f"{name} ({', '.join(parts)})" if parts else name
+        elif parts:
+            out[ref] = ", ".join(parts)
+    return out
+
+
 def orbit_summary(obj: Mapping[str, Any], now: datetime | None = None) -> dict[str, str]:
     """Perigee, apogee, inclination, period and epoch age of a space object's elements."""
     el = obj.get("elements")
