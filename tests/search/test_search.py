@@ -345,7 +345,9 @@ def test_on_sqlite_the_search_index_leads_the_query(tmp_path: Path) -> None:
     found = search(w.node, w.partner, "Mitigation Limited Not Effective")
     event.remove(store._read, "before_cursor_execute", seen)
     assert found.total == 30
-    statement, parameters = next(s for s in statements if "search_index" in s[0])
+    statement, parameters = next(
+        s for s in statements if "search_index" in s[0] and "versions" in s[0]
+    )
     with sqlite3.connect(w.node.directory / "kizuna.db") as conn:
         plan = [row[3] for row in conn.execute("EXPLAIN QUERY PLAN " + statement, parameters)]
     assert plan[0].startswith("SCAN search_index VIRTUAL TABLE"), plan
@@ -361,6 +363,55 @@ def test_on_sqlite_the_search_index_leads_the_query(tmp_path: Path) -> None:
     assert any("versions USING INTEGER PRIMARY KEY" in step for step in plan), plan
     assert not any("TEMP B-TREE" in step for step in plan), plan
     w.node.close()
+
+
+@pytest.mark.parametrize("pending_rows", [1, PENDING_ROWS])
+def test_a_common_term_and_a_rare_one(
+    backend: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, pending_rows: int
+) -> None:
+    """A term in every row and one in few: the same results as a brute-force scan through
+    the gate; on SQLite the FTS5 index answers the rare term alone (the common one is
+    checked on its rows) unless every term is common."""
+    from sqlalchemy import event
+
+    from kizuna.store import _search
+
+    monkeypatch.setattr(_search, "RARE_ROWS", 10)
+    with database(backend) as url:
+        w = World(tmp_path / "n", url, pending_rows)
+        try:
+            for alias in ("open", "closed"):
+                w.put(w.open if alias == "open" else w.closed, [
+                    _attack_pattern(f"Indicator {i} {'rare-beacon' if i % 7 == 0 else 'plain'}",
+                                    "common words", tlp)
+                    for i in range(24) for tlp in ("green", "red")
+                ])
+            statements: list[str] = []
+
+            def seen(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+                statements.append(statement)
+
+            event.listen(w.node.store._read, "before_cursor_execute", seen)
+            for principal in (w.partner, w.admin):
+                for query in ("indicator rare-beacon", "rare-beacon indicator", "indicator 14",
+                              "indicator 21 rare-beacon", "indicator common", "ind rare-beacon",
+                              "indicator rare-beacon missing"):
+                    expected = w.expected(principal, query)
+                    got = search(w.node, principal, query, limit=1000, cap=1000)
+                    assert {(f.collection.id, f.released.row.stix_id) for f in got.items} == (
+                        expected
+                    ), query
+                    assert got.total == len(expected), query
+            event.remove(w.node.store._read, "before_cursor_execute", seen)
+            assert w.expected(w.partner, "indicator rare-beacon")  # the case is not empty
+            if backend == "sqlite" and pending_rows == 1:  # every text in the FTS5 index
+                main = [s for s in statements if "search_index" in s and "versions" in s]
+                # "rare-beacon" leads: one GLOB of the index, the other on the row's text
+                assert any(s.count("GLOB") == 2 and s.count("text || ") == 1 for s in main)
+                # "indicator common": both common, both answered by the index
+                assert any(s.count("GLOB") == 2 and "text || " not in s for s in main)
+        finally:
+            w.node.close()
 
 
 def _fts5_terms(directory: Path) -> tuple[dict[str, int], dict[str, int]]:
