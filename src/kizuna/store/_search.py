@@ -16,9 +16,11 @@ the row of text: so a POST writes only the row, and the rows after the setting
 that takes them past :data:`PENDING_ROWS`. A search reads the pending rows with ``instr`` and
 the FTS5 index with ``GLOB '*term*'`` (which the trigram index answers for three or more
 characters; Japanese is not split into words, so substrings are what find it): a version is
-found as soon as the transaction that stored it commits. PostgreSQL keeps a table with a
-pg_trgm GIN index, queried with ``LIKE '%term%'`` (its GIN index keeps a pending list of
-its own).
+found as soon as the transaction that stored it commits. Of several terms, the FTS5 index
+answers the rarest alone when it is rare (``_rarest``) and the others are checked on its
+rows: intersecting the index's lists would read every row's entry for a term in every row.
+PostgreSQL keeps a table with a pg_trgm GIN index, queried with ``LIKE '%term%'`` (its GIN
+index keeps a pending list of its own).
 
 Reads answer the coarse gate in SQL, like every query of the store: only versions in a
 collection the caller may read, under a marking set it may see there. The caller then reads
