@@ -367,18 +367,16 @@ def test_on_sqlite_the_search_index_leads_the_query(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("pending_rows", [1, PENDING_ROWS])
 def test_a_common_term_and_a_rare_one(
-    backend: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, pending_rows: int
+    backend: str, tmp_path: Path, pending_rows: int
 ) -> None:
     """A term in every row and one in few: the same results as a brute-force scan through
     the gate; on SQLite the FTS5 index answers the rare term alone (the common one is
     checked on its rows) unless every term is common."""
     from sqlalchemy import event
 
-    from kizuna.store import _search
-
-    monkeypatch.setattr(_search, "RARE_ROWS", 10)
     with database(backend) as url:
         w = World(tmp_path / "n", url, pending_rows)
+        w.node.store.search_rare_rows = 10  # a term in fewer rows leads
         try:
             for alias in ("open", "closed"):
                 w.put(w.open if alias == "open" else w.closed, [

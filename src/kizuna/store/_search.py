@@ -61,6 +61,10 @@ PENDING_ROWS: Final = 20_000
 #: default, 1 MiB, would cut a move in several), and how many segments of a level it merges.
 _FTS5_CONFIG: Final = (("hashsize", 16 * 1024 * 1024), ("automerge", 8))
 
+#: SQLite: a term found in fewer rows of the FTS5 index than this is rare enough to lead a
+#: search alone (its rows are few to check the other terms on, row by row).
+RARE_ROWS: Final = 2_000
+
 
 class SearchIndex(StoreBase):
     """The search index (a part of :class:`~kizuna.store.sql.SqlStore`)."""
@@ -70,6 +74,8 @@ class SearchIndex(StoreBase):
     search_text: Callable[[str, bytes, Any], str] | None = None
     #: SQLite: the pending rows move into the FTS5 index once this many (tests make it small).
     search_pending_rows: int = PENDING_ROWS
+    #: SQLite: a term in fewer rows of the FTS5 index than this leads a search alone.
+    search_rare_rows: int = RARE_ROWS
 
     def _is_sqlite(self, conn: Connection) -> bool:
         return conn.dialect.name == "sqlite"
@@ -252,7 +258,7 @@ class SearchIndex(StoreBase):
             # two statements makes the second find again what the first found, never miss it.
             pending = self._pending_hits(conn, terms, readable, types, before_us, limit)
             indexed = self._hits(
-                conn, "rowid", terms, readable, types, before_us, limit, _rarest(conn, terms)
+                conn, "rowid", terms, readable, types, before_us, limit, _rarest(conn, terms, self.search_rare_rows)
             )
         found = {h[0]: h for h in (*pending, *indexed)}
         return [found[k] for k in sorted(found, reverse=True)[:limit]]
@@ -340,18 +346,13 @@ class SearchIndex(StoreBase):
             return int(conn.exec_driver_sql(f"SELECT count(*) FROM {name}").scalar_one())
 
 
-#: SQLite: a term found in fewer rows of the FTS5 index than this is rare enough to lead a
-#: search alone (its rows are few to check the other terms on, row by row).
-RARE_ROWS: Final = 2_000
-
-
-def _rarest(conn: Connection, terms: Sequence[str]) -> str | None:
+def _rarest(conn: Connection, terms: Sequence[str], rare_rows: int = RARE_ROWS) -> str | None:
     """SQLite: the term the FTS5 index should answer alone, or None (all of them).
 
     The trigram index answers several terms by intersecting their lists of rows: for a term
     in every row (``indicator``) that reads every row's entry (40 ms at a million) however
     rare the other terms are. How many rows hold each term, counted by the index up to
-    :data:`RARE_ROWS` (newest first, so a common term stops early), finds the rarest; when
+    *rare_rows* (newest first, so a common term stops early), finds the rarest; when
     even that one is common, the intersection stays cheaper than checking its rows."""
     counted = [t for t in dict.fromkeys(terms) if len(t) >= 3]
     if len(counted) < 2:  # a shorter term is checked row by row already
@@ -362,12 +363,12 @@ def _rarest(conn: Connection, terms: Sequence[str]) -> str | None:
             conn.exec_driver_sql(
                 "SELECT count(*) FROM (SELECT rowid FROM search_index WHERE text GLOB ? "
                 "ORDER BY rowid DESC LIMIT ?)",
-                (_glob(term), RARE_ROWS),
+                (_glob(term), rare_rows),
             ).scalar_one()
         )
         if best is None or rows < best[0]:
             best = (rows, term)
-    return best[1] if best is not None and best[0] < RARE_ROWS else None
+    return best[1] if best is not None and best[0] < rare_rows else None
 
 
 def _sqlite_term(text: ColumnElement[str], term: str, indexed: bool = True) -> ColumnElement[bool]:
