@@ -51,7 +51,7 @@ class SearchResult:
     items: list[Found]
     #: How many objects were found (at most the cap the search was given).
     total: int
-    #: True when the search stopped at its cap: more would have been found.
+    #: True when more than the cap were found (the principal receives them all).
     capped: bool
 
 
@@ -86,21 +86,23 @@ def search(
     found: list[Found] = []
     decided: set[tuple[str, str]] = set()
     before: int | None = None
-    while len(found) < cap:
+    # "More than cap" is said only of what the principal receives: past cap found, the search
+    # goes on until one more is (never on a candidate of the index, which the gate or *keep*
+    # may yet refuse: that would tell of objects it may not see).
+    while len(found) <= cap:
         hits = node.store.search_hits(
             wanted, readable, types=types, before_us=before, limit=_BATCH
         )
         if not hits:
-            return SearchResult(found[:limit], len(found), False)
+            break
         before = hits[-1][0]
         for cid, ids in _undecided(((cid, i) for _, cid, i, _ in hits), decided).items():
             found.extend(
                 f for f in _latest_matching(node, snap, principal, snap.collections[cid], ids, wanted)
                 if keep is None or keep(f)
             )
-        found.sort(key=lambda f: f.released.row.added_us, reverse=True)
-    more = bool(node.store.search_hits(wanted, readable, types=types, before_us=before, limit=1))
-    return SearchResult(found[:limit], min(len(found), cap), more or len(found) > cap)
+    found.sort(key=lambda f: f.released.row.added_us, reverse=True)
+    return SearchResult(found[:limit], min(len(found), cap), len(found) > cap)
 
 
 def _readable(

@@ -508,3 +508,34 @@ def test_on_sqlite_a_store_of_the_earlier_layout_is_rebuilt_when_it_opens(tmp_pa
         assert held == expected and held
     finally:
         node.close()
+
+
+def test_more_is_said_only_of_what_the_principal_may_see(backend: str, tmp_path: Path) -> None:
+    """A search that stops at its cap says "more" only when the principal receives more: the
+    index's candidates past the cap that the gate refuses (a field under TLP:RED holds the
+    term) are not counted, and do not make the count "cap+"."""
+    with database(backend) as url:
+        world = World(tmp_path / "node", url)
+        try:
+            # More candidates than one batch of the index (500), the older ones hidden: the
+            # term is only in a TLP:RED field of an object the analyst may otherwise see.
+            hidden = [_attack_pattern(f"h{i}", "", "green", secret="zebrafinch") for i in range(620)]
+            world.put(world.open, hidden)
+            seen = [_attack_pattern(f"zebrafinch {i}", "", "green") for i in range(3)]
+            world.put(world.open, seen)
+            got = search(world.node, world.partner, "zebrafinch", limit=1, cap=3)
+            assert (got.total, got.capped, len(got.items)) == (3, False, 1)
+            assert got.items[0].released.row.stix_id == seen[-1]["id"]
+            # The administrator receives them all: more than the cap, said so.
+            every = search(world.node, world.admin, "zebrafinch", limit=1, cap=3)
+            assert (every.total, every.capped) == (3, True)
+            # One more the analyst may see, older than every hidden one: now there is more.
+            world.put(world.open, [_attack_pattern("zebrafinch late", "", "green")])
+            more = search(world.node, world.partner, "zebrafinch", limit=1, cap=3)
+            assert (more.total, more.capped) == (3, True)
+            # Filtered by *keep*: what it refuses is not "more" either.
+            kept = search(world.node, world.partner, "zebrafinch", limit=1, cap=4,
+                          keep=lambda f: "late" not in str(f.obj.get("name")))
+            assert (kept.total, kept.capped) == (3, False)
+        finally:
+            world.node.close()

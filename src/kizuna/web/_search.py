@@ -16,6 +16,8 @@ from kizuna.web._sessions import Session
 from kizuna.web._ui import Refused, Ui
 
 LIMIT = 100
+#: How many objects a search counts; past it the page says "CAP+ found".
+CAP = 1000
 #: The longest query the page takes.
 MAX_QUERY = 500
 #: The types offered as filters (any other STIX type may still be asked for by ?type=).
@@ -59,7 +61,7 @@ def search_page(ui: Ui, request: Request, snap: Snapshot, session: Session) -> R
         result = SearchResult([], 0, False)
         exact = result if observable else None
     elif text:
-        args = {"types": types, "collections": collections, "limit": LIMIT, "cap": 1000,
+        args = {"types": types, "collections": collections, "limit": LIMIT, "cap": CAP,
                 "snap": snap, "keep": keep if filtered else None}
         try:
             result = search(ui.node, p, text, **args)  # type: ignore[arg-type]
