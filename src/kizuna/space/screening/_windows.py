@@ -11,7 +11,7 @@ be near, so it need not be propagated there.
 the object may be within ``d`` of a primary's plane in that interval:
 
 1. Each object is propagated at *coarse* knots (:data:`COARSE_KNOTS` knot intervals apart,
-   600 s at the default 120 s knots), a fifth of the work of the screening knots; each
+   900 s at the default 180 s knots), a fifth of the work of the screening knots; each
    primary every :data:`DENSE_S` seconds or less (one object).
 2. Over each coarse interval the plane is held at the primary's normal at the interval's middle,
    and the object's distance from it, ``z(t) = r_s(t) . h_mid``, is the cubic Hermite
