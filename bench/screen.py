@@ -45,7 +45,7 @@ REAL = Path("/work/shared/data/space/tle/celestrak-active-2026-05.tle")
 START = datetime(2026, 5, 20, tzinfo=UTC)
 MU = 398600.8
 RE = 6378.135
-CHUNK_HOURS = 3.0  # screen_parallel's default
+CHUNK_HOURS = 12.0  # screen_parallel's default
 
 # Fragmentation clouds: (name, count, parent altitude km, parent inclination deg, median dv m/s).
 CLOUDS = [
