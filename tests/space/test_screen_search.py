@@ -158,7 +158,7 @@ def test_compiled_search_gives_the_reference_seeds(
     knot_t = np.arange(-knot_s, 14 * knot_s, knot_s)
     st, r, v = screen.propagate(sats, jd0, fr0, knot_t)
     assert (st != 0).sum() == 1  # the decaying object fails inside the window
-    pad = screen._static_pad(cat, knot_s)
+    pad = screen._static_pad(cat, knot_s, step_s)
     pad[::7] += 30.0  # large pads: more wide objects, bands wider than the grid's usual
     pad[3] += huge_pad
     valid = status != catalog.STATUS_BAD_ELEMENTS
