@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from kizuna._cli_common import err, node_dir
+from kizuna._cli_common import err, new_name, node_dir
 from kizuna.errors import BadRequest
 from kizuna.node import Node
 from kizuna.stix.markings import TLP_LEVELS, tlp_level
@@ -22,7 +22,7 @@ def user() -> None:
 
 @user.command("add")
 @node_dir
-@click.argument("username")
+@click.argument("username", callback=new_name("user"))
 @click.option("--org", required=True, help="The user's organization.")
 @click.option("--admin", is_flag=True, help="Make the user an administrator (sees everything).")
 @click.option("--peer", is_flag=True, help="The account a peer node of ORG uses here (onward-sharing rules apply).")
@@ -30,7 +30,8 @@ def user_add(directory: Path, username: str, org: str, admin: bool, peer: bool) 
     """Create a user; print its API token (only its hash is stored).
 
     Says which collections the user can read, or that it can read none yet and how to
-    grant its organization one.
+    grant its organization one. USERNAME is 1 to 200 printable characters, without a colon
+    or a space at either end.
     """
     node = Node.open(directory)
     token = node.add_user(username, org, admin=admin, peer=peer)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from kizuna._cli_common import err, node_dir
+from kizuna._cli_common import err, new_name, node_dir
 from kizuna.node import HOME_MAX_TLP, Node
 from kizuna.stix.markings import Exercise, RelTo, Statement, Tlp, parse_marking
 
@@ -98,13 +98,16 @@ def org() -> None:
 
 @org.command("add")
 @node_dir
-@click.argument("name")
+@click.argument("name", callback=new_name("organization"))
 @click.option("--country", required=True, help="ISO 3166 alpha-3 country code.")
 @click.option(
     "--community", "communities", multiple=True, help="A community it belongs to (repeat)."
 )
 def org_add(directory: Path, name: str, country: str, communities: tuple[str, ...]) -> None:
-    """Create an organization."""
+    """Create an organization.
+
+    NAME is 1 to 200 printable characters, without a space at either end.
+    """
     node = Node.open(directory)
     o = node.add_org(name, country, list(communities))
     err.print(f"created organization {o.name} ({o.country}) {', '.join(o.communities)}")

@@ -14,7 +14,7 @@ import click
 from kizuna import logs
 from kizuna._cli_access import grant, user
 from kizuna._cli_admin import collection, community, marking, org
-from kizuna._cli_common import err, node_dir
+from kizuna._cli_common import err, new_name, node_dir
 from kizuna._cli_data import export, import_
 from kizuna._cli_search import search_command
 from kizuna.cyber.cli import benign, match, related_command
@@ -61,7 +61,12 @@ def main(verbose: bool) -> None:
 @main.command()
 @node_dir
 @click.option("--name", required=True, help="The node's name (e.g. nato-hq).")
-@click.option("--org", required=True, help="The organization that runs the node.")
+@click.option(
+    "--org",
+    required=True,
+    callback=new_name("organization"),
+    help="The organization that runs the node.",
+)
 @click.option("--country", required=True, help="That organization's ISO 3166 alpha-3 country.")
 @click.option(
     "--community", "communities", multiple=True, help="A community the org belongs to (repeat)."

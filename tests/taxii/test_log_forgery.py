@@ -10,7 +10,7 @@ import logging
 import httpx
 import pytest
 
-from kizuna.node import Node
+from kizuna.node import Node, hash_token, new_token
 from tests.conftest import serve
 from tests.helpers import TAXII
 
@@ -27,7 +27,9 @@ def test_no_client_text_breaks_a_log_line(
     node, _ = node_and_token
     cid = node.add_collection("c").id
     node.add_org("ODD", "FRA")
-    odd_token = node.add_user(f"odd\n{FORGED}", "ODD")
+    # Node.add_user refuses a line break in a name; a database made before it did may hold one.
+    odd_token = new_token()
+    node.store.add_user(f"odd\n{FORGED}", "ODD", hash_token(odd_token))
     node.grant(cid, "ODD", read=True, write=True)
     caplog.set_level(logging.INFO, logger="kizuna")
     with serve(node) as url:

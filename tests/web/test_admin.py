@@ -4,11 +4,13 @@ that say what was expected and store nothing."""
 
 from __future__ import annotations
 
+import html
 import re
 
 import httpx
 import pytest
 
+from tests.node.test_names import BAD
 from tests.web.conftest import csrf_of, sign_in
 from tests.web.world import World
 
@@ -150,3 +152,34 @@ def test_home_shows_peers_to_administrators(admin: httpx.Client, analyst: httpx.
     assert "rs-node" in home and "peer answered 503" in home
     assert 'data-label="Received">120</td><td class="num" data-label="Stored">117</td>' in home
     assert "rs-node" not in analyst.get("/ui/").text
+
+
+@pytest.mark.parametrize(("name", "said"), [b for b in BAD if "\ud800" not in b[0]])
+def test_a_bad_user_or_organization_name_is_a_400_on_the_form_and_stores_nothing(
+    admin: httpx.Client, world: World, name: str, said: str
+) -> None:
+    users, orgs = world.node.users(), world.node.orgs()
+    user = _post(admin, "/ui/admin/users", {"username": name, "org": "RS-CERT"})
+    assert user.status_code == 400
+    assert html.escape(said, quote=True) in user.text and "a user" in user.text
+    assert 'id="u-name"' in user.text  # on the page of the form, to correct it there
+    org = _post(admin, "/ui/admin/orgs", {"name": name, "country": "FRA"})
+    assert org.status_code == 400
+    assert html.escape(said, quote=True) in org.text and "an organization" in org.text
+    assert world.node.users() == users and world.node.orgs() == orgs
+
+
+def test_the_refusal_of_a_name_escapes_it(admin: httpx.Client, world: World) -> None:
+    name = '<script>alert("x")</script> '
+    answer = _post(admin, "/ui/admin/users", {"username": name, "org": "RS-CERT"})
+    assert answer.status_code == 400 and "ends with a space" in answer.text
+    assert "<script>alert" not in answer.text and "&lt;script&gt;alert(&#34;x&#34;)" in answer.text
+    assert world.node.store.user(name) is None and world.node.store.user(name.strip()) is None
+
+
+def test_a_user_name_with_a_colon_could_not_sign_in_with_basic_and_is_refused(
+    admin: httpx.Client, world: World
+) -> None:
+    answer = _post(admin, "/ui/admin/users", {"username": "ai:ko", "org": "RS-CERT"})
+    assert answer.status_code == 400 and "HTTP Basic authentication" in answer.text
+    assert world.node.store.user("ai:ko") is None

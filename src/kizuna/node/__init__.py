@@ -20,7 +20,9 @@ leaves through the functions exported here, and only through them:
 - :func:`unseen_definitions` says which marking-definitions a principal may not learn the
   meaning of (a statement's text), so that no page shows it;
 - :func:`search_text`, :func:`object_text`, :func:`terms` and :func:`matches` say what an
-  object is found by (the store's search index; ``kizuna.search`` searches through the gate).
+  object is found by (the store's search index; ``kizuna.search`` searches through the gate);
+- :func:`name_problem` and :func:`check_name` hold the one rule for the names of
+  organizations and users, which every path that creates one applies.
 """
 
 from kizuna.node._accounts import hash_token, new_token
@@ -30,6 +32,7 @@ from kizuna.node._definitions import marking_ids_in, referenced_definitions
 from kizuna.node._files import BundleFile, read_bundle
 from kizuna.node._ingest import Batch, check_batch, ingest, store_batch
 from kizuna.node._marking_rules import unseen_definitions
+from kizuna.node._names import check_name, name_problem
 from kizuna.node._node import DEFINITIONS_ALIAS, Node
 from kizuna.node._read import Page, Released, read_page
 from kizuna.node._snapshot import Snapshot
@@ -47,10 +50,12 @@ __all__ = [
     "Released",
     "Snapshot",
     "check_batch",
+    "check_name",
     "hash_token",
     "ingest",
     "marking_ids_in",
     "matches",
+    "name_problem",
     "new_token",
     "object_text",
     "read_bundle",

@@ -12,6 +12,7 @@ import secrets
 
 from kizuna.errors import BadRequest, NotFound
 from kizuna.node._base import NodeBase, country_code
+from kizuna.node._names import check_name
 from kizuna.node._snapshot import COMMUNITIES_SETTING, Snapshot
 from kizuna.policy.countries import is_country
 from kizuna.policy.principal import Principal
@@ -31,6 +32,8 @@ class Accounts(NodeBase):
     """The organizations, users and communities of a node, and its principals."""
 
     def add_org(self, name: str, country: str, communities: list[str] | None = None) -> Org:
+        """Create an organization; its *name* follows :func:`~kizuna.node.check_name`."""
+        check_name("organization", name)
         if self.store.org(name) is not None:
             raise BadRequest(f"organization {name!r} already exists")
         declared = sorted({c.upper() for c in communities or []})
@@ -54,8 +57,10 @@ class Accounts(NodeBase):
 
         With *peer*, the account is the one a peer node of *org* uses here: what it reads is
         subject to the onward-sharing rules of docs/policy.md (no TLP:RED, TLP:AMBER+STRICT
-        only within this node's own organization).
+        only within this node's own organization). *username* follows
+        :func:`~kizuna.node.check_name`.
         """
+        check_name("user", username)
         if self.store.org(org) is None:
             raise NotFound(
                 f"no organization {org!r} (create it with: kizuna org add DIR {org} ...)"

@@ -21,6 +21,7 @@ from kizuna.node._accounts import Accounts
 from kizuna.node._base import country_code
 from kizuna.node._collections import Collections
 from kizuna.node._markings import Markings
+from kizuna.node._names import check_name
 from kizuna.node._peers import Peers
 from kizuna.node._snapshot import COMMUNITIES_SETTING
 from kizuna.node._text import search_text
@@ -84,6 +85,7 @@ class Node(Accounts, Peers, Collections, Markings):
         if (directory / config_mod.CONFIG_NAME).exists():
             raise ConfigError(f"{directory} already holds a Kizuna node")
         country = country_code(country)
+        check_name("organization", org)
         if directory.exists() and not directory.is_dir():
             raise ConfigError(f"{directory} exists and is not a directory")
         existed = directory.exists()
