@@ -306,3 +306,34 @@ def test_a_transaction_adds_one_batch_of_versions(store: SqlStore) -> None:
         with pytest.raises(RuntimeError, match="one batch"):
             tx.add_versions(store.version_batch("c1", [v(B, 1)], "user:x"))
     assert [r.stix_id for r in store.query(ObjectQuery("c1"))] == [A]
+
+
+def test_every_write_to_a_collections_versions_moves_its_change_counter(
+    database: str, tmp_path: Path, store: SqlStore
+) -> None:
+    """In the transaction of the write, seen by another store on the database (another
+    process of the node); a duplicate, a failed transaction and a write to another
+    collection leave a collection's counter alone, and move the sum only when they write."""
+    other = open_store(database or f"sqlite:///{tmp_path / 'store.db'}")
+    try:
+        assert store.changes("c1") == (0, 0) and store.changes("nothing") == (0, 0)
+        added = store.add_versions("c1", [v(A, 1), v(B, 1)], "user:u")
+        assert store.changes("c1") == other.changes("c1") == (1, 1)
+        store.add_versions("c1", [v(A, 1)], "user:u")  # a duplicate stores nothing
+        assert other.changes("c1") == (1, 1)
+        other.add_versions("c2", [v(C, 1)], "user:u")
+        assert store.changes("c1") == (1, 2) and store.changes("c2") == (1, 2)
+        with pytest.raises(RuntimeError), store.transaction() as tx:
+            tx.add_versions(store.version_batch("c1", [v(C, 2)], "user:u"))
+            raise RuntimeError("rolled back")
+        assert other.changes("c1") == (1, 2)
+        store.mark_needs_redaction([added[0][1]])
+        assert other.changes("c1") == (2, 3)
+        assert store.delete_versions("c1", [added[1][1]]) == 1
+        assert other.changes("c1") == (3, 4)
+        assert store.delete_versions("c1", [added[1][1]]) == 0  # nothing deleted
+        assert other.changes("c1") == (3, 4) and other.changes("c2") == (1, 4)
+        assert store.holds_types("c1", ["indicator"]) and not store.holds_types("c1", ["malware"])
+        assert not store.holds_types("c2", ["relationship", "note"])
+    finally:
+        other.close()

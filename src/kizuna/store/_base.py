@@ -132,6 +132,13 @@ class StoreBase:
                 .values(value=str(int(current) + 1))
             )
 
+    def _changed(self, conn: Connection, collection_id: str) -> None:
+        """Versions of *collection_id* were written in *conn*'s transaction: move its change
+        counter (see ``Directory.changes``), in that transaction."""
+        self._query(
+            conn, "UPDATE collections SET changes = changes + 1 WHERE id = ?", (collection_id,)
+        )
+
     # -- settings ----------------------------------------------------------------------------
 
     def setting(self, key: str) -> str | None:

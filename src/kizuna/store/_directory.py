@@ -65,6 +65,29 @@ class Directory(StoreBase):
             conn.exec_driver_sql(
                 "ALTER TABLE collections ADD COLUMN derived VARCHAR(20) NOT NULL DEFAULT 'refuse'"
             )
+        if "changes" not in have:
+            conn.exec_driver_sql(
+                "ALTER TABLE collections ADD COLUMN changes BIGINT NOT NULL DEFAULT 0"
+            )
+
+    def changes(self, collection_id: str) -> tuple[int, int]:
+        """The change counter of a collection and the sum of every collection's: the first
+        moves in the transaction of each write to the collection's versions, the second on
+        each write to any collection's (collections are never deleted, so it only grows).
+
+        Read in one query of the small collections table, on any process of the node: a
+        cache of what a reader sees of a collection keyed by them is stale by no write.
+        (0, sum) for an unknown collection.
+        """
+        with self._read.connect() as conn:
+            rows = self._query(
+                conn,
+                "SELECT (SELECT changes FROM collections WHERE id = ?), "
+                "(SELECT coalesce(sum(changes), 0) FROM collections)",
+                (collection_id,),
+            )
+        own, every = rows[0]
+        return int(own or 0), int(every or 0)
 
     def set_collection_defaults(self, collection_id: str, markings: Sequence[str]) -> None:
         with self._writing() as conn:

@@ -117,6 +117,7 @@ class Transaction:
             store._index_new(conn, groups, keys, first_us)
             store._enter_values(conn, store._value_entries(batch.values, stored))
             store._enter_text(conn, batch.texts, stored)
+            store._changed(conn, collection_id)
         new = [(r[0], r[10]) for r in rows]  # (added_us, key)
         self._sets = (collection_id, [r[6] for r in rows])
         recent = store._recent_ids

@@ -60,6 +60,9 @@ collections = Table(
     Column("created_us", BigInteger, nullable=False),
     # "refuse" or "restrict": a derived product more releasable than a source (policy.md).
     Column("derived", String(20), nullable=False, default="refuse"),
+    # Moves (+1) in the transaction of every write to the collection's versions: a store,
+    # a deletion, a change of their redaction flag (StoreBase._changed).
+    Column("changes", BigInteger, nullable=False, default=0),
 )
 
 orgs = Table(

@@ -286,11 +286,20 @@ class SqlStore(Directory, SyncLog, Markings, IdIndex, ValueIndex, SearchIndex, S
         """Mark these versions as needing the gate's field-level pass."""
         v = t.versions
         with self._writing() as conn:
+            touched: set[str] = set()
             for start in range(0, len(added), 500):
                 chunk = list(added[start : start + 500])
+                touched.update(
+                    r[0]
+                    for r in conn.execute(
+                        select(v.c.collection_id).where(v.c.added_us.in_(chunk)).distinct()
+                    )
+                )
                 conn.execute(
                     update(v).where(v.c.added_us.in_(chunk)).values(needs_redaction=True)
                 )
+            for collection_id in sorted(touched):
+                self._changed(conn, collection_id)
 
     def written_by(self, ids: Sequence[str], origin: str) -> set[str]:
         """Those of *ids* of which a version recorded with *origin* is stored (in any
@@ -320,6 +329,20 @@ class SqlStore(Directory, SyncLog, Markings, IdIndex, ValueIndex, SearchIndex, S
             ).scalar()
         return int(value or 0)
 
+    def holds_types(self, collection_id: str, types: Sequence[str]) -> bool:
+        """Does the collection hold a version of one of *types* (one probe of the index of
+        (collection, type) per type)?"""
+        v = t.versions.c
+        with self._read.connect() as conn:
+            return any(
+                conn.execute(
+                    select(v.added_us).where(v.collection_id == collection_id, v.type == kind)
+                    .limit(1)
+                ).first()
+                is not None
+                for kind in types
+            )
+
     def count(self, collection_id: str | None = None) -> int:
         stmt = select(func.count()).select_from(t.versions)
         if collection_id is not None:
@@ -343,6 +366,8 @@ class SqlStore(Directory, SyncLog, Markings, IdIndex, ValueIndex, SearchIndex, S
             self._remove_values(conn, which)
             self._remove_text(conn, which)
             result = conn.execute(delete(t.versions).where(which))
+            if result.rowcount:
+                self._changed(conn, collection_id)
             self._uncounted(collection_id)
             if entries:
                 conn.exec_driver_sql(

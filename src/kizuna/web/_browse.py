@@ -16,6 +16,7 @@ from starlette.responses import Response, StreamingResponse
 
 from kizuna.node import Snapshot
 from kizuna.policy.principal import Principal
+from kizuna.policy.required import WITHHOLDABLE_TYPES
 from kizuna.store.types import Collection
 from kizuna.sync.status import peer_status
 from kizuna.web import _reads as reads
@@ -133,15 +134,39 @@ def collection_of(ui: Ui, snap: Snapshot, session: Session, cid: str) -> Collect
     return c
 
 
-#: Counts by type per (node, principal, collection, snapshot generation); keyed by the whole
-#: principal, as every cache of what one may see (policy/principal.py). Made on the first
-#: request that needs them; after COUNTS_SECONDS a request is answered with the counts it has
-#: (made for the same principal under the same policy) while a thread makes them again, so
-#: no later request waits for a recount.
-_COUNTS: dict[tuple[str, Principal, str, int], tuple[float, Counter[str], bool]] = {}
-_COUNTING: set[tuple[str, Principal, str, int]] = set()
+#: The key of a collection's counts: node, principal, collection, snapshot generation and
+#: the store's change counters the counts depend on (:func:`_changes`).
+_Key = tuple[str, Principal, str, int, int, int]
+#: Counts by type per key; keyed by the whole principal, as every cache of what one may see
+#: (policy/principal.py). A write the counts depend on moves a counter of the key, in the
+#: transaction of the write and in every process of the node, so no request is answered with
+#: counts made before it. Made on the first request that needs them; after COUNTS_SECONDS a
+#: request is answered with the counts it has while a thread makes them again.
+_COUNTS: dict[_Key, tuple[float, Counter[str], bool]] = {}
+_COUNTING: set[_Key] = set()
 _COUNTS_LOCK = threading.Lock()
 COUNTS_SECONDS = 30.0
+#: Whether a collection holds versions the fine pass may withhold, per (node, collection):
+#: (the collection's change counter when asked, the answer).
+_WITHHOLDABLE: dict[tuple[str, str], tuple[int, bool]] = {}
+
+
+def _changes(ui: Ui, c: Collection) -> tuple[int, int]:
+    """The change counters *c*'s counts depend on: its own (a version stored in it, deleted,
+    its redaction flag set), and, when it holds a relationship, sighting, note, report or any
+    other type with a required reference, every collection's. Such a version is withheld when
+    what it refers to is hidden (node/_hidden.py), which a write to another collection the
+    principal reads decides: a new version of the target, more restricted."""
+    own, every = ui.node.store.changes(c.id)
+    where = (str(ui.node.directory), c.id)
+    known = _WITHHOLDABLE.get(where)
+    if known is None or known[0] != own:
+        known = (own, ui.node.store.holds_types(c.id, sorted(WITHHOLDABLE_TYPES)))
+        with _COUNTS_LOCK:
+            if len(_WITHHOLDABLE) > 1000:
+                _WITHHOLDABLE.clear()
+            _WITHHOLDABLE[where] = known
+    return own, every if known[1] else 0
 
 
 def _count(ui: Ui, snap: Snapshot, principal: Principal, c: Collection) -> tuple[Counter[str], bool]:
@@ -154,7 +179,7 @@ def _count(ui: Ui, snap: Snapshot, principal: Principal, c: Collection) -> tuple
     return counts, total >= reads.SCAN_CAP
 
 
-def _keep(key: tuple[str, Principal, str, int], made: tuple[Counter[str], bool]) -> None:
+def _keep(key: _Key, made: tuple[Counter[str], bool]) -> None:
     with _COUNTS_LOCK:
         if len(_COUNTS) > 1000:
             _COUNTS.clear()
@@ -162,8 +187,7 @@ def _keep(key: tuple[str, Principal, str, int], made: tuple[Counter[str], bool])
         _COUNTING.discard(key)
 
 
-def _recount(ui: Ui, snap: Snapshot, principal: Principal, c: Collection,
-             key: tuple[str, Principal, str, int]) -> None:
+def _recount(ui: Ui, snap: Snapshot, principal: Principal, c: Collection, key: _Key) -> None:
     try:
         _keep(key, _count(ui, snap, principal, c))
     except Exception:  # the next request counts again (the store may have been closed)
@@ -172,7 +196,9 @@ def _recount(ui: Ui, snap: Snapshot, principal: Principal, c: Collection,
 
 
 def _counts(ui: Ui, snap: Snapshot, session: Session, c: Collection) -> tuple[Counter[str], bool]:
-    key = (str(ui.node.directory), session.principal, c.id, snap.generation)
+    # The counters are read before the versions are counted: a write between the two makes
+    # counts that hold it, under a key no later request asks for (it reads the moved one).
+    key = (str(ui.node.directory), session.principal, c.id, snap.generation, *_changes(ui, c))
     with _COUNTS_LOCK:
         hit = _COUNTS.get(key)
         stale = hit is not None and hit[0] <= time.monotonic()
