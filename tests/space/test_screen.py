@@ -284,3 +284,21 @@ def test_tiny_catalogs() -> None:
     for rows in ([], [0]):
         result = screening.screen(cat.take(rows), START, 0.1, THRESHOLD)
         assert len(result) == 0 and result.status.tolist() == [0] * len(rows)
+
+
+def test_states_at_many_rows_equal_one_sgp4_call_per_row() -> None:
+    from kizuna.space.screening._trajectory import states_at
+
+    cat = _catalog()
+    sats, _ = catalog.satrecs(cat)
+    jd0, fr0 = catalog.julian(START)
+    rng = np.random.default_rng(3)
+    rows = rng.integers(0, len(sats), 500)  # unsorted, with repeats
+    t = rng.uniform(-600.0, 3000.0, 500)
+    err, r, v = states_at(sats, jd0, fr0, rows, t)
+    for k in range(len(rows)):
+        e1, r1, v1 = sats[rows[k]].sgp4(jd0, fr0 + t[k] / 86400.0)
+        assert err[k] == e1
+        assert r[k].tolist() == list(r1) and v[k].tolist() == list(v1)
+    empty = states_at(sats, jd0, fr0, np.zeros(0, dtype=np.int64), np.zeros(0))
+    assert [a.shape for a in empty] == [(0,), (0, 3), (0, 3)]

@@ -57,6 +57,7 @@ from kizuna.space.screening._proximity import (
     check_together,
     empty_proximity,
 )
+from kizuna.space.screening._refine import refine
 from kizuna.space.screening._trajectory import Ephemeris, sgp4_states
 from kizuna.space.screening._windows import (
     PRIMARY_BLOCK,
@@ -90,8 +91,6 @@ STATUS_TEXT: dict[int, str] = {
     STATUS_BAD_ELEMENTS: "elements cannot be initialised (not finite, or out of range)",
     8: "position not finite",
 }
-
-_NEWTON_TOL_S = 1e-6
 
 #: The per-event arrays of a :class:`ScreenResult` (one row per event).
 EVENT_ARRAYS = (
@@ -185,66 +184,6 @@ class _Seeds:
     i: list[npt.NDArray[np.int64]]
     j: list[npt.NDArray[np.int64]]
     t: list[F64]
-
-
-def _refine(
-    sats: list[Satrec],
-    jd0: float,
-    fr0: float,
-    i: npt.NDArray[np.int64],
-    j: npt.NDArray[np.int64],
-    t: F64,
-    bracket: float,
-) -> tuple[npt.NDArray[np.bool_], F64, F64]:
-    """Newton on the range rate from each seed; returns ok, tca and the states (rows of 12)."""
-    n = len(t)
-    ok = np.zeros(n, dtype=bool)
-    tca = np.full(n, np.nan)
-    states = np.full((n, 12), np.nan)
-    mu = _MU
-    for k, (a, b, t0) in enumerate(zip(i.tolist(), j.tolist(), t.tolist(), strict=True)):
-        sa, sb = sats[a], sats[b]
-        tk = t0
-        converged = False
-        for _ in range(12):
-            fr = fr0 + tk / 86400.0
-            ea, (xa, ya, za), (ua, va, wa) = sa.sgp4(jd0, fr)
-            eb, (xb, yb, zb), (ub, vb, wb) = sb.sgp4(jd0, fr)
-            if ea or eb:
-                break
-            dx, dy, dz = xb - xa, yb - ya, zb - za
-            du, dv, dw = ub - ua, vb - va, wb - wa
-            ra3 = (xa**2 + ya**2 + za**2) ** 1.5
-            rb3 = (xb**2 + yb**2 + zb**2) ** 1.5
-            ax = -mu * (xb / rb3 - xa / ra3)
-            ay = -mu * (yb / rb3 - ya / ra3)
-            az = -mu * (zb / rb3 - za / ra3)
-            f = dx * du + dy * dv + dz * dw
-            vv = du * du + dv * dv + dw * dw
-            fp = vv + dx * ax + dy * ay + dz * az
-            # Far from a minimum of a slow pair the tidal term can make fp negative; step with
-            # |Δv|² then, and accept only a point where the distance is at a minimum (fp > 0).
-            slope = fp if fp > 0.0 else vv
-            if slope <= 0.0:
-                break
-            step = max(-bracket, min(bracket, -f / slope))
-            tk += step
-            if abs(tk - t0) > 2.0 * bracket:
-                break
-            if abs(step) < _NEWTON_TOL_S:
-                converged = fp > 0.0
-                break
-        if not converged:
-            continue
-        fr = fr0 + tk / 86400.0
-        ea, ra, va = sa.sgp4(jd0, fr)
-        eb, rb, vb = sb.sgp4(jd0, fr)
-        if ea or eb:
-            continue
-        ok[k] = True
-        tca[k] = tk
-        states[k] = (*ra, *va, *rb, *vb)
-    return ok, tca, states
 
 
 def screen(
@@ -457,7 +396,7 @@ def _finish(
         dup = np.zeros(len(t), dtype=bool)
         dup[1:] = (i[1:] == i[:-1]) & (j[1:] == j[:-1]) & (np.diff(t) < 1e-3)
         i, j, t = i[~dup], j[~dup], t[~dup]
-    ok, tca, states = _refine(sats, jd0, fr0, i, j, t, bracket=step_s)
+    ok, tca, states = refine(sats, jd0, fr0, i, j, t, bracket=step_s)
     r1, v1, r2, v2 = states[:, 0:3], states[:, 3:6], states[:, 6:9], states[:, 9:12]
     miss = np.linalg.norm(r2 - r1, axis=1)
     inside = ok & (tca >= 0.0) & (tca <= window) & (miss < threshold)
