@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import secrets
+import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -13,6 +14,7 @@ from sqlalchemy import (
     delete,
     insert,
     inspect,
+    or_,
     select,
     update,
 )
@@ -219,6 +221,32 @@ class Directory(StoreBase):
                 select(t.grants).order_by(t.grants.c.collection_id, t.grants.c.org)
             ).all()
         return [_grant(r._mapping) for r in rows]
+
+    # -- ended UI sessions ---------------------------------------------------------------------
+
+    def end_session(self, sid: str, keep_until: int) -> None:
+        """Record that the UI session *sid* has ended, to refuse its cookie in every process
+        until *keep_until* (Unix seconds); those kept past their time go in the same
+        transaction, so the table holds only sessions whose cookies could still be shown."""
+        e = t.ended_sessions.c
+        with self._writing() as conn:
+            conn.execute(
+                delete(t.ended_sessions).where(
+                    or_(e.expires < int(time.time()), e.sid == sid)
+                )
+            )
+            conn.execute(insert(t.ended_sessions).values(sid=sid, expires=keep_until))
+
+    def session_ended(self, sid: str) -> bool:
+        """Has the UI session *sid* ended (signed out)? One lookup of the table's key."""
+        with self._read.connect() as conn:
+            return bool(self._query(conn, "SELECT 1 FROM ended_sessions WHERE sid = ?", (sid,)))
+
+    def holds_ended_sessions(self) -> bool:
+        """Does the database have the table of ended sessions? (A read-only node over a
+        database made before it cannot make it.)"""
+        with self._read.connect() as conn:
+            return inspect(conn).has_table("ended_sessions")
 
     # -- peers and sync cursors ---------------------------------------------------------------
 

@@ -25,6 +25,7 @@ from sqlalchemy import (
 
 __all__ = [
     "collections",
+    "ended_sessions",
     "grants",
     "id_index",
     "marking_definitions",
@@ -84,6 +85,16 @@ users = Table(
     # True for the account a peer node uses here: onward-sharing rules apply to it.
     Column("is_peer", Boolean, nullable=False, default=False),
     Column("created_us", BigInteger, nullable=False),
+)
+
+#: The UI sessions signed out before their cookie expires, until it has (and a margin): every
+#: process of a node refuses their cookies (web/_sessions.py).
+ended_sessions = Table(
+    "ended_sessions",
+    metadata,
+    Column("sid", String(64), primary_key=True),
+    Column("expires", BigInteger, nullable=False),  # Unix seconds: forgotten after
+    Index("ix_ended_sessions_expires", "expires"),
 )
 
 grants = Table(

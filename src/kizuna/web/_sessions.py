@@ -2,10 +2,12 @@
 
 The cookie holds the user's name, a fingerprint of the token the user signed in with, a
 session id, and its expiry, signed with the node's secret (HMAC-SHA256), so every worker
-process of ``kizuna serve`` reads it the same and nothing is stored per session. A session
-ends when it expires, when its user signs out (its id is revoked in this process and the
-cookie cleared), or when the user's token is rotated or disabled (the fingerprint no longer
-matches a user of the policy snapshot). The CSRF token of a session is derived from its id.
+process of ``kizuna serve`` reads it the same. A session ends when it expires; when its user
+signs out (its id goes into the store's table of ended sessions, which every process of the
+node asks on each request, and the cookie is cleared); or when the user's token is rotated or
+the user disabled (the fingerprint no longer matches a user of the policy snapshot, which
+every process reloads when the policy generation moves). Changing the expiry or any other
+part of a cookie breaks its signature. The CSRF token of a session is derived from its id.
 """
 
 from __future__ import annotations
@@ -14,19 +16,31 @@ import base64
 import hashlib
 import hmac
 import json
+import logging
 import secrets
 import threading
 import time
 from collections import deque
 from dataclasses import dataclass
 
+from kizuna.errors import Forbidden
 from kizuna.node import Snapshot
 from kizuna.policy.principal import Principal
+from kizuna.store.errors import resource_error
+from kizuna.store.sql import SqlStore
+
+log = logging.getLogger(__name__)
 
 COOKIE = "kizuna_session"
 PRE_COOKIE = "kizuna_login"
 #: How long a session lasts after sign-in.
 LIFETIME_SECONDS = 8 * 3600
+#: How long after its expiry an ended session is still refused (clocks of the processes of a
+#: node on several machines may differ).
+ENDED_MARGIN_SECONDS = 24 * 3600
+#: How long a process goes on without asking again whether the table of ended sessions
+#: exists, when it did not (a read-only node over a database made before it).
+_TABLE_RECHECK_SECONDS = 60.0
 #: Failed sign-ins allowed per user name, and per client address, in WINDOW_SECONDS.
 MAX_FAILURES = 5
 MAX_FAILURES_PER_ADDRESS = 20
@@ -46,12 +60,17 @@ class Session:
 
 
 class Sessions:
-    """Makes, reads and ends sessions with the node's *secret*."""
+    """Makes, reads and ends sessions with the node's *secret*; the sessions signed out are
+    kept in *store*, where every process of the node finds them."""
 
-    def __init__(self, secret: str) -> None:
+    def __init__(self, secret: str, store: SqlStore) -> None:
         self._key = hashlib.sha256(b"kizuna-ui:" + secret.encode()).digest()
-        self._revoked: dict[str, int] = {}
+        self._store = store
+        #: Sessions this process ended, by id: their expiry (refused without a query, and
+        #: the only record on a node that cannot write its database).
+        self._ended: dict[str, int] = {}
         self._lock = threading.Lock()
+        self._table: tuple[float, bool] | None = None
 
     def _sign(self, data: bytes) -> str:
         return hmac.new(self._key, data, hashlib.sha256).hexdigest()
@@ -86,7 +105,7 @@ class Sessions:
             )
         except (ValueError, KeyError, TypeError):
             return None
-        if expires < time.time() or sid in self._revoked:
+        if expires < time.time() or self._has_ended(sid):
             return None
         for key, user in snap.users.items():
             if user.name == username and not user.disabled and hmac.compare_digest(
@@ -95,11 +114,33 @@ class Sessions:
                 return Session(sid, username, expires, snap.principal_for(user))
         return None
 
+    def _has_ended(self, sid: str) -> bool:
+        if sid in self._ended:
+            return True
+        return self._shared() and self._store.session_ended(sid)
+
+    def _shared(self) -> bool:
+        """Does the store keep ended sessions? (Asked once, or again after a while if not.)"""
+        known = self._table
+        if known is None or (not known[1] and time.monotonic() - known[0] > _TABLE_RECHECK_SECONDS):
+            known = self._table = (time.monotonic(), self._store.holds_ended_sessions())
+        return known[1]
+
     def end(self, session: Session) -> None:
+        """End *session* in every process of the node (signed out)."""
         now = int(time.time())
         with self._lock:
-            self._revoked = {s: e for s, e in self._revoked.items() if e > now}
-            self._revoked[session.sid] = session.expires
+            self._ended = {s: e for s, e in self._ended.items() if e > now}
+            self._ended[session.sid] = session.expires
+        try:
+            if self._shared():
+                self._store.end_session(session.sid, session.expires + ENDED_MARGIN_SECONDS)
+                return
+        except Exception as exc:
+            if not isinstance(resource_error(exc), Forbidden):
+                raise
+        log.warning("a read-only node cannot record that a session ended: it ends in this "
+                    "process only (sign-out of %r)", session.username)
 
     def csrf(self, sid: str) -> str:
         return self._sign(b"csrf:" + sid.encode())[:40]

@@ -42,7 +42,7 @@ class Ui:
 
     def __init__(self, node: Node) -> None:
         self.node = node
-        self.sessions = Sessions(node.config.secret)
+        self.sessions = Sessions(node.config.secret, node.store)
         self.limiter = RateLimit()  # per user name
         self.address_limiter = RateLimit(MAX_FAILURES_PER_ADDRESS)
         self.env = jinja2.Environment(
