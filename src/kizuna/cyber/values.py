@@ -31,6 +31,7 @@ from kizuna.cyber.observables import Observable, found_values
 __all__ = [
     "INDEXED_TYPES",
     "IPV4_BASE",
+    "KEY_VERSION",
     "body_keys",
     "holder_keys",
     "network_range",
@@ -39,6 +40,12 @@ __all__ = [
 ]
 
 IPV4_BASE: Final = -(2**63)
+#: The form of the keys :func:`body_keys` makes, recorded by the store beside its index: a
+#: store whose index holds keys of another form fills it again when it opens. Raise it with
+#: any change that would give a stored object other keys (its observables, their normal
+#: forms, the hashing). The keys have had this form since the index began (35b50df; b27ff3e
+#: made the same keys faster), so a store that records no form holds this one.
+KEY_VERSION: Final = 1
 _IPV4_END: Final = IPV4_BASE + 2**32
 _SIGNED: Final = struct.Struct(">q").unpack  # eight bytes, big-endian, as a signed number
 

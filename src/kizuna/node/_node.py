@@ -15,7 +15,7 @@ import msgspec
 
 from kizuna import config as config_mod
 from kizuna.config import NodeConfig
-from kizuna.cyber.values import body_keys
+from kizuna.cyber.values import KEY_VERSION, body_keys
 from kizuna.errors import ConfigError
 from kizuna.node._accounts import Accounts
 from kizuna.node._base import country_code
@@ -63,6 +63,7 @@ class Node(Accounts, Peers, Collections, Markings):
             read_only=read_only,
         )
         store.value_keys = body_keys if cfg.value_index else None
+        store.value_keys_version = KEY_VERSION
         store.search_text = search_text if cfg.search_index else None
         if not read_only:
             store.create_schema()
@@ -117,6 +118,7 @@ class Node(Accounts, Peers, Collections, Markings):
                     " database (each node has its own)"
                 )
             store.value_keys = body_keys if cfg.value_index else None
+            store.value_keys_version = KEY_VERSION
             store.search_text = search_text if cfg.search_index else None
             store.create_schema()
             node = cls(directory, cfg, store)

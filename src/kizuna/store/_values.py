@@ -14,6 +14,9 @@ log; entries therefore enter the small level 0 (a few hundred pages), which move
 once it holds an eighth of it (at least :data:`LEVEL_1`). A sorted pass writes each page of
 the level it enters once, for many entries. Every read and delete covers the three.
 
+The store records the form of the keys it holds (the hook's ``value_keys_version``): when
+the code's keys change, a store opened by it fills its index again, once.
+
 Reads answer the coarse gate in SQL, like every query of the store: only entries whose
 version lies in a collection the caller may read, under a marking set it may see there. The
 caller then reads the versions themselves through the fine gate.
@@ -41,6 +44,9 @@ Entry = tuple[int, int, str, str]
 _STATE = "value_index"
 #: The setting that holds how many entries the last level holds (as of its last move).
 _LAST = "value_index_last_entries"
+#: The setting that holds the form of the keys the index holds (``value_keys_version``);
+#: absent in a store made before it was recorded, whose keys are of form 1.
+_FORM = "value_index_keys"
 #: Level 0 moves into level 1 past this many entries.
 LEVEL_0: Final = 20_000
 #: Level 1 moves into the last level past an eighth of it, and at least this many entries.
@@ -54,6 +60,9 @@ class ValueIndex(StoreBase):
     #: (STIX type, body, the body decoded or None) -> the value keys of the object, without
     #: repeats; None: no index.
     value_keys: Callable[[str, bytes, Any], Sequence[int]] | None = None
+    #: The form of the keys the hook makes (``kizuna.cyber.values.KEY_VERSION``): an index
+    #: that holds keys of another form is filled again when the store opens.
+    value_keys_version: int = 1
     #: Level 0 moves on past this many entries, level 1 past an eighth of the last level
     #: and at least this many (tests make them small).
     value_level_0: int = LEVEL_0
@@ -113,18 +122,28 @@ class ValueIndex(StoreBase):
 
     def _prepare_value_index(self, conn: Connection) -> None:
         """When a store opens: a store that keeps the index fills it if it was not kept
-        before (a database made before it, or one that ran with ``value_index = false``); one that
-        does not keep it empties it."""
+        before (a database made before it, or one that ran with ``value_index = false``) or
+        holds keys of another form than the hook's; one that does not keep it empties it."""
         s = t.settings.c
         state = conn.execute(select(s.value).where(s.key == _STATE)).scalar()
         wanted = "off" if self.value_keys is None else "on"
+        form = str(self.value_keys_version)
         if state == wanted:
-            return
+            if wanted == "off":
+                return
+            held = conn.execute(select(s.value).where(s.key == _FORM)).scalar()
+            if held == form:
+                return
+            if held is None and form == "1":  # made before the form was recorded
+                self._put_setting(conn, _FORM, form)
+                return
+            log.info("value index: keys of form %s, the code makes form %s: filling it", held, form)
         for level in _LEVELS:
             conn.exec_driver_sql(f"DELETE FROM {level}")
         total = self._fill_value_index(conn) if wanted == "on" else 0
         self._put_setting(conn, _STATE, wanted)
         self._put_setting(conn, _LAST, str(total))
+        self._put_setting(conn, _FORM, form)
 
     def _fill_value_index(self, conn: Connection) -> int:
         """Enter every stored version (into the last level); how many entries that made."""
