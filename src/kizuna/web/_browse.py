@@ -66,6 +66,9 @@ def home(ui: Ui, request: Request, snap: Snapshot, session: Session) -> Response
                 float(miss) if isinstance(miss, int | float) else 1e12)
 
     conjunctions.sort(key=risk)
+    conjunctions = conjunctions[:10]
+    refs = {str(r) for i in conjunctions for r in i.obj.get("space_object_refs") or []}
+    names = {k: views.display_name(v.obj) for k, v in reads.objects_by_id(ui.node, snap, p, sorted(refs)).items()}
     response = ui.page(
         request,
         "home.html",
@@ -74,7 +77,8 @@ def home(ui: Ui, request: Request, snap: Snapshot, session: Session) -> Response
         since=views.iso(since),
         collections=collections,
         reports=reports[:10],
-        conjunctions=conjunctions[:10],
+        conjunctions=conjunctions,
+        names=names,
         peers=peer_summaries(ui) if session.is_admin else [],
     )
     response.set_cookie(SEEN_COOKIE, str(_now_us()), max_age=400 * 86400, httponly=True,
