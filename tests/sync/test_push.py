@@ -101,3 +101,40 @@ def test_push_cursor_advances_only_when_the_peer_confirms(tmp_path: Path) -> Non
         assert ok[0].error is None and ok[0].sent == 30
         assert jpn.store.count(inbox) == 30
         assert nato.store.cursor("jpn", "push", outbox, "inbox") == str(nato.store.latest_added(outbox))
+
+
+def test_a_peer_given_another_organization_pushes_what_that_one_may_read(
+    tmp_path: Path, database: str
+) -> None:
+    """``kizuna peer add`` of a configured peer with another organization changes whom the
+    sync engine acts for at once, in the process that already pushed for the first one (its
+    policy snapshot caches principals): the next push is gated for the new organization."""
+    nato, _ = Node.init(tmp_path / "nato", name="nato", org="NATO-CERT", country="BEL",
+                        communities=["NATO"], database=database)
+    jpn, _ = Node.init(tmp_path / "jpn", name="jpn", org="JPN-CERT", country="JPN")
+    outbox = nato.add_collection("outbox", alias="outbox").id
+    first, second = (jpn.add_collection(a, alias=a).id for a in ("first", "second"))
+    nato.add_org("JPN-CERT", "JPN", ["IP4"])
+    nato.add_org("RS-CERT", "SRB")
+    nato.grant(outbox, "JPN-CERT", read=True, write=False, max_tlp="amber")
+    nato.grant(outbox, "RS-CERT", read=True, write=False, max_tlp="amber")
+    jpn.add_org("NATO-CERT", "BEL", ["NATO"])
+    account = jpn.add_user("nato-node", "NATO-CERT", peer=True)
+    for inbox in (first, second):
+        jpn.grant(inbox, "NATO-CERT", read=True, write=True, max_tlp="red")
+    for_jpn = indicator(name="for JPN", markings=[REL_NATO_JPN["id"]])
+    plain = indicator(name="plain")
+    load(nato, outbox, [REL_NATO_JPN, for_jpn, plain])
+    try:
+        with serve(jpn) as jpn_url:
+            nato.add_peer("p", jpn_url, org="JPN-CERT", token=account, push=[("outbox", "first")])
+            assert [r.error for r in sync(nato)] == [None]
+            assert for_jpn["id"] in _ids(jpn, first)
+            nato.add_peer("p", jpn_url, org="RS-CERT", token=account, push=[("outbox", "second")])
+            assert [r.error for r in sync(nato)] == [None]
+            got = _ids(jpn, second)
+            assert plain["id"] in got
+            assert for_jpn["id"] not in got  # REL TO NATO, JPN: not Serbia's
+    finally:
+        nato.close()
+        jpn.close()

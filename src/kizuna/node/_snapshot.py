@@ -31,7 +31,10 @@ class Snapshot:
     #: Users by the hash of their API token (authentication without a query per request).
     users: dict[str, User] = field(default_factory=dict)
     _visible: dict[tuple[Principal, str], frozenset[int] | None] = field(default_factory=dict)
-    _principals: dict[PrincipalKey, Principal] = field(default_factory=dict)
+    #: Principals made, by everything of *who* they are made from (:meth:`principal_for`).
+    _principals: dict[tuple[PrincipalKey, str, bool, str | None], Principal] = field(
+        default_factory=dict
+    )
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def view(self, collection: Collection) -> CollectionView:
@@ -52,7 +55,13 @@ class Snapshot:
         (:attr:`Kind.SYNC`). The one way a principal is made, cached per snapshot.
         """
         kind = Kind.SYNC if isinstance(who, Peer) else Kind.ACCOUNT
-        key = PrincipalKey(kind, who.name)
+        is_admin = False if isinstance(who, Peer) else who.is_admin
+        peer = who.name if isinstance(who, Peer) or who.is_peer else None
+        # Keyed by what the principal is made of, not its name alone: ``kizuna peer add`` of
+        # a configured peer with another organization moves no policy generation (peers are
+        # not in the snapshot), and the peer read again must act for the new organization at
+        # once, in a process that made the old principal (the scheduler of ``kizuna serve``).
+        key = (PrincipalKey(kind, who.name), who.org, is_admin, peer)
         with self._lock:
             cached = self._principals.get(key)
         if cached is not None:
