@@ -72,3 +72,45 @@ def test_a_target_stored_hidden_after_its_relationship_hides_it_from_the_page(wo
         # the note keeps its other reference: still in the thread, without the hidden one
         assert "late note" in partner.get(pages[0]).text
         assert partner.get(f"/ui/objects/{rel['id']}").status_code == 404
+
+
+def _relationship(w: World, kind: str, **extra: object) -> dict[str, object]:
+    return {"type": "relationship", "spec_version": "2.1", "id": f"relationship--{uuid.uuid4()}",
+            "created": T0, "modified": T0, "relationship_type": kind,
+            "source_ref": w.ids["attack_pattern"], "target_ref": w.ids["malware"],
+            "object_marking_refs": [GREEN], **extra}
+
+
+def test_writes_after_the_links_were_gathered_show_only_what_the_gate_releases(
+    world: World,
+) -> None:
+    """The links are gathered once, then only what was added since: a deletion, a newer
+    version under TLP:RED and a newer version that no longer refers to the object change
+    the page at once (it reads what it remembers again through the gate)."""
+    w = world
+    gone, reddened, moved = (_relationship(w, k, description=f"says {k}")
+                             for k in ("soon-deleted", "soon-red", "soon-elsewhere"))
+    _store(w, gone, reddened, moved)
+    page = f"/ui/objects/{w.ids['attack_pattern']}"
+    with serve_app(mount(create_app(w.node), w.node)) as url:
+        partner = sign_in(url, "partner", w.tokens["partner"])
+        before = partner.get(page).text
+        assert all(r["id"] in before for r in (gone, reddened, moved))  # listed, and cached
+        generation = w.node.store.policy_generation()
+        answer = httpx.delete(f"{url}/api/collections/{w.intel}/objects/{gone['id']}/",
+                              auth=("admin", w.tokens["admin"]),
+                              headers={"accept": "application/taxii+json;version=2.1"})
+        assert answer.status_code == 200, answer.text
+        t1 = "2026-05-02T00:00:00.000Z"
+        _store(w, dict(reddened, modified=t1, description="red words", object_marking_refs=[RED]),
+               dict(moved, modified=t1, source_ref=w.ids["indicator"], description="moved"))
+        after = partner.get(page).text
+        assert w.node.store.policy_generation() == generation  # the cache was not let go
+        assert gone["id"] not in after and "soon-deleted" not in after
+        # the partner receives the GREEN version of the reddened one (docs/policy.md, Rule 5)
+        assert reddened["id"] in after and "soon-red" in after
+        assert partner.get(f"/ui/objects/{reddened['id']}").text.count("red words") == 0
+        assert moved["id"] not in after and "soon-elsewhere" not in after
+        admin = sign_in(url, "admin", w.tokens["admin"])
+        assert "red words" in admin.get(f"/ui/objects/{reddened['id']}").text
+        assert reddened["id"] in admin.get(page).text

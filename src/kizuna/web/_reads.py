@@ -182,6 +182,12 @@ class _Links:
 #: Linking objects released to a principal, per (node, principal, collection, policy
 #: generation), keyed by the whole principal as every cache of what one may see:
 #: built by one scan, then brought up to date by reading only what was added since.
+#: It holds only which ids to ask for: :func:`linking` reads those again through the gate and
+#: keeps what still refers to the object, so no write after the scan (a deletion, a newer
+#: version under other markings or without the reference, a target made hidden, a revoked
+#: grant or a new policy generation) shows what the gate no longer releases. What it may miss
+#: until LINKS_SECONDS pass: a linking version withheld when scanned and released since, and
+#: the older version a deletion makes the latest again when it refers elsewhere.
 _LINKS: dict[tuple[str, Principal, str, int], _Links] = {}
 _LINKS_LOCK = threading.Lock()
 #: After this long the scan starts again (versions deleted meanwhile are then forgotten).
