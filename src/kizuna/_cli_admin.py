@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from kizuna._cli_common import err, new_name, node_dir
+from kizuna._cli_common import err, new_name, new_names, node_dir
 from kizuna.node import HOME_MAX_TLP, Node
 from kizuna.stix.markings import Exercise, RelTo, Statement, Tlp, parse_marking
 
@@ -101,7 +101,11 @@ def org() -> None:
 @click.argument("name", callback=new_name("organization"))
 @click.option("--country", required=True, help="ISO 3166 alpha-3 country code.")
 @click.option(
-    "--community", "communities", multiple=True, help="A community it belongs to (repeat)."
+    "--community",
+    "communities",
+    multiple=True,
+    callback=new_names("community"),
+    help="A community it belongs to (repeat).",
 )
 def org_add(directory: Path, name: str, country: str, communities: tuple[str, ...]) -> None:
     """Create an organization.
@@ -175,10 +179,14 @@ def community_list(directory: Path) -> None:
 
 @community.command("set")
 @node_dir
-@click.argument("name")
+@click.argument("name", callback=new_name("community"))
 @click.argument("members", nargs=-1, required=True)
 def community_set(directory: Path, name: str, members: tuple[str, ...]) -> None:
-    """Create or replace a community with these member countries."""
+    """Create or replace a community with these member countries.
+
+    NAME is the code REL TO markings name it by: a letter, then 1 to 49 letters, digits,
+    _, + or - (stored upper-case), and no country's code.
+    """
     node = Node.open(directory)
     node.set_community(name, list(members))
     err.print(f"community {name.upper()}: {len(members)} member(s)")

@@ -14,7 +14,7 @@ import click
 from kizuna import logs
 from kizuna._cli_access import grant, user
 from kizuna._cli_admin import collection, community, marking, org
-from kizuna._cli_common import err, new_name, node_dir
+from kizuna._cli_common import err, new_name, new_names, node_dir
 from kizuna._cli_data import export, import_
 from kizuna._cli_search import search_command
 from kizuna.cyber.cli import benign, match, related_command
@@ -69,7 +69,11 @@ def main(verbose: bool) -> None:
 )
 @click.option("--country", required=True, help="That organization's ISO 3166 alpha-3 country.")
 @click.option(
-    "--community", "communities", multiple=True, help="A community the org belongs to (repeat)."
+    "--community",
+    "communities",
+    multiple=True,
+    callback=new_names("community"),
+    help="A community the org belongs to (repeat).",
 )
 @click.option("--database", default="", help="Database URL; default: SQLite in DIRECTORY.")
 def init(

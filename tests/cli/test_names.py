@@ -66,3 +66,39 @@ def test_init_refuses_a_bad_organization_name_before_making_anything(tmp_path: P
                      code=2)
     assert "Invalid value for '--org'" in refused.stderr and "begins with a space" in refused.stderr
     assert not (tmp_path / "m").exists()
+
+
+def _settings(d: Path) -> tuple[str, str, str]:
+    return (kizuna("peer", "list", d).stdout, kizuna("community", "list", d).stdout,
+            kizuna("org", "list", d).stdout)
+
+
+@pytest.mark.parametrize(("name", "said"), [b for b in BAD if "\ud800" not in b[0]])
+def test_a_bad_peer_or_community_name_exits_2_and_stores_nothing(
+    d: Path, name: str, said: str
+) -> None:
+    before = _settings(d)
+    peer = kizuna("peer", "add", d, name, "https://peer.example", "--org", "CERT",
+                  "--token", "t", code=2)
+    assert "Invalid value for 'NAME'" in peer.stderr and said in peer.stderr
+    assert "a peer" in peer.stderr
+    community = kizuna("community", "set", d, name, "FRA", code=2)
+    assert "Invalid value for 'NAME'" in community.stderr and said in community.stderr
+    assert "a community" in community.stderr
+    declared = kizuna("org", "add", d, "DECLARES", "--country", "DEU", "--community", name,
+                      code=2)
+    assert "Invalid value for '--community'" in declared.stderr and said in declared.stderr
+    assert _settings(d) == before
+
+
+def test_a_community_rel_to_cannot_name_exits_2(d: Path, tmp_path: Path) -> None:
+    before = _settings(d)
+    refused = kizuna("community", "set", d, "Five Eyes", "GBR", code=2)
+    assert "REL TO markings name it by its code" in refused.stderr
+    assert "is a country code" in kizuna("community", "set", d, "usa", "FRA", code=2).stderr
+    assert _settings(d) == before
+    kizuna("community", "set", d, "nordefco", "DNK", "FIN")
+    assert "NORDEFCO\tDNK FIN" in kizuna("community", "list", d).stdout
+    made = kizuna("init", tmp_path / "m", "--name", "m", "--org", "CERT", "--country", "FRA",
+                  "--community", "Five Eyes", code=2)
+    assert "Invalid value for '--community'" in made.stderr and not (tmp_path / "m").exists()

@@ -117,3 +117,63 @@ def test_what_the_rule_accepts_round_trips_and_what_it_refuses_stores_nothing(
         assert {u.name for u in node.users()} == known
         if not any("\ud800" <= c <= "\udfff" for c in name):  # a database can look it up
             assert node.store.user(name) is None
+
+
+def _settings(node: Node) -> tuple[object, ...]:
+    return (node.store.peers(), node.communities(), node.orgs())
+
+
+@pytest.mark.parametrize(("name", "said"), BAD)
+def test_a_bad_peer_or_community_name_is_refused_and_nothing_is_stored(
+    node: Node, name: str, said: str
+) -> None:
+    before = _settings(node)
+    with pytest.raises(BadRequest, match="a peer") as peer_refused:
+        node.add_peer(name, "https://peer.example", org="CERT", token="t")
+    with pytest.raises(BadRequest, match="a community") as community_refused:
+        node.set_community(name, ["FRA"])
+    with pytest.raises(BadRequest, match="a community") as declared_refused:
+        node.add_org("DECLARES", "DEU", ["NATO", name])
+    for refused in (peer_refused, community_refused, declared_refused):
+        assert said in refused.value.message and refused.value.status == 400
+    assert _settings(node) == before
+
+
+#: Names a community cannot have although the rule for every name accepts them: REL TO names
+#: it by a releasability code (stix.markings.is_releasability_code), or it is a country's.
+NOT_CODES = [("Five Eyes", "cannot name a community"), ("X", "cannot name a community"),
+             ("Nordiska-ä", "cannot name a community"), ("N" * 51, "cannot name a community"),
+             ("1NATO", "cannot name a community"), ("jpn", "is a country code")]
+
+
+@pytest.mark.parametrize(("name", "said"), NOT_CODES)
+def test_a_community_is_named_by_a_code_rel_to_can_name(node: Node, name: str, said: str) -> None:
+    before = _settings(node)
+    with pytest.raises(BadRequest, match=said):
+        node.set_community(name, ["FRA"])
+    with pytest.raises(BadRequest, match=said if "country" not in said else "is a country"):
+        node.add_org("DECLARES", "DEU", [name])
+    assert _settings(node) == before
+
+
+@pytest.mark.parametrize("name", ["nato", "EU-27", "IP4", "A+B", "NORDEFCO", "N" * 50, "x_y"])
+def test_a_community_name_is_stored_upper_case_and_named_by_rel_to(node: Node, name: str) -> None:
+    node.set_community(name, ["FRA", "DEU"])
+    assert node.communities()[name.upper()] == frozenset({"FRA", "DEU"})
+    assert node.add_org("MEMBER", "DEU", [name]).communities == (name.upper(),)
+    assert node.releasability_marking([name])["name"] == f"REL TO {name.upper()}"
+    principal = node.authenticate(node.add_user("m", "MEMBER"))
+    assert principal is not None and name.upper() in principal.codes
+
+
+@pytest.mark.parametrize("name", GOOD)
+def test_a_good_peer_name_round_trips(node: Node, name: str) -> None:
+    peer = node.add_peer(name, "https://peer.example", org="CERT", token="t")
+    assert peer.name == name and [p.name for p in node.store.peers()] == [name]
+    assert node.principal_for(peer).name == name
+
+
+def test_init_refuses_a_bad_community_and_leaves_nothing(tmp_path: Path) -> None:
+    with pytest.raises(BadRequest, match="cannot name a community"):
+        Node.init(tmp_path / "n", name="n", org="CERT", country="FRA", communities=["Five Eyes"])
+    assert not (tmp_path / "n").exists()

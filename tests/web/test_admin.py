@@ -183,3 +183,22 @@ def test_a_user_name_with_a_colon_could_not_sign_in_with_basic_and_is_refused(
     answer = _post(admin, "/ui/admin/users", {"username": "ai:ko", "org": "RS-CERT"})
     assert answer.status_code == 400 and "HTTP Basic authentication" in answer.text
     assert world.node.store.user("ai:ko") is None
+
+
+@pytest.mark.parametrize(("name", "said"), [b for b in BAD if "\ud800" not in b[0]]
+                         + [("Five Eyes", "cannot name a community"), ("usa", "is a country")])
+def test_a_bad_community_name_is_a_400_on_the_form_and_stores_nothing(
+    admin: httpx.Client, world: World, name: str, said: str
+) -> None:
+    before = world.node.communities()
+    answer = _post(admin, "/ui/admin/communities", {"name": name, "members": "FRA DEU"},
+                   "/ui/admin/markings")
+    assert answer.status_code == 400
+    assert html.escape(said, quote=True) in answer.text and "a community" in answer.text
+    assert 'id="c-name"' in answer.text  # on the page of the form, to correct it there
+    assert world.node.communities() == before
+    if name.strip() and not any(c.isspace() or c == "," for c in name):  # one word of a list
+        declared = _post(admin, "/ui/admin/orgs", {"name": "DECLARES", "country": "DEU",
+                                                   "communities": f"NATO, {name}"})
+        assert declared.status_code == 400 and html.escape(said, quote=True) in declared.text
+        assert "DECLARES" not in {o.name for o in world.node.orgs()}

@@ -43,6 +43,8 @@ class Accounts(NodeBase):
                 f"{', '.join(countries)} is a country, not a community: an organization has one "
                 "country (its own) and declares communities (NATO, FVEY ...)"
             )
+        for community in communities or []:
+            check_name("community", community)
         org = Org(
             name=name,
             country=country_code(country),
@@ -99,11 +101,9 @@ class Accounts(NodeBase):
         return self.snapshot().communities
 
     def set_community(self, name: str, members: list[str]) -> None:
-        if is_country(name.strip().upper()):
-            raise BadRequest(
-                f"{name!r} is a country code: a community needs a name of its own, or REL TO "
-                f"{name.upper()} would admit organizations of other countries"
-            )
+        """Create or replace community *name* (stored upper-case; it follows
+        :func:`~kizuna.node.check_name`, which refuses a country's code) of *members*."""
+        check_name("community", name)
         current = {k: sorted(v) for k, v in self.communities().items()}
         current[name.upper()] = sorted({country_code(m) for m in members})
         self.store.set_setting(COMMUNITIES_SETTING, json.dumps(current))

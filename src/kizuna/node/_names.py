@@ -1,5 +1,5 @@
-"""The one rule for the names of organizations and users, whichever path creates them (the
-CLI, the administrators' pages, ``kizuna init``, the demo).
+"""The one rule for the names of organizations, users, peers and communities, whichever path
+creates them (the CLI, the administrators' pages, ``kizuna init``, the demo).
 
 A name is what an operator types and reads back: in a table of the UI, a grant, an HTTP
 Basic credential, a log line. So it is 1 to :data:`MAX_NAME` characters, printable ones only
@@ -7,12 +7,16 @@ Basic credential, a log line. So it is 1 to :data:`MAX_NAME` characters, printab
 as a zero-width space or a right-to-left override, no space other than U+0020), neither
 beginning nor ending with a space, and in Unicode normal form NFC (two names that look the
 same are the same string). A user name also holds no colon: HTTP Basic authentication ends
-the name at the first one.
+the name at the first one. A community's name is what ``REL TO`` markings name it by: stored
+upper-case, it is a releasability code (a letter, then 1 to 49 letters, digits, ``_``, ``+``
+or ``-``) and no country's code.
 
 >>> name_problem("user", "aiko") is None
 True
 >>> name_problem("user", " aiko")
 "' aiko' begins with a space: a user name cannot begin or end with white space (did you mean 'aiko'?)"
+>>> name_problem("community", "Five Eyes")
+"'Five Eyes' cannot name a community: REL TO markings name it by its code, a letter then 1 to 49 letters, digits, '_', '+' or '-' (such as NATO, FVEY, EU-27), stored upper-case"
 >>> name_problem("organization", "CERT\\x00JP")
 "'CERT\\\\x00JP' holds U+0000 (a control character) at position 5: an organization name holds printable characters only"
 """
@@ -22,6 +26,8 @@ from __future__ import annotations
 import unicodedata
 
 from kizuna.errors import BadRequest
+from kizuna.policy.countries import is_country
+from kizuna.stix.markings import is_releasability_code
 
 #: The longest name, in characters (the width of the store's name columns).
 MAX_NAME = 200
@@ -29,8 +35,10 @@ MAX_NAME = 200
 _FORBIDDEN = {
     "user": {":": "HTTP Basic authentication separates the user name from the token with it"},
     "organization": {},
+    "peer": {},
+    "community": {},
 }
-_ARTICLE = {"user": "a", "organization": "an"}
+_ARTICLE = {"user": "a", "organization": "an", "peer": "a", "community": "a"}
 _SHOWN = 60
 
 
@@ -56,8 +64,9 @@ def _described(char: str) -> str:
 
 
 def name_problem(kind: str, name: str) -> str | None:
-    """What is wrong with *name* as the name of a *kind* (``user`` or ``organization``), in a
-    sentence an operator can act on; None when it may be used."""
+    """What is wrong with *name* as the name of a *kind* (``user``, ``organization``,
+    ``peer`` or ``community``), in a sentence an operator can act on; None when it may be
+    used."""
     an = _ARTICLE[kind]
     if not name:
         return f"{an} {kind} needs a name (1 to {MAX_NAME} characters)"
@@ -90,6 +99,24 @@ def name_problem(kind: str, name: str) -> str | None:
         return (
             f"{_shown(name)} is not in Unicode normal form NFC{held}; {an} {kind} name is "
             f"written composed, as {composed!a}"
+        )
+    if kind == "community":
+        return _community_problem(name)
+    return None
+
+
+def _community_problem(name: str) -> str | None:
+    code = name.upper()
+    if is_country(code):
+        return (
+            f"{name!r} is a country code: a community needs a name of its own, or REL TO "
+            f"{code} would admit organizations of other countries"
+        )
+    if not is_releasability_code(code):
+        return (
+            f"{_shown(name)} cannot name a community: REL TO markings name it by its code, a "
+            "letter then 1 to 49 letters, digits, '_', '+' or '-' (such as NATO, FVEY, EU-27), "
+            "stored upper-case"
         )
     return None
 

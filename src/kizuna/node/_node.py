@@ -87,6 +87,8 @@ class Node(Accounts, Peers, Collections, Markings):
             raise ConfigError(f"{directory} already holds a Kizuna node")
         country = country_code(country)
         check_name("organization", org)
+        for community in communities or []:
+            check_name("community", community)
         if directory.exists() and not directory.is_dir():
             raise ConfigError(f"{directory} exists and is not a directory")
         existed = directory.exists()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from kizuna.errors import BadRequest, NotFound
 from kizuna.node._collections import Collections
+from kizuna.node._names import check_name
 from kizuna.store.types import Peer
 
 
@@ -21,7 +22,9 @@ class Peers(Collections):
         push: list[tuple[str, str]] | None = None,
         ca_file: str = "",
     ) -> Peer:
-        """Configure (or reconfigure) a peer node; collections may be given by id or alias."""
+        """Configure (or reconfigure) a peer node; collections may be given by id or alias.
+        Its *name* follows :func:`~kizuna.node.check_name`."""
+        check_name("peer", name)
         if self.store.org(org) is None:
             raise NotFound(
                 f"no organization {org!r}: the peer acts for an organization of this node"

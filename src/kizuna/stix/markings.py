@@ -36,6 +36,7 @@ __all__ = [
     "Unknown",
     "builtin_markings",
     "exercise_marking",
+    "is_releasability_code",
     "meaning_is_public",
     "normalize_codes",
     "parse_marking",
@@ -116,12 +117,22 @@ def tlp_level(name: str) -> str:
     return level
 
 
+def is_releasability_code(code: str) -> bool:
+    """Can *code* (upper-case) be named in a ``REL TO`` marking? A letter, then 1 to 49
+    letters, digits, ``_``, ``+`` or ``-``: a country (``JPN``) or a community (``NATO``).
+
+    >>> is_releasability_code("EU-27"), is_releasability_code("FIVE EYES")
+    (True, False)
+    """
+    return _CODE.match(code) is not None
+
+
 def normalize_codes(codes: Iterable[str]) -> list[str]:
     """Upper-case, de-duplicate and sort releasability codes; raise ValueError on bad ones."""
     out = set()
     for code in codes:
         c = code.strip().upper()
-        if not _CODE.match(c):
+        if not is_releasability_code(c):
             raise ValueError(
                 f"{code!r} is not a releasability code: expected an ISO 3166 alpha-3 country "
                 "(JPN) or a community name (NATO)"

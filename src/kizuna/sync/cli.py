@@ -9,7 +9,7 @@ from typing import TextIO
 import click
 from rich.progress import Progress, TaskID, TextColumn, TimeElapsedColumn
 
-from kizuna._cli_common import err, node_dir
+from kizuna._cli_common import err, new_name, node_dir
 from kizuna.node import Node
 from kizuna.stix.timestamps import format_micros
 
@@ -43,7 +43,7 @@ def _pairs(values: tuple[str, ...], option: str) -> list[tuple[str, str]]:
 
 @peer.command("add")
 @node_dir
-@click.argument("name")
+@click.argument("name", callback=new_name("peer"))
 @click.argument("url")
 @click.option("--org", "org_name", required=True, help="The organization the peer node acts for (gated as it).")
 @click.option("--token", default=None, help="The API token this node presents to the peer (prefer --token-file).")
@@ -68,6 +68,8 @@ def peer_add(
     ca_file: str,
 ) -> None:
     """Add (or replace) a peer node.
+
+    NAME is 1 to 200 printable characters, without a space at either end.
 
     Give the token with --token-file (or - for stdin) rather than --token: a command line
     is visible to every user of the machine while it runs (ps, /proc/PID/cmdline) and stays

@@ -257,7 +257,9 @@ def set_community(ui: Ui, request: Request, snap: Snapshot, session: Session) ->
     form = _form(request)
 
     def act() -> str:
-        name, members = _text(form, "name"), _words(_text(form, "members"))
+        # The name as typed: the node's rule (kizuna.node.check_name) refuses a space at
+        # either end, a character REL TO cannot name, a country's code.
+        name, members = _raw(form, "name"), _words(_text(form, "members"))
         if not name or not members:
             raise Refused(400, "A community needs a name and at least one member country "
                           "(ISO 3166 alpha-3, e.g. FRA DEU).")
