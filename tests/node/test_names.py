@@ -143,7 +143,8 @@ def test_a_bad_peer_or_community_name_is_refused_and_nothing_is_stored(
 #: it by a releasability code (stix.markings.is_releasability_code), or it is a country's.
 NOT_CODES = [("Five Eyes", "cannot name a community"), ("X", "cannot name a community"),
              ("Nordiska-ä", "cannot name a community"), ("N" * 51, "cannot name a community"),
-             ("1NATO", "cannot name a community"), ("jpn", "is a country code")]
+             ("1NATO", "cannot name a community"), ("jpn", "is a country code"),
+             ("straße", "cannot name a community"), ("ﬀ", "cannot name a community")]
 
 
 @pytest.mark.parametrize(("name", "said"), NOT_CODES)

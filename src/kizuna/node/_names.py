@@ -112,7 +112,7 @@ def _community_problem(name: str) -> str | None:
             f"{name!r} is a country code: a community needs a name of its own, or REL TO "
             f"{code} would admit organizations of other countries"
         )
-    if not is_releasability_code(code):
+    if not name.isascii() or not is_releasability_code(code):  # "ß".upper() is "SS"
         return (
             f"{_shown(name)} cannot name a community: REL TO markings name it by its code, a "
             "letter then 1 to 49 letters, digits, '_', '+' or '-' (such as NATO, FVEY, EU-27), "
