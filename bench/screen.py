@@ -307,7 +307,7 @@ def main() -> None:
     )
     parser.add_argument("--hours", type=float, default=24.0)
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--knot-s", type=float, default=180.0)
+    parser.add_argument("--knot-s", type=float, default=300.0)
     parser.add_argument("--step-s", type=float, default=60.0)
     parser.add_argument("--all", action="store_true", help="real and 30k x 24 h, 30k x 7 days")
     parser.add_argument("--primary", default=None, help="NORAD[,NORAD...]: one against all")

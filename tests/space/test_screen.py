@@ -139,7 +139,7 @@ def _together(seconds: int) -> frozenset[tuple[int, int]]:
 
 @pytest.mark.parametrize(
     ("knot_s", "step_s"),
-    [(120.0, 60.0), (120.0, 30.0), (60.0, 20.0), (180.0, 60.0), (240.0, 120.0)],
+    [(120.0, 60.0), (120.0, 30.0), (60.0, 20.0), (180.0, 60.0), (240.0, 120.0), (300.0, 60.0)],
 )
 def test_screening_equals_brute_force_on_a_real_sample_with_synthetic_crossings(
     knot_s: float, step_s: float

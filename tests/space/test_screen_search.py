@@ -144,6 +144,7 @@ def _sorted(i: npt.NDArray[np.int64], j: npt.NDArray[np.int64], t: F64) -> tuple
         (120.0, 60.0, 5.0, 0.0),
         (120.0, 60.0, 40.0, 0.0),
         (180.0, 60.0, 5.0, 0.0),
+        (300.0, 60.0, 5.0, 0.0),
         (60.0, 20.0, 5.0, 0.0),
         (240.0, 120.0, 5.0, 0.0),
         (120.0, 60.0, 5.0, 3000.0),  # wide objects' radii span more cells than are occupied

@@ -199,7 +199,7 @@ def _report_status(result: ScreenResult, cat: catalogs.Catalog) -> None:
     help="Write one CCSDS CDM (KVN) per event into this directory.",
 )
 @click.option(
-    "--knot-s", type=float, default=180.0, show_default=True, help="SGP4 knot spacing (s)."
+    "--knot-s", type=float, default=300.0, show_default=True, help="SGP4 knot spacing (s)."
 )
 @click.option("--step-s", type=float, default=60.0, show_default=True, help="Search step (s).")
 @click.option(

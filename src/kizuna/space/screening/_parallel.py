@@ -188,7 +188,7 @@ def screen_parallel(
     workers: int | None = 2,
     scheduler: str | None = None,
     chunk_hours: float = 12.0,
-    knot_s: float = 180.0,
+    knot_s: float = 300.0,
     step_s: float = 60.0,
     progress: Callable[[float], None] | None = None,
     executor: Executor | None = None,

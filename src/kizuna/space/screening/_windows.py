@@ -10,8 +10,9 @@ be near, so it need not be propagated there.
 :func:`near_times` finds, for every object and every knot interval of a screening, whether
 the object may be within ``d`` of a primary's plane in that interval:
 
-1. Each object is propagated at *coarse* knots (:data:`COARSE_KNOTS` knot intervals apart,
-   900 s at the default 180 s knots), a fifth of the work of the screening knots; each
+1. Each object is propagated at *coarse* knots (:func:`coarse_knots` knot intervals apart,
+   the whole number nearest :data:`COARSE_S`, at least one: 900 s at the default 300 s knots
+   as at 180 s), a third to a fifth of the work of the screening knots; each
    primary every :data:`DENSE_S` seconds or less (one object).
 2. Over each coarse interval the plane is held at the primary's normal at the interval's middle,
    and the object's distance from it, ``z(t) = r_s(t) . h_mid``, is the cubic Hermite
@@ -41,20 +42,22 @@ from kizuna.space.screening._trajectory import sgp4_states
 
 __all__ = [
     "CHECKS",
-    "COARSE_KNOTS",
+    "COARSE_S",
     "DENSE_S",
     "ECCENTRIC",
     "PLANE_FLOOR",
     "PRIMARY_BLOCK",
     "PRIMARY_CELLS",
     "NeededStates",
+    "coarse_knots",
     "near_times",
 ]
 
 F64 = npt.NDArray[np.float64]
 B = npt.NDArray[np.bool_]
 
-COARSE_KNOTS = 5
+#: Seconds between the coarse knots of the time filter, about (a whole number of knots).
+COARSE_S = 900.0
 DENSE_S = 30.0
 CHECKS = 8
 ECCENTRIC = 0.05
@@ -64,6 +67,16 @@ _BLOCK = 256  # coarse intervals propagated at once
 PRIMARY_BLOCK = 2000
 PRIMARY_CELLS = 1_000_000
 _PICKS_PER = 60  # one more interpolation check per this many intervals an object needs
+
+
+def coarse_knots(knot_s: float) -> int:
+    """Screening knot intervals per coarse interval: the whole number nearest
+    :data:`COARSE_S` / *knot_s*, at least one.
+
+    >>> coarse_knots(180.0), coarse_knots(300.0), coarse_knots(120.0), coarse_knots(3600.0)
+    (5, 3, 8, 1)
+    """
+    return max(1, round(COARSE_S / knot_s))
 
 
 def _unit_normals(r: F64, v: F64) -> F64:
@@ -106,14 +119,15 @@ def near_times(
     if n_int < 1 or not len(rows) or not primary.any():
         return need
     knot_s = float(knots[1] - knots[0])
-    coarse_s = COARSE_KNOTS * knot_s
-    m = -(-n_int // COARSE_KNOTS)
+    per = coarse_knots(knot_s)
+    coarse_s = per * knot_s
+    m = -(-n_int // per)
     planes = [
         _planes(sats[p], jd0, fr0, float(knots[0]), coarse_s, m) for p in np.flatnonzero(primary).tolist()
     ]
     others = [sats[k] for k in rows.tolist()]
     pad = _interpolation_pad(others, jd0, fr0, float(knots[0]), coarse_s, m)
-    keep = np.zeros((len(rows), m * COARSE_KNOTS), dtype=bool)
+    keep = np.zeros((len(rows), m * per), dtype=bool)
     for c0 in range(0, m, _BLOCK):
         c1 = min(c0 + _BLOCK, m)
         t = float(knots[0]) + np.arange(c0, c1 + 1, dtype=np.float64) * coarse_s
@@ -131,8 +145,8 @@ def near_times(
             )
             bound = threshold_km + pad[:, None] + rmax * stray[c0:c1][None, :]
             bound[bad] = np.nan  # keeps the interval
-            near = cubic_near(z[0], dz[0], z[1], dz[1], bound, COARSE_KNOTS)
-            keep[:, c0 * COARSE_KNOTS : c1 * COARSE_KNOTS] |= near
+            near = cubic_near(z[0], dz[0], z[1], dz[1], bound, per)
+            keep[:, c0 * per : c1 * per] |= near
     need[rows] = keep[:, :n_int]
     return need
 
