@@ -396,6 +396,10 @@ def _finish(
         dup = np.zeros(len(t), dtype=bool)
         dup[1:] = (i[1:] == i[:-1]) & (j[1:] == j[:-1]) & (np.diff(t) < 1e-3)
         i, j, t = i[~dup], j[~dup], t[~dup]
+    # Rows with identical elements (modules docked to a station share one element set) are
+    # the same trajectory: no minimum to refine (they are proximity pairs).
+    twins = _twins(catalog, sats, i, j)
+    i, j, t = i[~twins], j[~twins], t[~twins]
     ok, tca, states = refine(sats, jd0, fr0, i, j, t, bracket=step_s)
     r1, v1, r2, v2 = states[:, 0:3], states[:, 3:6], states[:, 6:9], states[:, 9:12]
     miss = np.linalg.norm(r2 - r1, axis=1)
@@ -439,6 +443,23 @@ def _finish(
         v2=v2[order],
         status=status,
     )
+
+
+def _twins(
+    catalog: Catalog, sats: list[Any], i: npt.NDArray[np.int64], j: npt.NDArray[np.int64]
+) -> npt.NDArray[np.bool_]:
+    """Which pairs (*i*, *j*) propagate from the same elements and epoch with SGP4 (not an
+    ephemeris): their distance is zero throughout."""
+    sgp4 = np.array([not isinstance(x, Ephemeris) for x in sats], dtype=bool)
+    el = catalog.elements
+    same: npt.NDArray[np.bool_] = (
+        sgp4[i]
+        & sgp4[j]
+        & (catalog.epoch_jd[i] == catalog.epoch_jd[j])
+        & (catalog.epoch_fr[i] == catalog.epoch_fr[j])
+        & (el[i] == el[j]).all(axis=1)
+    )
+    return same
 
 
 def rtn(r: F64, v: F64, d: F64) -> F64:
