@@ -147,6 +147,13 @@ _FIELDS: Final[dict[str, list[tuple[str, Normalizer, str]]]] = {}
 for (_type, _steps), _normal in _PATHS.items():
     if len(_steps) == 1 and isinstance(_steps[0], str):
         _FIELDS.setdefault(_type, []).append((_steps[0], _normal, _where(_type, _steps)))
+#: Types whose one property that carries an observable is ``value`` (most of what feeds
+#: carry): type -> (normalizer, path text), read without going through :data:`_FIELDS`.
+_BY_VALUE: Final = {
+    otype: (fields[0][1], fields[0][2])
+    for otype, fields in _FIELDS.items()
+    if [f[0] for f in fields] == ["value"] and otype not in _MORE
+}
 
 
 def _sco(obj: dict[str, Any], otype: str) -> list[Found]:
@@ -284,6 +291,12 @@ def found_values(obj: Any) -> list[Found]:
     otype = obj.get("type")
     if not isinstance(otype, str):
         return []
+    plain = _BY_VALUE.get(otype)
+    if plain is not None:
+        value = obj.get("value")
+        if type(value) is str:
+            one = plain[0](value)
+            return [] if one is None else [(one[0], one[1], plain[1])]
     if otype == "indicator":
         pattern = obj.get("pattern")
         if obj.get("pattern_type", "stix") == "stix" and isinstance(pattern, str):

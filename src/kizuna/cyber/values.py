@@ -60,11 +60,29 @@ INDEXED_TYPES: Final = frozenset(
 )
 
 
+#: kind -> the hash with ``kind + "\x00"`` already taken in (a copy of it takes the value:
+#: the hash of the two together, without hashing the kind again). Kinds are few but for
+#: the ``type:path`` of unknown paths, so only the first few hundred are kept.
+_KINDS: Final[dict[str, Any]] = {}
+
+
 def value_key(kind: str, value: str) -> int:
-    """The key of a normalized value of *kind*."""
+    """The key of a normalized value of *kind*.
+
+    >>> value_key("domain-name", "c2.example") == int.from_bytes(
+    ...     blake2b(b"domain-name\\x00c2.example", digest_size=8).digest(), "big", signed=True)
+    True
+    """
     if kind == "ipv4-addr":
         return IPV4_BASE + ipv4_number(value)
-    key: int = _SIGNED(blake2b((kind + "\x00" + value).encode(), digest_size=8).digest())[0]
+    started = _KINDS.get(kind)
+    if started is None:
+        started = blake2b((kind + "\x00").encode(), digest_size=8)
+        if len(_KINDS) < 512:
+            _KINDS[kind] = started
+    h = started.copy()
+    h.update(value.encode())
+    key: int = _SIGNED(h.digest())[0]
     return key + 2**32 if key < _IPV4_END else key
 
 
