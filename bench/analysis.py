@@ -174,11 +174,11 @@ def _load(
     directory: Path, objects: list[bytes], *, index: bool, variant: str = "levels"
 ) -> tuple[Node, str, float]:
     """Ingest *objects* into a new node; *variant* (with the index): ``levels`` as the store
-    keeps it, ``one`` with every entry in one table (level 0 never moves on), ``hook`` with
-    the keys computed and nothing entered."""
+    keeps it, ``one`` with every entry in one table ordered by key (each batch moves on to
+    the last level at once), ``hook`` with the keys computed and nothing entered."""
     node, _ = Node.init(directory, name="b", org="HOME", country="FRA")
     if index and variant == "one":
-        node.store.value_level_0 = 2**62
+        node.store.value_level_0 = node.store.value_level_1 = 0
     elif index and variant == "hook":
         node.store._enter_values = lambda conn, entries: None  # type: ignore[method-assign]
     if not index:
@@ -288,7 +288,7 @@ def _distinct_values(node: Node) -> int:
         return int(
             conn.exec_driver_sql(
                 "SELECT count(*) FROM (SELECT value_key FROM value_index UNION "
-                "SELECT value_key FROM value_index_0 UNION SELECT value_key FROM value_index_1)"
+                "SELECT value_key FROM value_index_recent UNION SELECT value_key FROM value_index_1)"
             ).scalar_one()
         )
 

@@ -18,7 +18,7 @@ from typing import Any
 
 import msgspec
 import pytest
-from sqlalchemy import Connection, create_engine, make_url
+from sqlalchemy import Connection, create_engine, inspect, make_url
 
 from kizuna.cyber.cli import node_benign
 from kizuna.cyber.correlate import related
@@ -33,7 +33,7 @@ from kizuna.stix.markings import TLP2_IDS
 from kizuna.stix.timestamps import to_micros
 from tests.cyber.test_correlate import World, _indicator, database
 
-LEVELS = ("value_index_0", "value_index_1", "value_index")
+LEVELS = ("value_index_recent", "value_index_1", "value_index")
 MD5 = "0275585c3b871405dd299d458724db3d"
 SHA = "ab" * 32
 
@@ -198,7 +198,8 @@ def _setting(conn: Connection, key: str) -> str | None:
 
 def _forge(world: World, keys: Any, layout: str, form: str | None) -> dict[str, Any]:
     """Replace the world's index (its node closed) by entries of *keys* (body -> keys) in
-    *layout*, with *form* recorded (None: nothing, as before the form was recorded)."""
+    the tables of *layout*, with *form* recorded (None: nothing, as before the form was
+    recorded). The entries each table holds, by table."""
     world.node.close()
     with _connect(world) as conn:
         mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
@@ -212,17 +213,28 @@ def _forge(world: World, keys: Any, layout: str, form: str | None) -> dict[str, 
         conn.exec_driver_sql(
             "DELETE FROM settings WHERE key IN ('value_index_keys', 'value_index_last_entries')"
         )
-        held: dict[str, list[tuple[int, int]]] = {level: [] for level in LEVELS}
+        held: dict[str, list[tuple[int, int]]] = {}
+        ordered = sorted(entries, key=lambda e: e[1])
+        third = len(ordered) // 3
         if layout == "one table":  # 35b50df to 8826168: no levels, nothing but the state
             held["value_index"] = entries
-            conn.exec_driver_sql("DROP TABLE value_index_0")
+            conn.exec_driver_sql("DROP TABLE value_index_recent")
             conn.exec_driver_sql("DROP TABLE value_index_1")
-        else:  # 8826168 on: entries on their way through every level
-            ordered = sorted(entries, key=lambda e: e[1])
-            third = len(ordered) // 3
+        elif layout == "levels":  # 8826168 to 2026-12-07: level 0 ordered by key
             held["value_index"] = ordered[:third]
             held["value_index_1"] = ordered[third : 2 * third]
             held["value_index_0"] = ordered[2 * third :]
+            conn.exec_driver_sql("DROP TABLE value_index_recent")
+            conn.exec_driver_sql(
+                "CREATE TABLE value_index_0 (value_key BIGINT NOT NULL, added_us BIGINT NOT "
+                "NULL, PRIMARY KEY (value_key, added_us))"
+                + (" WITHOUT ROWID" if conn.dialect.name == "sqlite" else "")
+            )
+        else:  # as the code of today lays it out
+            held["value_index"] = ordered[:third]
+            held["value_index_1"] = ordered[third : 2 * third]
+            held["value_index_recent"] = ordered[2 * third :]
+        if layout != "one table":
             conn.exec_driver_sql(
                 f"INSERT INTO settings (key, value) VALUES ('value_index_last_entries', {mark})",
                 (str(third),),
@@ -239,6 +251,16 @@ def _forge(world: World, keys: Any, layout: str, form: str | None) -> dict[str, 
         assert _setting(conn, "value_index") == "on"
         conn.commit()
     return {level: set(rows) for level, rows in held.items()}
+
+
+def _as_opened(forged: dict[str, set[tuple[int, int]]]) -> dict[str, set[tuple[int, int]]]:
+    """Where the entries of a forged index are once its store has opened: those of a level
+    0 ordered by key (value_index_0) in level 1, the others where they were."""
+    return {
+        "value_index_recent": forged.get("value_index_recent", set()),
+        "value_index_1": forged.get("value_index_1", set()) | forged.get("value_index_0", set()),
+        "value_index": forged.get("value_index", set()),
+    }
 
 
 def _index_of(world: World) -> dict[str, set[tuple[int, int]]]:
@@ -286,30 +308,34 @@ def test_an_index_made_before_b27ff3e_answers_as_a_fresh_one(
     # The keys were of the same form before b27ff3e: the entries such a store holds are the
     # ones the code of today made, and the store is kept as it is.
     assert set().union(*forged.values()) == kept
+    # A read-only node (kizuna serve --read-only) reads its tables as they are.
+    old.node = Node.open(old.node.directory, read_only=True)
+    assert _answers(old, plan, SEEN) == expected
     _reopen(old)
     assert _answers(old, plan, SEEN) == expected
     assert old.node.store.value_index_entries() == fresh.node.store.value_index_entries()
     with _connect(old) as conn:
-        assert _levels(conn) == forged  # not filled again: each entry where it was
+        # Not filled again: each entry where it was (or, from a level 0 ordered by key, in
+        # level 1, where its next move would have taken it).
+        assert _levels(conn) == _as_opened(forged)
         assert _setting(conn, "value_index_keys") == str(KEY_VERSION) == "1"
+        assert not inspect(conn).has_table("value_index_0")
     _reopen(old)
-    assert _index_of(old) == forged
+    assert _index_of(old) == _as_opened(forged)
     assert _answers(old, plan, SEEN) == expected
 
 
-@pytest.mark.parametrize("layout", ["one table", "levels"])
+@pytest.mark.parametrize("layout", ["one table", "levels", "current"])
 def test_an_index_of_another_form_is_filled_again_once(
     pair: tuple[World, World, list[Any]], layout: str
 ) -> None:
     fresh, old, plan = pair
     expected = _answers(fresh, plan, SEEN)
     forged = _forge(old, _other_form, layout, "0")
-    if layout == "levels":
-        # Read as it is (a read-only node prepares nothing), it answers wrongly: what the
-        # filling on open repairs. (A read-only node cannot read the one table of a store
-        # made before 8826168: it makes no level tables.)
-        old.node = Node.open(old.node.directory, read_only=True)
-        assert _answers(old, plan, SEEN) != expected
+    # Read as it is (a read-only node prepares nothing), it answers wrongly: what the
+    # filling on open repairs.
+    old.node = Node.open(old.node.directory, read_only=True)
+    assert _answers(old, plan, SEEN) != expected
     _reopen(old)
     assert _answers(old, plan, SEEN) == expected
     with _connect(old) as conn:
@@ -320,17 +346,17 @@ def test_an_index_of_another_form_is_filled_again_once(
     # Nothing lost, nothing of the old form left: every stored version's keys, in the last
     # level, as a fresh store of the same versions holds them.
     assert filled == {
-        "value_index_0": set(),
+        "value_index_recent": set(),
         "value_index_1": set(),
         "value_index": {(k, int(a)) for a, b in versions for k in body_keys_of(bytes(b))},
     }
-    assert not filled["value_index"] & forged["value_index"]
+    assert not filled["value_index"] & set().union(*forged.values())
     assert len(filled["value_index"]) == fresh.node.store.value_index_entries()
     # Filled once: a version stored since stays in level 0 through the next open.
     old.put(old.open, [_sco("domain-name", "new.example", "clear")])
-    entered = _index_of(old)["value_index_0"]
+    entered = _index_of(old)["value_index_recent"]
     assert len(entered) == 1
     _reopen(old)
     again = _index_of(old)
-    assert again["value_index_0"] == entered
+    assert again["value_index_recent"] == entered
     assert again["value_index"] == filled["value_index"]

@@ -6,13 +6,15 @@ the store): ``add_versions`` computes them before the write lock and enters them
 transaction as the versions; ``delete_versions`` removes them with the versions. With no hook
 the index is not kept (the node setting ``value_index = false``).
 
-The index is three tables of the same form (``schema.value_index_0``, ``_1`` and
+The index is three tables (``schema.value_index_recent``, ``value_index_1`` and
 ``value_index``), levels of one index: a key is a hash, so the entries of one batch fall on
-as many pages of a large B-tree as there are entries, and each page written goes through the
-log; entries therefore enter the small level 0 (a few hundred pages), which moves into level
-1 in one sorted pass once it holds :data:`LEVEL_0` entries, which moves into the last level
-once it holds an eighth of it (at least :data:`LEVEL_1`). A sorted pass writes each page of
-the level it enters once, for many entries. Every read and delete covers the three.
+as many pages of a B-tree ordered by key as there are entries, and each page written goes
+through the log. Entries therefore enter level 0, ``value_index_recent``, ordered by the
+time they were stored (a batch's entries fill its last few pages; it is read by scanning
+it, as it is small), which moves into level 1 in one sorted pass once it holds
+:data:`LEVEL_0` entries, which moves into the last level once it holds an eighth of it (at
+least :data:`LEVEL_1`). A sorted pass writes each page of the level it enters once, for
+many entries. Every read and delete covers the three.
 
 The store records the form of the keys it holds (the hook's ``value_keys_version``): when
 the code's keys change, a store opened by it fills its index again, once.
@@ -28,7 +30,18 @@ import logging
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Final
 
-from sqlalchemy import Connection, and_, false, or_, select
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Connection,
+    MetaData,
+    Table,
+    and_,
+    false,
+    inspect,
+    or_,
+    select,
+)
 from sqlalchemy.sql.elements import ColumnElement
 
 from kizuna.store import schema as t
@@ -51,7 +64,16 @@ _FORM = "value_index_keys"
 LEVEL_0: Final = 20_000
 #: Level 1 moves into the last level past an eighth of it, and at least this many entries.
 LEVEL_1: Final = 100_000
-_LEVELS: Final = ("value_index_0", "value_index_1", "value_index")
+_LEVELS: Final = ("value_index_recent", "value_index_1", "value_index")
+#: Level 0 of the stores made before 2026-12-07, ordered by key (moved into level 1 when a
+#: writer opens the store; read where a read-only one finds it).
+_OLD_LEVEL_0: Final = "value_index_0"
+_old_level_0: Final = Table(
+    _OLD_LEVEL_0,
+    MetaData(),  # not the schema's: never made
+    Column("value_key", BigInteger, primary_key=True),
+    Column("added_us", BigInteger, primary_key=True),
+)
 
 
 class ValueIndex(StoreBase):
@@ -67,6 +89,9 @@ class ValueIndex(StoreBase):
     #: and at least this many (tests make them small).
     value_level_0: int = LEVEL_0
     value_level_1: int = LEVEL_1
+    #: The level tables the database has (read once: a read-only store of a database made
+    #: before some of them has not made them).
+    _value_tables: tuple[Table, ...] | None = None
 
     def _value_entries(
         self, keys: Sequence[Sequence[int]] | None, stored: Sequence[tuple[int, int]]
@@ -79,11 +104,11 @@ class ValueIndex(StoreBase):
     def _enter_values(self, conn: Connection, entries: Sequence[tuple[int, int]]) -> None:
         if not entries:
             return
-        _insert(conn, "value_index_0", sorted(entries))
-        held = conn.exec_driver_sql("SELECT count(*) FROM value_index_0").scalar_one()
+        _insert(conn, "value_index_recent", sorted((a, k) for k, a in entries), recent=True)
+        held = conn.exec_driver_sql("SELECT count(*) FROM value_index_recent").scalar_one()
         if held <= self.value_level_0:
             return
-        self._move_level(conn, "value_index_0", "value_index_1")
+        self._move_level(conn, "value_index_recent", "value_index_1")
         held = conn.exec_driver_sql("SELECT count(*) FROM value_index_1").scalar_one()
         s = t.settings.c
         last = int(conn.execute(select(s.value).where(s.key == _LAST)).scalar() or 0)
@@ -124,10 +149,17 @@ class ValueIndex(StoreBase):
         """When a store opens: a store that keeps the index fills it if it was not kept
         before (a database made before it, or one that ran with ``value_index = false``) or
         holds keys of another form than the hook's; one that does not keep it empties it."""
+        self._value_tables = None  # read again at the next read
         s = t.settings.c
         state = conn.execute(select(s.value).where(s.key == _STATE)).scalar()
         wanted = "off" if self.value_keys is None else "on"
         form = str(self.value_keys_version)
+        if inspect(conn).has_table(_OLD_LEVEL_0):
+            # Level 0 ordered by key, as stores made before 2026-12-07 have it: its entries
+            # go on to level 1, as they would have at its next move.
+            if state == "on":
+                self._move_level(conn, _OLD_LEVEL_0, "value_index_1")
+            conn.exec_driver_sql(f"DROP TABLE {_OLD_LEVEL_0}")
         if state == wanted:
             if wanted == "off":
                 return
@@ -186,8 +218,12 @@ class ValueIndex(StoreBase):
         v = t.versions.c
         found: list[Entry] = []
         with self._read.connect() as conn:
+            if self._value_tables is None:
+                held = set(inspect(conn).get_table_names())
+                levels = (t.value_index_recent, _old_level_0, t.value_index_1, t.value_index)
+                self._value_tables = tuple(x for x in levels if x.name in held)
             # Each level's first `limit` entries; the first `limit` of all are among them.
-            for level in (t.value_index_0, t.value_index_1, t.value_index):
+            for level in self._value_tables:
                 x = level.c
                 conds: list[ColumnElement[bool]] = [x.added_us > after_us]
                 if key_range is not None:
@@ -216,11 +252,15 @@ class ValueIndex(StoreBase):
             )
 
 
-def _insert(conn: Connection, level: str, entries: Sequence[tuple[int, int]]) -> None:
+def _insert(
+    conn: Connection, level: str, entries: Sequence[tuple[int, int]], *, recent: bool = False
+) -> None:
+    """Enter *entries*: (value_key, added_us), or with *recent* (added_us, value_key)."""
     if entries:
         mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+        columns = "added_us, value_key" if recent else "value_key, added_us"
         conn.exec_driver_sql(
-            f"INSERT INTO {level} (value_key, added_us) VALUES ({mark}, {mark})", list(entries)
+            f"INSERT INTO {level} ({columns}) VALUES ({mark}, {mark})", list(entries)
         )
 
 

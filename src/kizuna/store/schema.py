@@ -40,8 +40,8 @@ __all__ = [
     "sync_rounds",
     "users",
     "value_index",
-    "value_index_0",
     "value_index_1",
+    "value_index_recent",
     "versions",
 ]
 
@@ -185,19 +185,19 @@ id_index = Table(
 # The value index (store/_values.py, kizuna.cyber): an observable value's 64-bit key -> the
 # versions that carry it; one entry per value and version, never one per pair of objects.
 # Entered in the transaction that stores the version; about 25 bytes an entry on SQLite.
-# Three levels of one index: entries enter level 0 and move on to the larger levels in
-# sorted batches (value_index is the last, the largest).
-def _value_level(name: str) -> Table:
-    return Table(
-        name,
-        metadata,
-        Column("value_key", BigInteger, primary_key=True, autoincrement=False),
-        Column("added_us", BigInteger, primary_key=True, autoincrement=False),
-        sqlite_with_rowid=False,
-    )
+# Three levels of one index: entries enter value_index_recent, in the order they were
+# stored (a batch's entries go on its last pages; read by scanning it, it is small), and
+# move on to the larger levels, ordered by key, in sorted batches (value_index is the last,
+# the largest). Stores made before 2026-12-07 have a level 0 ordered by key instead
+# (value_index_0): its entries move into level 1 when they open.
+def _value_level(name: str, *, by_key: bool = True) -> Table:
+    key = Column("value_key", BigInteger, primary_key=True, autoincrement=False)
+    added = Column("added_us", BigInteger, primary_key=True, autoincrement=False)
+    columns = (key, added) if by_key else (added, key)
+    return Table(name, metadata, *columns, sqlite_with_rowid=False)
 
 
-value_index_0 = _value_level("value_index_0")
+value_index_recent = _value_level("value_index_recent", by_key=False)
 value_index_1 = _value_level("value_index_1")
 value_index = _value_level("value_index")
 
